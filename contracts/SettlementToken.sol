@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+
+/// @title SettlementToken
+/// @notice A permissioned ERC-20 for one currency's tokenized bank deposits.
+/// @dev Every balance change goes through `_update`, which is where the parties are checked (as in
+/// ERC-3643): one registry call answers both parties' status and jurisdictions. Payment transfers reach
+/// the same checks through `_settle` with their purpose code and reference.
+contract SettlementToken is ERC20, ISettlementToken {
+    IParticipantRegistry private immutable _registry;
+    bytes3 private immutable _currency;
+    uint8 private immutable _decimals;
+
+    uint256 private _largeValueThreshold;
+
+    /// @param name_ Token name, e.g. "tradefin USD deposit".
+    /// @param currency_ ISO 4217 code, e.g. "USD"; also the symbol.
+    /// @param decimals_ Minor-unit exponent of the currency (USD 2, JPY 0).
+    /// @param registry_ The participant registry.
+    constructor(string memory name_, bytes3 currency_, uint8 decimals_, IParticipantRegistry registry_)
+        ERC20(name_, string(abi.encodePacked(currency_)))
+    {
+        _currency = currency_;
+        _decimals = decimals_;
+        _registry = registry_;
+    }
+
+    // ───────────────────────────── Banks ─────────────────────────────
+
+    /// @inheritdoc ISettlementToken
+    function mint(address to, uint256 amount, bytes32 paymentReference) external {
+        _checkBank(msg.sender);
+        if (amount == 0) revert SettlementTokenZeroAmount();
+        _mint(to, amount);
+        emit DepositMinted(msg.sender, to, amount, paymentReference);
+    }
+
+    /// @inheritdoc ISettlementToken
+    function burn(uint256 amount, bytes32 paymentReference) external {
+        _checkBank(msg.sender);
+        if (amount == 0) revert SettlementTokenZeroAmount();
+        _burn(msg.sender, amount);
+        emit DepositBurned(msg.sender, amount, paymentReference);
+    }
+
+    // ───────────────────────────── Payments ─────────────────────────────
+
+    /// @inheritdoc ISettlementToken
+    function transferWithPurpose(address to, uint256 amount, bytes4 purposeCode, bytes32 paymentReference)
+        external
+        returns (bool)
+    {
+        _checkTransferAddresses(msg.sender, to);
+        _settle(msg.sender, to, amount, purposeCode, paymentReference);
+        return true;
+    }
+
+    /// @inheritdoc ISettlementToken
+    function transferFromWithPurpose(address from, address to, uint256 amount, bytes4 purposeCode, bytes32 paymentReference)
+        external
+        returns (bool)
+    {
+        _spendAllowance(from, msg.sender, amount);
+        _checkTransferAddresses(from, to);
+        _settle(from, to, amount, purposeCode, paymentReference);
+        return true;
+    }
+
+    // ───────────────────────────── Regulator ─────────────────────────────
+
+    /// @inheritdoc ISettlementToken
+    function setLargeValueThreshold(uint256 threshold) external {
+        IParticipantRegistry.Participant memory p = _registry.participant(msg.sender);
+        if (p.kind != IParticipantRegistry.ParticipantKind.Regulator || p.frozen) {
+            revert SettlementTokenNotRegulator(msg.sender);
+        }
+        _largeValueThreshold = threshold;
+        emit LargeValueThresholdSet(msg.sender, threshold);
+    }
+
+    // ───────────────────────────── Views ─────────────────────────────
+
+    /// @notice Minor-unit exponent of the currency.
+    function decimals() public view override returns (uint8) {
+        return _decimals;
+    }
+
+    /// @inheritdoc ISettlementToken
+    function currency() external view returns (bytes3) {
+        return _currency;
+    }
+
+    /// @inheritdoc ISettlementToken
+    function largeValueThreshold() external view returns (uint256) {
+        return _largeValueThreshold;
+    }
+
+    /// @inheritdoc ISettlementToken
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    // ───────────────────────────── Internals ─────────────────────────────
+
+    /// @dev Every plain transfer, mint and burn arrives here; it carries no purpose code or reference.
+    function _update(address from, address to, uint256 value) internal override {
+        _settle(from, to, value, bytes4(0), bytes32(0));
+    }
+
+    /// @dev Checks the parties, moves the balance, then reports. Mints and burns have one zero party,
+    /// which is neither checked nor reported on.
+    function _settle(address from, address to, uint256 value, bytes4 purposeCode, bytes32 paymentReference) private {
+        (bool fromActive, bool toActive, bytes2 fromJurisdiction, bytes2 toJurisdiction) =
+            _registry.transferProfile(from, to);
+        if (from != address(0) && !fromActive) revert SettlementTokenInactiveParty(from);
+        if (to != address(0) && !toActive) revert SettlementTokenInactiveParty(to);
+
+        super._update(from, to, value);
+
+        if (from == address(0) || to == address(0)) return;
+        if (purposeCode != bytes4(0) || paymentReference != bytes32(0)) {
+            emit PaymentTransfer(from, to, value, purposeCode, paymentReference);
+        }
+        if (fromJurisdiction != toJurisdiction) {
+            emit CrossBorderTransfer(
+                from, to, fromJurisdiction, toJurisdiction, _currency, value, purposeCode, paymentReference
+            );
+        }
+        uint256 threshold = _largeValueThreshold;
+        if (threshold != 0 && value >= threshold) {
+            emit LargeValueReported(from, to, _currency, value, threshold, purposeCode, paymentReference);
+        }
+    }
+
+    function _checkTransferAddresses(address from, address to) private pure {
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+    }
+
+    function _checkBank(address account) private view {
+        IParticipantRegistry.Participant memory p = _registry.participant(account);
+        if (p.kind != IParticipantRegistry.ParticipantKind.Bank || p.frozen) revert SettlementTokenNotBank(account);
+    }
+}

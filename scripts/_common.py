@@ -1,0 +1,171 @@
+"""Deployment and demo-world helpers shared by the Ape scripts and the tests.
+
+One place knows the deployment order and the demo world, so `ape run deploy`, `make run` and the
+test fixtures all build the same platform:
+
+    ParticipantRegistry → SettlementToken (USD, CNY, EUR) → instrument contracts
+
+Addresses are recorded per chain id under `.data/deployments/<chain_id>.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOYMENTS_DIR = ROOT / ".data" / "deployments"
+
+# ISO 4217 code → minor-unit exponent (DESIGN §2).
+CURRENCIES: dict[str, int] = {"USD": 2, "CNY": 2, "EUR": 2}
+
+# Participant kinds, as in IParticipantRegistry.ParticipantKind.
+KIND_CORPORATE, KIND_BANK, KIND_REGULATOR, KIND_ATTESTER, KIND_OPERATOR = 1, 2, 3, 4, 5
+# KYC statuses, as in IParticipantRegistry.KycStatus.
+KYC_APPROVED, KYC_REJECTED, KYC_REVOKED = 1, 2, 3
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def jurisdiction(code: str) -> bytes:
+    """ISO 3166-1 alpha-2 code as the contracts' `bytes2`."""
+    return code.encode("ascii")
+
+
+def currency_code(code: str) -> bytes:
+    """ISO 4217 code as the contracts' `bytes3`."""
+    return code.encode("ascii")
+
+
+def purpose_code(code: str) -> bytes:
+    """ISO 20022 purpose code (four letters, e.g. GDDS) as the contracts' `bytes4`."""
+    return code.encode("ascii").ljust(4, b"\0")[:4]
+
+
+def identity_hash(legal_id: str, salt: str = "tradefin-demo") -> bytes:
+    """keccak256 of a legal identifier (LEI or unified social credit code) and a salt."""
+    return keccak(text=f"{legal_id}|{salt}")
+
+
+def text_hash(text: str) -> bytes:
+    """keccak256 of a text: evidence files, references and reason codes in the demo."""
+    return keccak(text=text)
+
+
+@dataclass(frozen=True)
+class DemoParticipant:
+    role: str
+    kind: int
+    jurisdiction: str
+    legal_id: str
+
+
+# The demo world of DESIGN §1: index into the test accounts, in this order.
+DEMO_WORLD: tuple[DemoParticipant, ...] = (
+    DemoParticipant("operator", KIND_OPERATOR, "SG", "LEI-OPERATOR-TRADEFIN"),
+    DemoParticipant("regulator", KIND_REGULATOR, "CN", "CN-REGULATOR-SAFE"),
+    DemoParticipant("bank_cn", KIND_BANK, "CN", "LEI-BANK-CN-0001"),
+    DemoParticipant("bank_us", KIND_BANK, "US", "LEI-BANK-US-0001"),
+    DemoParticipant("exporter", KIND_CORPORATE, "CN", "USCC-91310000EXPORTER"),
+    DemoParticipant("importer", KIND_CORPORATE, "US", "LEI-IMPORTER-US-0001"),
+    DemoParticipant("attester", KIND_ATTESTER, "CN", "CN-CUSTOMS-SHANGHAI"),
+)
+
+
+@dataclass
+class Platform:
+    """The deployed contracts of one chain, by name."""
+
+    chain_id: int
+    contracts: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.contracts[name]
+
+    def addresses(self) -> dict[str, str]:
+        return {name: str(c.address) for name, c in self.contracts.items()}
+
+
+def deploy_platform(project: Any, operator: Any, chain_id: int) -> Platform:
+    """Deploy every tradefin contract from `operator`, in dependency order."""
+    platform = Platform(chain_id=chain_id)
+    registry = operator.deploy(
+        project.ParticipantRegistry,
+        operator.address,
+        jurisdiction(DEMO_WORLD[0].jurisdiction),
+        identity_hash(DEMO_WORLD[0].legal_id),
+    )
+    platform.contracts["ParticipantRegistry"] = registry
+    for code, decimals in CURRENCIES.items():
+        token = operator.deploy(
+            project.SettlementToken, f"tradefin {code} deposit", currency_code(code), decimals, registry.address
+        )
+        platform.contracts[f"SettlementToken{code}"] = token
+    deploy_instruments(project, operator, platform)
+    return platform
+
+
+def deploy_instruments(project: Any, operator: Any, platform: Platform) -> None:
+    """Deploy the instrument contracts on top of the registry and tokens.
+
+    Each instrument that exists in the project is deployed and wired here, in dependency order.
+    """
+    if hasattr(project, "InvoiceRegistry"):
+        from scripts._receivables import deploy_receivables
+
+        deploy_receivables(project, operator, platform)
+    if hasattr(project, "LetterOfCredit"):
+        from scripts._letters_of_credit import deploy_letters_of_credit
+
+        deploy_letters_of_credit(project, operator, platform)
+    if hasattr(project, "PaymentRouter") or hasattr(project, "PayableCertificates"):
+        from scripts._payments import deploy_payments
+
+        deploy_payments(project, operator, platform)
+
+
+def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_expiry: int) -> None:
+    """Register the demo world's participants, KYC its corporates, and fund them.
+
+    `accounts_by_role` maps each `DEMO_WORLD` role (and optionally more corporates) to an account;
+    the operator is already registered by the registry's constructor.
+    """
+    registry = platform["ParticipantRegistry"]
+    operator = accounts_by_role["operator"]
+    for p in DEMO_WORLD[1:]:
+        account = accounts_by_role[p.role]
+        if registry.kindOf(account.address) == 0:
+            registry.registerParticipant(
+                account.address, p.kind, jurisdiction(p.jurisdiction), identity_hash(p.legal_id), sender=operator
+            )
+    bank_for = {"CN": accounts_by_role["bank_cn"], "US": accounts_by_role["bank_us"]}
+    for p in DEMO_WORLD:
+        if p.kind != KIND_CORPORATE:
+            continue
+        account = accounts_by_role[p.role]
+        if not registry.isActive(account.address):
+            bank = bank_for.get(p.jurisdiction, accounts_by_role["bank_cn"])
+            registry.attestKyc(
+                account.address, KYC_APPROVED, kyc_expiry, text_hash(f"kyc-file:{p.legal_id}"), sender=bank
+            )
+
+
+def record_deployment(platform: Platform, start_block: int) -> Path:
+    """Write the addresses of `platform` to `.data/deployments/<chain_id>.json`."""
+    DEPLOYMENTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = DEPLOYMENTS_DIR / f"{platform.chain_id}.json"
+    path.write_text(json.dumps({"chain_id": platform.chain_id, "start_block": start_block,
+                                "contracts": platform.addresses()}, indent=2) + "\n")
+    return path
+
+
+def load_deployment(chain_id: int) -> dict[str, Any] | None:
+    """The recorded deployment of `chain_id`, or None."""
+    path = DEPLOYMENTS_DIR / f"{chain_id}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
