@@ -154,6 +154,43 @@ def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_ex
             )
 
 
+# The test and benchmark world: the demo world plus further corporates, in account order.
+TEST_ROLES = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester",
+              "supplier1", "supplier2", "supplier3", "exporter2", "outsider")
+# Further corporates for supply chains and counterparties, registered and KYC'd like the exporter.
+EXTRA_CORPORATES = {"supplier1": "CN", "supplier2": "CN", "supplier3": "VN", "exporter2": "DE"}
+INITIAL_BALANCE = 10_000_000_00  # minor units, per currency, per bank and corporate
+
+
+def accounts_by_role(accounts: Any) -> dict[str, Any]:
+    """Ape test accounts named by role (`outsider` is never registered)."""
+    return {name: accounts[i] for i, name in enumerate(TEST_ROLES)}
+
+
+def deploy_test_world(project: Any, chain: Any, roles: dict[str, Any]) -> Platform:
+    """Every contract deployed, the demo world and extra corporates registered and KYC'd, and every
+    bank and corporate funded with `INITIAL_BALANCE` of each currency."""
+    operator = roles["operator"]
+    platform = deploy_platform(project, operator, chain.chain_id)
+    kyc_expiry = chain.pending_timestamp + 5 * ONE_YEAR
+    bootstrap_world(platform, roles, kyc_expiry)
+    registry = platform["ParticipantRegistry"]
+    for name, code in EXTRA_CORPORATES.items():
+        account = roles[name]
+        registry.registerParticipant(
+            account.address, KIND_CORPORATE, jurisdiction(code), identity_hash(f"USCC-{name}"), sender=operator
+        )
+        registry.attestKyc(account.address, KYC_APPROVED, kyc_expiry, text_hash(f"kyc:{name}"), sender=roles["bank_cn"])
+    for code in CURRENCIES:
+        token = platform[f"SettlementToken{code}"]
+        for name in ("bank_cn", "bank_us"):
+            token.mint(roles[name].address, INITIAL_BALANCE, text_hash(f"reserve:{name}:{code}"), sender=roles[name])
+        for name in ("exporter", "importer", *EXTRA_CORPORATES):
+            token.mint(roles[name].address, INITIAL_BALANCE, text_hash(f"deposit:{name}:{code}"),
+                       sender=roles["bank_cn"])
+    return platform
+
+
 def record_deployment(platform: Platform, start_block: int) -> Path:
     """Write the addresses of `platform` to `.data/deployments/<chain_id>.json`."""
     DEPLOYMENTS_DIR.mkdir(parents=True, exist_ok=True)

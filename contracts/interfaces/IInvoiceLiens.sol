@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Invoice liens: the one primitive that makes double financing impossible.
+/// @notice The invoice registry holds at most one lien per invoice at any time. Only instrument
+/// contracts registered by the operator (receivable financing, letters of credit, payable
+/// certificates) may take or release a lien, and only the instrument that took a lien may release it.
+/// @dev This is the part of the invoice registry that other instruments depend on. Its signatures are
+/// fixed; the registry's storage layout is its own business.
+interface IInvoiceLiens {
+    /// @notice The life of an invoice (DESIGN §4). `Financed` means a lien is held.
+    enum InvoiceState {
+        None,
+        Registered,
+        Confirmed,
+        Financed,
+        Paid,
+        Cancelled,
+        Defaulted
+    }
+
+    /// @notice An invoice as other contracts read it (unpacked; storage is packed differently).
+    struct InvoiceView {
+        address seller; // the creditor: current owner of the invoice token
+        address buyer; // the debtor
+        address currency; // the settlement token the invoice is payable in
+        uint256 faceAmount; // minor units
+        uint256 paidAmount; // minor units paid by the buyer so far
+        uint64 dueDate; // unix seconds
+        InvoiceState state; // as derived now (Defaulted after due date plus grace)
+        address lienInstrument; // the instrument contract holding the lien, or zero
+        address lienFinancier; // the financier the lien is for, or zero
+    }
+
+    /// @notice `instrument` took a lien on `invoiceId` for `financier`.
+    event LienTaken(uint256 indexed invoiceId, address indexed instrument, address indexed financier);
+
+    /// @notice `instrument` released its lien on `invoiceId`.
+    event LienReleased(uint256 indexed invoiceId, address indexed instrument, address indexed financier);
+
+    /// @notice The caller is not an instrument contract registered by the operator.
+    error InvoiceRegistryUnauthorizedInstrument(address caller);
+
+    /// @notice `invoiceId` already carries a lien held through `instrument` for `financier`.
+    error InvoiceRegistryLienAlreadyHeld(uint256 invoiceId, address instrument, address financier);
+
+    /// @notice `invoiceId` carries no lien held by the caller.
+    error InvoiceRegistryNoLien(uint256 invoiceId, address caller);
+
+    /// @notice Takes the lien on `invoiceId` for `financier`; the invoice becomes `Financed`.
+    /// @dev Caller: a registered instrument. The invoice must be `Confirmed` (or `Registered` where the
+    /// instrument accepts unconfirmed invoices), unfrozen, and carry no lien.
+    function takeLien(uint256 invoiceId, address financier) external;
+
+    /// @notice Releases the caller's lien on `invoiceId`; the invoice returns to `Confirmed`, or stays
+    /// `Paid` when fully paid.
+    /// @dev Caller: the instrument that took the lien.
+    function releaseLien(uint256 invoiceId) external;
+
+    /// @notice The invoice `invoiceId` as it stands now.
+    function invoice(uint256 invoiceId) external view returns (InvoiceView memory);
+}
