@@ -48,6 +48,9 @@ def main() -> int:
         if verdict == "OVER":
             over.append(key)
         print(f"{key:<40} {gas:>10,} {budget if budget is not None else '-':>10}  {verdict}")
+    from ape.logging import logger
+
+    logger.set_level("ERROR")  # Ape logs "Stopping 'anvil' process" at exit; the JSON must stay last
     print(json.dumps(figures))
     return 1 if over else 0
 
