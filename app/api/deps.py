@@ -1,0 +1,50 @@
+"""Typed dependencies: the gateway, the authenticated caller, the write context (Idempotency-Key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.core.errors import Unauthenticated
+from app.services.base import Caller, Gateway, WriteContext
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tfk_<key id>_<secret>`")
+
+
+def get_gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+async def get_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send Authorization: Bearer <api key>", headers={"WWW-Authenticate": "Bearer"})
+    participant, key_id = await request.app.state.api_keys.authenticate(credentials.credentials)
+    return Caller(participant, key_id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_write_context(
+    request: Request,
+    caller: CallerDep,
+    idempotency_key: Annotated[
+        str,
+        Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+               description="Unique per write; repeating it returns the first answer and sends nothing new",
+               examples=["3f1c2a9e-7b1d-4c55-9d0e-4f3b2a1c0d9e"]),
+    ],
+) -> WriteContext:
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return WriteContext(caller, idempotency_key, f"{request.method} {path} {request.url.path}")
+
+
+WriteContextDep = Annotated[WriteContext, Depends(get_write_context)]

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.api.deps import CallerDep, GatewayDep, WriteContextDep
+from app.api.routes._write import respond
+from app.schemas.common import ERROR_RESPONSES, Address, WriteResult
+from app.schemas.participants import (
+    FreezeChanged,
+    FreezeRequest,
+    KycAttestation,
+    KycAttested,
+    ParticipantCreate,
+    ParticipantPublic,
+    ParticipantRegistered,
+)
+from app.services import participants as service
+
+router = APIRouter(tags=["participants"], responses=ERROR_RESPONSES)
+
+AddressPath = Annotated[Address, Path(description="The participant's address")]
+
+
+@router.post("/participants", status_code=201, response_model=WriteResult[ParticipantRegistered],
+             summary="Register a participant (operator)")
+async def register_participant(body: ParticipantCreate, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.register(gateway, ctx, body))
+
+
+@router.get("/participants/{address}", response_model=ParticipantPublic, summary="A participant's public record")
+async def get_participant(address: AddressPath, caller: CallerDep, gateway: GatewayDep):
+    return await service.get_participant(gateway, address)
+
+
+@router.post("/participants/{address}/kyc", response_model=WriteResult[KycAttested],
+             summary="Attest a corporate's KYC (bank)")
+async def attest_kyc(address: AddressPath, body: KycAttestation, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.attest_kyc(gateway, ctx, address, body))
+
+
+@router.post("/participants/{address}/freeze", response_model=WriteResult[FreezeChanged],
+             summary="Freeze a participant (regulator)")
+async def freeze_participant(address: AddressPath, body: FreezeRequest, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.set_participant_frozen(gateway, ctx, address, True, body))
+
+
+@router.post("/participants/{address}/unfreeze", response_model=WriteResult[FreezeChanged],
+             summary="Unfreeze a participant (regulator)")
+async def unfreeze_participant(address: AddressPath, body: FreezeRequest, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.set_participant_frozen(gateway, ctx, address, False, body))
+
+
+InstrumentContract = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$",
+                                         description="Deployed contract name (e.g. InvoiceRegistry) or address")]
+InstrumentId = Annotated[int, Path(ge=0, lt=2**256)]
+
+
+@router.post("/instruments/{contract}/{instrument_id}/freeze", response_model=WriteResult[FreezeChanged],
+             summary="Freeze one instrument (regulator)")
+async def freeze_instrument(contract: InstrumentContract, instrument_id: InstrumentId, body: FreezeRequest,
+                            ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.set_instrument_frozen(gateway, ctx, contract, instrument_id, True, body))
+
+
+@router.post("/instruments/{contract}/{instrument_id}/unfreeze", response_model=WriteResult[FreezeChanged],
+             summary="Unfreeze one instrument (regulator)")
+async def unfreeze_instrument(contract: InstrumentContract, instrument_id: InstrumentId, body: FreezeRequest,
+                              ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.set_instrument_frozen(gateway, ctx, contract, instrument_id, False, body))

@@ -1,0 +1,211 @@
+"""ABIs from Ape's build output and addresses from the deployment file.
+
+`.build/__local__.json` holds `contractTypes → <Name> → abi`; the deployment file written by
+`scripts._common.record_deployment` holds `contracts → <DeployedName> → address` (e.g.
+`SettlementTokenUSD` is a deployment of the `SettlementToken` type).
+
+`AbiRegistry` encodes calls with precomputed selectors (eth_abi, no web3 contract objects on the hot
+path) and decodes logs by topic and custom errors by selector across every ABI in the build.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils.abi import collapse_if_tuple
+
+
+def _types(inputs: list[dict[str, Any]]) -> list[str]:
+    return [collapse_if_tuple(i) for i in inputs]
+
+
+def _signature(item: dict[str, Any]) -> str:
+    return f"{item['name']}({','.join(_types(item.get('inputs', [])))})"
+
+
+def to_json_value(value: Any) -> Any:
+    """ABI-decoded values as JSON: bytes → 0x-hex, tuples → lists, addresses checksummed."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return to_checksum_address(value)
+    return value
+
+
+@dataclass(frozen=True)
+class FunctionAbi:
+    name: str
+    selector: bytes
+    input_types: list[str]
+    output_types: list[str]
+
+    def encode(self, args: tuple[Any, ...]) -> bytes:
+        return self.selector + abi_encode(self.input_types, list(args))
+
+    def decode_output(self, data: bytes) -> tuple[Any, ...]:
+        return tuple(abi_decode(self.output_types, data))
+
+
+@dataclass(frozen=True)
+class EventAbi:
+    name: str
+    topic: bytes
+    inputs: list[dict[str, Any]]
+
+    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        indexed = [i for i in self.inputs if i.get("indexed")]
+        plain = [i for i in self.inputs if not i.get("indexed")]
+        values: dict[str, Any] = {}
+        for item, topic in zip(indexed, topics[1:]):
+            typ = collapse_if_tuple(item)
+            dynamic = typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("(")
+            values[item["name"]] = topic if dynamic else abi_decode([typ], topic)[0]
+        for item, value in zip(plain, abi_decode(_types(plain), data)):
+            values[item["name"]] = value
+        return {i["name"]: to_json_value(values[i["name"]]) for i in self.inputs}
+
+
+@dataclass(frozen=True)
+class ErrorAbi:
+    name: str
+    selector: bytes
+    inputs: list[dict[str, Any]]
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        decoded = abi_decode(_types(self.inputs), data)
+        return {(i["name"] or f"arg{n}"): to_json_value(v) for n, (i, v) in enumerate(zip(self.inputs, decoded))}
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    contract: str | None
+    address: str
+    name: str
+    args: dict[str, Any]
+    log_index: int
+
+
+@dataclass(frozen=True)
+class DecodedError:
+    name: str
+    args: dict[str, Any]
+
+
+# Built-in Solidity errors: Error(string) and Panic(uint256).
+_ERROR_STRING = function_signature_to_4byte_selector("Error(string)")
+_PANIC = function_signature_to_4byte_selector("Panic(uint256)")
+
+
+@dataclass
+class AbiRegistry:
+    """Every ABI of the build, by contract type, plus the event/error indexes across all of them."""
+
+    abis: dict[str, list[dict[str, Any]]]
+    _functions: dict[str, dict[str, FunctionAbi]] = field(default_factory=dict)
+    _events: dict[bytes, EventAbi] = field(default_factory=dict)
+    _errors: dict[bytes, ErrorAbi] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for contract, abi in self.abis.items():
+            functions: dict[str, FunctionAbi] = {}
+            for item in abi:
+                kind = item.get("type")
+                if kind == "function":
+                    sig = _signature(item)
+                    functions[item["name"]] = FunctionAbi(
+                        item["name"],
+                        function_signature_to_4byte_selector(sig),
+                        _types(item.get("inputs", [])),
+                        _types(item.get("outputs", [])),
+                    )
+                elif kind == "event" and not item.get("anonymous"):
+                    self._events.setdefault(keccak(text=_signature(item)), EventAbi(item["name"], keccak(text=_signature(item)), item["inputs"]))
+                elif kind == "error":
+                    selector = function_signature_to_4byte_selector(_signature(item))
+                    self._errors.setdefault(selector, ErrorAbi(item["name"], selector, item.get("inputs", [])))
+            self._functions[contract] = functions
+
+    @classmethod
+    def from_build(cls, build_file: Path) -> "AbiRegistry":
+        build = json.loads(build_file.read_text())
+        return cls({name: ct.get("abi", []) for name, ct in build.get("contractTypes", {}).items()})
+
+    def function(self, contract_type: str, name: str) -> FunctionAbi:
+        return self._functions[contract_type][name]
+
+    def has_contract_type(self, contract_type: str) -> bool:
+        return contract_type in self._functions
+
+    def decode_log(self, log: dict[str, Any], contract_names: dict[str, str]) -> DecodedEvent | None:
+        topics = [_to_bytes(t) for t in log.get("topics", [])]
+        if not topics or topics[0] not in self._events:
+            return None
+        event = self._events[topics[0]]
+        address = to_checksum_address(log["address"])
+        try:
+            args = event.decode(topics, _to_bytes(log.get("data", "0x")))
+        except Exception:  # a log with the same topic but another layout: not ours to decode
+            return None
+        return DecodedEvent(contract_names.get(address), address, event.name, args, _to_int(log.get("logIndex", 0)))
+
+    def decode_error(self, data: bytes) -> DecodedError | None:
+        if len(data) < 4:
+            return None
+        selector, body = data[:4], data[4:]
+        if selector == _ERROR_STRING:
+            return DecodedError("Error", {"message": abi_decode(["string"], body)[0]})
+        if selector == _PANIC:
+            return DecodedError("Panic", {"code": abi_decode(["uint256"], body)[0]})
+        error = self._errors.get(selector)
+        if error is None:
+            return None
+        try:
+            return DecodedError(error.name, error.decode(body))
+        except Exception:
+            return None
+
+
+def _to_bytes(value: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+
+
+def _to_int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Addresses of one chain's deployment, by deployed name, and the contract type of each."""
+
+    chain_id: int
+    start_block: int
+    addresses: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> "Deployment":
+        raw = json.loads(path.read_text())
+        return cls(
+            int(raw["chain_id"]),
+            int(raw.get("start_block", 0)),
+            {name: to_checksum_address(addr) for name, addr in raw["contracts"].items()},
+        )
+
+    def address(self, name: str) -> str:
+        return self.addresses[name]
+
+    def names_by_address(self) -> dict[str, str]:
+        return {addr: name for name, addr in self.addresses.items()}
+
+    def contract_type(self, name: str) -> str:
+        """`SettlementTokenUSD` → `SettlementToken`; other names are their own type."""
+        return "SettlementToken" if name.startswith("SettlementToken") else name

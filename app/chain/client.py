@@ -1,0 +1,308 @@
+"""The chain client: exactly-once contract writes for many signers, and reads.
+
+    execute(participant, Idempotency-Key, fingerprint, call)
+      → repeated key? answer the stored (or in-flight) answer, send nothing
+      → the signer's lane (nonces.py): preflight, nonce, sign, store, batch-send
+      → the tracker (tracker.py): receipt, decode events, store the answer, answer the caller
+
+At start-up `recover()` picks up every stored-but-unanswered transaction: the mined ones are answered
+from their receipts, the others rebroadcast from their stored bytes, so a crash at any point between
+signing and receipt neither loses nor repeats a write. One gateway process owns its signers' nonces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from app.chain.abi import AbiRegistry, Deployment, FunctionAbi
+from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, RpcError
+from app.chain.nonces import SenderLane
+from app.chain.outbox import Outbox
+from app.chain.rpc import RpcClient
+from app.chain.signer import Signer
+from app.chain.tracker import FeeOracle, ReceiptTracker
+from app.chain.types import RESULT_DECODERS, Attempt, ContractCall, TxOutcome, WriteAnswer, WriteJob
+from app.core.config import Settings
+from app.core.errors import (
+    Forbidden,
+    IdempotencyKeyReused,
+    ServiceUnavailable,
+    TransactionPending,
+    error_body,
+)
+from app.db.models import RequestState
+
+log = logging.getLogger("tradefin.chain")
+
+
+class ChainClient:
+    def __init__(self, settings: Settings, abi: AbiRegistry, deployment: Deployment, outbox: Outbox,
+                 signers: dict[str, Signer]) -> None:
+        self.settings = settings
+        self.abi = abi
+        self.deployment = deployment
+        self.contract_names = deployment.names_by_address()
+        self.outbox = outbox
+        self.chain_id = settings.chain_id
+        self.rpc = RpcClient(settings.rpc_url, settings.rpc_timeout_seconds)
+        self.fees = FeeOracle(self.rpc)
+        self.tracker = ReceiptTracker(self)
+        self.lanes: dict[str, SenderLane] = {addr: SenderLane(s, self) for addr, s in signers.items()}
+        self._inflight: dict[tuple[str, str], WriteJob] = {}
+        self.ready = False
+        self._starter: asyncio.Task[None] | None = None
+
+    # ───────────────────────────── life cycle ─────────────────────────────
+
+    async def start(self) -> None:
+        """Connect, recover what a previous run left, start the lanes. If the node is down the gateway
+        still starts: writes answer 503 until a background retry has connected and recovered."""
+        await self.rpc.start()
+        try:
+            await self._connect_and_recover()
+        except ChainUnavailable as exc:
+            log.warning("chain unavailable at start-up (%s); retrying in the background", exc)
+            self._starter = asyncio.create_task(self._retry_start())
+
+    async def _retry_start(self) -> None:
+        while not self.ready:
+            await asyncio.sleep(1.0)
+            try:
+                await self._connect_and_recover()
+            except ChainUnavailable:
+                continue
+
+    async def _connect_and_recover(self) -> None:
+        chain_id = int(await self.rpc.call("eth_chainId", []), 16)
+        if chain_id != self.chain_id:
+            raise RuntimeError(f"node at {self.settings.rpc_url} is chain {chain_id}, settings say {self.chain_id}")
+        await self.fees.refresh()
+        head = int(await self.rpc.call("eth_blockNumber", []), 16)
+        await self.recover()
+        self.tracker.start(head)
+        for lane in self.lanes.values():
+            lane.start()
+        self.ready = True
+
+    async def stop(self) -> None:
+        if self._starter is not None:
+            self._starter.cancel()
+        for lane in self.lanes.values():
+            await lane.stop()
+        await self.tracker.stop()
+        await self.rpc.close()
+
+    async def recover(self) -> None:
+        """Answer or rebroadcast every stored, unanswered transaction (a previous run's)."""
+        stored, fillers = await asyncio.to_thread(self.outbox.load_open)
+        loop = asyncio.get_running_loop()
+        jobs: list[WriteJob] = []
+        for req in stored:
+            call = ContractCall(req.to, req.data, req.operation, req.context)
+            job = WriteJob(req.participant, req.idempotency_key, req.fingerprint, call, loop.create_future(),
+                           request_id=req.id, gas=req.attempts[-1].gas,
+                           attempts=[Attempt(a.id, a.tx_hash, a.raw, a.nonce, a.gas, a.max_fee_per_gas,
+                                             a.max_priority_fee_per_gas) for a in req.attempts])
+            self._inflight[(job.signer, job.idempotency_key)] = job
+            jobs.append(job)
+        for signer, a in fillers:
+            call = ContractCall(signer, b"", "gap-filler")
+            jobs.append(WriteJob(signer, "", "", call, None, gas=a.gas, attempts=[
+                Attempt(a.id, a.tx_hash, a.raw, a.nonce, a.gas, a.max_fee_per_gas, a.max_priority_fee_per_gas)]))
+        if not jobs:
+            return
+        log.info("recovering %d stored transactions", len(jobs))
+        for job in jobs:
+            self.tracker.watch(job)
+        receipts = await self.tracker._receipts_by_hash([a.tx_hash for j in jobs for a in j.attempts])
+        await self.finalize(receipts)
+        await self.tracker.rebroadcast_all()
+
+    # ───────────────────────────── writes ─────────────────────────────
+
+    def has_signer(self, address: str) -> bool:
+        return address in self.lanes
+
+    async def execute(self, participant: str, key: str, fingerprint: str, call: ContractCall) -> WriteAnswer:
+        ident = (participant, key)
+        job = self._inflight.get(ident)
+        if job is None:
+            record = await asyncio.to_thread(self.outbox.find_request, participant, key)
+            if record is not None:
+                if record.fingerprint != fingerprint:
+                    raise _key_reused(key)
+                if record.state == RequestState.DONE:
+                    return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+            job = self._inflight.get(ident)
+            if job is None and record is not None:
+                raise ServiceUnavailable("the gateway is still recovering this request; retry shortly",
+                                         code="RecoveryInProgress", headers={"Retry-After": "1"})
+        if job is not None:
+            if job.fingerprint != fingerprint:
+                raise _key_reused(key)
+            answer = await self._wait(job)
+            return WriteAnswer(answer.http_status, answer.body, replayed=True)
+        if not self.ready:
+            raise ServiceUnavailable("the chain node is unavailable; nothing was sent", headers={"Retry-After": "1"})
+        lane = self.lanes.get(participant)
+        if lane is None:
+            raise Forbidden("the gateway holds no signing key for this participant", code="NoSigningKey")
+        job = WriteJob(participant, key, fingerprint, call, asyncio.get_running_loop().create_future())
+        self._inflight[ident] = job
+        lane.submit(job)
+        return await self._wait(job)
+
+    async def _wait(self, job: WriteJob) -> WriteAnswer:
+        assert job.future is not None
+        try:
+            return await asyncio.wait_for(asyncio.shield(job.future), self.settings.receipt_timeout_seconds)
+        except TimeoutError:
+            details = {"tx_hash": job.latest.tx_hash if job.attempts else None}
+            raise TransactionPending(
+                "the transaction is stored and sent but not mined yet; repeat the request with the same "
+                "Idempotency-Key to get its result", details, headers={"Retry-After": "2"},
+            ) from None
+
+    def resolve(self, job: WriteJob, answer: WriteAnswer) -> None:
+        """Answer a job whose answer is stored."""
+        self._inflight.pop((job.signer, job.idempotency_key), None)
+        if job.future is not None and not job.future.done():
+            job.future.set_result(answer)
+
+    def fail(self, job: WriteJob, http_status: int, body: dict[str, Any]) -> None:
+        """Answer a job with an error that is NOT stored: nothing was sent, the key may be retried."""
+        self.resolve(job, WriteAnswer(http_status, body))
+
+    async def resign_elsewhere(self, job: WriteJob) -> None:
+        """None of `job`'s attempts can be mined any more (their nonce went to another transaction):
+        sign it again at a fresh nonce."""
+        self.tracker.unwatch(job)
+        await asyncio.to_thread(self.outbox.supersede, [a.id for a in job.attempts if a.id])
+        if job.is_filler:
+            return
+        lane = self.lanes.get(job.signer)
+        if lane is None:
+            self.fail(job, 503, error_body("NoSigningKey", "the signer's key is no longer held"))
+            return
+        job.attempts.clear()
+        job.recovery_stage = 0
+        lane.next_nonce = None
+        # The request row stays; a new attempt is added when the lane signs it again.
+        lane.submit(job, front=True)
+
+    async def finalize(self, receipts: list[dict[str, Any]]) -> None:
+        """Turn receipts of watched transactions into stored answers, then answer the callers."""
+        done: list[tuple[WriteJob, WriteAnswer]] = []
+        rows: list[dict[str, Any]] = []
+        for receipt in receipts:
+            job = self.tracker._by_hash.get(receipt["transactionHash"])
+            if job is None:
+                continue
+            attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
+            self.tracker.unwatch(job)
+            block = int(receipt["blockNumber"], 16)
+            status = int(receipt.get("status", "0x1"), 16)
+            if job.is_filler:
+                rows.append({"request_id": None, "attempt_id": attempt.id, "block_number": block, "status": status})
+                continue
+            answer = await self._answer_for(job, receipt, block, status)
+            rows.append({"request_id": job.request_id, "attempt_id": attempt.id, "block_number": block,
+                         "status": status, "http_status": answer.http_status, "response": answer.body})
+            done.append((job, answer))
+        if not rows:
+            return
+        await asyncio.to_thread(self.outbox.complete, rows)
+        for job, answer in done:
+            self.resolve(job, answer)
+
+    async def _answer_for(self, job: WriteJob, receipt: dict[str, Any], block: int, status: int) -> WriteAnswer:
+        tx_hash = receipt["transactionHash"]
+        if status != 1:
+            reverted = await self._replay_revert(job, block)
+            answer = self.revert_answer(reverted)
+            answer.body["error"]["details"].update({"tx_hash": tx_hash, "block_number": block})
+            return answer
+        events = [e for e in (self.abi.decode_log(log_, self.contract_names) for log_ in receipt.get("logs", [])) if e]
+        outcome = TxOutcome(tx_hash, block, status, int(receipt.get("gasUsed", "0x0"), 16), events,
+                            job.call.context)
+        decoder = RESULT_DECODERS.get(job.call.operation)
+        try:
+            http_status, result = decoder(outcome) if decoder else (200, {"events": [e.__dict__ for e in events]})
+        except Exception:
+            log.exception("result decoder %s failed for %s", job.call.operation, tx_hash)
+            http_status, result = 200, {"events": [e.__dict__ for e in events]}
+        return WriteAnswer(http_status, {"result": result, "tx_hash": tx_hash, "block_number": block})
+
+    async def _replay_revert(self, job: WriteJob, block: int) -> ContractReverted:
+        """A mined transaction reverted: replay it on the state before its block to decode why."""
+        call = {"from": job.signer, "to": job.call.to, "data": "0x" + job.call.data.hex(), "gas": hex(job.latest.gas)}
+        for tag in (hex(max(block - 1, 0)), "latest"):
+            try:
+                await self.rpc.call("eth_call", [call, tag])
+            except RpcError as error:
+                if error.revert_data is not None:
+                    return self.decode_revert(error.revert_data, job.call.to)
+            except ChainError:
+                break
+        return ContractReverted("TransactionReverted", {}, b"", self.contract_names.get(job.call.to))
+
+    # ───────────────────────────── helpers for the lanes ─────────────────────────────
+
+    def gas_limit(self, estimate: int) -> int:
+        return int(estimate * self.settings.gas_multiplier) + 10_000
+
+    def decode_revert(self, data: bytes, to: str | None = None) -> ContractReverted:
+        contract = self.contract_names.get(to) if to else None
+        decoded = self.abi.decode_error(data)
+        if decoded is None:
+            return ContractReverted("UnknownRevert", {"data": "0x" + data.hex()}, data, contract)
+        return ContractReverted(decoded.name, decoded.args, data, contract)
+
+    @staticmethod
+    def revert_answer(reverted: ContractReverted) -> WriteAnswer:
+        where = f"{reverted.contract} " if reverted.contract else ""
+        body = error_body(reverted.name, f"{where}reverted with {reverted.name}", dict(reverted.args))
+        return WriteAnswer(reverted.http_status, body)
+
+    @staticmethod
+    def request_row(job: WriteJob) -> dict[str, Any]:
+        return {"participant": job.signer, "idempotency_key": job.idempotency_key, "fingerprint": job.fingerprint,
+                "operation": job.call.operation, "context": job.call.context}
+
+    @staticmethod
+    def attempt_row(job: WriteJob, attempt: Attempt) -> dict[str, Any]:
+        return {"signer": job.signer, "nonce": attempt.nonce, "tx_hash": attempt.tx_hash, "raw": attempt.raw,
+                "to": job.call.to, "data": job.call.data, "gas": attempt.gas,
+                "max_fee_per_gas": attempt.max_fee_per_gas, "max_priority_fee_per_gas": attempt.max_priority_fee_per_gas}
+
+    # ───────────────────────────── reads ─────────────────────────────
+
+    async def read(self, to: str, fn: FunctionAbi, *args: Any) -> tuple[Any, ...]:
+        try:
+            result = await self.rpc.call("eth_call", [{"to": to, "data": "0x" + fn.encode(args).hex()}, "latest"])
+        except RpcError as error:
+            if error.revert_data is not None:
+                raise self.decode_revert(error.revert_data, to) from None
+            raise
+        return fn.decode_output(bytes.fromhex(result[2:]))
+
+    async def read_many(self, calls: list[tuple[str, FunctionAbi, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        answers = await self.rpc.batch(
+            [("eth_call", [{"to": to, "data": "0x" + fn.encode(args).hex()}, "latest"]) for to, fn, args in calls]
+        )
+        out = []
+        for (to, fn, _), answer in zip(calls, answers):
+            if answer.error is not None:
+                if answer.error.revert_data is not None:
+                    raise self.decode_revert(answer.error.revert_data, to)
+                raise answer.error
+            out.append(fn.decode_output(bytes.fromhex(answer.result[2:])))
+        return out
+
+
+def _key_reused(key: str) -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        "this Idempotency-Key was used for a different request", {"idempotency_key": key}
+    )

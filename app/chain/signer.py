@@ -1,0 +1,109 @@
+"""Participants' signing keys: encrypted keystores (eth-account keyfile format) under the data folder.
+
+Each keystore is `<data_dir>/keystores/<checksum address>.json`, encrypted with the passphrase from the
+environment. Keys are unlocked once at start-up and held only in `Signer` objects, whose repr shows
+the address alone; no key is ever logged, returned or written to the database.
+
+Signing uses eth-keys' coincurve backend (libsecp256k1), 7–11× faster than the pure-Python one;
+`require_coincurve()` refuses to start without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+
+def require_coincurve() -> str:
+    """The active eth-keys backend's name; raises unless it is coincurve."""
+    from eth_keys.backends import CoinCurveECCBackend, get_backend
+
+    backend = get_backend()
+    if not isinstance(backend, CoinCurveECCBackend):
+        raise RuntimeError(
+            f"eth-keys is using {type(backend).__name__}; install coincurve (pinned in requirements.lock) "
+            "for signing at gateway speed"
+        )
+    return type(backend).__name__
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    raw: bytes
+    tx_hash: str
+
+
+class Signer:
+    """One participant's unlocked key. Signs EIP-1559 transactions; never reveals the key."""
+
+    __slots__ = ("address", "_account")
+
+    def __init__(self, account: LocalAccount) -> None:
+        self.address: str = account.address
+        self._account = account
+
+    def __repr__(self) -> str:
+        return f"Signer({self.address})"
+
+    def sign(self, tx: dict[str, Any]) -> SignedTx:
+        signed = self._account.sign_transaction(tx)
+        return SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex())
+
+
+class KeystoreDirectory:
+    """The keystore folder: create keystores, list them, unlock them all."""
+
+    def __init__(self, folder: Path, passphrase: str, scrypt_n: int = 2**18) -> None:
+        self.folder = folder
+        self._passphrase = passphrase
+        self._scrypt_n = scrypt_n
+
+    def path_for(self, address: str) -> Path:
+        return self.folder / f"{to_checksum_address(address)}.json"
+
+    def has(self, address: str) -> bool:
+        return self.path_for(address).exists()
+
+    def addresses(self) -> list[str]:
+        if not self.folder.exists():
+            return []
+        return sorted(to_checksum_address(p.stem) for p in self.folder.glob("0x*.json"))
+
+    def create(self, private_key: bytes | str) -> str:
+        """Encrypt `private_key` into a keystore (no-op when one exists); returns its address."""
+        account = Account.from_key(private_key)
+        path = self.path_for(account.address)
+        if path.exists():
+            return account.address
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        keyfile = Account.encrypt(account.key, self._passphrase, kdf="scrypt", iterations=self._scrypt_n)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(keyfile, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        return account.address
+
+    def generate(self) -> str:
+        """A new random key, stored encrypted; returns its address."""
+        return self.create(Account.create().key)
+
+    def unlock(self, address: str) -> Signer:
+        keyfile = json.loads(self.path_for(address).read_text())
+        return Signer(Account.from_key(Account.decrypt(keyfile, self._passphrase)))
+
+    def unlock_all(self) -> dict[str, Signer]:
+        addresses = self.addresses()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            signers = list(pool.map(self.unlock, addresses))
+        return {s.address: s for s in signers}

@@ -1,0 +1,216 @@
+"""The receipt tracker: one task that watches every outstanding transaction and heals stuck senders.
+
+Receipts come by tight polling: every `receipt_poll_seconds` (2 ms by default) it asks for the block
+number, and when blocks were added it fetches their receipts in one JSON-RPC batch
+(`eth_getBlockReceipts`), so one poll serves every outstanding transaction at once. Found receipts are
+decoded, their answers stored in one database commit, then the waiting requests are answered.
+
+Self-healing (Anvil's automine can strand a burst from one sender, foundry issue 10122): when a
+signer's lowest outstanding nonce has not been mined for `stuck_after_seconds`, the tracker
+1. checks whether it was mined anyway (receipt by hash for every attempt) or its nonce went elsewhere
+   (then the request is re-signed at a fresh nonce: none of its attempts can land any more);
+2. otherwise rebroadcasts the stored bytes of the signer's outstanding transactions, in nonce order;
+3. then, if still stuck, sends a fee-bumped replacement (≥ 12.5% higher fees) at the same nonce, and
+   keeps watching every attempt: whichever is mined answers the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from app.chain.errors import ChainError, ChainUnavailable
+from app.chain.rpc import RpcClient
+from app.chain.types import WriteJob
+
+if TYPE_CHECKING:
+    from app.chain.client import ChainClient
+
+log = logging.getLogger("tradefin.chain.tracker")
+
+GWEI = 10**9
+MAX_BLOCKS_PER_POLL = 64
+
+
+class FeeOracle:
+    """EIP-1559 fees from the latest block: max fee = 2 × base fee + tip."""
+
+    def __init__(self, rpc: RpcClient) -> None:
+        self._rpc = rpc
+        self._fees: tuple[int, int] = (2 * GWEI, GWEI)
+        self.refreshed_at = 0.0
+
+    def current(self) -> tuple[int, int]:
+        return self._fees
+
+    async def refresh(self) -> tuple[int, int]:
+        block, tip = await self._rpc.batch(
+            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
+        )
+        base = int((block.result or {}).get("baseFeePerGas", "0x0"), 16) if block.error is None else 0
+        priority = int(tip.result, 16) if tip.error is None and tip.result else GWEI
+        priority = max(priority, 1)
+        self._fees = (2 * base + priority, priority)
+        self.refreshed_at = time.monotonic()
+        return self._fees
+
+
+class ReceiptTracker:
+    def __init__(self, client: "ChainClient") -> None:
+        self.client = client
+        self._by_hash: dict[str, WriteJob] = {}
+        self._by_signer: dict[str, dict[int, WriteJob]] = {}
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_block: int | None = None
+        self.recoveries = 0  # rebroadcasts and replacements made, for tests and metrics
+
+    # ───────────────────────────── bookkeeping ─────────────────────────────
+
+    def watch(self, job: WriteJob) -> None:
+        for attempt in job.attempts:
+            self._by_hash[attempt.tx_hash] = job
+        self._by_signer.setdefault(job.signer, {})[job.latest.nonce] = job
+        job.sent_at = time.monotonic()
+        self._wakeup.set()
+
+    def unwatch(self, job: WriteJob) -> None:
+        for attempt in job.attempts:
+            self._by_hash.pop(attempt.tx_hash, None)
+        jobs = self._by_signer.get(job.signer, {})
+        if job.attempts and jobs.get(job.latest.nonce) is job:
+            del jobs[job.latest.nonce]
+
+    def outstanding(self) -> int:
+        return sum(len(jobs) for jobs in self._by_signer.values())
+
+    def next_nonce_after(self, signer: str) -> int:
+        jobs = self._by_signer.get(signer)
+        return max(jobs) + 1 if jobs else 0
+
+    # ───────────────────────────── loop ─────────────────────────────
+
+    def start(self, head: int | None) -> None:
+        self.last_block = head
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="receipt-tracker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        poll = self.client.settings.receipt_poll_seconds
+        while True:
+            if not self._by_hash:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
+                except TimeoutError:
+                    await self._refresh_fees_quietly()
+                    continue
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except ChainUnavailable:
+                await asyncio.sleep(0.25)
+            except Exception:
+                log.exception("receipt tracker tick failed")
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(poll)
+
+    async def _refresh_fees_quietly(self) -> None:
+        try:
+            await self.client.fees.refresh()
+        except ChainError:
+            pass
+
+    async def _tick(self) -> None:
+        rpc = self.client.rpc
+        head = int(await rpc.call("eth_blockNumber", []), 16)
+        if self.last_block is None:
+            self.last_block = head - 1
+        if head > self.last_block:
+            if head - self.last_block > MAX_BLOCKS_PER_POLL:
+                receipts = await self._receipts_by_hash(list(self._by_hash))
+            else:
+                blocks = await rpc.batch(
+                    [("eth_getBlockReceipts", [hex(n)]) for n in range(self.last_block + 1, head + 1)]
+                )
+                if any(b.error is not None for b in blocks):
+                    receipts = await self._receipts_by_hash(list(self._by_hash))
+                else:
+                    receipts = [r for b in blocks for r in (b.result or []) if r["transactionHash"] in self._by_hash]
+            self.last_block = head
+            await self.client.finalize(receipts)
+            if time.monotonic() - self.client.fees.refreshed_at > 1.0:
+                await self._refresh_fees_quietly()
+        await self._heal_stuck()
+
+    async def _receipts_by_hash(self, hashes: list[str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            answers = await self.client.rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
+            found.extend(a.result for a in answers if a.error is None and a.result)
+        return found
+
+    # ───────────────────────────── healing ─────────────────────────────
+
+    async def _heal_stuck(self) -> None:
+        now = time.monotonic()
+        stuck_after = self.client.settings.stuck_after_seconds
+        stuck: list[WriteJob] = []
+        for jobs in self._by_signer.values():
+            if not jobs:
+                continue
+            job = jobs[min(jobs)]
+            if now - job.sent_at >= stuck_after:
+                job.sent_at = now
+                stuck.append(job)
+        if not stuck:
+            return
+        rpc = self.client.rpc
+        counts = await rpc.batch([("eth_getTransactionCount", [j.signer, "latest"]) for j in stuck])
+        receipts = await self._receipts_by_hash([a.tx_hash for j in stuck for a in j.attempts])
+        if receipts:
+            await self.client.finalize(receipts)
+        mined = {r["transactionHash"] for r in receipts}
+        for job, count in zip(stuck, counts):
+            if any(a.tx_hash in mined for a in job.attempts) or count.error is not None:
+                continue
+            self.recoveries += 1
+            if int(count.result, 16) > job.latest.nonce:
+                # The nonce is used but none of our attempts was mined: seen twice, re-sign elsewhere.
+                job.recovery_stage += 1
+                if job.recovery_stage >= 2:
+                    await self.client.resign_elsewhere(job)
+                continue
+            if job.recovery_stage == 0:
+                job.recovery_stage = 1
+                log.warning("signer %s stuck at nonce %d: rebroadcasting", job.signer, job.latest.nonce)
+                await self._rebroadcast(job.signer)
+            else:
+                job.recovery_stage += 1
+                log.warning("signer %s stuck at nonce %d: fee-bumped replacement", job.signer, job.latest.nonce)
+                lane = self.client.lanes.get(job.signer)
+                if lane is not None:
+                    await lane.replace(job, give_up_on_refusal=False)
+
+    async def _rebroadcast(self, signer: str) -> None:
+        jobs = self._by_signer.get(signer, {})
+        raws = ["0x" + jobs[n].latest.raw.hex() for n in sorted(jobs)]
+        if raws:
+            await self.client.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
+
+    async def rebroadcast_all(self) -> None:
+        for signer in list(self._by_signer):
+            await self._rebroadcast(signer)

@@ -1,0 +1,113 @@
+"""Values passed between the chain client's parts: calls, jobs, attempts, outcomes, answers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from app.chain.abi import DecodedEvent
+
+
+@dataclass(frozen=True)
+class ContractCall:
+    """A contract write, ready to sign: target, calldata, and how to read its result.
+
+    `operation` names a registered result decoder (see `register_result`); `context` is stored with
+    the request so the result can be decoded after a restart too.
+    """
+
+    to: str
+    data: bytes
+    operation: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteAnswer:
+    """The HTTP answer of a write, exactly as stored for replay."""
+
+    http_status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    """A mined transaction of a request: the input to its result decoder."""
+
+    tx_hash: str
+    block_number: int
+    status: int
+    gas_used: int
+    events: list[DecodedEvent]
+    context: dict[str, Any]
+
+    def events_named(self, name: str) -> list[DecodedEvent]:
+        return [e for e in self.events if e.name == name]
+
+    def event(self, name: str) -> DecodedEvent:
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise LookupError(f"no {name} event in {self.tx_hash}")
+
+
+ResultDecoder = Callable[[TxOutcome], tuple[int, dict[str, Any]]]
+RESULT_DECODERS: dict[str, ResultDecoder] = {}
+
+
+def register_result(operation: str) -> Callable[[ResultDecoder], ResultDecoder]:
+    """Register how a mined transaction of `operation` becomes its (HTTP status, body)."""
+
+    def _register(decoder: ResultDecoder) -> ResultDecoder:
+        RESULT_DECODERS[operation] = decoder
+        return decoder
+
+    return _register
+
+
+@dataclass
+class Attempt:
+    """One signed transaction of a job (several after fee-bumped replacements)."""
+
+    id: int | None
+    tx_hash: str
+    raw: bytes
+    nonce: int
+    gas: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+
+@dataclass(eq=False)
+class WriteJob:
+    """One write request travelling through a signer's lane and the receipt tracker.
+
+    A gap filler (a zero-value transfer to self that fills a nonce nobody else can use) is a job with
+    no `future` and no request.
+    """
+
+    signer: str
+    idempotency_key: str
+    fingerprint: str
+    call: ContractCall
+    future: asyncio.Future[WriteAnswer] | None
+    request_id: int | None = None
+    gas: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+    sent_at: float = field(default_factory=time.monotonic)
+    recovery_stage: int = 0
+
+    @property
+    def nonce(self) -> int | None:
+        return self.attempts[-1].nonce if self.attempts else None
+
+    @property
+    def latest(self) -> Attempt:
+        return self.attempts[-1]
+
+    @property
+    def is_filler(self) -> bool:
+        return self.future is None

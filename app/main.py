@@ -1,0 +1,143 @@
+"""The tradefin gateway: app factory, lifespan (keystores, database, chain client), error handlers.
+
+A request travels route → service → chain client (lane: nonce, sign, store, send; tracker: receipt,
+decode) → contract. Run it with `python -m app.runner` or `app.runner.serve(settings)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.routes import access, documents, money, participants
+from app.chain.abi import AbiRegistry, Deployment
+from app.chain.client import ChainClient
+from app.chain.errors import ChainUnavailable, ContractReverted, RpcError
+from app.chain.outbox import Outbox
+from app.chain.signer import KeystoreDirectory, require_coincurve
+from app.core.config import Settings
+from app.core.errors import ApiError, error_body
+from app.db.session import make_engine, make_sessionmaker
+from app.services.api_keys import ApiKeyStore
+from app.services.base import Gateway
+from app.services.documents import DocumentStore
+
+log = logging.getLogger("tradefin.gateway")
+
+API_DESCRIPTION = """
+Authenticated HTTP API of the tradefin platform. Every call carries `Authorization: Bearer <api key>`;
+each key belongs to one participant and the gateway signs that participant's transactions.
+
+**Writes** (`POST`) need an `Idempotency-Key` header: repeating a key returns the first answer (with
+`Idempotent-Replayed: true`) and sends nothing new. A write answers once its transaction is mined, with
+the domain result decoded from the receipt's events, `tx_hash` and `block_number`.
+
+**Errors** have one shape, `{"error": {"code", "message", "details"}}`. A contract revert answers its
+custom error's name and decoded arguments: 409 conflict, 403 forbidden, 404 unknown, 422 invalid.
+503 means the chain was unavailable and nothing was applied.
+"""
+
+
+class Health(BaseModel):
+    status: str
+    chain_ready: bool
+    chain_id: int
+    signers: int
+    outstanding_transactions: int
+
+
+def build_gateway(settings: Settings) -> tuple[Gateway, ApiKeyStore, DocumentStore]:
+    require_coincurve()
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    abi = AbiRegistry.from_build(settings.build_file)
+    if not settings.resolved_deployment_file.exists():
+        raise RuntimeError(f"no deployment at {settings.resolved_deployment_file}: deploy the contracts first")
+    deployment = Deployment.load(settings.resolved_deployment_file)
+    if deployment.chain_id != settings.chain_id:
+        raise RuntimeError(f"{settings.resolved_deployment_file} is for chain {deployment.chain_id}, "
+                           f"settings say {settings.chain_id}")
+    keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
+                                  settings.keystore_scrypt_n)
+    signers = keystores.unlock_all()
+    chain = ChainClient(settings, abi, deployment, Outbox(sessions), signers)
+    gateway = Gateway(settings, sessions, abi, deployment, chain, keystores)
+    return gateway, ApiKeyStore(sessions), DocumentStore(settings.documents_dir, sessions)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway, api_keys, documents_store = build_gateway(settings)
+        app.state.gateway, app.state.api_keys, app.state.documents = gateway, api_keys, documents_store
+        await gateway.chain.start()
+        log.info("gateway ready: chain %d, %d signers", settings.chain_id, len(gateway.chain.lanes))
+        try:
+            yield
+        finally:
+            await gateway.chain.stop()
+
+    app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+
+    for router in (access.router, participants.router, money.router, documents.router):
+        app.include_router(router, prefix="/v1")
+
+    @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")
+    async def health(request: Request) -> Health:
+        gateway: Gateway = request.app.state.gateway
+        return Health(status="ok", chain_ready=gateway.chain.ready, chain_id=settings.chain_id,
+                      signers=len(gateway.chain.lanes), outstanding_transactions=gateway.chain.tracker.outstanding())
+
+    install_error_handlers(app)
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ContractReverted)
+    async def _reverted(_: Request, exc: ContractReverted) -> JSONResponse:
+        where = f"{exc.contract} " if exc.contract else ""
+        return JSONResponse(error_body(exc.name, f"{where}reverted with {exc.name}", dict(exc.args)),
+                            status_code=exc.http_status)
+
+    @app.exception_handler(ChainUnavailable)
+    async def _unavailable(_: Request, exc: ChainUnavailable) -> JSONResponse:
+        return JSONResponse(error_body("ChainUnavailable", str(exc)), status_code=503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(RpcError)
+    async def _node_error(_: Request, exc: RpcError) -> JSONResponse:
+        return JSONResponse(error_body(exc.kind.value, exc.message), status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [{"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e.get("msg", ""),
+                   "type": e.get("type", "")} for e in exc.errors()]
+        return JSONResponse(error_body("ValidationError", "the request is invalid", {"fields": fields}),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(error_body("InternalError", "unexpected error; nothing was logged with secrets"),
+                            status_code=500)
+
+

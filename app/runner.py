@@ -1,0 +1,94 @@
+"""Starting the gateway, and giving the demo world its keystores and API keys.
+
+For `tools/platform.py` (make run):
+
+    from app.runner import prepare_demo_access, serve
+    keys = prepare_demo_access(settings)        # keystores + API keys of the demo world, printed once
+    serve(settings)                              # blocks until Ctrl-C
+
+Command line: `python -m app.runner [--demo]` with settings from the environment (TRADEFIN_*).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from eth_account import Account
+
+from app.core.config import Settings
+
+TEST_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def derive_private_keys(roles: tuple[str, ...], mnemonic: str = TEST_MNEMONIC) -> dict[str, str]:
+    """Role → private key (hex) of the accounts `m/44'/60'/0'/0/<i>` in role order (Ape's test accounts)."""
+    Account.enable_unaudited_hdwallet_features()
+    return {role: Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key.hex()
+            for i, role in enumerate(roles)}
+
+
+def prepare_access(settings: Settings, private_keys: dict[str, str], print_keys: bool = True) -> dict[str, Any]:
+    """Keystores for `private_keys` (role → key) and one API key per role, written to
+    `settings.api_keys_file` (mode 0600). Reuses the file when it exists; prints the keys only when new."""
+    from app.chain.signer import KeystoreDirectory
+    from app.db.session import make_engine, make_sessionmaker
+    from app.services.api_keys import ApiKeyStore
+
+    keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
+                                  settings.keystore_scrypt_n)
+    addresses = {role: keystores.create(key) for role, key in private_keys.items()}
+    path = settings.api_keys_file
+    if path.exists():
+        existing = json.loads(path.read_text())
+        if all(r in existing and existing[r]["address"] == a for r, a in addresses.items()):
+            return existing
+    store = ApiKeyStore(make_sessionmaker(make_engine(settings.resolved_database_url)))
+    operator = addresses.get("operator", next(iter(addresses.values())))
+    issued = {role: {"address": address, "api_key": store.issue(address, f"demo {role}", operator).token}
+              for role, address in addresses.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(issued, handle, indent=2)
+    if print_keys:
+        print(f"API keys of the demo world (kept in {path}, shown once):")
+        for role, entry in issued.items():
+            print(f"  {role:<10} {entry['address']}  {entry['api_key']}")
+    return issued
+
+
+def prepare_demo_access(settings: Settings, print_keys: bool = True) -> dict[str, Any]:
+    """Keystores and API keys for the demo/test world of `scripts._common` (test mnemonic accounts)."""
+    from scripts._common import TEST_ROLES
+
+    roles = tuple(r for r in TEST_ROLES if r != "outsider")
+    return prepare_access(settings, derive_private_keys(roles), print_keys)
+
+
+def serve(settings: Settings | None = None) -> None:
+    """Run the gateway in this process until interrupted (uvloop + httptools)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = settings or Settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=5)
+
+
+def main(argv: list[str]) -> int:
+    import logging
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if "--demo" in argv:
+        prepare_demo_access(settings)
+    serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,139 @@
+"""What every service shares: the gateway's parts, the caller, and the write helper.
+
+A service checks what the gateway can check cheaply (the caller's kind, that a currency exists), builds
+the contract call, and hands it to the chain client with the caller's Idempotency-Key. The contract
+remains the authority: whatever the gateway lets through, a revert is decoded and mapped to HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from eth_utils import keccak
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.chain.abi import AbiRegistry, Deployment
+from app.chain.client import ChainClient
+from app.chain.signer import KeystoreDirectory
+from app.chain.types import ContractCall, WriteAnswer
+from app.core.config import Settings
+from app.core.errors import Forbidden, Invalid, NotFound
+
+
+class ParticipantKind(IntEnum):
+    """As `IParticipantRegistry.ParticipantKind`."""
+
+    NONE = 0
+    CORPORATE = 1
+    BANK = 2
+    REGULATOR = 3
+    ATTESTER = 4
+    OPERATOR = 5
+
+
+@dataclass
+class Gateway:
+    """The gateway's long-lived parts, built once in the app's lifespan."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    abi: AbiRegistry
+    deployment: Deployment
+    chain: ChainClient
+    keystores: KeystoreDirectory
+    _kinds: dict[str, ParticipantKind] = field(default_factory=dict)
+
+    def contract(self, name: str) -> str:
+        try:
+            return self.deployment.address(name)
+        except KeyError:
+            raise NotFound(f"{name} is not deployed on chain {self.deployment.chain_id}", code="NotDeployed") from None
+
+    def call(self, name: str, function: str, *args: Any, operation: str, **context: Any) -> ContractCall:
+        """A write to the deployed contract `name`."""
+        to = self.contract(name)
+        fn = self.abi.function(self.deployment.contract_type(name), function)
+        return ContractCall(to, fn.encode(args), operation, context)
+
+    async def read(self, name: str, function: str, *args: Any) -> tuple[Any, ...]:
+        to = self.contract(name)
+        return await self.chain.read(to, self.abi.function(self.deployment.contract_type(name), function), *args)
+
+    def token_name(self, currency: str) -> str:
+        name = f"SettlementToken{currency}"
+        if name not in self.deployment.addresses:
+            raise Invalid(f"no settlement token for {currency}", {"currency": currency,
+                          "supported": self.currencies()}, code="UnsupportedCurrency")
+        return name
+
+    def currencies(self) -> list[str]:
+        return sorted(n.removeprefix("SettlementToken") for n in self.deployment.addresses
+                      if n.startswith("SettlementToken"))
+
+    async def kind_of(self, address: str) -> ParticipantKind:
+        """A participant's kind (cached once known: a registration is never undone)."""
+        kind = self._kinds.get(address)
+        if kind is None:
+            (value,) = await self.read("ParticipantRegistry", "kindOf", address)
+            kind = ParticipantKind(value)
+            if kind is not ParticipantKind.NONE:
+                self._kinds[address] = kind
+        return kind
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated participant: a caller acts only as itself."""
+
+    address: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """A write request's caller, Idempotency-Key and route, for the chain client."""
+
+    caller: Caller
+    idempotency_key: str
+    route: str
+
+    def fingerprint(self, payload: dict[str, Any]) -> str:
+        canonical = json.dumps({"route": self.route, "body": payload}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def submit(gateway: Gateway, ctx: WriteContext, call: ContractCall, payload: dict[str, Any]) -> WriteAnswer:
+    return await gateway.chain.execute(ctx.caller.address, ctx.idempotency_key, ctx.fingerprint(payload), call)
+
+
+async def require_kind(gateway: Gateway, caller: Caller, *kinds: ParticipantKind) -> ParticipantKind:
+    kind = await gateway.kind_of(caller.address)
+    if kind not in kinds:
+        raise Forbidden(
+            f"this needs a participant of kind {' or '.join(k.name.title() for k in kinds)}",
+            {"caller": caller.address, "kind": kind.name.title()}, code="CallerKindNotAllowed",
+        )
+    return kind
+
+
+def bytes32_of(text: str) -> bytes:
+    """A reference or reason as bytes32: a 0x-prefixed 32-byte hex as is, any other text hashed."""
+    if text.startswith("0x") and len(text) == 66:
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError:
+            pass
+    return keccak(text=text)
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def ascii_code(value: str) -> str:
+    """A `bytesN` code from an event (0x-hex) back to its ASCII letters."""
+    return bytes.fromhex(value[2:]).rstrip(b"\0").decode("ascii", "replace")

@@ -1,0 +1,73 @@
+"""Documents: content-addressed by SHA-256 under `<data_dir>/documents/<aa>/<hash>`.
+
+The hash (as bytes32) is what instruments put on chain. A document may be downloaded by whoever
+uploaded it; instrument parties will be added when the instruments' events are indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.errors import Forbidden, NotFound
+from app.db.models import Document, DocumentUpload
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+class DocumentStore:
+    def __init__(self, folder: Path, sessions: sessionmaker[Session]) -> None:
+        self.folder = folder
+        self._sessions = sessions
+
+    def _path(self, sha256_hex: str) -> Path:
+        return self.folder / sha256_hex[:2] / sha256_hex
+
+    def put(self, content: bytes, content_type: str, uploader: str) -> tuple[Document, bool]:
+        """Store `content` (once) and record `uploader`; returns the document and whether it was new."""
+        digest = hashlib.sha256(content).hexdigest()
+        path = self._path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        key = "0x" + digest
+        with self._sessions.begin() as session:
+            document = session.get(Document, key)
+            created = document is None
+            if document is None:
+                document = Document(sha256=key, size=len(content), content_type=content_type)
+                session.add(document)
+            if session.get(DocumentUpload, (key, uploader)) is None:
+                session.add(DocumentUpload(sha256=key, participant=uploader))
+        return document, created
+
+    def may_read(self, sha256: str, participant: str) -> bool:
+        with self._sessions() as session:
+            return session.get(DocumentUpload, (sha256, participant)) is not None
+
+    def metadata(self, sha256: str, participant: str) -> Document:
+        with self._sessions() as session:
+            document = session.get(Document, sha256)
+            if document is None:
+                raise NotFound("no such document", {"sha256": sha256}, code="DocumentUnknown")
+            allowed = session.scalars(
+                select(DocumentUpload.participant).where(DocumentUpload.sha256 == sha256,
+                                                         DocumentUpload.participant == participant)
+            ).first()
+            if allowed is None:
+                raise Forbidden("only parties of an instrument referencing this document may read it",
+                                {"sha256": sha256}, code="DocumentNotShared")
+            return document
+
+    def read(self, sha256: str, participant: str) -> tuple[Document, bytes]:
+        document = self.metadata(sha256, participant)
+        return document, self._path(sha256[2:]).read_bytes()

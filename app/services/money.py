@@ -1,0 +1,94 @@
+"""Tokenized deposits: banks mint and burn, participants pay each other with a purpose code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.errors import Forbidden
+from app.schemas.money import BurnRequest, MintRequest, PaymentCreate
+from app.services.base import (
+    Caller,
+    Gateway,
+    ParticipantKind,
+    WriteContext,
+    ascii_code,
+    bytes32_of,
+    hex32,
+    require_kind,
+    submit,
+)
+
+
+async def mint(gateway: Gateway, ctx: WriteContext, body: MintRequest) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, ParticipantKind.BANK)
+    reference = bytes32_of(body.reference)
+    call = gateway.call(gateway.token_name(body.currency), "mint", body.to, body.amount, reference,
+                        operation="deposits.mint", currency=body.currency)
+    return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+@register_result("deposits.mint")
+def _minted(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("DepositMinted").args
+    return 201, {"currency": outcome.context["currency"], "bank": args["bank"], "to": args["to"],
+                 "amount": args["amount"], "reference": args["paymentReference"]}
+
+
+async def burn(gateway: Gateway, ctx: WriteContext, body: BurnRequest) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, ParticipantKind.BANK)
+    call = gateway.call(gateway.token_name(body.currency), "burn", body.amount, bytes32_of(body.reference),
+                        operation="deposits.burn", currency=body.currency)
+    return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+@register_result("deposits.burn")
+def _burned(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("DepositBurned").args
+    return 200, {"currency": outcome.context["currency"], "bank": args["bank"], "to": None,
+                 "amount": args["amount"], "reference": args["paymentReference"]}
+
+
+async def pay(gateway: Gateway, ctx: WriteContext, body: PaymentCreate) -> WriteAnswer:
+    call = gateway.call(
+        gateway.token_name(body.currency), "transferWithPurpose", body.to, body.amount,
+        body.purpose_code.encode("ascii"), bytes32_of(body.reference),
+        operation="payments.transfer", currency=body.currency,
+    )
+    return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+@register_result("payments.transfer")
+def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("PaymentTransfer").args
+    return 201, {
+        "currency": outcome.context["currency"], "from": args["from"], "to": args["to"], "amount": args["amount"],
+        "purpose_code": ascii_code(args["purposeCode"]), "reference": args["paymentReference"],
+        "cross_border": bool(outcome.events_named("CrossBorderTransfer")),
+        "large_value_reported": bool(outcome.events_named("LargeValueReported")),
+    }
+
+
+async def balances(gateway: Gateway, caller: Caller, account: str) -> dict[str, Any]:
+    """Balances of `account` in every currency: the holder itself, the regulator and the operator may look."""
+    if account != caller.address:
+        kind = await gateway.kind_of(caller.address)
+        if kind not in (ParticipantKind.REGULATOR, ParticipantKind.OPERATOR):
+            raise Forbidden("only the holder, the regulator or the operator may see these balances",
+                            {"account": account}, code="BalancesNotVisible")
+    currencies = gateway.currencies()
+    fn_balance = gateway.abi.function("SettlementToken", "balanceOf")
+    fn_decimals = gateway.abi.function("SettlementToken", "decimals")
+    calls = []
+    for currency in currencies:
+        to = gateway.contract(f"SettlementToken{currency}")
+        calls += [(to, fn_balance, (account,)), (to, fn_decimals, ())]
+    values = await gateway.chain.read_many(calls)
+    return {"account": to_checksum_address(account), "balances": [
+        {"currency": c, "amount": values[2 * i][0], "decimals": values[2 * i + 1][0]} for i, c in enumerate(currencies)
+    ]}
+
+
+__all__ = ["mint", "burn", "pay", "balances", "hex32"]
