@@ -1,0 +1,62 @@
+"""Gateway tests run end to end: a fresh Anvil (Ape's foundry provider) with the test world deployed,
+and the gateway as a real process (`python -m app.runner`) in front of it."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from gateway_world import GatewayProcess, World, anvil_world
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with anvil_world(tmp_path_factory.mktemp("gateway-data")) as w:
+        yield w
+
+
+@pytest.fixture(scope="session")
+def gateway(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    log = tmp_path_factory.mktemp("gateway-log") / "gateway.log"
+    with GatewayProcess(world.env(), log_path=log) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def http(gateway: GatewayProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway.url, timeout=60.0) as client:
+        yield client
+
+
+_keys = itertools.count()
+
+
+def idem() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": f"test-{next(_keys)}-{uuid.uuid4()}"}
+
+
+class Api:
+    """Calls as a role: `api.post("exporter", "/v1/payments", json=...)`."""
+
+    def __init__(self, http: httpx.Client, world: World) -> None:
+        self.http, self.world = http, world
+
+    def get(self, role: str, path: str, **kw: Any) -> httpx.Response:
+        return self.http.get(path, headers=self.world.auth(role), **kw)
+
+    def post(self, role: str, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
+        headers = self.world.auth(role) | ({"Idempotency-Key": key} if key else idem()) | kw.pop("headers", {})
+        return self.http.post(path, headers=headers, **kw)
+
+    def delete(self, role: str, path: str, **kw: Any) -> httpx.Response:
+        return self.http.delete(path, headers=self.world.auth(role), **kw)
+
+
+@pytest.fixture(scope="session")
+def api(http: httpx.Client, world: World) -> Api:
+    return Api(http, world)

@@ -1,0 +1,149 @@
+"""A fresh Anvil with the test world deployed, and a gateway process in front of it (tests and bench).
+
+    with anvil_world(data_dir) as world:          # Ape's foundry provider: fresh Anvil, pruned history
+        with GatewayProcess(world.settings_env, port) as gateway:
+            httpx.post(gateway.url + "/v1/payments", headers=world.auth("exporter") | {...}, json=...)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_PASSPHRASE = "gateway-test-passphrase-not-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class World:
+    data_dir: Path
+    rpc_url: str
+    chain_id: int
+    addresses: dict[str, str]  # deployed contract name → address
+    roles: dict[str, str]  # role → account address
+    api_keys: dict[str, str]  # role → API key
+    provider: Any = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = {
+            "TRADEFIN_ENVIRONMENT": "test",
+            "TRADEFIN_RPC_URL": self.rpc_url,
+            "TRADEFIN_CHAIN_ID": str(self.chain_id),
+            "TRADEFIN_DATA_DIR": str(self.data_dir),
+            "TRADEFIN_KEYSTORE_PASSPHRASE": TEST_PASSPHRASE,
+            "TRADEFIN_KEYSTORE_SCRYPT_N": str(2**12),
+            "TRADEFIN_LOG_LEVEL": "warning",
+        }
+        env.update(self.extra_env)
+        env.update(overrides)
+        return env
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_keys[role]}"}
+
+
+def settings_for(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    from app.core.config import Settings
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return Settings()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def anvil_world(data_dir: Path) -> Iterator[World]:
+    """Ape's foundry provider (a fresh Anvil on a free port), the test world deployed and recorded in
+    `data_dir/deployments/<chain id>.json`, keystores and API keys for every role but `outsider`."""
+    from ape import accounts, chain, networks, project
+
+    from app.runner import derive_private_keys, prepare_access
+    from scripts._common import TEST_ROLES, accounts_by_role, deploy_test_world
+
+    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+        roles = accounts_by_role(accounts.test_accounts)
+        start = chain.blocks.head.number
+        platform = deploy_test_world(project, chain, roles)
+        deployments = data_dir / "deployments"
+        deployments.mkdir(parents=True, exist_ok=True)
+        (deployments / f"{chain.chain_id}.json").write_text(json.dumps(
+            {"chain_id": chain.chain_id, "start_block": start, "contracts": platform.addresses()}))
+        world = World(data_dir, provider.http_uri, chain.chain_id, platform.addresses(),
+                      {r: str(a.address) for r, a in roles.items()}, {}, provider)
+        keyed_roles = tuple(r for r in TEST_ROLES if r != "outsider")
+        keys = derive_private_keys(TEST_ROLES)
+        issued = prepare_access(settings_for(world.env()), {r: keys[r] for r in keyed_roles}, print_keys=False)
+        world.api_keys = {r: v["api_key"] for r, v in issued.items()}
+        yield world
+
+
+class GatewayProcess:
+    """`python -m app.runner` as a child process; `kill()` sends SIGKILL."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.env = {**os.environ, **env, "TRADEFIN_PORT": str(self.port), "TRADEFIN_HOST": "127.0.0.1"}
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> "GatewayProcess":
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=self.env,
+                                        stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gateway exited with {self.process.returncode} (log: {self.log_path})")
+            try:
+                health = httpx.get(self.url + "/health", timeout=1.0)
+                if health.status_code == 200 and health.json()["chain_ready"]:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gateway did not become ready")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> "GatewayProcess":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,14 @@
+def test_health_reports_chain_ready(http):
+    body = http.get("/health").json()
+    assert body["chain_ready"] is True
+    assert body["signers"] == 11
+
+
+def test_payment_lands_and_answers_decoded_event(api, world):
+    r = api.post("exporter", "/v1/payments", json={"currency": "USD", "to": world.roles["importer"], "amount": 1234,
+                                                    "purpose_code": "GDDS", "reference": "INV-1"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["result"]["amount"] == 1234
+    assert body["result"]["cross_border"] is True
+    assert body["tx_hash"].startswith("0x")
