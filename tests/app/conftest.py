@@ -60,3 +60,18 @@ class Api:
 @pytest.fixture(scope="session")
 def api(http: httpx.Client, world: World) -> Api:
     return Api(http, world)
+
+
+# Ape's pytest plugin snapshots the chain around every test and reverts it afterwards. The gateway is a
+# separate process that owns its signers' nonces, so the chain must only move forward here: these
+# fixtures replace Ape's isolation with nothing for the gateway tests.
+def _no_isolation(scope: str):  # type: ignore[no-untyped-def]
+    @pytest.fixture(scope=scope, name=f"_{scope}_isolation")
+    def _fixture() -> Iterator[None]:
+        yield
+
+    return _fixture
+
+
+for _scope in ("session", "package", "module", "class", "function"):
+    globals()[f"_{_scope}_isolation"] = _no_isolation(_scope)
