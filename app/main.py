@@ -55,7 +55,7 @@ class Health(BaseModel):
 
 def build_gateway(settings: Settings) -> tuple[Gateway, ApiKeyStore, DocumentStore]:
     require_coincurve()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, settings.sqlite_synchronous)
     sessions = make_sessionmaker(engine)
     abi = AbiRegistry.from_build(settings.build_file)
     if not settings.resolved_deployment_file.exists():

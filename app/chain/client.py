@@ -52,6 +52,7 @@ class ChainClient:
         self.lanes: dict[str, SenderLane] = {addr: SenderLane(s, self) for addr, s in signers.items()}
         self._inflight: dict[tuple[str, str], WriteJob] = {}
         self.ready = False
+        self._background: set[asyncio.Task[None]] = set()
         self._starter: asyncio.Task[None] | None = None
 
     # ───────────────────────────── life cycle ─────────────────────────────
@@ -92,7 +93,10 @@ class ChainClient:
         for lane in self.lanes.values():
             await lane.stop()
         await self.tracker.stop()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.rpc.close()
+        self.outbox.close()
 
     async def recover(self) -> None:
         """Answer or rebroadcast every stored, unanswered transaction (a previous run's)."""
@@ -179,7 +183,7 @@ class ChainClient:
         """None of `job`'s attempts can be mined any more (their nonce went to another transaction):
         sign it again at a fresh nonce."""
         self.tracker.unwatch(job)
-        await asyncio.to_thread(self.outbox.supersede, [a.id for a in job.attempts if a.id])
+        await self.outbox.commit(self.outbox.supersede, [a.id for a in job.attempts if a.id])
         if job.is_filler:
             return
         lane = self.lanes.get(job.signer)
@@ -204,16 +208,34 @@ class ChainClient:
             self.tracker.unwatch(job)
             block = int(receipt["blockNumber"], 16)
             status = int(receipt.get("status", "0x1"), 16)
+            others = [a.id for a in job.attempts if a is not attempt and a.id is not None]
             if job.is_filler:
-                rows.append({"request_id": None, "attempt_id": attempt.id, "block_number": block, "status": status})
+                rows.append({"request_id": None, "attempt_id": attempt.id, "other_attempt_ids": others,
+                             "block_number": block, "status": status})
                 continue
             answer = await self._answer_for(job, receipt, block, status)
-            rows.append({"request_id": job.request_id, "attempt_id": attempt.id, "block_number": block,
-                         "status": status, "http_status": answer.http_status, "response": answer.body})
+            rows.append({"request_id": job.request_id, "attempt_id": attempt.id, "other_attempt_ids": others,
+                         "block_number": block, "status": status, "http_status": answer.http_status,
+                         "response": answer.body})
             done.append((job, answer))
         if not rows:
             return
-        await asyncio.to_thread(self.outbox.complete, rows)
+        # Answer at once: the answer follows from the receipt (on chain) and the stored request, so a
+        # crash before it is stored loses nothing (recovery derives it again). The job stays in flight
+        # until it is stored, so a repeated key meanwhile gets this same answer.
+        for job, answer in done:
+            if job.future is not None and not job.future.done():
+                job.future.set_result(answer)
+        task = asyncio.create_task(self._store_answers(rows, done))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _store_answers(self, rows: list[dict[str, Any]], done: list[tuple[WriteJob, WriteAnswer]]) -> None:
+        try:
+            await self.outbox.commit(self.outbox.complete, rows)
+        except Exception:
+            log.exception("storing %d answers failed; they stay pending and are recovered on restart", len(rows))
+            return
         for job, answer in done:
             self.resolve(job, answer)
 
