@@ -110,7 +110,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractReverted)
     async def _reverted(_: Request, exc: ContractReverted) -> JSONResponse:
         where = f"{exc.contract} " if exc.contract else ""
-        return JSONResponse(error_body(exc.name, f"{where}reverted with {exc.name}", dict(exc.args)),
+        return JSONResponse(error_body(exc.name, f"{where}reverted with {exc.name}", dict(exc.arguments)),
                             status_code=exc.http_status)
 
     @app.exception_handler(ChainUnavailable)

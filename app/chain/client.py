@@ -285,7 +285,7 @@ class ChainClient:
     @staticmethod
     def revert_answer(reverted: ContractReverted) -> WriteAnswer:
         where = f"{reverted.contract} " if reverted.contract else ""
-        body = error_body(reverted.name, f"{where}reverted with {reverted.name}", dict(reverted.args))
+        body = error_body(reverted.name, f"{where}reverted with {reverted.name}", dict(reverted.arguments))
         return WriteAnswer(reverted.http_status, body)
 
     @staticmethod

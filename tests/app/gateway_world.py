@@ -145,7 +145,7 @@ class GatewayProcess:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> "GatewayProcess":
+    def start(self, timeout: float = 60.0, wait_for_chain: bool = True) -> "GatewayProcess":
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=self.env,
                                         stdout=out, stderr=subprocess.STDOUT)
@@ -155,7 +155,7 @@ class GatewayProcess:
                 raise RuntimeError(f"gateway exited with {self.process.returncode} (log: {self.log_path})")
             try:
                 health = httpx.get(self.url + "/health", timeout=1.0)
-                if health.status_code == 200 and health.json()["chain_ready"]:
+                if health.status_code == 200 and (health.json()["chain_ready"] or not wait_for_chain):
                     return self
             except httpx.HTTPError:
                 pass
