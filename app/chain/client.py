@@ -27,10 +27,10 @@ from app.chain.types import RESULT_DECODERS, Attempt, ContractCall, TxOutcome, W
 from app.core.config import Settings
 from app.core.errors import (
     Forbidden,
-    IdempotencyKeyReused,
     ServiceUnavailable,
     TransactionPending,
     error_body,
+    key_reused,
 )
 from app.db.models import RequestState
 
@@ -130,25 +130,21 @@ class ChainClient:
         return address in self.lanes
 
     async def execute(self, participant: str, key: str, fingerprint: str, call: ContractCall) -> WriteAnswer:
+        """Run a write once per (participant, key). The stored answer of an earlier request with the same
+        key is found by the lane, for a whole group in one query (see `SenderLane._process`)."""
         ident = (participant, key)
         job = self._inflight.get(ident)
-        if job is None:
-            record = await asyncio.to_thread(self.outbox.find_request, participant, key)
-            if record is not None:
-                if record.fingerprint != fingerprint:
-                    raise _key_reused(key)
-                if record.state == RequestState.DONE:
-                    return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
-            job = self._inflight.get(ident)
-            if job is None and record is not None:
-                raise ServiceUnavailable("the gateway is still recovering this request; retry shortly",
-                                         code="RecoveryInProgress", headers={"Retry-After": "1"})
         if job is not None:
             if job.fingerprint != fingerprint:
-                raise _key_reused(key)
+                raise key_reused(key)
             answer = await self._wait(job)
             return WriteAnswer(answer.http_status, answer.body, replayed=True)
         if not self.ready:
+            record = await asyncio.to_thread(self.outbox.find_request, participant, key)
+            if record is not None and record.state == RequestState.DONE:
+                if record.fingerprint != fingerprint:
+                    raise key_reused(key)
+                return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
             raise ServiceUnavailable("the chain node is unavailable; nothing was sent", headers={"Retry-After": "1"})
         lane = self.lanes.get(participant)
         if lane is None:
@@ -175,9 +171,10 @@ class ChainClient:
         if job.future is not None and not job.future.done():
             job.future.set_result(answer)
 
-    def fail(self, job: WriteJob, http_status: int, body: dict[str, Any]) -> None:
-        """Answer a job with an error that is NOT stored: nothing was sent, the key may be retried."""
-        self.resolve(job, WriteAnswer(http_status, body))
+    def fail(self, job: WriteJob, http_status: int, body: dict[str, Any], replayed: bool = False) -> None:
+        """Answer a job with an answer it does not store: an error after which nothing was sent (the key
+        may be retried), or the replay of an answer stored earlier."""
+        self.resolve(job, WriteAnswer(http_status, body, replayed))
 
     async def resign_elsewhere(self, job: WriteJob) -> None:
         """None of `job`'s attempts can be mined any more (their nonce went to another transaction):
@@ -200,12 +197,15 @@ class ChainClient:
         """Turn receipts of watched transactions into stored answers, then answer the callers."""
         done: list[tuple[WriteJob, WriteAnswer]] = []
         rows: list[dict[str, Any]] = []
-        for receipt in receipts:
+        matched = []
+        for receipt in receipts:  # claim every job before the first await: a receipt is handled once
             job = self.tracker._by_hash.get(receipt["transactionHash"])
             if job is None:
                 continue
-            attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
             self.tracker.unwatch(job)
+            matched.append((job, receipt))
+        for job, receipt in matched:
+            attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
             block = int(receipt["blockNumber"], 16)
             status = int(receipt.get("status", "0x1"), 16)
             others = [a.id for a in job.attempts if a is not attempt and a.id is not None]
@@ -322,9 +322,3 @@ class ChainClient:
                 raise answer.error
             out.append(fn.decode_output(bytes.fromhex(answer.result[2:])))
         return out
-
-
-def _key_reused(key: str) -> IdempotencyKeyReused:
-    return IdempotencyKeyReused(
-        "this Idempotency-Key was used for a different request", {"idempotency_key": key}
-    )

@@ -23,13 +23,15 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from app.chain.errors import ChainUnavailable, ContractReverted, NodeErrorKind, RpcError
+from app.chain.errors import ChainUnavailable, NodeErrorKind, RpcError
 from app.chain.signer import Signer
 from app.chain.types import Attempt, ContractCall, WriteAnswer, WriteJob
-from app.core.errors import error_body
+from app.core.errors import error_body, key_reused
+from app.db.models import RequestState
 
 if TYPE_CHECKING:
     from app.chain.client import ChainClient
+
 
 log = logging.getLogger("tradefin.chain.lane")
 
@@ -92,6 +94,9 @@ class SenderLane:
 
     async def _process(self, group: list[WriteJob]) -> None:
         started = time.perf_counter()
+        group = await self._drop_answered(group)
+        if not group:
+            return
         rpc = self.client.rpc
         calls: list[tuple[str, list[Any]]] = [
             ("eth_estimateGas", [{"from": self.address, "to": j.call.to, "data": "0x" + j.call.data.hex()}])
@@ -142,6 +147,26 @@ class SenderLane:
             log.debug("lane %s: %d jobs; preflight+sign %.1f ms, store %.1f ms, send %.1f ms", self.address[:8],
                       len(group), (signed - started) * 1e3, (stored - signed) * 1e3,
                       (time.perf_counter() - stored) * 1e3)
+
+    async def _drop_answered(self, group: list[WriteJob]) -> list[WriteJob]:
+        """Answer the jobs whose key was already used (stored answer: replay it; different request:
+        refuse), with one query for the group. Jobs re-signed after a failed attempt have a request."""
+        fresh = [j for j in group if j.request_id is None]
+        records = await asyncio.to_thread(
+            self.client.outbox.find_requests, [(j.signer, j.idempotency_key) for j in fresh])
+        keep = []
+        for job in group:
+            record = records.get((job.signer, job.idempotency_key)) if job.request_id is None else None
+            if record is None:
+                keep.append(job)
+            elif record.fingerprint != job.fingerprint:
+                error = key_reused(job.idempotency_key)
+                self.client.fail(job, error.status_code, error.body())
+            elif record.state == RequestState.DONE:
+                self.client.fail(job, record.http_status or 200, record.response or {}, replayed=True)
+            else:  # stored by an earlier run and not recovered (cannot happen after `recover()`)
+                self.client.fail(job, 503, error_body("RecoveryInProgress", "retry shortly"))
+        return keep
 
     def sign(self, call: ContractCall, nonce: int, gas: int, max_fee: int, tip: int) -> Attempt:
         tx = {
@@ -209,6 +234,8 @@ class SenderLane:
             else:
                 gaps.append(job.latest.nonce)
                 await self._give_up(job, error)
+        self.client.tracker.check_soon([j for j, a in zip(jobs, answers)
+                                        if a.error is None or a.error.kind is NodeErrorKind.ALREADY_KNOWN])
         if requeue:
             await self.client.outbox.commit(self.client.outbox.supersede, [j.latest.id for j in requeue if j.latest.id])
             self.next_nonce = None  # ask the node again before the next group

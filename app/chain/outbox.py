@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import OutboxTransaction, RequestState, TxState, WriteRequest, utcnow
@@ -168,6 +168,18 @@ class Outbox:
                 .where(WriteRequest.participant == participant, WriteRequest.idempotency_key == key)
             ).first()
             return RequestRecord(*row) if row else None
+
+    def find_requests(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RequestRecord]:
+        """The stored requests among `keys` (participant, Idempotency-Key), in one query."""
+        if not keys:
+            return {}
+        with self._sessions() as session:
+            rows = session.execute(
+                select(WriteRequest.participant, WriteRequest.idempotency_key, WriteRequest.fingerprint,
+                       WriteRequest.state, WriteRequest.http_status, WriteRequest.response)
+                .where(tuple_(WriteRequest.participant, WriteRequest.idempotency_key).in_(keys))
+            ).all()
+            return {(r[0], r[1]): RequestRecord(*r[2:]) for r in rows}
 
     def store_group(
         self,
