@@ -66,8 +66,9 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         } else {
             expiry = 0;
         }
-        if (status == KycStatus.Revoked && p.kycBank != msg.sender) {
-            revert ParticipantRegistryNotKycBank(account, p.kycBank);
+        if (status != KycStatus.Approved && p.kycBank != msg.sender) {
+            bool stillApproved = p.kycStatus == KycStatus.Approved && p.kycExpiry > block.timestamp;
+            if (status == KycStatus.Revoked || stillApproved) revert ParticipantRegistryNotKycBank(account, p.kycBank);
         }
 
         p.kycStatus = status;
