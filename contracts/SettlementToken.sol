@@ -65,8 +65,8 @@ contract SettlementToken is ERC20, ISettlementToken {
         external
         returns (bool)
     {
-        _spendAllowance(from, msg.sender, amount);
         _checkTransferAddresses(from, to);
+        _spendAllowance(from, msg.sender, amount);
         _settle(from, to, amount, true, purposeCode, paymentReference);
         return true;
     }
