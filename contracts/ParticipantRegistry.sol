@@ -62,13 +62,14 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         }
         if (status == KycStatus.None) revert ParticipantRegistryInvalidKycStatus(status);
         if (status == KycStatus.Approved) {
+            // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
+            // slither-disable-next-line timestamp
             if (expiry <= block.timestamp) revert ParticipantRegistryInvalidKycExpiry(expiry, block.timestamp);
         } else {
             expiry = 0;
         }
         if (status != KycStatus.Approved && p.kycBank != msg.sender) {
-            bool stillApproved = p.kycStatus == KycStatus.Approved && p.kycExpiry > block.timestamp;
-            if (status == KycStatus.Revoked || stillApproved) revert ParticipantRegistryNotKycBank(account, p.kycBank);
+            if (status == KycStatus.Revoked || _hasValidKyc(p)) revert ParticipantRegistryNotKycBank(account, p.kycBank);
         }
 
         p.kycStatus = status;
@@ -206,6 +207,13 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     function _isActive(Participant memory p) private view returns (bool) {
         if (p.kind == ParticipantKind.None || p.frozen) return false;
         if (p.kind != ParticipantKind.Corporate) return true;
+        return _hasValidKyc(p);
+    }
+
+    /// @dev An `Approved` attestation that expires after now (active one second before expiry, not at it).
+    function _hasValidKyc(Participant memory p) private view returns (bool) {
+        // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
+        // slither-disable-next-line timestamp
         return p.kycStatus == KycStatus.Approved && p.kycExpiry > block.timestamp;
     }
 
