@@ -440,6 +440,45 @@ def test_instrument_freeze_fails_if_not_regulator(registry, bank_cn, attester):
         registry.unfreezeInstrument(INSTRUMENT, 7, text_hash("r"), sender=attester)
 
 
+# ───────────────────────────── Roles granted outside registration ─────────────────────────────
+
+
+def test_bank_role_granted_to_a_corporate_confers_no_kyc_authority(registry, operator, exporter, importer, chain):
+    registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=operator)
+    with ape.reverts(
+        registry.ParticipantRegistryUnexpectedKind, account=exporter.address, actual=KIND_CORPORATE, expected=KIND_BANK
+    ):
+        registry.attestKyc(importer.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"),
+                           sender=exporter)
+
+
+def test_regulator_role_granted_to_a_bank_confers_no_freezing_authority(registry, operator, bank_cn, importer):
+    registry.grantRole(registry.REGULATOR_ROLE(), bank_cn.address, sender=operator)
+    with ape.reverts(
+        registry.ParticipantRegistryUnexpectedKind, account=bank_cn.address, actual=KIND_BANK, expected=KIND_REGULATOR
+    ):
+        registry.freezeParticipant(importer.address, text_hash("r"), sender=bank_cn)
+    with ape.reverts(
+        registry.ParticipantRegistryUnexpectedKind, account=bank_cn.address, actual=KIND_BANK, expected=KIND_REGULATOR
+    ):
+        registry.freezeInstrument(INSTRUMENT, 1, text_hash("r"), sender=bank_cn)
+
+
+def test_operator_role_granted_to_an_unregistered_account_confers_nothing(registry, operator, outsider):
+    registry.grantRole(registry.OPERATOR_ROLE(), outsider.address, sender=operator)
+    with ape.reverts(
+        registry.ParticipantRegistryUnexpectedKind, account=outsider.address, actual=KIND_NONE, expected=KIND_OPERATOR
+    ):
+        registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), identity_hash("x"), sender=outsider)
+
+
+def test_only_admin_grants_roles(registry, bank_cn, exporter):
+    with ape.reverts(
+        registry.AccessControlUnauthorizedAccount, account=bank_cn.address, neededRole=registry.DEFAULT_ADMIN_ROLE()
+    ):
+        registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=bank_cn)
+
+
 # ───────────────────────────── Views ─────────────────────────────
 
 
