@@ -12,6 +12,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
+from _reverts import reverts_with
 from scripts._common import purpose_code, text_hash
 from scripts._fx import (
     RATE_SCALE,
@@ -256,14 +257,14 @@ def test_payment_fails_without_purpose_code(chain, router, cny, usd, bank_us, im
 
 def test_payment_fails_if_quote_signer_is_not_a_bank(chain, router, registry, cny, usd, exporter2, importer, exporter):
     quote = make_quote(chain, router, exporter2, cny, usd)
-    with ape.reverts(registry.ParticipantRegistryUnexpectedKind):
+    with reverts_with(registry.ParticipantRegistryUnexpectedKind):
         pay(router, quote, sign(quote, exporter2, chain, router), importer, exporter)
 
 
 def test_payment_fails_if_quoting_bank_frozen(chain, router, registry, regulator, cny, usd, bank_us, importer, exporter):
     quote = make_quote(chain, router, bank_us, cny, usd)
     registry.freezeParticipant(bank_us.address, text_hash("sanctions-review"), sender=regulator)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant):
+    with reverts_with(registry.ParticipantRegistryInactiveParticipant):
         pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
 
 
@@ -279,7 +280,7 @@ def test_frozen_beneficiary_leaves_payers_leg_unmoved_and_quote_unspent(
     watched = [(cny, importer), (cny, bank_us), (usd, bank_us), (usd, exporter)]
     before = balances(watched)
 
-    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+    with reverts_with(usd.SettlementTokenInactiveParty, account=exporter.address):
         pay(router, quote, signature, importer, exporter)
 
     assert balances(watched) == before
@@ -298,7 +299,7 @@ def test_bank_short_of_quote_currency_leaves_payers_leg_unmoved(
     watched = [(cny, importer), (cny, bank_us), (usd, bank_us), (usd, exporter)]
     before = balances(watched)
 
-    with ape.reverts(usd.ERC20InsufficientBalance):
+    with reverts_with(usd.ERC20InsufficientBalance):
         pay(router, quote, signature, importer, exporter)
 
     assert balances(watched) == before
@@ -309,7 +310,7 @@ def test_payer_without_allowance_moves_nothing(chain, router, cny, usd, bank_us,
     quote = make_quote(chain, router, bank_us, cny, usd)
     cny.approve(router.address, PAYMENT - 1, sender=importer)
     before = balances([(usd, bank_us), (usd, exporter)])
-    with ape.reverts(cny.ERC20InsufficientAllowance):
+    with reverts_with(cny.ERC20InsufficientAllowance):
         pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
     assert balances([(usd, bank_us), (usd, exporter)]) == before
 
@@ -334,6 +335,6 @@ def test_same_currency_payment_fails_if_amount_zero(router, usd, importer, expor
 
 
 def test_same_currency_payment_to_outsider_reverts_in_token(router, usd, importer, outsider):
-    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+    with reverts_with(usd.SettlementTokenInactiveParty, account=outsider.address):
         router.pay(usd.address, outsider.address, 1_00, GDDS, text_hash("inv-x"), sender=importer)
 

@@ -1,0 +1,53 @@
+"""Gas of the payments domain: a cross-currency payment at a bank's quote, and payable certificates.
+
+The certificate figures need the invoice registry; without it (or without a way to confirm an invoice)
+only the payment figure is measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scripts._common import purpose_code, text_hash
+from scripts._fx import ZERO_ADDRESS, FxQuote, rate_from_decimal, sign_quote_with_account
+
+BUDGETS: dict[str, int] = {
+    "payment_cross_currency": 160_000,
+    "certificate_issue": 180_000,
+    "certificate_split": 150_000,
+    "certificate_discount": 130_000,
+}
+
+DAY = 24 * 3600
+
+
+def measure(platform, roles, chain) -> dict[str, int]:
+    first_word, steady = _measure_payment(platform, roles, chain)
+    figures = {"payment_cross_currency": steady, "payment_cross_currency_first_nonce_word": first_word}
+    if "PayableCertificates" in platform.contracts:
+        from bench._gas_payments_certificates import measure_certificates
+
+        figures.update(measure_certificates(platform, roles, chain))
+    return figures
+
+
+def _measure_payment(platform, roles, chain) -> tuple[int, int]:
+    """A CNY-paying importer pays a USD-receiving exporter at bank_us's quote, twice.
+
+    Every balance involved already exists (as for any account holder). The first quote of a bank writes
+    its nonce bitmap word fresh; the next 255 nonces of that word update it: the second figure is the
+    steady state, and the one held to the budget.
+    """
+    router, cny, usd = platform["PaymentRouter"], platform["SettlementTokenCNY"], platform["SettlementTokenUSD"]
+    bank, importer, exporter = roles["bank_us"], roles["importer"], roles["exporter"]
+    cny.approve(router.address, 2**255, sender=importer)
+    usd.approve(router.address, 2**255, sender=bank)
+    rate = rate_from_decimal("0.1385", 2, 2)
+    expiry = chain.pending_timestamp + 3600
+    receipts: list[Any] = []
+    for nonce in (1, 2):
+        quote = FxQuote(bank.address, ZERO_ADDRESS, cny.address, usd.address, rate, 10**12, expiry, nonce)
+        signature = sign_quote_with_account(quote, bank, chain.chain_id, router.address)
+        receipts.append(router.payWithQuote(quote.as_tuple(), signature, exporter.address, 100_000_00,
+                                            purpose_code("GDDS"), text_hash(f"bench:fx:{nonce}"), sender=importer))
+    return receipts[0].gas_used, receipts[1].gas_used
