@@ -1,7 +1,7 @@
 """Gas of the payments domain: a cross-currency payment at a bank's quote, and payable certificates.
 
-The certificate figures need the invoice registry; without it (or without a way to confirm an invoice)
-only the payment figure is measured.
+The certificate figures use the real `InvoiceRegistry` when the platform has it, and otherwise the
+test-only `InvoiceLiensMock` (the key `certificate_lien_source` says which: 1 real, 0 mock).
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ DAY = 24 * 3600
 def measure(platform, roles, chain) -> dict[str, int]:
     first_word, steady = _measure_payment(platform, roles, chain)
     figures = {"payment_cross_currency": steady, "payment_cross_currency_first_nonce_word": first_word}
-    if "PayableCertificates" in platform.contracts:
-        from bench._gas_payments_certificates import measure_certificates
-
-        figures.update(measure_certificates(platform, roles, chain))
+    figures.update(_measure_certificates(platform, roles, chain))
     return figures
 
 
@@ -51,3 +48,32 @@ def _measure_payment(platform, roles, chain) -> tuple[int, int]:
         receipts.append(router.payWithQuote(quote.as_tuple(), signature, exporter.address, 100_000_00,
                                             purpose_code("GDDS"), text_hash(f"bench:fx:{nonce}"), sender=importer))
     return receipts[0].gas_used, receipts[1].gas_used
+
+
+def _measure_certificates(platform, roles, chain) -> dict[str, int]:
+    """Issue to the tier-1 supplier, split into two suppliers, discount one child at a bank."""
+    from ape import project
+
+    from scripts._payments import certificate_world
+
+    desk = certificate_world(project, platform, roles["operator"])
+    certs, usd = desk.certificates, platform["SettlementTokenUSD"]
+    importer, exporter, bank = roles["importer"], roles["exporter"], roles["bank_cn"]
+    supplier1, supplier2 = roles["supplier1"], roles["supplier2"]
+    usd.approve(certs.address, 2**255, sender=bank)
+    maturity = chain.pending_timestamp + 90 * DAY
+    invoice_id = desk.confirmed(exporter, importer, usd, 1_200_000_00, maturity)
+
+    issue = certs.issue(invoice_id, 1_000_000_00, maturity, sender=importer)
+    [issued] = certs.CertificateIssued.from_receipt(issue)
+    split = certs.split(issued.certificateId, [600_000_00, 400_000_00], [supplier1.address, supplier2.address],
+                        sender=exporter)
+    first_child = certs.CertificateCreated.from_receipt(split)[0].certificateId
+    certs.requestDiscount(first_child, bank.address, 450, sender=supplier1)
+    discount = certs.acceptDiscount(first_child, 450, sender=bank)
+    return {
+        "certificate_issue": issue.gas_used,
+        "certificate_split": split.gas_used,
+        "certificate_discount": discount.gas_used,
+        "certificate_lien_source": 0 if desk.mock else 1,
+    }

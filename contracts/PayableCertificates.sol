@@ -53,6 +53,8 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
     uint256 private _nextId = 1;
 
     mapping(uint256 certificateId => Certificate) private _certificates;
+    /// @dev Under the first child's id of each split.
+    mapping(uint256 firstChildId => Lineage) private _lineages;
     mapping(uint256 rootId => Tree) private _trees;
     /// @dev Keyed by the requesting holder too: a request lapses by itself when the certificate moves.
     mapping(uint256 certificateId => mapping(address holder => DiscountRequest)) private _discountRequests;
@@ -80,21 +82,23 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
         if (amount == 0) revert PayableCertificatesZeroAmount();
         uint256 available = inv.faceAmount - inv.paidAmount;
         if (amount > available) revert PayableCertificatesAmountExceedsInvoice(amount, available);
-        if (maturity <= block.timestamp || maturity > type(uint40).max) {
+        if (maturity <= block.timestamp || maturity > type(uint32).max) {
             revert PayableCertificatesInvalidMaturity(maturity, block.timestamp);
         }
         _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
         _registry.requireActive(inv.seller, IParticipantRegistry.ParticipantKind.None);
 
         certificateId = _nextId++;
-        // A root's second slot (rootId, parentId) stays zero: one slot written.
-        _certificates[certificateId].holder = inv.seller;
-        _certificates[certificateId].amount = amount.toUint88();
+        _certificates[certificateId] = Certificate({
+            holder: inv.seller,
+            amount: amount.toUint56(),
+            status: CertificateStatus.Live,
+            siblingIndex: 0
+        });
         _trees[certificateId] = Tree({
-            issuer: msg.sender,
-            maturity: uint40(maturity),
-            defaultRecorded: false,
             currency: inv.currency,
+            maturity: uint32(maturity),
+            defaultRecorded: false,
             settledAmount: 0,
             invoiceId: invoiceId
         });
@@ -136,21 +140,20 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
         uint256 parentAmount = parent.amount;
         if (sum != parentAmount) revert PayableCertificatesSplitSumMismatch(parentAmount, sum);
 
-        // Every child amount is at most the parent's, so it fits in uint88.
+        // Every child amount is at most the parent's, so it fits in uint56; ids stay far below 2^64.
         firstChildId = _nextId;
         _nextId = firstChildId + count;
         parent.status = CertificateStatus.Split;
+        _lineages[firstChildId] = Lineage({parentId: uint64(certificateId), rootId: uint64(rootId)});
         for (uint256 i; i < count; ++i) {
             _certificates[firstChildId + i] = Certificate({
                 holder: holders[i],
-                amount: uint88(amounts[i]),
+                amount: uint56(amounts[i]),
                 status: CertificateStatus.Live,
-                rootId: uint64(rootId),
-                parentId: uint64(certificateId)
+                siblingIndex: uint16(i)
             });
             emit CertificateCreated(firstChildId + i, certificateId, holders[i], rootId, amounts[i]);
         }
-        emit CertificateSplit(certificateId, rootId, msg.sender, firstChildId, count);
     }
 
     /// @inheritdoc IPayableCertificates
@@ -216,7 +219,7 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
     /// @inheritdoc IPayableCertificates
     function recordDefault(uint256 rootId) external {
         Certificate storage root = _certificates[rootId];
-        if (root.amount == 0 || root.rootId != 0) {
+        if (root.amount == 0 || _rootOf(root, rootId) != rootId) {
             revert PayableCertificatesUnexpectedState(rootId, CertificateState.None, DEFAULTED);
         }
         Tree storage t = _trees[rootId];
@@ -257,16 +260,17 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
     /// @inheritdoc IPayableCertificates
     function certificate(uint256 certificateId) external view returns (CertificateView memory v) {
         Certificate storage c = _certificates[certificateId];
+        if (c.amount == 0) return v; // unknown: all zero, state None
         uint256 rootId = _rootOf(c, certificateId);
         Tree storage t = _trees[rootId];
         v = CertificateView({
             certificateId: certificateId,
-            rootId: c.amount == 0 ? 0 : rootId,
-            parentId: c.parentId,
+            rootId: rootId,
+            parentId: _lineages[certificateId - c.siblingIndex].parentId,
             holder: c.holder,
             amount: c.amount,
             state: _stateOf(c, t),
-            issuer: t.issuer,
+            issuer: _invoices.invoice(t.invoiceId).buyer,
             currency: t.currency,
             maturity: t.maturity,
             invoiceId: t.invoiceId
@@ -276,6 +280,13 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
     /// @inheritdoc IPayableCertificates
     function tree(uint256 rootId) external view returns (Tree memory) {
         return _trees[rootId];
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function lineage(uint256 certificateId) external view returns (Lineage memory) {
+        Certificate storage c = _certificates[certificateId];
+        if (c.amount == 0) return Lineage(0, 0);
+        return _lineages[certificateId - c.siblingIndex];
     }
 
     /// @inheritdoc IPayableCertificates
@@ -305,7 +316,8 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
         uint256 rootId = _rootOf(c, certificateId);
         Tree storage t = _trees[rootId];
         _requireState(certificateId, _stateOf(c, t), PAYABLE);
-        address issuer = t.issuer;
+        uint256 invoiceId = t.invoiceId;
+        address issuer = _invoices.invoice(invoiceId).buyer;
         address holder = c.holder;
         if (msg.sender != issuer && msg.sender != holder) {
             revert PayableCertificatesNotSettlementParty(certificateId, msg.sender);
@@ -315,16 +327,16 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
         uint256 amount = c.amount;
         c.status = CertificateStatus.Settled;
         uint256 settled = t.settledAmount + amount;
-        t.settledAmount = uint88(settled); // never above the root amount, which fits in uint88
+        t.settledAmount = uint56(settled); // never above the root amount, which fits in uint56
         bool treePaid = settled == _certificates[rootId].amount;
 
         emit CertificateSettled(certificateId, rootId, holder, amount);
-        if (treePaid) emit CertificateTreePaid(rootId, t.invoiceId, settled);
+        if (treePaid) emit CertificateTreePaid(rootId, invoiceId, settled);
 
         ISettlementToken(t.currency).transferFromWithPurpose(
             issuer, holder, amount, PURPOSE_SETTLEMENT, bytes32(certificateId)
         );
-        if (treePaid) _invoices.releaseLien(t.invoiceId);
+        if (treePaid) _invoices.releaseLien(invoiceId);
     }
 
     /// @dev The checks every holder action shares: the certificate is `Active`, the caller holds it and is
@@ -338,8 +350,9 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
         _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.None);
     }
 
+    /// @dev A root has no lineage record, so its lookup reads zero.
     function _rootOf(Certificate storage c, uint256 certificateId) private view returns (uint256) {
-        uint256 rootId = c.rootId;
+        uint256 rootId = _lineages[certificateId - c.siblingIndex].rootId;
         return rootId == 0 ? certificateId : rootId;
     }
 

@@ -15,11 +15,12 @@ pragma solidity ^0.8.24;
 ///
 /// **Why a custom tree, not ERC-721 or ERC-1155.** ERC-1155 would make pieces of one root fungible and
 /// lose which supplier tier received which piece from whom, which DESIGN §7 asks us to keep. ERC-721
-/// would keep one token per piece, but adds what a permissioned payable does not want: a balance slot
-/// per holder (a fresh 22,100-gas write for every new supplier, which breaks the split budget),
-/// `safeTransfer` receiver callbacks into arbitrary code, and operator approvals that let a
-/// third party move a supplier's claim. Here a piece is two packed storage slots; holders are always
-/// active registry participants; every move is a named transition with its own event.
+/// would keep one token per piece, but adds what a permissioned payable does not want: an owner slot and
+/// a balance slot per piece and holder (fresh 22,100-gas writes for every new supplier, which breaks the
+/// split budget), `safeTransfer` receiver callbacks into arbitrary code, and operator approvals that let
+/// a third party move a supplier's claim. Here a piece is one packed storage slot (plus one lineage slot
+/// per split); holders are always active registry participants; every move is a named transition with its
+/// own event.
 ///
 /// **Vocabulary.** A *root* is an issued certificate; its *tree* is the root and all its descendants.
 /// A *live* certificate is a leaf of the tree (never split): its holder is owed its amount. The live
@@ -56,26 +57,33 @@ interface IPayableCertificates {
         Settled // its holder has been paid
     }
 
-    /// @notice Per-certificate storage, two slots.
-    /// @dev slot 0: holder (20) + amount (11) + status (1) = 32 bytes.
-    /// slot 1: rootId (8) + parentId (8) = 16 bytes; both zero for a root, so issuing writes one slot.
+    /// @notice Per-certificate storage, one slot.
+    /// @dev holder (20) + amount (7) + status (1) + siblingIndex (2) = 30 bytes. A child's parent and root
+    /// are not repeated per child: the children of one split have consecutive ids and share one `Lineage`
+    /// slot, stored under the first child's id (`certificateId − siblingIndex`). A root has no lineage.
     struct Certificate {
         address holder;
-        uint88 amount;
+        uint56 amount; // minor units; at most 2^56 − 1 (7.2e16: 720 trillion in a two-decimal currency)
         CertificateStatus status;
-        uint64 rootId; // zero for a root (a root is its own root)
-        uint64 parentId; // zero for a root
+        uint16 siblingIndex; // position among the children of its split (0 for a root and a first child)
     }
 
-    /// @notice Per-tree storage, written once at issue; three slots.
-    /// @dev slot 0: issuer (20) + maturity (5) + defaultRecorded (1) = 26 bytes.
-    /// slot 1: currency (20) + settledAmount (11) = 31 bytes. slot 2: invoiceId (32).
+    /// @notice The parent and root shared by the children of one split; one slot.
+    /// @dev parentId (8) + rootId (8) = 16 bytes. Zero under any id that is not a split's first child.
+    struct Lineage {
+        uint64 parentId;
+        uint64 rootId;
+    }
+
+    /// @notice Per-tree storage, written once at issue; two slots.
+    /// @dev slot 0: currency (20) + maturity (4) + defaultRecorded (1) + settledAmount (7) = 32 bytes.
+    /// slot 1: invoiceId (32). The issuer is not stored: it is the invoice's buyer, read from the invoice
+    /// registry when needed (the invoice's parties never change).
     struct Tree {
-        address issuer; // the core enterprise, buyer of the invoice, who pays at maturity
-        uint40 maturity; // unix seconds
-        bool defaultRecorded; // `recordDefault` was called
         address currency; // the invoice's settlement token
-        uint88 settledAmount; // paid to holders so far (minor units)
+        uint32 maturity; // unix seconds (uint32 lasts until 2106)
+        bool defaultRecorded; // `recordDefault` was called
+        uint56 settledAmount; // paid to holders so far (minor units)
         uint256 invoiceId; // the invoice whose lien the tree holds
     }
 
@@ -113,13 +121,9 @@ interface IPayableCertificates {
         uint64 maturity
     );
 
-    /// @notice `holder` split `parentId` into `childCount` children with consecutive ids from
-    /// `firstChildId`; each child has its own `CertificateCreated`.
-    event CertificateSplit(
-        uint256 indexed parentId, uint256 indexed rootId, address indexed holder, uint256 firstChildId, uint256 childCount
-    );
-
-    /// @notice Child `certificateId` of `parentId` (tree `rootId`) was created for `holder`.
+    /// @notice Child `certificateId` of `parentId` (tree `rootId`) was created for `holder` by a split.
+    /// @dev The split's own record: its first `CertificateCreated` marks `parentId` as `Split` (one event per
+    /// child, none for the parent, keeps a two-way split within its gas budget).
     event CertificateCreated(
         uint256 indexed certificateId, uint256 indexed parentId, address indexed holder, uint256 rootId, uint256 amount
     );
@@ -177,7 +181,7 @@ interface IPayableCertificates {
     /// @notice An amount is zero.
     error PayableCertificatesZeroAmount();
 
-    /// @notice `maturity` is not after the current time `now_`, or is after the largest supported time.
+    /// @notice `maturity` is not after the current time `now_`, or is after 2106 (uint32 seconds).
     error PayableCertificatesInvalidMaturity(uint256 maturity, uint256 now_);
 
     /// @notice A split needs between 2 and `maxChildren` children; `childCount` were given.
@@ -214,7 +218,8 @@ interface IPayableCertificates {
 
     /// @notice Issues a root certificate against the caller's confirmed invoice `invoiceId` to its seller.
     /// @dev Caller: the invoice's buyer, an active corporate. The seller must be active. The invoice must be
-    /// `Confirmed` and lien-free; `amount` at most its face amount minus what is paid; `maturity` after now.
+    /// `Confirmed` and lien-free; `amount` at most its face amount minus what is paid (and below 2^56);
+    /// `maturity` after now.
     /// Takes the invoice's lien (financier: the seller, the tree's first holder). Emits `CertificateIssued`.
     /// @return certificateId The new root's id (also its tree's id).
     function issue(uint256 invoiceId, uint256 amount, uint64 maturity) external returns (uint256 certificateId);
@@ -227,8 +232,8 @@ interface IPayableCertificates {
 
     /// @notice Splits `certificateId` into children of `amounts` held by `holders`.
     /// @dev Caller: the holder. State `Active`. 2 to `MAX_CHILDREN` children, non-zero amounts summing to
-    /// the parent's; every holder active. The parent becomes `Split`. Emits `CertificateSplit` and one
-    /// `CertificateCreated` per child.
+    /// the parent's; every holder active. The parent becomes `Split`. Emits one `CertificateCreated` per
+    /// child.
     /// @return firstChildId The first child's id; the others follow consecutively.
     function split(uint256 certificateId, uint256[] calldata amounts, address[] calldata holders)
         external
@@ -287,6 +292,9 @@ interface IPayableCertificates {
 
     /// @notice The tree `rootId`'s stored terms and settlement progress.
     function tree(uint256 rootId) external view returns (Tree memory);
+
+    /// @notice The parent and root of `certificateId` (both zero for a root or an unknown id).
+    function lineage(uint256 certificateId) external view returns (Lineage memory);
 
     /// @notice The standing discount request on `certificateId` (bank zero: none).
     function discountRequest(uint256 certificateId) external view returns (DiscountRequest memory);

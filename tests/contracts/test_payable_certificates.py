@@ -394,6 +394,9 @@ def test_four_tier_supply_chain_everyone_paid_exactly_once(
     # The exporter hands its remaining piece to supplier2 whole.
     certs.transfer(kept, supplier2.address, sender=exporter)
     assert certs.certificate(tier3).parentId == tier2 and certs.certificate(tier2).parentId == root
+    second_sibling = certs.lineage(tier2_kept)
+    assert (second_sibling.parentId, second_sibling.rootId) == (tier2, root)
+    assert (certs.lineage(root).parentId, certs.lineage(root).rootId) == (0, 0)
     assert live_sum(certs, root) == ROOT
 
     # Tier 3 discounts its piece at bank_cn, 30 days after issue.
