@@ -4,8 +4,10 @@ pragma solidity ^0.8.24;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 
 import {IInvoiceLiens} from "./interfaces/IInvoiceLiens.sol";
+import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IPayableCertificates} from "./interfaces/IPayableCertificates.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
@@ -13,7 +15,8 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// @title PayableCertificates
 /// @notice Splittable payable certificates of core enterprises, backed by invoice liens (DESIGN §7).
 /// @dev Table of contents: constants · storage · constructor · core enterprise (issue) · holders
-/// (transfer, split, discount request) · banks (discount) · settlement · views · internals.
+/// (transfer, split, discount request) · banks (discount) · settlement · invoice registry hook · views ·
+/// internals.
 ///
 /// Time-based states (`Due`, `Defaulted`) are derived in `state()` from the tree's maturity and the
 /// grace period, as OpenZeppelin's Governor derives proposal states; each transition names the states
@@ -22,7 +25,7 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// Surprising on purpose: the contract never holds money. A discount moves the bank's tokens straight
 /// to the selling holder and a settlement moves the core enterprise's tokens straight to each holder,
 /// so a frozen holder blocks only its own payment, never the rest of the tree.
-contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
+contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertificates, IInvoicePaymentHook {
     using SafeCast for uint256;
 
     // ───────────────────────────── Constants ─────────────────────────────
@@ -232,6 +235,21 @@ contract PayableCertificates is ReentrancyGuardTransient, IPayableCertificates {
         t.defaultRecorded = true;
 
         emit CertificateTreeDefaulted(rootId, t.invoiceId, outstanding);
+    }
+
+    // ───────────────────────────── Invoice registry hook ─────────────────────────────
+
+    /// @notice Refuses a direct payment of an invoice pledged to a certificate tree (see the interface's
+    /// notes): the core enterprise pays the certificates' holders through `settle` instead.
+    /// @dev Called by the invoice registry inside `pay`; reverting makes that payment revert.
+    function onInvoicePayment(uint256 invoiceId, uint256) external pure returns (uint256, bool) {
+        revert PayableCertificatesPayThroughCertificates(invoiceId);
+    }
+
+    /// @notice ERC-165: this contract implements `IInvoicePaymentHook` (read by the invoice registry when
+    /// the operator registers it as an instrument).
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IInvoicePaymentHook).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ───────────────────────────── Views ─────────────────────────────

@@ -33,6 +33,13 @@ pragma solidity ^0.8.24;
 /// day); `discount = ceil(amount × rateBps × days / (10,000 × 365))`; `proceeds = amount − discount`.
 /// Both roundings favour the discounting bank, by less than one minor unit and one day.
 ///
+/// **Direct invoice payments are refused while a tree holds the lien.** The contract implements the
+/// invoice registry's `IInvoicePaymentHook` and reverts `PayableCertificatesPayThroughCertificates`: a
+/// buyer paying the invoice itself would send the money to the invoice's owner (the tier-1 supplier),
+/// past the suppliers and banks who now hold the pieces. The core enterprise pays through `settle`; the
+/// lien is released when the last piece is paid, and any part of the invoice not covered by the
+/// certificate can then be paid in the registry.
+///
 /// **Money.** Amounts are minor units of the invoice's settlement token. Discount proceeds move from
 /// the bank to the seller, and settlements from the core enterprise to each holder, with the token's
 /// `transferFromWithPurpose` (purpose `TRAD` for a discount, `SUPP` for a settlement; the reference is
@@ -213,6 +220,9 @@ interface IPayableCertificates {
 
     /// @notice The default of tree `rootId` was already recorded.
     error PayableCertificatesDefaultAlreadyRecorded(uint256 rootId);
+
+    /// @notice Invoice `invoiceId` is pledged to a certificate tree: pay its holders through `settle`.
+    error PayableCertificatesPayThroughCertificates(uint256 invoiceId);
 
     // ───────────────────────────── Core enterprise ─────────────────────────────
 

@@ -9,6 +9,7 @@ itself, so a test fails when the wrong error comes back.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +29,18 @@ def _same(expected: Any, actual: Any) -> bool:
     return expected == actual
 
 
+def _revert_data(exc: Any) -> bytes:
+    """The raw revert data of `exc`: Ape gives it as hex (`0x...`) or, for some nested reverts on
+    eth-tester, as the repr of a bytes object (`b"..."`)."""
+    message = str(getattr(exc, "revert_message", "") or "")
+    if message.startswith(("b'", 'b"')):
+        return ast.literal_eval(message)
+    try:
+        return bytes(HexBytes(message or "0x"))
+    except ValueError:
+        return b""
+
+
 @contextmanager
 def reverts_with(error: Any, **inputs: Any) -> Iterator[Any]:
     """Expect a revert with the custom error `error` (e.g. `registry.ParticipantRegistryUnknownParticipant`)
@@ -39,7 +52,7 @@ def reverts_with(error: Any, **inputs: Any) -> Iterator[Any]:
     if isinstance(exc, CustomError) and type(exc).__name__ == abi.name:
         decoded = dict(exc.inputs)
     else:
-        data = HexBytes(getattr(exc, "revert_message", "") or "0x")
+        data = _revert_data(exc)
         selector = keccak(text=abi.selector)[:4]
         assert data[:4] == selector, f"expected {abi.name}, got revert data {data.hex() or repr(exc)}"
         values = decode([i.canonical_type for i in abi.inputs], data[4:])

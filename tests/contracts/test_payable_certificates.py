@@ -127,10 +127,27 @@ def test_issue_fails_if_maturity_not_in_future(chain, certs, invoice_id, importe
         certs.issue(invoice_id, ROOT, chain.pending_timestamp - 1, sender=importer)
 
 
-def test_issue_fails_if_invoice_not_confirmed(desk, certs, invoice_id, importer, maturity):
+def test_issue_fails_if_invoice_already_pledged(desk, certs, invoice_id, importer, maturity):
     certs.issue(invoice_id, ROOT, maturity, sender=importer)  # the invoice is now Financed
     with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=3):
         certs.issue(invoice_id, 1_00, maturity, sender=importer)
+
+
+def test_issue_fails_if_buyer_has_not_confirmed_the_invoice(desk, certs, usd, importer, exporter, maturity):
+    invoice = desk.registered(exporter, importer, usd, FACE, maturity)
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice, state=1):
+        certs.issue(invoice, ROOT, maturity, sender=importer)
+
+
+def test_direct_invoice_payment_refused_while_certificates_hold_the_lien(
+    desk, certs, usd, root_id, invoice_id, importer
+):
+    if desk.mock:
+        pytest.skip("the lien mock has no payment path")
+    usd.approve(desk.invoices.address, FACE, sender=importer)
+    with reverts_with(certs.PayableCertificatesPayThroughCertificates, invoiceId=invoice_id):
+        desk.invoices.pay(invoice_id, 1_00, sender=importer)
+    assert certs.supportsInterface(bytes.fromhex("01ffc9a7"))
 
 
 # ───────────────────────────── Transfer and split ─────────────────────────────
