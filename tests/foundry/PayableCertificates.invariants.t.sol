@@ -5,17 +5,17 @@ import {Test} from "./utils/Test.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {PayableCertificates} from "../../contracts/PayableCertificates.sol";
 import {SettlementToken} from "../../contracts/SettlementToken.sol";
-import {InvoiceLiensMock} from "../../contracts/mocks/InvoiceLiensMock.sol";
-import {IInvoiceLiens} from "../../contracts/interfaces/IInvoiceLiens.sol";
+import {InvoiceRegistry} from "../../contracts/InvoiceRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IPayableCertificates} from "../../contracts/interfaces/IPayableCertificates.sol";
 
-/// @notice Drives certificate trees through issue, split, transfer, discount, time and settlement.
+/// @notice Drives certificate trees through issue, split, transfer, discount, time and settlement, over
+/// the real `InvoiceRegistry` (each issue registers and confirms a fresh invoice).
 /// Every action picks a certificate from those created so far; actions that the contract must refuse
 /// (wrong state, second payment) are attempted too, inside try/catch, and must change nothing.
 contract PayableCertificatesHandler is Test {
     PayableCertificates public immutable certs;
-    InvoiceLiensMock public immutable invoices;
+    InvoiceRegistry public immutable invoices;
     SettlementToken public immutable usd;
     address public immutable importer;
     address public immutable bank;
@@ -23,17 +23,18 @@ contract PayableCertificatesHandler is Test {
 
     uint256[] public ids;
     uint256[] public roots;
-    uint256 internal nextInvoiceId = 1;
+    uint256 internal nextInvoiceNumber = 1;
 
     uint256 public ghostPaidIn; // what the core enterprise's balance lost to settlements
     uint256 public ghostPaidOut; // what holders' balances gained from settlements
     uint256 public ghostIssued; // sum of root amounts
     uint256 public ghostSecondPayments; // settlements that succeeded on an already settled certificate
+    uint256 public ghostBypassedPayments; // direct invoice payments accepted while a tree held the lien
     mapping(uint256 certificateId => bool) public paid;
 
     constructor(
         PayableCertificates certs_,
-        InvoiceLiensMock invoices_,
+        InvoiceRegistry invoices_,
         SettlementToken usd_,
         address importer_,
         address bank_,
@@ -61,21 +62,12 @@ contract PayableCertificatesHandler is Test {
         amount = bound(amount, 100, 1e12);
         uint64 maturity = uint64(block.timestamp + bound(maturityDays, 1, 120) * 1 days);
         address seller = suppliers[sellerSeed % suppliers.length];
-        uint256 invoiceId = nextInvoiceId++;
-        invoices.setInvoice(
-            invoiceId,
-            IInvoiceLiens.InvoiceView({
-                seller: seller,
-                buyer: importer,
-                currency: address(usd),
-                faceAmount: amount,
-                paidAmount: 0,
-                dueDate: maturity,
-                state: IInvoiceLiens.InvoiceState.Confirmed,
-                lienInstrument: address(0),
-                lienFinancier: address(0)
-            })
+        vm.prank(seller);
+        uint256 invoiceId = invoices.register(
+            importer, address(usd), bytes32(nextInvoiceNumber++), amount, uint64(block.timestamp), maturity, "doc"
         );
+        vm.prank(importer);
+        invoices.confirm(invoiceId);
         vm.prank(importer);
         uint256 id = certs.issue(invoiceId, amount, maturity);
         ids.push(id);
@@ -130,6 +122,17 @@ contract PayableCertificatesHandler is Test {
         vm.warp(block.timestamp + bound(secondsForward, 1 hours, 20 days));
     }
 
+    /// @dev The core enterprise tries to pay a pledged invoice directly in the registry, past the holders.
+    function payInvoiceDirectly(uint256 seed, uint256 amount) external {
+        if (roots.length == 0) return;
+        uint256 invoiceId = certs.tree(roots[seed % roots.length]).invoiceId;
+        bool pledged = invoices.invoice(invoiceId).lienInstrument == address(certs);
+        vm.prank(importer);
+        try invoices.pay(invoiceId, bound(amount, 1, 100)) {
+            if (pledged) ghostBypassedPayments++;
+        } catch {}
+    }
+
     /// @dev Settles any certificate, payable or not, by the core enterprise or by its holder; refusals
     /// (not yet due, split, already settled) are expected and must move nothing.
     function settle(uint256 seed, bool byHolder) external {
@@ -154,7 +157,7 @@ contract PayableCertificatesHandler is Test {
 contract PayableCertificatesInvariantTest is Test {
     PayableCertificatesHandler internal handler;
     PayableCertificates internal certs;
-    InvoiceLiensMock internal invoices;
+    InvoiceRegistry internal invoices;
 
     function setUp() public {
         address operator = makeAddr("operator");
@@ -162,9 +165,8 @@ contract PayableCertificatesInvariantTest is Test {
         address importer = makeAddr("importer");
         ParticipantRegistry registry = new ParticipantRegistry(operator, "SG", keccak256("op"));
         SettlementToken usd = new SettlementToken("tradefin USD deposit", "USD", 2, registry);
-        invoices = new InvoiceLiensMock();
+        invoices = new InvoiceRegistry(registry, 7 days);
         certs = new PayableCertificates(registry, invoices, 30 days);
-        invoices.setInstrument(address(certs));
 
         address[] memory suppliers = new address[](4);
         vm.startPrank(operator);
@@ -172,8 +174,12 @@ contract PayableCertificatesInvariantTest is Test {
         registry.registerParticipant(importer, IParticipantRegistry.ParticipantKind.Corporate, "US", keccak256("imp"));
         for (uint256 i; i < 4; ++i) {
             suppliers[i] = makeAddr(string(abi.encodePacked("supplier", bytes1(uint8(48 + i)))));
-            registry.registerParticipant(suppliers[i], IParticipantRegistry.ParticipantKind.Corporate, "CN", bytes32(i));
+            registry.registerParticipant(
+                suppliers[i], IParticipantRegistry.ParticipantKind.Corporate, "CN", keccak256(abi.encode("supplier", i))
+            );
         }
+        invoices.setCurrency(address(usd), true);
+        invoices.setInstrument(address(certs), true);
         vm.stopPrank();
         vm.startPrank(bank);
         uint48 kycExpiry = uint48(block.timestamp + 3650 days);
@@ -185,18 +191,21 @@ contract PayableCertificatesInvariantTest is Test {
         usd.mint(bank, 1e18, "reserve");
         usd.approve(address(certs), type(uint256).max);
         vm.stopPrank();
-        vm.prank(importer);
+        vm.startPrank(importer);
         usd.approve(address(certs), type(uint256).max);
+        usd.approve(address(invoices), type(uint256).max);
+        vm.stopPrank();
 
         handler = new PayableCertificatesHandler(certs, invoices, usd, importer, bank, suppliers);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](6);
+        bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = PayableCertificatesHandler.issue.selector;
         selectors[1] = PayableCertificatesHandler.split.selector;
         selectors[2] = PayableCertificatesHandler.transfer.selector;
         selectors[3] = PayableCertificatesHandler.discount.selector;
         selectors[4] = PayableCertificatesHandler.elapse.selector;
         selectors[5] = PayableCertificatesHandler.settle.selector;
+        selectors[6] = PayableCertificatesHandler.payInvoiceDirectly.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -255,6 +264,11 @@ contract PayableCertificatesInvariantTest is Test {
             vm.assertEq(invoices.invoice(t.invoiceId).lienInstrument == address(0), fullyPaid, "lien");
         }
         vm.assertEq(settled, handler.ghostPaidIn(), "settled = paid in");
+    }
+
+    /// @notice While a tree holds an invoice's lien, the invoice cannot be paid past the holders.
+    function invariant_pledgedInvoiceCannotBePaidPastHolders() public view {
+        vm.assertEq(handler.ghostBypassedPayments(), 0, "bypass");
     }
 
     /// @notice No certificate is ever paid twice.
