@@ -1,7 +1,6 @@
 """Gas of the payments domain: a cross-currency payment at a bank's quote, and payable certificates.
 
-The certificate figures use the real `InvoiceRegistry` when the platform has it, and otherwise the
-test-only `InvoiceLiensMock` (the key `certificate_lien_source` says which: 1 real, 0 mock).
+The certificate figures run over the platform's `InvoiceRegistry` (the certificates take its liens).
 """
 
 from __future__ import annotations
@@ -52,11 +51,9 @@ def _measure_payment(platform, roles, chain) -> tuple[int, int]:
 
 def _measure_certificates(platform, roles, chain) -> dict[str, int]:
     """Issue to the tier-1 supplier, split into two suppliers, discount one child at a bank."""
-    from ape import project
-
     from scripts._payments import certificate_world
 
-    desk = certificate_world(project, platform, roles["operator"])
+    desk = certificate_world(platform)
     certs, usd = desk.certificates, platform["SettlementTokenUSD"]
     importer, exporter, bank = roles["importer"], roles["exporter"], roles["bank_cn"]
     supplier1, supplier2 = roles["supplier1"], roles["supplier2"]
@@ -75,5 +72,4 @@ def _measure_certificates(platform, roles, chain) -> dict[str, int]:
         "certificate_issue": issue.gas_used,
         "certificate_split": split.gas_used,
         "certificate_discount": discount.gas_used,
-        "certificate_lien_source": 0 if desk.mock else 1,
     }

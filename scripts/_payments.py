@@ -36,22 +36,14 @@ def register_lien_instrument(invoices: Any, instrument: str, operator: Any) -> N
 
 
 # ───────────────────────── Test and benchmark support ─────────────────────────
-# The certificates take liens in the invoice registry. Where the platform has the real `InvoiceRegistry`
-# (and so `PayableCertificates` wired to it above), tests and benchmarks use them; otherwise they deploy
-# `PayableCertificates` over the test-only `InvoiceLiensMock`. Never used by a deployment.
-
-INVOICE_REGISTERED, INVOICE_CONFIRMED = 1, 2  # IInvoiceLiens.InvoiceState
-ZERO = "0x" + "00" * 20
 
 
 @dataclass
 class InvoiceDesk:
-    """Creates confirmed invoices (seller → buyer) in whatever invoice registry the certificates use."""
+    """Creates invoices (seller → buyer) in the invoice registry the certificates take liens in."""
 
     invoices: Any
     certificates: Any
-    operator: Any
-    mock: bool
     next_number: int = 1
 
     def confirmed(self, seller: Any, buyer: Any, token: Any, face_amount: int, due_date: int) -> int:
@@ -65,11 +57,6 @@ class InvoiceDesk:
     def _new(self, seller: Any, buyer: Any, token: Any, face_amount: int, due_date: int, confirm: bool) -> int:
         number = self.next_number
         self.next_number += 1
-        if self.mock:
-            state = INVOICE_CONFIRMED if confirm else INVOICE_REGISTERED
-            view = (seller.address, buyer.address, token.address, face_amount, 0, due_date, state, ZERO, ZERO)
-            self.invoices.setInvoice(number, view, sender=self.operator)
-            return number
         return register_invoice(self.invoices, seller, buyer, token, face_amount, due_date, number, confirm)
 
 
@@ -77,9 +64,9 @@ def register_invoice(
     invoices: Any, seller: Any, buyer: Any, token: Any, face_amount: int, due_date: int, number: int,
     confirm: bool = True,
 ) -> int:
-    """Register an invoice in the real `InvoiceRegistry` (seller) and confirm it (buyer) unless told not
-    to; its id, read from `InvoiceRegistered`. The invoice number is unique per registry and `number`."""
-    issue_date = min(due_date - 1, _chain_now(invoices))
+    """Register an invoice in the `InvoiceRegistry` (seller) and confirm it (buyer) unless told not to;
+    its id, read from `InvoiceRegistered`. The invoice number is unique per registry and `number`."""
+    issue_date = min(due_date - 1, int(invoices.chain_manager.pending_timestamp))
     invoice_number = f"PC-{str(invoices.address)[2:10]}-{number}".encode("ascii").ljust(32, b"\0")
     receipt = invoices.register(buyer.address, token.address, invoice_number, face_amount, issue_date, due_date,
                                 keccak(invoice_number), sender=seller)
@@ -89,17 +76,6 @@ def register_invoice(
     return int(event.invoiceId)
 
 
-def _chain_now(contract: Any) -> int:
-    return int(contract.chain_manager.pending_timestamp)
-
-
-def certificate_world(project: Any, platform: Any, operator: Any) -> InvoiceDesk:
-    """The certificate contract and an invoice desk for it (real registry when deployed, else the mock)."""
-    if "PayableCertificates" in platform.contracts:
-        return InvoiceDesk(platform["InvoiceRegistry"], platform["PayableCertificates"], operator, mock=False)
-    mock = operator.deploy(project.InvoiceLiensMock)
-    certificates = operator.deploy(
-        project.PayableCertificates, platform["ParticipantRegistry"].address, mock.address, CERTIFICATE_GRACE_PERIOD
-    )
-    mock.setInstrument(certificates.address, sender=operator)
-    return InvoiceDesk(mock, certificates, operator, mock=True)
+def certificate_world(platform: Any) -> InvoiceDesk:
+    """The deployed certificates and an invoice desk on their invoice registry."""
+    return InvoiceDesk(platform["InvoiceRegistry"], platform["PayableCertificates"])

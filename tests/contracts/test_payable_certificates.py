@@ -12,9 +12,9 @@ import math
 import ape
 import pytest
 
-from _certificates_world import certificate_world
 from _reverts import reverts_with
 from scripts._common import text_hash
+from scripts._payments import certificate_world
 
 DAY = 24 * 3600
 FACE = 1_200_000_00  # the invoice: 1,200,000.00 USD
@@ -30,13 +30,13 @@ def states_bitmap(*states: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def desk(project, platform, operator, usd, importer, exporter, supplier1, supplier2, supplier3, bank_cn, bank_us,
+def desk(platform, usd, importer, exporter, supplier1, supplier2, supplier3, bank_cn, bank_us,
          regulator, outsider):
     """Certificates over the invoice registry; the importer and the banks approve them for USD.
 
     Requests every role the tests use, so that Ape snapshots after them (no isolation rebase).
     """
-    world = certificate_world(project, platform, operator)
+    world = certificate_world(platform)
     for payer in (importer, bank_cn, bank_us):
         usd.approve(world.certificates.address, 2**255, sender=payer)
     return world
@@ -142,8 +142,6 @@ def test_issue_fails_if_buyer_has_not_confirmed_the_invoice(desk, certs, usd, im
 def test_direct_invoice_payment_refused_while_certificates_hold_the_lien(
     desk, certs, usd, root_id, invoice_id, importer
 ):
-    if desk.mock:
-        pytest.skip("the lien mock has no payment path")
     usd.approve(desk.invoices.address, FACE, sender=importer)
     with reverts_with(certs.PayableCertificatesPayThroughCertificates, invoiceId=invoice_id):
         desk.invoices.pay(invoice_id, 1_00, sender=importer)

@@ -27,20 +27,17 @@ def account_arg(role: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def desk(project, platform, operator, importer, exporter, supplier1, supplier3, bank_cn, bank_us, usd, cny, outsider,
+def desk(platform, importer, exporter, supplier1, supplier3, bank_cn, bank_us, usd, cny, outsider,
          regulator):
-    """The certificates in use (real registry when deployed), recorded with the rest of the platform."""
-    return certificate_world(project, platform, operator)
+    """The deployed certificates and an invoice desk (requests every role used: no isolation rebase)."""
+    return certificate_world(platform)
 
 
 @pytest.fixture(autouse=True)
-def deployment(tmp_path, monkeypatch, chain, platform, desk):
+def deployment(tmp_path, monkeypatch, platform, desk):
     """The platform recorded where the scripts look for it (a temporary folder, not the dev chain's)."""
     monkeypatch.setattr(_common, "DEPLOYMENTS_DIR", tmp_path)
-    recorded = dict(platform.contracts)
-    recorded["PayableCertificates"] = desk.certificates
-    platform_copy = _common.Platform(chain_id=chain.chain_id, contracts=recorded)
-    record_deployment(platform_copy, start_block=0)
+    record_deployment(platform, start_block=0)
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ DAY = 24 * 3600
 
 
 @pytest.fixture(scope="module", autouse=True)
-def desk(project, platform, operator, importer, exporter, supplier1, supplier2, supplier3, bank_cn, bank_us):
-    return certificate_world(project, platform, operator)
+def desk(platform, importer, exporter, supplier1, supplier2, supplier3, bank_cn, bank_us):
+    return certificate_world(platform)
 
 
 def test_cny_paying_importer_pays_usd_receiving_exporter_within_budget(chain, platform, cny, usd, bank_us, importer,
