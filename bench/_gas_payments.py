@@ -50,7 +50,8 @@ def _measure_payment(platform, roles, chain) -> tuple[int, int]:
 
 
 def _measure_certificates(platform, roles, chain) -> dict[str, int]:
-    """Issue to the tier-1 supplier, split into two suppliers, discount one child at a bank."""
+    """Issue to the tier-1 supplier, split into two suppliers, discount one child at a bank, then settle
+    both pieces at maturity (the second settlement pays the tree off and releases the invoice lien)."""
     from scripts._payments import certificate_world
 
     desk = certificate_world(platform)
@@ -68,8 +69,14 @@ def _measure_certificates(platform, roles, chain) -> dict[str, int]:
     first_child = certs.CertificateCreated.from_receipt(split)[0].certificateId
     certs.requestDiscount(first_child, bank.address, 450, sender=supplier1)
     discount = certs.acceptDiscount(first_child, 450, sender=bank)
+    usd.approve(certs.address, 2**255, sender=importer)
+    chain.mine(timestamp=maturity)
+    settle_one = certs.settle([first_child], sender=importer)
+    settle_last = certs.settle([first_child + 1], sender=importer)  # pays the tree off: releases the lien
     return {
         "certificate_issue": issue.gas_used,
         "certificate_split": split.gas_used,
         "certificate_discount": discount.gas_used,
+        "certificate_settle": settle_one.gas_used,
+        "certificate_settle_last_releases_lien": settle_last.gas_used,
     }
