@@ -188,7 +188,7 @@ class ChainClient:
             self.fail(job, 503, error_body("NoSigningKey", "the signer's key is no longer held"))
             return
         job.attempts.clear()
-        job.recovery_stage = 0
+        job.recovery_stage = job.nonce_gone_seen = 0
         lane.next_nonce = None
         # The request row stays; a new attempt is added when the lane signs it again.
         lane.submit(job, front=True)
@@ -203,6 +203,7 @@ class ChainClient:
             if job is None:
                 continue
             self.tracker.unwatch(job)
+            self.tracker.progressed(job.signer)
             matched.append((job, receipt))
         for job, receipt in matched:
             attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])

@@ -97,7 +97,6 @@ class SenderLane:
         group = await self._drop_answered(group)
         if not group:
             return
-        rpc = self.client.rpc
         calls: list[tuple[str, list[Any]]] = [
             ("eth_estimateGas", [{"from": self.address, "to": j.call.to, "data": "0x" + j.call.data.hex()}])
             for j in group
@@ -105,7 +104,7 @@ class SenderLane:
         if self.next_nonce is None:
             calls.append(("eth_getTransactionCount", [self.address, "pending"]))
         try:
-            answers = await rpc.batch(calls)
+            answers = await self._read_batch(calls)
         except ChainUnavailable as exc:
             for job in group:
                 self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
@@ -147,6 +146,15 @@ class SenderLane:
             log.debug("lane %s: %d jobs; preflight+sign %.1f ms, store %.1f ms, send %.1f ms", self.address[:8],
                       len(group), (signed - started) * 1e3, (stored - signed) * 1e3,
                       (time.perf_counter() - stored) * 1e3)
+
+    async def _read_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """A read-only batch, retried once if the node did not answer in time (reads are safe to repeat)."""
+        try:
+            return await self.client.rpc.batch(calls)
+        except ChainUnavailable as exc:
+            if exc.delivered is False:
+                raise
+            return await self.client.rpc.batch(calls)
 
     async def _drop_answered(self, group: list[WriteJob]) -> list[WriteJob]:
         """Answer the jobs whose key was already used (stored answer: replay it; different request:
