@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.routes import access, documents, invoices, money, participants
+from app.api.routes import access, documents, fx, invoices, money, participants
 from app.chain.abi import AbiRegistry, Deployment
 from app.chain.client import ChainClient
 from app.chain.errors import ChainUnavailable, ContractReverted, RpcError
@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
 
-    for router in (access.router, participants.router, money.router, invoices.router, documents.router):
+    for router in (access.router, participants.router, money.router, fx.router, invoices.router,
+                   documents.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")

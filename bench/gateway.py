@@ -121,7 +121,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--raw", type=int, default=2000, help="pre-signed transactions for the raw ceiling")
+    parser.add_argument("--raw", type=int, default=1000, help="pre-signed transactions for the raw ceiling")
     parser.add_argument("--requests", type=int, default=1500, help="requests per concurrency level (16, 64)")
     args = parser.parse_args()
 
