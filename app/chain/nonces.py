@@ -88,7 +88,15 @@ class SenderLane:
                     log.exception("lane %s failed a group of %d", self.address, len(group))
                     self.next_nonce = None
                     for job in group:
-                        self.client.fail(job, 503, error_body("GatewayError", f"could not send: {type(exc).__name__}"))
+                        if job.future is not None and job.future.done():
+                            continue
+                        if job.request_id is not None and job.attempts and job.latest.id is not None:
+                            # Stored (and maybe sent): it must not be answered "nothing applied";
+                            # the tracker answers it when mined, or rebroadcasts it.
+                            self.client.tracker.watch(job)
+                        else:
+                            self.client.fail(job, 503, error_body("GatewayError",
+                                                                  f"nothing was sent: {type(exc).__name__}"))
 
     # ───────────────────────────── one group ─────────────────────────────
 
