@@ -123,6 +123,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--raw", type=int, default=1000, help="pre-signed transactions for the raw ceiling")
     parser.add_argument("--requests", type=int, default=1500, help="requests per concurrency level (16, 64)")
+    parser.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL"), default="FULL",
+                        help="the gateway's SQLite durability (FULL: survives a power cut; NORMAL: a crash)")
     args = parser.parse_args()
 
     from gateway_world import GatewayProcess, anvil_world, own_anvil
@@ -135,7 +137,8 @@ def main() -> int:
         raw = asyncio.run(raw_ceiling(world, args.raw))
         rows.append(("raw ceiling (batches of 100)", raw, None, None))
         results = {}
-        with GatewayProcess(world.env(), log_path=Path(tmp) / "gateway.log") as gateway:
+        env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous)
+        with GatewayProcess(env, log_path=Path(tmp) / "gateway.log") as gateway:
             asyncio.run(gateway_level(gateway.url, world, 4, 100, "warmup"))
             for clients in (1, 16, 64):
                 total = max(300, args.requests // 4) if clients == 1 else args.requests
@@ -157,6 +160,7 @@ def main() -> int:
         "p50_ms_1": round(statistics.median(results[1][1]), 2),
         "p99_ms_64": round(percentile(results[64][1], 0.99), 2),
         "write": "invoice registration",
+        "sqlite_synchronous": args.sqlite_synchronous,
     }
     print(json.dumps(figures))
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from app.chain.abi import AbiRegistry, Deployment, FunctionAbi
@@ -205,6 +206,10 @@ class ChainClient:
             self.tracker.unwatch(job)
             self.tracker.progressed(job.signer)
             matched.append((job, receipt))
+        if matched and log.isEnabledFor(logging.DEBUG):
+            now = time.monotonic()
+            log.debug("receipts for %d jobs, %.1f ms after their last send", len(matched),
+                      max(now - j.sent_at for j, _ in matched) * 1e3)
         for job, receipt in matched:
             attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
             block = int(receipt["blockNumber"], 16)

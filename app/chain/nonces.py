@@ -168,8 +168,9 @@ class SenderLane:
         """Answer the jobs whose key was already used (stored answer: replay it; different request:
         refuse), with one query for the group. Jobs re-signed after a failed attempt have a request."""
         fresh = [j for j in group if j.request_id is None]
-        records = await asyncio.to_thread(
-            self.client.outbox.find_requests, [(j.signer, j.idempotency_key) for j in fresh])
+        outbox, keys = self.client.outbox, [(j.signer, j.idempotency_key) for j in fresh]
+        records = outbox.find_requests(keys) if outbox.inline_reads else await asyncio.to_thread(
+            outbox.find_requests, keys)
         keep = []
         for job in group:
             record = records.get((job.signer, job.idempotency_key)) if job.request_id is None else None
