@@ -124,12 +124,21 @@ def _error_selectors() -> dict[bytes, str]:
 
 def _contract(name: str) -> Any:
     """The deployed contract `name` of the connected chain (usage error when none is recorded)."""
-    from ape import Contract, chain, project
+    from ape import Contract, project
 
-    deployment = load_deployment(chain.chain_id)
+    chain_id = _node_chain_id()
+    deployment = load_deployment(chain_id)
     if deployment is None or name not in deployment.get("contracts", {}):
-        raise click.UsageError(f"no {name} deployment recorded for chain {chain.chain_id}")
+        raise click.UsageError(f"no {name} deployment recorded for chain {chain_id}")
     return Contract(deployment["contracts"][name], contract_type=project.get_contract(name).contract_type)
+
+
+def _node_chain_id() -> int:
+    """The chain id the node itself reports. Ape's `chain.chain_id` answers the configured id of the
+    `local` network (1337) when a node is reached by URI, e.g. an Anvil devnet (31337)."""
+    from ape import networks
+
+    return int(networks.provider.web3.eth.chain_id)
 
 
 def _token(address: str) -> Any:

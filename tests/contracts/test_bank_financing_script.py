@@ -83,7 +83,7 @@ def _approve_args(chain, financing_id: int, advance: int = 40_000_00) -> list[ob
 def test_pending_lists_the_applications_for_this_bank(application, run, bank_cn, bank_us):
     _, financing_id = application
     code, out = run("pending", as_=bank_cn)
-    assert code == 0
+    assert code == 0, out
     assert f"financing {financing_id}:" in out
     assert "USD 40,000.00" in out and "customs declaration: none" in out
     code, out = run("pending", as_=bank_us)
