@@ -15,7 +15,7 @@ from receivables_helpers import (
     CONFIRMED, DAY, DEFAULTED, FINANCED, PAID, REGISTERED, YEAR,
     advance_to, confirmed_invoice, now, register_invoice,
 )
-from scripts._common import text_hash
+from scripts._common import KIND_BANK, KIND_CORPORATE, text_hash
 from scripts._receivables import DEFAULT_GRACE_PERIOD
 
 # IReceivableFinancing.FinancingState / ProgrammeState
@@ -113,9 +113,11 @@ def test_apply_fails_for_zero_or_more_than_face(chain, invoices, financing, usd,
         financing.applyForFinancing(invoice_id, bank_cn.address, FACE + 1, sender=exporter)
 
 
-def test_apply_fails_to_a_party_that_is_not_a_bank(chain, invoices, financing, usd, exporter, importer, supplier1):
+def test_apply_fails_to_a_party_that_is_not_a_bank(chain, invoices, financing, registry, usd, exporter, importer,
+                                                   supplier1):
     invoice_id = _invoice(chain, invoices, exporter, importer, usd)
-    with ape.reverts():
+    with ape.reverts(registry.ParticipantRegistryUnexpectedKind, account=supplier1.address, actual=KIND_CORPORATE,
+                     expected=KIND_BANK):
         financing.applyForFinancing(invoice_id, supplier1.address, ADVANCE, sender=exporter)
 
 
