@@ -246,6 +246,27 @@ contract ReceivablesInvariantTest is Test {
         targetContract(address(handler));
     }
 
+    /// @notice The handler's actions really register, finance (refusing the second bank), pay, default and
+    /// recover: the invariants below are not vacuous.
+    function test_handlerFinancesPaysDefaultsAndRecovers() public {
+        handler.register(0, 100_000_00, 30 days, true);
+        handler.finance(0, 0, 79, 500); // 80% advance at 5%
+        vm.assertEq(handler.financingCount(), 1, "financed");
+        vm.assertEq(handler.doubleFinancings(), 0, "second bank refused");
+        uint256 financingId = handler.financingIds(0);
+        handler.pay(0, 9_999_99); // 10,000.00 from the buyer, all to the bank
+        vm.assertEq(financing.financing(financingId).repaidAmount, 10_000_00, "repaid through the registry");
+        handler.warp(60 days - 1); // past due date plus grace
+        handler.defaultAndRecourse(0);
+        vm.assertEq(uint256(financing.financing(financingId).state), 5, "defaulted");
+        handler.defaultAndRecourse(0);
+        vm.assertEq(uint256(financing.financing(financingId).state), 6, "closed by recourse");
+        handler.finance(0, 0, 0, 0); // the invoice is defaulted: financing it again is refused
+        vm.assertEq(handler.financingCount(), 1, "not refinanced");
+        invariant_neverTwoLiens();
+        invariant_tokenBalancesConserved();
+    }
+
     /// @notice At most one open financing per invoice, and the registry's lien is exactly that financing's.
     function invariant_neverTwoLiens() public view {
         vm.assertEq(handler.doubleFinancings(), 0, "a second financing succeeded");
