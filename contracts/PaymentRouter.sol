@@ -69,7 +69,7 @@ contract PaymentRouter is EIP712, IPaymentRouter {
             paymentReference
         );
 
-        ISettlementToken(token).transferFromWithPurpose(msg.sender, beneficiary, amount, purposeCode, paymentReference);
+        _transferFrom(token, msg.sender, beneficiary, amount, purposeCode, paymentReference);
     }
 
     /// @inheritdoc IPaymentRouter
@@ -104,12 +104,8 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         _emitQuotedPayment(quote, beneficiary, baseAmount, quoteAmount, purposeCode, paymentReference);
 
         // Interactions: both legs or neither (a reverting leg reverts the transaction).
-        ISettlementToken(quote.baseToken).transferFromWithPurpose(
-            msg.sender, quote.bank, baseAmount, purposeCode, paymentReference
-        );
-        ISettlementToken(quote.quoteToken).transferFromWithPurpose(
-            quote.bank, beneficiary, quoteAmount, purposeCode, paymentReference
-        );
+        _transferFrom(quote.baseToken, msg.sender, quote.bank, baseAmount, purposeCode, paymentReference);
+        _transferFrom(quote.quoteToken, quote.bank, beneficiary, quoteAmount, purposeCode, paymentReference);
     }
 
     // ───────────────────────────── Banks ─────────────────────────────
@@ -189,6 +185,20 @@ contract PaymentRouter is EIP712, IPaymentRouter {
             purposeCode,
             paymentReference
         );
+    }
+
+    /// @dev One leg. Settlement tokens revert on failure; a token that answers `false` reverts here too.
+    function _transferFrom(
+        address token,
+        address from,
+        address to,
+        uint256 amount,
+        bytes4 purposeCode,
+        bytes32 paymentReference
+    ) private {
+        if (!ISettlementToken(token).transferFromWithPurpose(from, to, amount, purposeCode, paymentReference)) {
+            revert PaymentRouterTransferFailed(token);
+        }
     }
 
     /// @dev Flips the nonce's bit, reverting if it was already set.
