@@ -94,6 +94,8 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         quoteAmount = Math.mulDiv(baseAmount, quote.rate, RATE_SCALE); // rounds down: bank's favour
         if (quoteAmount == 0) revert PaymentRouterZeroAmount();
 
+        // A malformed signature recovers to zero, which is never the bank: one error for every bad signature.
+        // slither-disable-next-line unused-return
         (address recovered,,) = ECDSA.tryRecover(_hashQuote(quote), signature);
         if (recovered != quote.bank) revert PaymentRouterQuoteSignerMismatch(quote.bank, recovered);
         _registry.requireActive(quote.bank, IParticipantRegistry.ParticipantKind.Bank);
