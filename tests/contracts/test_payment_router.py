@@ -36,12 +36,8 @@ def router(platform):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def approvals(router, usd, cny, eur, importer, exporter, bank_cn, bank_us, regulator, exporter2, supplier1, outsider,
-              operator):
-    """Payers approve the router for what they pay; banks for the currencies they sell.
-
-    Requests every role the tests use, so that Ape snapshots after them (no isolation rebase).
-    """
+def approvals(router, usd, cny, eur, importer, exporter, bank_cn, bank_us):
+    """Payers approve the router for what they pay; banks for the currencies they sell."""
     for token in (usd, cny, eur):
         for account in (importer, exporter, bank_cn, bank_us):
             token.approve(router.address, 2**255, sender=account)

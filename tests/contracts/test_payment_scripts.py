@@ -31,9 +31,8 @@ def account_arg(role: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def desk(platform, importer, exporter, supplier1, supplier3, bank_cn, bank_us, usd, cny, outsider,
-         regulator):
-    """The deployed certificates and an invoice desk (requests every role used: no isolation rebase)."""
+def desk(platform):
+    """The deployed certificates and an invoice desk on their invoice registry."""
     return certificate_world(platform)
 
 
