@@ -479,6 +479,18 @@ def test_only_admin_grants_roles(registry, bank_cn, exporter):
         registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=bank_cn)
 
 
+def test_bank_that_renounces_its_role_can_no_longer_attest(registry, bank_us, importer, chain):
+    registry.renounceRole(registry.BANK_ROLE(), bank_us.address, sender=bank_us)
+    with ape.reverts(registry.AccessControlUnauthorizedAccount, account=bank_us.address, neededRole=registry.BANK_ROLE()):
+        registry.attestKyc(importer.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_us)
+
+
+def test_renounce_role_fails_unless_confirmed_by_the_holder(registry, bank_us, bank_cn):
+    with ape.reverts(registry.AccessControlBadConfirmation):
+        registry.renounceRole(registry.BANK_ROLE(), bank_us.address, sender=bank_cn)
+    assert registry.hasRole(registry.BANK_ROLE(), bank_us.address)
+
+
 # ───────────────────────────── Views ─────────────────────────────
 
 
