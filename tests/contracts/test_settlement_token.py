@@ -376,7 +376,9 @@ def test_transfer_fails_if_sender_kyc_expired(usd, registry, bank_cn, exporter, 
 def test_regulator_sets_large_value_threshold(usd, regulator):
     receipt = usd.setLargeValueThreshold(1_000_000_00, sender=regulator)
 
-    assert only_event(receipt, usd.LargeValueThresholdSet) == {"regulator": regulator.address, "threshold": 1_000_000_00}
+    assert only_event(receipt, usd.LargeValueThresholdSet) == {
+        "regulator": regulator.address, "threshold": 1_000_000_00,
+    }
     assert usd.largeValueThreshold() == 1_000_000_00
 
 
