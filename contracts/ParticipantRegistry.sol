@@ -70,7 +70,9 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
             expiry = 0;
         }
         if (status != KycStatus.Approved && p.kycBank != msg.sender) {
-            if (status == KycStatus.Revoked || _hasValidKyc(p)) revert ParticipantRegistryNotKycBank(account, p.kycBank);
+            if (status == KycStatus.Revoked || _hasValidKyc(p)) {
+                revert ParticipantRegistryNotKycBank(account, p.kycBank);
+            }
         }
 
         p.kycStatus = status;
