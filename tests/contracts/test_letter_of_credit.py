@@ -41,6 +41,11 @@ def lc(platform):
     return platform["LetterOfCredit"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _resolve_world_early(project, platform, registry, operator, regulator, outsider, bank_cn):
+    """Resolve wider-scoped fixtures before Ape's per-test isolation snapshot (no costly rebasing)."""
+
+
 @pytest.fixture(scope="module")
 def approvals(lc, usd, importer, bank_us):
     """The applicant approves the contract for its margin, the issuing bank for its payments."""
