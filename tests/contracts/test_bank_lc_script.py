@@ -45,13 +45,16 @@ def credits(chain, lc, importer, exporter, bank_us, bank_cn, usd, approvals) -> 
 @pytest.fixture
 def run(networks, accounts, deployment):
     """Runs `bank_lc` with the given arguments as the test account `as_`; returns (exit code, output)."""
-    network = networks.provider.network_choice
+    # The script runs on this session's chain: Ape's CLI takes an already connected provider from the click
+    # context object. Naming the network instead (`--network ethereum:local:foundry`) would start a second,
+    # empty Anvil; `none` tells the network option not to pick a provider of its own.
+    session = {"provider": networks.provider}
 
     def _run(*args: object, as_=None) -> tuple[int, str]:
-        argv = [str(a) for a in args] + ["--network", network]
+        argv = [str(a) for a in args] + ["--network", "none"]
         if as_ is not None:
             argv += ["--account", f"TEST::{_index(accounts, as_)}"]
-        result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+        result = CliRunner().invoke(cli, argv, obj=dict(session), catch_exceptions=False)
         return result.exit_code, result.output
 
     return _run
