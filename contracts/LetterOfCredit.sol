@@ -63,6 +63,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// slot 4: currency 20 + marginApplied 12 = 32 (written when a drawing is honoured)
     /// slot 5: confirmingBank 20 (zero when unconfirmed: never written)
     /// slot 6: drawn 16 + reserved 16 = 32 (first written by the first presentation)
+    /// The uint16 counters cap a credit at 65,535 presentations (checked arithmetic reverts beyond).
     struct Credit {
         address applicant;
         uint40 expiryDate;

@@ -169,7 +169,8 @@ interface ILetterOfCredit {
 
     // ───────────────────────────── Events ─────────────────────────────
 
-    /// @notice The applicant applied for credit `lcId` on `terms`.
+    /// @notice The applicant applied for credit `lcId` on `terms`, as applied for (a zero
+    /// `presentationPeriodDays` stands for the default 21 days).
     event CreditApplied(uint256 indexed lcId, address indexed applicant, address indexed issuingBank, Terms terms);
 
     /// @notice The issuing bank declined an application, or the applicant withdrew it.
@@ -259,7 +260,8 @@ interface ILetterOfCredit {
     /// @notice The regulator froze credit `lcId`: every transition is refused until it is unfrozen.
     error LetterOfCreditFrozen(uint256 lcId);
 
-    /// @notice The applicant and the beneficiary are the same, or a bank slot holds a non-bank.
+    /// @notice The applicant and the beneficiary are the same account. (A party of the wrong kind, or an
+    /// inactive one, is refused by the participant registry with its own error.)
     error LetterOfCreditInvalidParties(address applicant, address beneficiary);
 
     /// @notice The settlement token `currency` is the zero address.
