@@ -579,11 +579,28 @@ def test_only_the_named_party_may_act(credits, lc, bank_cn, bank_us, importer, e
         lc.waive(lc_id, presentation_id, sender=exporter)
 
 
-def test_frozen_credit_refuses_every_transition(credits, lc, registry, regulator, exporter):
-    lc_id = credits.open()
+def test_frozen_credit_refuses_every_transition_until_unfrozen(credits, lc, registry, regulator, exporter,
+                                                              importer, bank_us):
+    lc_id = credits.open(margin=AMOUNT // 10)
+    presentation_id = credits.present(lc_id, day=12, docs=FULL_DOCUMENTS[:1])
     registry.freezeInstrument(lc.address, lc_id, text_hash("sanctions-screening"), sender=regulator)
-    with ape.reverts(lc.LetterOfCreditFrozen, lcId=lc_id):
-        lc.present(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)
+    attempts = [
+        (lambda: lc.present(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)),
+        (lambda: lc.examine(lc_id, presentation_id, 0, sender=bank_us)),
+        (lambda: lc.requestCancellation(lc_id, sender=bank_us)),
+    ]
+    for attempt in attempts:
+        with ape.reverts(lc.LetterOfCreditFrozen, lcId=lc_id):
+            attempt()
+
+    registry.unfreezeInstrument(lc.address, lc_id, text_hash("cleared"), sender=regulator)
+    lc.examine(lc_id, presentation_id, 0, sender=bank_us)
+    registry.freezeInstrument(lc.address, lc_id, text_hash("sanctions-screening"), sender=regulator)
+    for attempt in (lambda: lc.waive(lc_id, presentation_id, sender=importer),
+                    lambda: lc.refuse(lc_id, presentation_id, sender=bank_us)):
+        with ape.reverts(lc.LetterOfCreditFrozen, lcId=lc_id):
+            attempt()
+    assert lc.margin(lc_id).held == AMOUNT // 10  # nothing moved
 
 
 def test_frozen_beneficiary_cannot_present(credits, lc, registry, regulator, exporter):
