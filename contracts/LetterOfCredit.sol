@@ -61,7 +61,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// slot 2: issuingBank 20 + amount 12 = 32
     /// slot 3: advisingBank 20 + margin 12 = 32 (margin written at issuance)
     /// slot 4: currency 20 + marginApplied 12 = 32 (written when a drawing is honoured)
-    /// slot 5: confirmingBank 20 (zero when unconfirmed: never written)
+    /// slot 5: confirmingBank 20 + confirmingBankAgreedToCancel 1 = 21 (zero when unconfirmed: never written)
     /// slot 6: drawn 16 + reserved 16 = 32 (first written by the first presentation)
     /// The uint16 counters cap a credit at 65,535 presentations (checked arithmetic reverts beyond).
     struct Credit {
@@ -87,6 +87,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         address currency;
         uint96 marginApplied;
         address confirmingBank;
+        bool confirmingBankAgreedToCancel;
         uint128 drawn;
         uint128 reserved;
     }
@@ -283,12 +284,27 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILetterOfCredit
+    function agreeToCancellation(uint256 lcId) external {
+        Credit storage c = _credit(lcId);
+        _requireOperative(lcId, c);
+        _requireNotFrozen(lcId);
+        _requireCaller(lcId, c.confirmingBank, IParticipantRegistry.ParticipantKind.Bank);
+        if (!c.cancellationRequested) revert LetterOfCreditNoCancellationRequest(lcId);
+
+        c.confirmingBankAgreedToCancel = true;
+        emit CancellationAgreedByConfirmingBank(lcId, msg.sender);
+    }
+
+    /// @inheritdoc ILetterOfCredit
     function consentToCancellation(uint256 lcId) external nonReentrant {
         Credit storage c = _credit(lcId);
         _requireOperative(lcId, c);
         _requireNotFrozen(lcId);
         _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
         if (!c.cancellationRequested) revert LetterOfCreditNoCancellationRequest(lcId);
+        if (c.confirmingBank != address(0) && !c.confirmingBankAgreedToCancel) {
+            revert LetterOfCreditConfirmingBankAgreementMissing(lcId, c.confirmingBank);
+        }
         if (c.openPresentations != 0) revert LetterOfCreditOpenPresentations(lcId, c.openPresentations);
 
         c.state = CreditState.Cancelled;
@@ -534,8 +550,9 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILetterOfCredit
-    function cancellationRequested(uint256 lcId) external view returns (bool) {
-        return _credit(lcId).cancellationRequested;
+    function cancellationRequested(uint256 lcId) external view returns (bool requested, bool confirmingBankAgreed) {
+        Credit storage c = _credit(lcId);
+        return (c.cancellationRequested, c.confirmingBankAgreedToCancel);
     }
 
     /// @inheritdoc ILetterOfCredit

@@ -194,6 +194,9 @@ interface ILetterOfCredit {
     /// @notice The issuing bank asked the beneficiary to agree to cancel the credit (Art. 10(a)).
     event CancellationRequested(uint256 indexed lcId, address indexed issuingBank);
 
+    /// @notice The confirming bank agreed to the cancellation (Art. 10(a)).
+    event CancellationAgreedByConfirmingBank(uint256 indexed lcId, address indexed confirmingBank);
+
     /// @notice The beneficiary consented and the credit is cancelled.
     event CreditCancelled(uint256 indexed lcId, address indexed beneficiary);
 
@@ -313,6 +316,9 @@ interface ILetterOfCredit {
     /// @notice The issuing bank has not requested cancellation.
     error LetterOfCreditNoCancellationRequest(uint256 lcId);
 
+    /// @notice The credit is confirmed and `confirmingBank` has not agreed to its cancellation (Art. 10(a)).
+    error LetterOfCreditConfirmingBankAgreementMissing(uint256 lcId, address confirmingBank);
+
     /// @notice `open` presentations are still open (neither refused nor honoured).
     error LetterOfCreditOpenPresentations(uint256 lcId, uint256 open);
 
@@ -361,8 +367,12 @@ interface ILetterOfCredit {
     /// @notice The issuing bank asks the beneficiary to agree to cancel an `Issued` or `Advised` credit.
     function requestCancellation(uint256 lcId) external;
 
+    /// @notice The confirming bank of a confirmed credit agrees to the requested cancellation (Art. 10(a)).
+    function agreeToCancellation(uint256 lcId) external;
+
     /// @notice The beneficiary agrees: the credit is `Cancelled` and the held margin is released.
-    /// @dev Needs no open presentation. Deferred payments already accepted stay payable.
+    /// @dev Needs no open presentation and, for a confirmed credit, the confirming bank's agreement first
+    /// (Art. 10(a)). Deferred payments already accepted stay payable.
     function consentToCancellation(uint256 lcId) external;
 
     // ───────────────────────────── Presentation ─────────────────────────────
@@ -450,8 +460,9 @@ interface ILetterOfCredit {
         view
         returns (bool pending, uint256 amendmentNumber, Amendment memory amendment);
 
-    /// @notice Whether the issuing bank has asked for cancellation of credit `lcId`.
-    function cancellationRequested(uint256 lcId) external view returns (bool);
+    /// @notice Whether the issuing bank has asked for cancellation of credit `lcId`, and whether the
+    /// confirming bank (if any) has agreed.
+    function cancellationRequested(uint256 lcId) external view returns (bool requested, bool confirmingBankAgreed);
 
     /// @notice The discrepancy codes a presentation with these facts would get if presented now.
     function previewDiscrepancies(uint256 lcId, uint40 shipmentDate, uint96 amount, uint8 documents)

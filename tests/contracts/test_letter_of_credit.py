@@ -267,7 +267,7 @@ def test_cancellation_needs_the_beneficiarys_consent_and_releases_the_margin(cre
     with ape.reverts(lc.LetterOfCreditNoCancellationRequest, lcId=lc_id):
         lc.consentToCancellation(lc_id, sender=exporter)
     lc.requestCancellation(lc_id, sender=bank_us)
-    assert lc.cancellationRequested(lc_id)
+    assert lc.cancellationRequested(lc_id).requested
     before = usd.balanceOf(importer.address)
 
     receipt = lc.consentToCancellation(lc_id, sender=exporter)
@@ -278,6 +278,26 @@ def test_cancellation_needs_the_beneficiarys_consent_and_releases_the_margin(cre
     assert lc.state(lc_id) == CreditState.CANCELLED
     margin = lc.margin(lc_id)
     assert (margin.held, margin.released) == (0, AMOUNT // 10)
+
+
+def test_cancellation_of_a_confirmed_credit_needs_the_confirming_banks_agreement(credits, lc, bank_us, bank_cn,
+                                                                                exporter):
+    lc_id = credits.open(confirmingBank=bank_cn.address)
+    with ape.reverts(lc.LetterOfCreditNoCancellationRequest, lcId=lc_id):
+        lc.agreeToCancellation(lc_id, sender=bank_cn)
+    lc.requestCancellation(lc_id, sender=bank_us)
+    with ape.reverts(lc.LetterOfCreditConfirmingBankAgreementMissing, lcId=lc_id, confirmingBank=bank_cn.address):
+        lc.consentToCancellation(lc_id, sender=exporter)
+    with ape.reverts(lc.LetterOfCreditUnauthorizedCaller, caller=bank_us.address, expected=bank_cn.address):
+        lc.agreeToCancellation(lc_id, sender=bank_us)
+
+    receipt = lc.agreeToCancellation(lc_id, sender=bank_cn)
+    assert receipt.events.filter(lc.CancellationAgreedByConfirmingBank)[0].confirmingBank == bank_cn.address
+    assert lc.cancellationRequested(lc_id) == (True, True)
+    lc.consentToCancellation(lc_id, sender=exporter)
+
+    assert lc.state(lc_id) == CreditState.CANCELLED
+    assert lc.terms(lc_id).confirmingBank == bank_cn.address
 
 
 def test_cancellation_waits_for_open_presentations(credits, lc, bank_us, exporter):
