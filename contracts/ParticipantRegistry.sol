@@ -192,6 +192,9 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         _requireActiveSender(ParticipantKind.Regulator);
         Participant storage p = _participants[account];
         if (p.kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
+        // A regulator freezing a regulator (itself included) could lock supervision for good; the operator
+        // revokes a regulator's role instead.
+        if (p.kind == ParticipantKind.Regulator) revert ParticipantRegistryCannotFreezeRegulator(account);
         if (p.frozen == frozen) revert ParticipantRegistryFreezeUnchanged(frozen);
         p.frozen = frozen;
     }

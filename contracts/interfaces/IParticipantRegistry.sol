@@ -107,6 +107,10 @@ interface IParticipantRegistry {
     /// @notice The participant or instrument is already in the requested frozen state.
     error ParticipantRegistryFreezeUnchanged(bool frozen);
 
+    /// @notice `account` is a regulator: regulators are not frozen (that could lock supervision); the
+    /// operator revokes a regulator's role instead.
+    error ParticipantRegistryCannotFreezeRegulator(address account);
+
     // ───────────────────────────── Operator ─────────────────────────────
 
     /// @notice Registers `account` as a participant of `kind` in `jurisdiction`, and grants the
