@@ -21,6 +21,9 @@ import {UcpCalendar} from "./libraries/UcpCalendar.sol";
 /// - This contract holds applicants' margins, so the operator registers it as a participant (the token
 ///   only moves money between active participants). Without a margin it never holds money.
 /// - Honour pulls the issuing bank's tokens under its allowance; the applicant's balance is never read.
+/// - Every rule that reads the clock works on whole UTC days (or, for maturity, on a day's first second):
+///   the few seconds a block proposer can shift `block.timestamp` cannot move a UCP 600 deadline in a
+///   meaningful way, hence the `slither-disable-next-line timestamp` notes below.
 contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     using UcpCalendar for uint256;
 
@@ -423,6 +426,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
         _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Honoured));
         _requireNotFrozen(lcId);
+        // slither-disable-next-line timestamp
         if (block.timestamp < p.maturityDate) revert LetterOfCreditNotMatured(lcId, presentationId, p.maturityDate);
 
         p.state = PresentationState.Paid;
@@ -595,6 +599,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
         if (amount == 0) revert LetterOfCreditInvalidPresentationAmount(amount);
         uint256 today = block.timestamp.day();
+        // slither-disable-next-line timestamp
         if (uint256(shipmentDate).day() > today) revert LetterOfCreditInvalidShipmentDate(shipmentDate, today);
         uint8 presented = _documentSet(documents);
 
@@ -704,7 +709,9 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         uint256 today = block.timestamp.day();
         uint256 shipmentDay = shipmentDate.day();
         if (shipmentDay > uint256(c.latestShipmentDate).day()) codes |= DISCREPANCY_LATE_SHIPMENT;
+        // slither-disable-next-line timestamp
         if (today > shipmentDay + c.presentationPeriodDays) codes |= DISCREPANCY_LATE_PRESENTATION;
+        // slither-disable-next-line timestamp
         if (today > uint256(c.expiryDate).day()) codes |= DISCREPANCY_EXPIRED;
 
         uint256 creditAmount = c.amount;
@@ -727,6 +734,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     function _checkDates(uint40 expiryDate, uint40 latestShipmentDate) private view {
         uint256 today = block.timestamp.day();
         uint256 expiryDay = uint256(expiryDate).day();
+        // slither-disable-next-line timestamp
         if (expiryDay < today || uint256(latestShipmentDate).day() > expiryDay) {
             revert LetterOfCreditInvalidDates(expiryDate, latestShipmentDate, today);
         }
@@ -771,12 +779,14 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
             uint128 drawn = c.drawn;
             if (drawn != 0 && (drawn >= c.amount || !c.partialShipmentsAllowed)) return CreditState.Exhausted;
         }
+        // slither-disable-next-line timestamp
         if (block.timestamp.day() > uint256(c.expiryDate).day()) return CreditState.Expired;
         return stored;
     }
 
     function _presentationState(Presentation storage p) private view returns (PresentationState) {
         PresentationState stored = p.state;
+        // slither-disable-next-line timestamp
         if (
             stored == PresentationState.Presented && p.discrepancies & DISCREPANCY_OVER_TOLERANCE == 0
                 && block.timestamp > _examinationDeadline(p)
