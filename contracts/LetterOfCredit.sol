@@ -199,22 +199,24 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILetterOfCredit
-    function issue(uint256 lcId, uint256 margin_) external nonReentrant {
+    function issue(uint256 lcId, uint256 marginAmount) external nonReentrant {
         Credit storage c = _credit(lcId);
         _requireCreditState(lcId, c, CreditState.Applied);
         _requireNotFrozen(lcId);
         address applicant = c.applicant;
         _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
         _registry.requireActive(applicant, IParticipantRegistry.ParticipantKind.Corporate);
-        if (margin_ > c.amount) revert LetterOfCreditInvalidAmount(margin_);
+        if (marginAmount > c.amount) revert LetterOfCreditInvalidAmount(marginAmount);
 
         c.state = CreditState.Issued;
-        if (margin_ != 0) c.margin = uint96(margin_);
-        emit CreditIssued(lcId, msg.sender, margin_);
+        if (marginAmount != 0) c.margin = uint96(marginAmount);
+        emit CreditIssued(lcId, msg.sender, marginAmount);
 
-        if (margin_ != 0) {
+        if (marginAmount != 0) {
+            // A settlement token returns true or reverts.
+            // slither-disable-next-line unused-return
             ISettlementToken(c.currency).transferFromWithPurpose(
-                applicant, address(this), margin_, _PURPOSE_TRADE, _reference(lcId, 0)
+                applicant, address(this), marginAmount, _PURPOSE_TRADE, _reference(lcId, 0)
             );
         }
     }
@@ -630,7 +632,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         PresentationState from
     ) private {
         uint96 amount = p.amount;
-        uint40 maturity;
+        uint40 maturity = 0; // sight payment has no maturity
         bool sight = c.availability == Availability.SightPayment;
         if (sight) {
             p.state = PresentationState.Paid;
@@ -653,6 +655,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
             _pay(lcId, presentationId, c, p);
         }
         if (marginShare != 0) {
+            // A settlement token returns true or reverts.
+            // slither-disable-next-line unused-return
             ISettlementToken(c.currency).transferWithPurpose(
                 c.issuingBank, marginShare, _PURPOSE_TRADE, _reference(lcId, presentationId)
             );
@@ -661,6 +665,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
 
     /// @dev Moves the presentation's amount from the issuing bank to the beneficiary; frees the invoice.
     function _pay(uint256 lcId, uint256 presentationId, Credit storage c, Presentation storage p) private {
+        // A settlement token returns true or reverts.
+        // slither-disable-next-line unused-return
         ISettlementToken(c.currency).transferFromWithPurpose(
             c.issuingBank, c.beneficiary, p.amount, _PURPOSE_GOODS, _reference(lcId, presentationId)
         );
@@ -686,6 +692,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         if (held == 0) return;
         c.marginReleased = true;
         emit MarginReleased(lcId, held);
+        // A settlement token returns true or reverts.
+        // slither-disable-next-line unused-return
         ISettlementToken(c.currency).transferWithPurpose(c.applicant, held, _PURPOSE_TRADE, _reference(lcId, 0));
     }
 
@@ -786,12 +794,9 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
 
     function _presentationState(Presentation storage p) private view returns (PresentationState) {
         PresentationState stored = p.state;
+        if (stored != PresentationState.Presented || p.discrepancies & DISCREPANCY_OVER_TOLERANCE != 0) return stored;
         // slither-disable-next-line timestamp
-        if (
-            stored == PresentationState.Presented && p.discrepancies & DISCREPANCY_OVER_TOLERANCE == 0
-                && block.timestamp > _examinationDeadline(p)
-        ) return PresentationState.Precluded;
-        return stored;
+        return block.timestamp > _examinationDeadline(p) ? PresentationState.Precluded : stored;
     }
 
     /// @dev The last second of the fifth banking day following the day of presentation (Art. 14(b)).
