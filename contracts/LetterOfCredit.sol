@@ -21,6 +21,9 @@ import {UcpCalendar} from "./libraries/UcpCalendar.sol";
 /// - This contract holds applicants' margins, so the operator registers it as a participant (the token
 ///   only moves money between active participants). Without a margin it never holds money.
 /// - Honour pulls the issuing bank's tokens under its allowance; the applicant's balance is never read.
+/// - Every rule that reads the clock works on whole UTC days (or, for maturity, on a day's first second):
+///   the few seconds a block proposer can shift `block.timestamp` cannot move a UCP 600 deadline in a
+///   meaningful way, hence the `slither-disable-next-line timestamp` notes below.
 contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     using UcpCalendar for uint256;
 
@@ -196,22 +199,24 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILetterOfCredit
-    function issue(uint256 lcId, uint256 margin_) external nonReentrant {
+    function issue(uint256 lcId, uint256 marginAmount) external nonReentrant {
         Credit storage c = _credit(lcId);
         _requireCreditState(lcId, c, CreditState.Applied);
         _requireNotFrozen(lcId);
         address applicant = c.applicant;
         _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
         _registry.requireActive(applicant, IParticipantRegistry.ParticipantKind.Corporate);
-        if (margin_ > c.amount) revert LetterOfCreditInvalidAmount(margin_);
+        if (marginAmount > c.amount) revert LetterOfCreditInvalidAmount(marginAmount);
 
         c.state = CreditState.Issued;
-        if (margin_ != 0) c.margin = uint96(margin_);
-        emit CreditIssued(lcId, msg.sender, margin_);
+        if (marginAmount != 0) c.margin = uint96(marginAmount);
+        emit CreditIssued(lcId, msg.sender, marginAmount);
 
-        if (margin_ != 0) {
+        if (marginAmount != 0) {
+            // A settlement token returns true or reverts.
+            // slither-disable-next-line unused-return
             ISettlementToken(c.currency).transferFromWithPurpose(
-                applicant, address(this), margin_, _PURPOSE_TRADE, _reference(lcId, 0)
+                applicant, address(this), marginAmount, _PURPOSE_TRADE, _reference(lcId, 0)
             );
         }
     }
@@ -423,6 +428,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
         _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Honoured));
         _requireNotFrozen(lcId);
+        // slither-disable-next-line timestamp
         if (block.timestamp < p.maturityDate) revert LetterOfCreditNotMatured(lcId, presentationId, p.maturityDate);
 
         p.state = PresentationState.Paid;
@@ -595,6 +601,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
         if (amount == 0) revert LetterOfCreditInvalidPresentationAmount(amount);
         uint256 today = block.timestamp.day();
+        // slither-disable-next-line timestamp
         if (uint256(shipmentDate).day() > today) revert LetterOfCreditInvalidShipmentDate(shipmentDate, today);
         uint8 presented = _documentSet(documents);
 
@@ -625,7 +632,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         PresentationState from
     ) private {
         uint96 amount = p.amount;
-        uint40 maturity;
+        uint40 maturity = 0; // sight payment has no maturity
         bool sight = c.availability == Availability.SightPayment;
         if (sight) {
             p.state = PresentationState.Paid;
@@ -648,6 +655,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
             _pay(lcId, presentationId, c, p);
         }
         if (marginShare != 0) {
+            // A settlement token returns true or reverts.
+            // slither-disable-next-line unused-return
             ISettlementToken(c.currency).transferWithPurpose(
                 c.issuingBank, marginShare, _PURPOSE_TRADE, _reference(lcId, presentationId)
             );
@@ -656,6 +665,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
 
     /// @dev Moves the presentation's amount from the issuing bank to the beneficiary; frees the invoice.
     function _pay(uint256 lcId, uint256 presentationId, Credit storage c, Presentation storage p) private {
+        // A settlement token returns true or reverts.
+        // slither-disable-next-line unused-return
         ISettlementToken(c.currency).transferFromWithPurpose(
             c.issuingBank, c.beneficiary, p.amount, _PURPOSE_GOODS, _reference(lcId, presentationId)
         );
@@ -681,6 +692,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         if (held == 0) return;
         c.marginReleased = true;
         emit MarginReleased(lcId, held);
+        // A settlement token returns true or reverts.
+        // slither-disable-next-line unused-return
         ISettlementToken(c.currency).transferWithPurpose(c.applicant, held, _PURPOSE_TRADE, _reference(lcId, 0));
     }
 
@@ -704,7 +717,9 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         uint256 today = block.timestamp.day();
         uint256 shipmentDay = shipmentDate.day();
         if (shipmentDay > uint256(c.latestShipmentDate).day()) codes |= DISCREPANCY_LATE_SHIPMENT;
+        // slither-disable-next-line timestamp
         if (today > shipmentDay + c.presentationPeriodDays) codes |= DISCREPANCY_LATE_PRESENTATION;
+        // slither-disable-next-line timestamp
         if (today > uint256(c.expiryDate).day()) codes |= DISCREPANCY_EXPIRED;
 
         uint256 creditAmount = c.amount;
@@ -727,6 +742,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     function _checkDates(uint40 expiryDate, uint40 latestShipmentDate) private view {
         uint256 today = block.timestamp.day();
         uint256 expiryDay = uint256(expiryDate).day();
+        // slither-disable-next-line timestamp
         if (expiryDay < today || uint256(latestShipmentDate).day() > expiryDay) {
             revert LetterOfCreditInvalidDates(expiryDate, latestShipmentDate, today);
         }
@@ -771,17 +787,16 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
             uint128 drawn = c.drawn;
             if (drawn != 0 && (drawn >= c.amount || !c.partialShipmentsAllowed)) return CreditState.Exhausted;
         }
+        // slither-disable-next-line timestamp
         if (block.timestamp.day() > uint256(c.expiryDate).day()) return CreditState.Expired;
         return stored;
     }
 
     function _presentationState(Presentation storage p) private view returns (PresentationState) {
         PresentationState stored = p.state;
-        if (
-            stored == PresentationState.Presented && p.discrepancies & DISCREPANCY_OVER_TOLERANCE == 0
-                && block.timestamp > _examinationDeadline(p)
-        ) return PresentationState.Precluded;
-        return stored;
+        if (stored != PresentationState.Presented || p.discrepancies & DISCREPANCY_OVER_TOLERANCE != 0) return stored;
+        // slither-disable-next-line timestamp
+        return block.timestamp > _examinationDeadline(p) ? PresentationState.Precluded : stored;
     }
 
     /// @dev The last second of the fifth banking day following the day of presentation (Art. 14(b)).

@@ -334,19 +334,20 @@ interface ILetterOfCredit {
 
     // ───────────────────────────── Application and issuance ─────────────────────────────
 
-    /// @notice The applicant (caller) applies for a credit on `terms`; returns its id (ids start at 1).
+    /// @notice The applicant (caller) applies for a credit on `creditTerms`; returns its id (ids start at 1).
     /// @dev Caller: an active corporate. Beneficiary: an active corporate other than the caller. Issuing and
     /// advising bank (and the confirming bank when set): active banks. Reverts `LetterOfCreditInvalid*` on
     /// malformed terms. The expiry day may be today at the earliest.
-    function applyForCredit(Terms calldata terms) external returns (uint256 lcId);
+    function applyForCredit(Terms calldata creditTerms) external returns (uint256 lcId);
 
     /// @notice The issuing bank declines an application, or the applicant withdraws it: `Applied → Cancelled`.
     function cancelApplication(uint256 lcId) external;
 
-    /// @notice The issuing bank issues the credit, escrowing `margin` from the applicant: `Applied → Issued`.
-    /// @dev The applicant must have approved this contract for `margin` in the credit's currency. From now on
+    /// @notice The issuing bank issues the credit, escrowing `marginAmount` from the applicant (at most the
+    /// credit amount): `Applied → Issued`.
+    /// @dev The applicant must have approved this contract for `marginAmount` in the credit's currency. From now on
     /// the bank is irrevocably bound (Art. 7(b)).
-    function issue(uint256 lcId, uint256 margin) external;
+    function issue(uint256 lcId, uint256 marginAmount) external;
 
     /// @notice The advising bank advises the credit to the beneficiary: `Issued → Advised` (Art. 9).
     function advise(uint256 lcId) external;
