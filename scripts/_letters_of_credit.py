@@ -145,19 +145,18 @@ def deploy_letters_of_credit(project: Any, operator: Any, platform: Platform) ->
 def _register_as_participant(registry: Any, letters: Any, operator: Any) -> None:
     """The settlement tokens move money only between active participants, and margins sit in the contract.
 
-    The registry has no kind for instrument contracts, so the contract is registered as platform
-    infrastructure (`Operator` kind, the operator's jurisdiction). It holds that role but has no code path
-    that uses it.
+    The contract is registered as an `Instrument` participant in the operator's jurisdiction: tokens may
+    move to and from it, and the kind confers no authority.
     """
     from eth_utils import keccak
 
-    from scripts._common import KIND_OPERATOR
+    from scripts._common import KIND_INSTRUMENT
 
     if registry.kindOf(letters.address) != 0:
         return
     registry.registerParticipant(
         letters.address,
-        KIND_OPERATOR,
+        KIND_INSTRUMENT,
         registry.jurisdictionOf(operator.address),
         keccak(text=f"instrument:LetterOfCredit:{letters.address}"),
         sender=operator,

@@ -24,7 +24,10 @@ interface IParticipantRegistry {
         Bank,
         Regulator,
         Attester,
-        Operator
+        Operator,
+        // An instrument contract that holds settlement tokens in escrow (e.g. an LC's applicant margin):
+        // registered by the operator so that tokens may move to and from it; it has no authority of its own.
+        Instrument
     }
 
     /// @notice Outcome of a bank's KYC review of a corporate.
