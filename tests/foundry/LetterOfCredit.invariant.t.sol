@@ -37,7 +37,7 @@ contract LetterOfCreditInvariantTest is Test {
         registry.registerParticipant(advisingBank, IParticipantRegistry.ParticipantKind.Bank, "CN", keccak256("b2"));
         registry.registerParticipant(applicant, IParticipantRegistry.ParticipantKind.Corporate, "US", keccak256("a"));
         registry.registerParticipant(beneficiary, IParticipantRegistry.ParticipantKind.Corporate, "CN", keccak256("b"));
-        registry.registerParticipant(address(lc), IParticipantRegistry.ParticipantKind.Operator, "SG", keccak256("lc"));
+        registry.registerParticipant(address(lc), IParticipantRegistry.ParticipantKind.Instrument, "SG", keccak256("lc"));
         vm.stopPrank();
 
         vm.startPrank(issuingBank);
