@@ -1,8 +1,11 @@
 """The receipt tracker: one task that watches every outstanding transaction and heals stuck senders.
 
-Receipts come by tight polling: every `receipt_poll_seconds` (2 ms by default) it asks for the block
+Receipts come by tight polling: every `receipt_poll_seconds` (5 ms by default) it asks for the block
 number, and when blocks were added it fetches their receipts in one JSON-RPC batch
-(`eth_getBlockReceipts`), so one poll serves every outstanding transaction at once. Found receipts are
+(`eth_getBlockReceipts`), so one poll serves every outstanding transaction at once. Right after each
+send the lane also asks for that group's receipts (an automining node has them at once), so the poll
+mostly serves interval-mined chains; 5 ms rather than 2 ms measured faster under load here (each poll
+wakes both the gateway and the node). Found receipts are
 decoded, their answers stored in one database commit, then the waiting requests are answered.
 
 Self-healing (Anvil's automine can strand a burst from one sender, foundry issue 10122): when a

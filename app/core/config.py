@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     keystore_scrypt_n: int = 2**18
 
     # Chain client tuning.
-    receipt_poll_seconds: float = 0.002
+    receipt_poll_seconds: float = 0.005
     receipt_timeout_seconds: float = 30.0
     stuck_after_seconds: float = 1.0
     max_batch: int = 64
