@@ -64,6 +64,9 @@ STATE_CHANGING_METHODS = frozenset({
     "hardhat_setStorageAt", "hardhat_setCoinbase", "hardhat_setMinGasPrice", "hardhat_setNextBlockBaseFeePerGas",
     "hardhat_setPrevRandao",
 })
+# Standard methods Hardhat does not answer, and the Hardhat method that answers them (Ape's node provider
+# asks `eth_mining` to learn whether blocks are mined automatically).
+METHOD_ALIASES = {"eth_mining": "hardhat_getAutomine"}
 # Requests the recorder refuses: blocks mined by a timer could not be replayed at the same timestamps.
 REFUSED_METHODS = {"evm_setIntervalMining": "interval mining is off on the tradefin devnet: mine with evm_mine"}
 
@@ -352,6 +355,10 @@ class RecordingProxy:
         except ValueError:
             return web.json_response(_error({}, -32700, "parse error"))
         requests = payload if isinstance(payload, list) else [payload]
+        if any(isinstance(r, dict) and r.get("method") in METHOD_ALIASES for r in requests):
+            requests = [{**r, "method": METHOD_ALIASES[r["method"]]}
+                        if isinstance(r, dict) and r.get("method") in METHOD_ALIASES else r for r in requests]
+            payload = requests if isinstance(payload, list) else requests[0]
         if not any(isinstance(r, dict) and (r.get("method") in STATE_CHANGING_METHODS
                                             or r.get("method") in REFUSED_METHODS) for r in requests):
             return web.json_response(await self._node(payload))
