@@ -132,8 +132,17 @@ def stop_child(process: subprocess.Popen | None, timeout: float = 20.0) -> None:
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:
-    """SIGTERM stops `run` like Ctrl-C."""
+    """Ctrl-C and SIGTERM stop `run` cleanly (`import ape` installs a SIGINT handler that exits with 130)."""
     raise KeyboardInterrupt
+
+
+def quiet_ape() -> None:
+    """Import Ape, keep its logging to warnings (not a line per confirmed transaction), and take back SIGINT."""
+    import ape  # noqa: F401
+    from ape.logging import logger
+
+    logger.set_level("WARNING")
+    signal.signal(signal.SIGINT, _interrupt)
 
 
 def run(port: int, kind: str, redeploy: bool) -> int:
@@ -146,10 +155,12 @@ def run(port: int, kind: str, redeploy: bool) -> int:
     devnet = Devnet(kind, data_dir, port)
     gateway = None
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         with (data_dir / "devnet.log").open("ab") as log:
             started = devnet.start(log=log)
         print(f"{kind} devnet up in {started:.1f} s, chain under {data_dir}/", flush=True)
+        quiet_ape()
         try:
             summary = deploy_and_bootstrap(devnet.url, redeploy=redeploy)
         except Exception as exc:  # noqa: BLE001 - report any deployment failure by name and stop the devnet

@@ -30,8 +30,8 @@ def test_deploy_then_bootstrap_scripts_are_idempotent(devnet, tmp_path):
     again = ape_run(devnet, tmp_path, "deploy", "platform")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "already deployed" in again.stdout
-    registry_line = next(line for line in deploy.stdout.splitlines() if "ParticipantRegistry" in line)
-    assert registry_line in again.stdout
+    registry_line = next(line for line in deploy.stdout.splitlines() if line.strip().startswith("ParticipantRegistry"))
+    assert registry_line in again.stdout, "the second run must name the same registry"
 
     bootstrap = ape_run(devnet, tmp_path, "bootstrap", "demo")
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
