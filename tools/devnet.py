@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import http.client
 import json
 import os
@@ -218,6 +219,10 @@ class JournalEntry:
         return self.number > self.before
 
 
+class JournalBusy(RuntimeError):
+    """Another devnet process holds the journal."""
+
+
 @dataclass
 class Journal:
     """Append-only journal file; its first line fixes the genesis date of the chain it records (the wall
@@ -234,7 +239,13 @@ class Journal:
         """
         entries: list[JournalEntry] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.close()
+            raise JournalBusy(f"another devnet is using {self.path.parent}") from None
+        if self.path.stat().st_size:
             good_bytes = 0
             with self.path.open("rb") as f:
                 for line in f:
@@ -251,7 +262,6 @@ class Journal:
                         entries.append(JournalEntry.from_json(record))
             if good_bytes < self.path.stat().st_size:
                 os.truncate(self.path, good_bytes)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         if os.fstat(self._fd).st_size == 0:
             self._write([json.dumps({"genesis": self.genesis_date, "chain_id": CHAIN_ID})])
         return entries
@@ -347,21 +357,29 @@ class RecordingProxy:
         async with self._session.post(self.node_url, json=payload) as response:
             return await response.json(content_type=None)
 
+    async def _forward_raw(self, body: bytes) -> bytes:
+        async with self._session.post(self.node_url, data=body,
+                                      headers={"Content-Type": "application/json"}) as response:
+            return await response.read()
+
     async def handle(self, http_request: Any) -> Any:
         from aiohttp import web
 
+        body = await http_request.read()
         try:
-            payload = await http_request.json()
+            payload = json.loads(body)
         except ValueError:
             return web.json_response(_error({}, -32700, "parse error"))
         requests = payload if isinstance(payload, list) else [payload]
-        if any(isinstance(r, dict) and r.get("method") in METHOD_ALIASES for r in requests):
+        methods = {r.get("method") for r in requests if isinstance(r, dict)}
+        if methods & METHOD_ALIASES.keys():
             requests = [{**r, "method": METHOD_ALIASES[r["method"]]}
                         if isinstance(r, dict) and r.get("method") in METHOD_ALIASES else r for r in requests]
             payload = requests if isinstance(payload, list) else requests[0]
-        if not any(isinstance(r, dict) and (r.get("method") in STATE_CHANGING_METHODS
-                                            or r.get("method") in REFUSED_METHODS) for r in requests):
-            return web.json_response(await self._node(payload))
+            body = json.dumps(payload).encode()
+        if not methods & (STATE_CHANGING_METHODS | REFUSED_METHODS.keys()):
+            # Reads go through untouched, bytes in and bytes out.
+            return web.Response(body=await self._forward_raw(body), content_type="application/json")
         answers = await self._handle_mixed(requests)
         return web.json_response(answers if isinstance(payload, list) else answers[0])
 
@@ -426,7 +444,7 @@ def start_hardhat_node(data_dir: Path, port: int, genesis_date: str, log_path: P
                TRADEFIN_GENESIS_DATE=genesis_date, PATH=f"{NODE22.parent}{os.pathsep}{env.get('PATH', '')}")
     if not NODE22.exists() or not HARDHAT_CLI.exists():
         raise FileNotFoundError(f"Hardhat is not installed under {HARDHAT_DIR} (run `make setup`)")
-    with log_path.open("ab") as log:
+    with log_path.open("wb") as log:  # this run's output only: it lists the accounts at every start
         return subprocess.Popen(
             [str(NODE22), str(HARDHAT_CLI), "node", "--hostname", "127.0.0.1", "--port", str(port)],
             cwd=HARDHAT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -586,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReplayDiverged as exc:
         print(f"replay diverged: {exc}", file=sys.stderr)
         return 3
+    except JournalBusy as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     return 0
 
 
