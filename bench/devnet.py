@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -262,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     (ROOT / ".cache").mkdir(exist_ok=True)
+    load_before = os.getloadavg()[0]
     bytecode, count_selector = compile_invoice_book()
     kinds = [args.only] if args.only else list(KINDS)
     results = []
@@ -270,10 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"measured {kind}: {json.dumps(asdict(results[-1]))}", flush=True)
     print(f"fill: {args.fill} registrations in batches of {FILL_BATCH} (tx per block: {FILL_TX_PER_BLOCK}); samples: {args.samples} sequential "
           f"send+receipt; target: after fill >= {TARGET_RATIO} x fresh, restart < {TARGET_RESTART_S:.0f} s")
+    print(f"load average (1 min) on this {os.cpu_count()}-core machine: {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after: other processes share these cores, so compare rows of one run")
     print_table(results)
     chosen = next((f for f in results if f.devnet == DEFAULT_KIND), results[0])
     summary: dict[str, Any] = {**asdict(chosen), "chosen": chosen.devnet, "meets_target": meets_target(chosen),
                                "fill": args.fill, "samples": args.samples,
+                               "load_avg_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
                                "candidates": {f.devnet: asdict(f) for f in results}}
     print(json.dumps(summary))
     return 0 if meets_target(chosen) else 1
