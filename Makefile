@@ -60,11 +60,17 @@ test-contracts:
 test-anvil:
 	cd $(ROOT) && ape test tests/contracts -q -p no:cacheprovider --network ethereum:local:foundry
 
+# forge keeps a signature cache under ~/.foundry and Slither's solc-select creates ~/.solc-select: give both a
+# home folder inside the project (npm and pip keep the real one: it holds the registry settings).
+TOOL_HOME := $(ROOT)/.cache/home
+
 test-forge:
-	cd $(ROOT) && forge test --root $(ROOT)
+	mkdir -p $(TOOL_HOME)
+	cd $(ROOT) && HOME=$(TOOL_HOME) forge test --root $(ROOT)
 
 test-slither:
-	cd $(ROOT) && $(PY) -m tools.slither_check
+	mkdir -p $(TOOL_HOME)
+	cd $(ROOT) && HOME=$(TOOL_HOME) $(PY) -m tools.slither_check
 
 test-app:
 	cd $(ROOT) && if [ -d tests/app ] && ls tests/app/test_*.py >/dev/null 2>&1; then $(PY) -m pytest tests/app -q -p no:cacheprovider; fi

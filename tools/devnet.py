@@ -169,6 +169,14 @@ def wait_until_answering(url: str, timeout: float, process: subprocess.Popen | N
         client.close()
 
 
+def die_with_parent() -> None:
+    """In a child before exec: receive SIGTERM when the parent dies, so that no node outlives its owner."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def private_home(data_dir: Path) -> dict[str, str]:
     """Environment that keeps a node's own files (caches, telemetry consent, snapshots) inside `data_dir`."""
     home = data_dir / "home"
@@ -448,6 +456,7 @@ def start_hardhat_node(data_dir: Path, port: int, genesis_date: str, log_path: P
         return subprocess.Popen(
             [str(NODE22), str(HARDHAT_CLI), "node", "--hostname", "127.0.0.1", "--port", str(port)],
             cwd=HARDHAT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
 
 
@@ -522,7 +531,8 @@ async def serve_hardhat(data_dir: Path, port: int, announce: bool = True) -> Non
 def serve_anvil(data_dir: Path, port: int, announce: bool = True) -> int:
     """Run Anvil in the foreground with its state file under `data_dir`; its exit code."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    node = subprocess.Popen(anvil_command(data_dir, port), env=private_home(data_dir), stdin=subprocess.DEVNULL)
+    node = subprocess.Popen(anvil_command(data_dir, port), env=private_home(data_dir), stdin=subprocess.DEVNULL,
+                            preexec_fn=die_with_parent)
     stop_signal: list[int] = []
 
     def forward(signum: int, _frame: Any) -> None:
@@ -567,6 +577,7 @@ class Devnet:
             [sys.executable, "-m", "tools.devnet", "serve", "--kind", self.kind, "--data", str(self.data_dir),
              "--port", str(self.port), "--quiet"],
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         try:
             wait_until_answering(self.url, timeout, self.process)
