@@ -11,7 +11,7 @@ folder that is removed afterwards:
 2. `--fill` registrations (each a new storage slot and an event, like registering an invoice) sent in
    JSON-RPC batches, then sequential tx/s again;
 3. stop, start again on the same data, time until it answers and the state is there (block height and the
-   registry's count), then sequential tx/s after the restart.
+   registry's count), then sequential tx/s after the restart (after `--warmup` transactions, as in 1).
 
 Prints a table; the last line is one JSON object: `tx_s_fresh`, `tx_s_after_20000`, `restart_s` (and the
 rest) for the devnet `make run` uses (`tools.devnet.DEFAULT_KIND`), plus every candidate's figures under
@@ -65,9 +65,9 @@ REGISTER_GAS = 120_000
 MAX_FEE, PRIORITY_FEE = 50 * 10**9, 10**9
 FILL_BATCH = 200
 # Transactions per block while filling. Hardhat: one per block (automine), the way a devnet is used and the
-# hardest history to replay. Anvil: whole batches per block, because with automine its fill slows to about
-# 15 tx/s past 7,000 blocks (measured here) and 20,000 would take most of an hour; the state it ends with is
-# the same 20,000 registrations.
+# hardest history to replay. Anvil: whole batches per block, because with automine its fill slows to 7-15 tx/s
+# past 5,000 blocks (measured here) and 20,000 would take most of an hour; the state it ends with is the same
+# 20,000 registrations.
 FILL_TX_PER_BLOCK = {"hardhat": 1, "anvil": FILL_BATCH}
 TARGET_RATIO, TARGET_RESTART_S = 0.7, 60.0
 
@@ -142,26 +142,29 @@ def sequential_tx_s(client: JsonRpcClient, registrar: Registrar, samples: int) -
 
 
 def fill(client: JsonRpcClient, registrar: Registrar, count: int, one_per_block: bool) -> tuple[float, int]:
-    """Send `count` registrations in JSON-RPC batches, each in its own block or a batch per block;
-    (tx/s, stalls recovered by `evm_mine`)."""
+    """Send `count` registrations in JSON-RPC batches, each in its own block (automine) or a batch per block
+    (automine off, `evm_mine` after each batch: Anvil runs a batch's calls concurrently, so the switches are
+    separate calls); (tx/s, stalls recovered by `evm_mine`)."""
     stalls = 0
     started = time.perf_counter()
+    if not one_per_block:
+        client.call("evm_setAutomine", [False])
     for start in range(0, count, FILL_BATCH):
         signed = registrar.registrations(min(FILL_BATCH, count - start))
-        calls = [("eth_sendRawTransaction", [raw]) for raw in signed]
-        if not one_per_block:
-            calls = [("evm_setAutomine", [False]), *calls, ("evm_mine", []), ("evm_setAutomine", [True])]
-        answers = client.batch(calls)
+        answers = client.batch(("eth_sendRawTransaction", [raw]) for raw in signed)
         errors = [a["error"] for a in answers if "error" in a]
         if errors:
             raise RuntimeError(f"batch refused: {errors[:3]}")
-        answers = [a for a, (method, _) in zip(answers, calls) if method == "eth_sendRawTransaction"]
+        if not one_per_block:
+            client.call("evm_mine")
         try:
             wait_receipt(client, answers[-1]["result"], timeout=10)
         except TimeoutError:  # Anvil's automine can strand a burst (TOOLCHAIN.md): mine it out
             stalls += 1
             client.call("evm_mine")
             wait_receipt(client, answers[-1]["result"], timeout=30)
+    if not one_per_block:
+        client.call("evm_setAutomine", [True])
     return count / (time.perf_counter() - started), stalls
 
 
@@ -229,6 +232,7 @@ def measure(kind: str, bytecode: str, count_selector: str, fill_count: int, samp
         wait_state(client, book, count_selector, height, count, timeout=300)
         restart_s = time.monotonic() - started
         registrar.nonce = int(client.call("eth_getTransactionCount", [registrar.account.address, "latest"]), 16)
+        sequential_tx_s(client, registrar, warmup)  # as on the fresh chain
         tx_s_restart = sequential_tx_s(client, registrar, samples)
         client.close()
         devnet.stop()
