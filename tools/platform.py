@@ -157,8 +157,13 @@ def run(port: int, kind: str, redeploy: bool) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        with (data_dir / "devnet.log").open("ab") as log:
-            started = devnet.start(log=log)
+        log_path = data_dir / "devnet.log"
+        with log_path.open("ab") as log:
+            try:
+                started = devnet.start(log=log)
+            except (RuntimeError, TimeoutError) as exc:
+                print(f"the devnet did not start: {exc}; see {log_path}", file=sys.stderr)
+                return 1
         print(f"{kind} devnet up in {started:.1f} s, chain under {data_dir}/", flush=True)
         quiet_ape()
         try:
