@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from scripts._common import (
     CURRENCIES,
     KIND_CORPORATE,
@@ -41,6 +43,7 @@ def head(chain: Any) -> tuple[int, str]:
     return block.number, block.hash.hex()
 
 
+@pytest.mark.slow
 def test_restart_keeps_contracts_balances_and_participants_and_accepts_new_transactions(devnet, connect):
     from ape import accounts, chain, project
 

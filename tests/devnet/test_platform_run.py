@@ -3,6 +3,8 @@ and is quick when nothing changed."""
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import queue
 import signal
@@ -54,6 +56,7 @@ def run_until_ready(data_dir: Path, port: int, timeout: float = 150.0) -> tuple[
     return text, ready_after, code
 
 
+@pytest.mark.slow
 def test_make_run_deploys_once_then_resumes_the_same_chain_quickly(tmp_path):
     port = free_port()
     first, _, code = run_until_ready(tmp_path, port)
