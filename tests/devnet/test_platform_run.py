@@ -3,8 +3,6 @@ and is quick when nothing changed."""
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import queue
 import signal
@@ -13,6 +11,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from tools.devnet import free_port
 
