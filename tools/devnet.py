@@ -506,7 +506,7 @@ async def serve_hardhat(data_dir: Path, port: int, announce: bool = True) -> Non
         proxy = RecordingProxy(node_url, journal, int(head["number"], 16), head["hash"])
         await proxy.start()
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/", proxy.handle)
+        app.router.add_post("/{path:.*}", proxy.handle)  # JSON-RPC over HTTP on any path (no WebSocket)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
