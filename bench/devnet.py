@@ -10,7 +10,8 @@ folder that is removed afterwards:
    receipt, over one raw keep-alive JSON-RPC connection (no web3.py receipt poll), `--samples` times, timed in
    chunks of 100 (the figure is the median chunk: the machine's cores are shared);
 2. `--fill` registrations (each a new storage slot and an event, like registering an invoice) sent in
-   JSON-RPC batches, then sequential tx/s again;
+   JSON-RPC batches, then sequential tx/s again (after `--warmup` transactions, as in 1: Hardhat is slower for
+   a while right after the burst);
 3. stop, start again on the same data, time until it answers and the state is there (block height and the
    registry's count), then sequential tx/s after the restart (after `--warmup` transactions, as in 1).
 
@@ -228,6 +229,7 @@ def measure(kind: str, bytecode: str, count_selector: str, fill_count: int, samp
         sequential_tx_s(client, registrar, warmup)  # first requests pay for connection set-up and JIT warm-up
         tx_s_fresh = sequential_tx_s(client, registrar, samples)
         fill_tx_s, stalls = fill(client, registrar, fill_count, FILL_TX_PER_BLOCK[kind] == 1)
+        sequential_tx_s(client, registrar, warmup)  # every sample starts after the same warm-up
         tx_s_after = sequential_tx_s(client, registrar, samples)
         height = int(client.call("eth_blockNumber"), 16)
         count = book_count(client, book, count_selector)
