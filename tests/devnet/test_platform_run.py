@@ -1,0 +1,91 @@
+"""`make run` (`python -m tools.platform run`): deploys and bootstraps once, resumes the same chain after Ctrl-C,
+and is quick when nothing changed."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.devnet import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = "running; Ctrl-C stops"
+
+
+def run_until_ready(data_dir: Path, port: int, timeout: float = 150.0) -> tuple[str, float, int]:
+    """Start `make run`'s program, wait for it to be ready, Ctrl-C it; (output, seconds to ready, exit code)."""
+    env = {**os.environ, "TRADEFIN_DATA_DIR": str(data_dir), "TRADEFIN_RPC_PORT": str(port)}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "tools.platform", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    output: list[str] = []
+    ready_after = None
+    try:
+        while ready_after is None:
+            line = lines.get(timeout=max(0.1, timeout - (time.monotonic() - started)))
+            if line is None:
+                break
+            output.append(line)
+            if READY_LINE in line:
+                ready_after = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=60)
+    while (line := lines.get(timeout=5)) is not None:
+        output.append(line)
+    text = "".join(output)
+    assert ready_after is not None, text
+    return text, ready_after, code
+
+
+@pytest.mark.slow
+def test_make_run_deploys_once_then_resumes_the_same_chain_quickly(tmp_path):
+    port = free_port()
+    first, _, code = run_until_ready(tmp_path, port)
+    assert code == 0, first
+    assert "contracts deployed" in first
+    assert "demo world registered" in first and "funded" in first
+    assert f"http://127.0.0.1:{port}" in first
+    assert (tmp_path / "deployments" / "31337.json").exists()
+    assert (tmp_path / "devnet" / "journal.jsonl").exists()
+
+    second, ready_after, code = run_until_ready(tmp_path, port)
+    assert code == 0, second
+    assert "contracts reused" in second
+    assert "demo world already in place" in second
+    assert ready_after < 30, f"make run took {ready_after:.1f} s with nothing to do"
+    for line in first.splitlines():
+        if line.strip().startswith(("ParticipantRegistry", "SettlementToken")):
+            assert line in second, "the second run must show the same addresses"
+
+
+def test_make_run_refuses_a_port_already_in_use(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "TRADEFIN_DATA_DIR": str(tmp_path), "TRADEFIN_RPC_PORT": str(port)}
+        result = subprocess.run([sys.executable, "-m", "tools.platform", "run"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "already in use" in result.stderr

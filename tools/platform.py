@@ -1,0 +1,208 @@
+"""`make run`: the local tradefin platform in the foreground until Ctrl-C.
+
+    python -m tools.platform run [--port 8545] [--devnet hardhat|anvil] [--redeploy]
+
+1. starts the devnet (`tools/devnet.py`, the kind chosen by `bench/devnet.py`) on 127.0.0.1, port 8545 or
+   `TRADEFIN_RPC_PORT`, with its chain under `.data/devnet/` so that a restart resumes it;
+2. connects Ape to it and deploys the contracts unless this chain's recorded deployment is all there
+   (`.data/deployments/<chain_id>.json`);
+3. bootstraps the demo world (participants, KYC, settlement-token funding), only what is missing;
+4. starts the gateway (`start_gateway`, a hook for the gateway), prints the RPC URL and addresses, and waits.
+
+Ctrl-C (or SIGTERM) stops the gateway and the devnet cleanly; the next run resumes the same chain.
+Exit codes: 0 stopped cleanly, 1 the devnet or a deployment step failed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tools.env import use_project_toolchain
+
+ROOT = use_project_toolchain()
+
+from tools.devnet import DEFAULT_KIND, KINDS, Devnet, port_in_use  # noqa: E402
+
+from scripts._common import DATA_DIR  # noqa: E402  (`.data/`, or TRADEFIN_DATA_DIR)
+
+DEVNET_DIR = DATA_DIR / "devnet"
+DEFAULT_PORT = 8545
+
+
+def rpc_port() -> int:
+    return int(os.environ.get("TRADEFIN_RPC_PORT", DEFAULT_PORT))
+
+
+def devnet_dir(kind: str) -> Path:
+    """Each kind keeps its own chain: a Hardhat journal cannot be read by Anvil, nor the reverse."""
+    return DEVNET_DIR if kind == DEFAULT_KIND else DATA_DIR / f"devnet-{kind}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Deployment and demo world, through Ape
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def connect_ape(rpc_url: str) -> Any:
+    """An Ape provider context attached to the running devnet (Ape's `node` provider, never starting one)."""
+    from ape import networks
+
+    return networks.parse_network_choice("ethereum:local:node", provider_settings={"uri": rpc_url})
+
+
+def deploy_and_bootstrap(rpc_url: str, redeploy: bool = False) -> dict[str, Any]:
+    """Deploy if needed and bootstrap the demo world; returns what to print."""
+    from ape import accounts, chain, project
+
+    from scripts._common import accounts_by_role
+    from scripts._devnet import bootstrap_demo, demo_roles, ensure_platform
+
+    with connect_ape(rpc_url):
+        roles = accounts_by_role(accounts.test_accounts)
+        state = ensure_platform(project, chain, roles["operator"], redeploy=redeploy)
+        report = bootstrap_demo(state.platform, roles, chain)
+        return {
+            "chain_id": chain.chain_id,
+            "height": chain.blocks.head.number,
+            "deployed": state.deployed,
+            "reason": state.reason,
+            "start_block": state.start_block,
+            "contracts": state.platform.addresses(),
+            "bootstrap": report,
+            "roles": {role: account.address for role, account in demo_roles(roles).items()},
+        }
+
+
+def print_summary(rpc_url: str, summary: dict[str, Any]) -> None:
+    print(f"\ntradefin devnet  {rpc_url}  (chain id {summary['chain_id']}, block {summary['height']})")
+    action = "deployed" if summary["deployed"] else "reused"
+    print(f"contracts {action}: {summary['reason']}")
+    for name, address in summary["contracts"].items():
+        print(f"  {name:<24} {address}")
+    report = summary["bootstrap"]
+    if report.changed:
+        for label, items in (("registered", report.registered), ("KYC attested", report.kyc_attested),
+                             ("funded", report.funded)):
+            if items:
+                print(f"demo world {label}: {', '.join(items)}")
+    else:
+        print("demo world already in place")
+    print("demo accounts (test mnemonic):")
+    for role, address in summary["roles"].items():
+        print(f"  {role:<24} {address}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gateway hook
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def start_gateway(rpc_url: str, chain_id: int) -> subprocess.Popen | None:
+    """Start the HTTP gateway against the devnet, or return None while the project has none.
+
+    Hook for the gateway engineer: start it as a child process here (e.g. uvicorn on 127.0.0.1), with the
+    RPC URL and the chain id whose deployment it should read through `scripts._common.load_deployment`;
+    `run` stops it (SIGINT, then SIGTERM) before the devnet on Ctrl-C.
+    """
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# run
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def stop_child(process: subprocess.Popen | None, timeout: float = 20.0) -> None:
+    if process is None or process.poll() is not None:
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    """Ctrl-C and SIGTERM stop `run` cleanly (`import ape` installs a SIGINT handler that exits with 130)."""
+    raise KeyboardInterrupt
+
+
+def quiet_ape() -> None:
+    """Import Ape, keep its logging to warnings (not a line per confirmed transaction), and take back SIGINT."""
+    import ape  # noqa: F401
+    from ape.logging import logger
+
+    logger.set_level("WARNING")
+    signal.signal(signal.SIGINT, _interrupt)
+
+
+def run(port: int, kind: str, redeploy: bool) -> int:
+    if port_in_use(port):
+        print(f"port {port} on 127.0.0.1 is already in use (another devnet?); stop it or set TRADEFIN_RPC_PORT",
+              file=sys.stderr)
+        return 1
+    data_dir = devnet_dir(kind)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    devnet = Devnet(kind, data_dir, port)
+    gateway = None
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        log_path = data_dir / "devnet.log"
+        with log_path.open("ab") as log:
+            try:
+                started = devnet.start(log=log)
+            except (RuntimeError, TimeoutError) as exc:
+                print(f"the devnet did not start: {exc}; see {log_path}", file=sys.stderr)
+                return 1
+        print(f"{kind} devnet up in {started:.1f} s, chain under {data_dir}/", flush=True)
+        quiet_ape()
+        try:
+            summary = deploy_and_bootstrap(devnet.url, redeploy=redeploy)
+        except Exception as exc:  # noqa: BLE001 - report any deployment failure by name and stop the devnet
+            print(f"deployment failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        print_summary(devnet.url, summary)
+        gateway = start_gateway(devnet.url, summary["chain_id"])
+        print("\nrunning; Ctrl-C stops (the chain is kept for the next run)", flush=True)
+        assert devnet.process is not None
+        while devnet.process.poll() is None:
+            if gateway is not None and gateway.poll() is not None:
+                print(f"the gateway exited with code {gateway.returncode}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        print(f"the devnet exited with code {devnet.process.returncode}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        stop_child(gateway)
+        devnet.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.platform", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="start the devnet, deploy if needed, bootstrap, wait for Ctrl-C")
+    run_parser.add_argument("--port", type=int, default=None, help="RPC port (default: TRADEFIN_RPC_PORT or 8545)")
+    run_parser.add_argument("--devnet", choices=KINDS, default=DEFAULT_KIND)
+    run_parser.add_argument("--redeploy", action="store_true", help="deploy a new platform even if one is recorded")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    return run(args.port or rpc_port(), args.devnet, args.redeploy)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
