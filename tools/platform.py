@@ -105,13 +105,14 @@ def print_summary(rpc_url: str, summary: dict[str, Any]) -> None:
 
 
 def start_gateway(rpc_url: str, chain_id: int) -> subprocess.Popen | None:
-    """Start the HTTP gateway against the devnet, or return None while the project has none.
+    """Start the HTTP gateway (127.0.0.1:8000 unless TRADEFIN_PORT) against the devnet as a child process.
 
-    Hook for the gateway engineer: start it as a child process here (e.g. uvicorn on 127.0.0.1), with the
-    RPC URL and the chain id whose deployment it should read through `scripts._common.load_deployment`;
-    `run` stops it (SIGINT, then SIGTERM) before the devnet on Ctrl-C.
+    It creates the demo world's keystores and API keys (printed once, kept under the data folder) and returns
+    once `/health` reports the chain ready; `run` stops it (SIGINT, then SIGTERM) before the devnet on Ctrl-C.
     """
-    return None
+    from app.runner import start_gateway_process
+
+    return start_gateway_process(rpc_url, chain_id)
 
 
 # ---------------------------------------------------------------------------------------------------------------
