@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+
+import {IInvoiceLiens} from "./interfaces/IInvoiceLiens.sol";
+import {IInvoiceRegistry} from "./interfaces/IInvoiceRegistry.sol";
+import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+
+/// @title InvoiceRegistry
+/// @notice See `IInvoiceRegistry`. Surprises, stated up front:
+/// - the token id is the duplicate key (not a counter);
+/// - `Defaulted` and `Paid` are derived, never stored; the grace period applies to every invoice at once;
+/// - a buyer payment calls the lien instrument's hook (a trusted, operator-registered contract) before
+///   the registry's own effects, under a transient reentrancy lock.
+contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
+    // ───────────────────────────── Storage ─────────────────────────────
+
+    /// @dev Written once at registration; later transitions only flip `flags` (a warm rewrite).
+    /// Slot: buyer (20) + faceAmount (6) + dueDate (4) + currencyIndex (1) + flags (1) = 32 bytes.
+    struct InvoiceData {
+        address buyer;
+        uint48 faceAmount;
+        uint32 dueDate;
+        uint8 currencyIndex;
+        uint8 flags;
+    }
+
+    /// @dev Zero until the first lien or payment.
+    /// Slot: paidAmount (6) + lienFinancier (20) + lienInstrumentIndex (1) = 27 bytes.
+    struct InvoiceBook {
+        uint48 paidAmount;
+        address lienFinancier;
+        uint8 lienInstrumentIndex;
+    }
+
+    /// @dev Slot: index (1) + registered (1) + paymentHook (1).
+    struct InstrumentEntry {
+        uint8 index;
+        bool registered;
+        bool paymentHook;
+    }
+
+    /// @dev Slot: index (1) + accepted (1).
+    struct CurrencyEntry {
+        uint8 index;
+        bool accepted;
+    }
+
+    uint8 private constant FLAG_CONFIRMED = 1;
+    uint8 private constant FLAG_CANCELLED = 2;
+    uint8 private constant FLAG_CUSTOMS_ATTESTED = 4;
+    uint8 private constant FLAG_CUSTOMS_MISMATCH = 8;
+
+    bytes4 private constant PURPOSE_GOODS = "GDDS";
+
+    IParticipantRegistry private immutable _registry;
+
+    // One slot: gracePeriod (4) + instrumentCount (1) + currencyCount (1).
+    uint32 private _gracePeriod;
+    uint8 private _instrumentCount;
+    uint8 private _currencyCount;
+
+    mapping(uint256 invoiceId => InvoiceData) private _invoices;
+    mapping(uint256 invoiceId => InvoiceBook) private _books;
+    mapping(address instrument => InstrumentEntry) private _instruments;
+    mapping(uint8 index => address instrument) private _instrumentAt;
+    mapping(address token => CurrencyEntry) private _currencies;
+    mapping(uint8 index => address token) private _currencyAt;
+
+    // ───────────────────────────── Constructor ─────────────────────────────
+
+    /// @param registry_ The participant registry.
+    /// @param gracePeriod_ Seconds after the due date before an unpaid invoice defaults.
+    constructor(IParticipantRegistry registry_, uint32 gracePeriod_) ERC721("tradefin invoice", "TFINV") {
+        _registry = registry_;
+        _gracePeriod = gracePeriod_;
+        emit GracePeriodSet(gracePeriod_);
+    }
+
+    // ───────────────────────────── Operator ─────────────────────────────
+
+    /// @inheritdoc IInvoiceRegistry
+    function setInstrument(address instrument, bool registered) external {
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Operator);
+        InstrumentEntry memory entry = _instruments[instrument];
+        if (entry.index == 0) {
+            entry.index = _nextIndex(_instrumentCount);
+            _instrumentCount = entry.index;
+            _instrumentAt[entry.index] = instrument;
+            entry.paymentHook = ERC165Checker.supportsInterface(instrument, type(IInvoicePaymentHook).interfaceId);
+        }
+        entry.registered = registered;
+        _instruments[instrument] = entry;
+        emit InstrumentSet(instrument, registered, entry.paymentHook);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function setCurrency(address token, bool accepted) external {
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Operator);
+        CurrencyEntry memory entry = _currencies[token];
+        if (entry.index == 0) {
+            entry.index = _nextIndex(_currencyCount);
+            _currencyCount = entry.index;
+            _currencyAt[entry.index] = token;
+        }
+        entry.accepted = accepted;
+        _currencies[token] = entry;
+        emit CurrencySet(token, entry.index, accepted);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function setGracePeriod(uint32 gracePeriod_) external {
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Operator);
+        _gracePeriod = gracePeriod_;
+        emit GracePeriodSet(gracePeriod_);
+    }
+
+    // ───────────────────────────── Registration ─────────────────────────────
+
+    /// @inheritdoc IInvoiceRegistry
+    function register(
+        address buyer,
+        address currency,
+        bytes32 invoiceNumber,
+        uint256 faceAmount,
+        uint64 issueDate,
+        uint64 dueDate,
+        bytes32 documentHash
+    ) external returns (uint256 invoiceId) {
+        bytes32 sellerIdentity = _activeCorporateIdentity(msg.sender);
+        bytes32 buyerIdentity = _activeCorporateIdentity(buyer);
+        invoiceId = _register(
+            sellerIdentity,
+            buyerIdentity,
+            InvoiceInput(buyer, currency, invoiceNumber, faceAmount, issueDate, dueDate, documentHash)
+        );
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function registerBatch(InvoiceInput[] calldata invoices) external returns (uint256[] memory invoiceIds) {
+        bytes32 sellerIdentity = _activeCorporateIdentity(msg.sender);
+        invoiceIds = new uint256[](invoices.length);
+        address lastBuyer;
+        bytes32 buyerIdentity;
+        for (uint256 i; i < invoices.length; ++i) {
+            InvoiceInput calldata input = invoices[i];
+            if (input.buyer != lastBuyer) {
+                buyerIdentity = _activeCorporateIdentity(input.buyer);
+                lastBuyer = input.buyer;
+            }
+            invoiceIds[i] = _register(sellerIdentity, buyerIdentity, input);
+        }
+    }
+
+    // ───────────────────────────── Confirmation and customs ─────────────────────────────
+
+    /// @inheritdoc IInvoiceRegistry
+    function confirm(uint256 invoiceId) external {
+        InvoiceData memory data = _existing(invoiceId);
+        if (msg.sender != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, msg.sender);
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        _requireNotFrozen(invoiceId);
+        _requireState(invoiceId, data, _books[invoiceId], _bit(InvoiceState.Registered));
+
+        _invoices[invoiceId].flags = data.flags | FLAG_CONFIRMED;
+        emit InvoiceConfirmed(invoiceId, msg.sender);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function attestCustoms(uint256 invoiceId, bytes32 declarationHash, uint256 declaredAmount) external {
+        InvoiceData memory data = _existing(invoiceId);
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Attester);
+        _requireNotFrozen(invoiceId);
+        _requireState(
+            invoiceId, data, _books[invoiceId], _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed)
+        );
+
+        bool matched = declaredAmount == data.faceAmount;
+        uint8 flags = (data.flags & ~FLAG_CUSTOMS_MISMATCH) | FLAG_CUSTOMS_ATTESTED;
+        if (!matched) flags |= FLAG_CUSTOMS_MISMATCH;
+        _invoices[invoiceId].flags = flags;
+        emit CustomsAttested(invoiceId, msg.sender, declarationHash, declaredAmount, data.faceAmount, matched);
+    }
+
+    // ───────────────────────────── Liens ─────────────────────────────
+
+    /// @inheritdoc IInvoiceLiens
+    function takeLien(uint256 invoiceId, address financier) external {
+        InstrumentEntry memory entry = _instruments[msg.sender];
+        if (!entry.registered) revert InvoiceRegistryUnauthorizedInstrument(msg.sender);
+        InvoiceData memory data = _existing(invoiceId);
+        InvoiceBook memory book = _books[invoiceId];
+        if (book.lienFinancier != address(0)) {
+            revert InvoiceRegistryLienAlreadyHeld(
+                invoiceId, _instrumentAt[book.lienInstrumentIndex], book.lienFinancier
+            );
+        }
+        _requireNotFrozen(invoiceId);
+        _requireState(invoiceId, data, book, _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed));
+        _registry.requireActive(financier, IParticipantRegistry.ParticipantKind.None);
+
+        book.lienFinancier = financier;
+        book.lienInstrumentIndex = entry.index;
+        _books[invoiceId] = book;
+        emit LienTaken(invoiceId, msg.sender, financier);
+    }
+
+    /// @inheritdoc IInvoiceLiens
+    function releaseLien(uint256 invoiceId) external {
+        _existing(invoiceId);
+        InvoiceBook memory book = _books[invoiceId];
+        if (book.lienFinancier == address(0) || _instrumentAt[book.lienInstrumentIndex] != msg.sender) {
+            revert InvoiceRegistryNoLien(invoiceId, msg.sender);
+        }
+        _requireNotFrozen(invoiceId);
+
+        address financier = book.lienFinancier;
+        book.lienFinancier = address(0);
+        book.lienInstrumentIndex = 0;
+        _books[invoiceId] = book;
+        emit LienReleased(invoiceId, msg.sender, financier);
+    }
+
+    // ───────────────────────────── Cancellation ─────────────────────────────
+
+    /// @inheritdoc IInvoiceRegistry
+    function cancel(uint256 invoiceId, bytes32 reasonCode) external {
+        InvoiceData memory data = _existing(invoiceId);
+        if (msg.sender != _ownerOf(invoiceId)) revert InvoiceRegistryNotSeller(invoiceId, msg.sender);
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        _requireNotFrozen(invoiceId);
+        InvoiceBook memory book = _books[invoiceId];
+        _requireState(invoiceId, data, book, _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed));
+        if (book.paidAmount != 0) revert InvoiceRegistryPaymentsReceived(invoiceId, book.paidAmount);
+
+        _invoices[invoiceId].flags = data.flags | FLAG_CANCELLED;
+        emit InvoiceCancelled(invoiceId, msg.sender, reasonCode);
+    }
+
+    // ───────────────────────────── Payment ─────────────────────────────
+
+    /// @inheritdoc IInvoiceRegistry
+    function pay(uint256 invoiceId, uint256 amount) external nonReentrant {
+        InvoiceData memory data = _existing(invoiceId);
+        if (msg.sender != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, msg.sender);
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        _requireNotFrozen(invoiceId);
+        InvoiceBook memory book = _books[invoiceId];
+        _requireState(
+            invoiceId,
+            data,
+            book,
+            _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed) | _bit(InvoiceState.Financed)
+                | _bit(InvoiceState.Defaulted)
+        );
+        uint256 outstanding = uint256(data.faceAmount) - book.paidAmount;
+        if (amount == 0) revert InvoiceRegistryInvalidAmount(amount);
+        if (amount > outstanding) revert InvoiceRegistryOverpayment(invoiceId, amount, outstanding);
+
+        address financier = book.lienFinancier;
+        (address instrument, uint256 toFinancier, bool release) = _lienShare(invoiceId, book, amount);
+
+        book.paidAmount += uint48(amount); // amount <= outstanding < 2**48
+        if (release) {
+            book.lienFinancier = address(0);
+            book.lienInstrumentIndex = 0;
+        }
+        _books[invoiceId] = book;
+
+        emit InvoicePaid(invoiceId, msg.sender, amount, toFinancier, amount - toFinancier, book.paidAmount);
+        if (release) emit LienReleased(invoiceId, instrument, financier);
+
+        _settle(ISettlementToken(_currencyAt[data.currencyIndex]), invoiceId, financier, toFinancier, amount);
+    }
+
+    // ───────────────────────────── Views ─────────────────────────────
+
+    /// @inheritdoc IInvoiceLiens
+    function invoice(uint256 invoiceId) external view returns (InvoiceView memory view_) {
+        InvoiceData memory data = _invoices[invoiceId];
+        InvoiceBook memory book = _books[invoiceId];
+        view_.state = _stateOf(data, book);
+        if (view_.state == InvoiceState.None) return view_;
+        view_.seller = _ownerOf(invoiceId);
+        view_.buyer = data.buyer;
+        view_.currency = _currencyAt[data.currencyIndex];
+        view_.faceAmount = data.faceAmount;
+        view_.paidAmount = book.paidAmount;
+        view_.dueDate = data.dueDate;
+        if (book.lienFinancier != address(0)) {
+            view_.lienInstrument = _instrumentAt[book.lienInstrumentIndex];
+            view_.lienFinancier = book.lienFinancier;
+        }
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function state(uint256 invoiceId) external view returns (InvoiceState) {
+        return _stateOf(_invoices[invoiceId], _books[invoiceId]);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function invoiceKey(address seller, address buyer, bytes32 invoiceNumber) external view returns (bytes32) {
+        return _key(_registry.identityHashOf(seller), _registry.identityHashOf(buyer), invoiceNumber);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function customsOf(uint256 invoiceId) external view returns (bool attested, bool matched) {
+        uint8 flags = _invoices[invoiceId].flags;
+        attested = flags & FLAG_CUSTOMS_ATTESTED != 0;
+        matched = attested && flags & FLAG_CUSTOMS_MISMATCH == 0;
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function gracePeriod() external view returns (uint32) {
+        return _gracePeriod;
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function isInstrument(address instrument) external view returns (bool) {
+        return _instruments[instrument].registered;
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function isCurrency(address token) external view returns (bool) {
+        return _currencies[token].accepted;
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function participantRegistry() external view returns (address) {
+        return address(_registry);
+    }
+
+    // ───────────────────────────── Token transfers ─────────────────────────────
+
+    /// @dev Assignment of a receivable: only `Registered` or `Confirmed` (no lien), unfrozen, to an active
+    /// corporate. Mints pass straight through (registration has checked everything).
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
+        if (_ownerOf(tokenId) != address(0)) {
+            _requireNotFrozen(tokenId);
+            _requireState(
+                tokenId,
+                _invoices[tokenId],
+                _books[tokenId],
+                _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed)
+            );
+            _registry.requireActive(to, IParticipantRegistry.ParticipantKind.Corporate);
+        }
+        return super._update(to, tokenId, auth);
+    }
+
+    // ───────────────────────────── Internals ─────────────────────────────
+
+    function _register(bytes32 sellerIdentity, bytes32 buyerIdentity, InvoiceInput memory input)
+        private
+        returns (uint256 invoiceId)
+    {
+        if (sellerIdentity == buyerIdentity) revert InvoiceRegistrySameParty(sellerIdentity);
+        CurrencyEntry memory currency = _currencies[input.currency];
+        if (!currency.accepted) revert InvoiceRegistryUnsupportedCurrency(input.currency);
+        if (input.faceAmount == 0 || input.faceAmount > type(uint48).max) {
+            revert InvoiceRegistryInvalidAmount(input.faceAmount);
+        }
+        if (input.dueDate <= block.timestamp || input.dueDate > type(uint32).max) {
+            revert InvoiceRegistryInvalidDueDate(input.dueDate, block.timestamp);
+        }
+        bytes32 key = _key(sellerIdentity, buyerIdentity, input.invoiceNumber);
+        invoiceId = uint256(key);
+        if (_invoices[invoiceId].buyer != address(0)) revert InvoiceRegistryAlreadyRegistered(key, invoiceId);
+
+        _invoices[invoiceId] = InvoiceData({
+            buyer: input.buyer,
+            faceAmount: uint48(input.faceAmount),
+            dueDate: uint32(input.dueDate),
+            currencyIndex: currency.index,
+            flags: 0
+        });
+        emit InvoiceRegistered(
+            invoiceId,
+            msg.sender,
+            input.buyer,
+            input.currency,
+            input.faceAmount,
+            input.issueDate,
+            input.dueDate,
+            input.invoiceNumber,
+            input.documentHash
+        );
+        _mint(msg.sender, invoiceId);
+    }
+
+    /// @dev What the lien's financier is owed out of `amount`, asked of the lien instrument (a trusted,
+    /// operator-registered contract, called while the registry is locked). No lien: nothing.
+    function _lienShare(uint256 invoiceId, InvoiceBook memory book, uint256 amount)
+        private
+        returns (address instrument, uint256 toFinancier, bool release)
+    {
+        if (book.lienFinancier == address(0)) return (address(0), 0, false);
+        instrument = _instrumentAt[book.lienInstrumentIndex];
+        if (!_instruments[instrument].paymentHook) return (instrument, amount, false);
+        (toFinancier, release) = IInvoicePaymentHook(instrument).onInvoicePayment(invoiceId, amount);
+        if (toFinancier > amount) toFinancier = amount;
+    }
+
+    /// @dev Moves the buyer's payment: `toFinancier` to the financier, the rest to the invoice owner.
+    function _settle(ISettlementToken token, uint256 invoiceId, address financier, uint256 toFinancier, uint256 amount)
+        private
+    {
+        if (toFinancier != 0) {
+            token.transferFromWithPurpose(msg.sender, financier, toFinancier, PURPOSE_GOODS, bytes32(invoiceId));
+        }
+        if (amount != toFinancier) {
+            token.transferFromWithPurpose(
+                msg.sender, _ownerOf(invoiceId), amount - toFinancier, PURPOSE_GOODS, bytes32(invoiceId)
+            );
+        }
+    }
+
+    function _activeCorporateIdentity(address account) private view returns (bytes32) {
+        _registry.requireActive(account, IParticipantRegistry.ParticipantKind.Corporate);
+        return _registry.identityHashOf(account);
+    }
+
+    function _existing(uint256 invoiceId) private view returns (InvoiceData memory data) {
+        data = _invoices[invoiceId];
+        if (data.buyer == address(0)) revert InvoiceRegistryUnknownInvoice(invoiceId);
+    }
+
+    function _requireNotFrozen(uint256 invoiceId) private view {
+        if (_registry.isInstrumentFrozen(address(this), invoiceId)) revert InvoiceRegistryFrozen(invoiceId);
+    }
+
+    function _requireState(uint256 invoiceId, InvoiceData memory data, InvoiceBook memory book, bytes32 expected)
+        private
+        view
+    {
+        InvoiceState current = _stateOf(data, book);
+        if (_bit(current) & expected == 0) revert InvoiceRegistryUnexpectedState(invoiceId, current, expected);
+    }
+
+    /// @dev Cancelled > Paid > Defaulted > Financed > Confirmed > Registered. A financed invoice past due
+    /// plus grace reads `Defaulted` (its lien is still visible in `invoice()`).
+    function _stateOf(InvoiceData memory data, InvoiceBook memory book) private view returns (InvoiceState) {
+        if (data.buyer == address(0)) return InvoiceState.None;
+        if (data.flags & FLAG_CANCELLED != 0) return InvoiceState.Cancelled;
+        if (book.paidAmount >= data.faceAmount) return InvoiceState.Paid;
+        if (block.timestamp > uint256(data.dueDate) + _gracePeriod) return InvoiceState.Defaulted;
+        if (book.lienFinancier != address(0)) return InvoiceState.Financed;
+        if (data.flags & FLAG_CONFIRMED != 0) return InvoiceState.Confirmed;
+        return InvoiceState.Registered;
+    }
+
+    function _key(bytes32 sellerIdentity, bytes32 buyerIdentity, bytes32 invoiceNumber)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(sellerIdentity, buyerIdentity, invoiceNumber));
+    }
+
+    function _bit(InvoiceState s) private pure returns (bytes32) {
+        return bytes32(1 << uint8(s));
+    }
+
+    function _nextIndex(uint8 count) private pure returns (uint8) {
+        if (count == type(uint8).max) revert InvoiceRegistryTooManyEntries();
+        return count + 1;
+    }
+}
