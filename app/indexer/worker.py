@@ -317,3 +317,13 @@ class IndexerThread:
         self._stop.set()
         self._thread.join(timeout)
         self.indexer.rpc.close()
+
+
+def start_in_gateway(settings: Any, engine: Engine) -> IndexerThread | None:
+    """The gateway lifespan's hook: start the indexer thread unless `TRADEFIN_INDEXER_ENABLED=false`."""
+    indexer_settings = IndexerSettings()
+    if not indexer_settings.enabled:
+        return None
+    thread = IndexerThread(build_indexer(settings, indexer_settings, engine))
+    thread.start()
+    return thread
