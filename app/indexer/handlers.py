@@ -263,8 +263,8 @@ def invoice_state(details: dict[str, Any]) -> str:
     return "Confirmed" if details["confirmed"] else "Registered"
 
 
-def _invoice(e: EventContext) -> tuple[str, dict[str, Any] | None]:
-    key = uid("invoice", e.args["invoiceId"])
+def _invoice(e: EventContext, id_arg: str = "invoiceId") -> tuple[str, dict[str, Any] | None]:
+    key = uid("invoice", e.args[id_arg])
     e.link(key)
     return key, e.store.get("idx_instruments", key)
 
@@ -308,7 +308,7 @@ def _invoice_assigned(e: EventContext) -> None:
         key = uid("invoice", e.args["tokenId"])
         e.link(key)
         return
-    key, row = _invoice(e)
+    key, row = _invoice(e, "tokenId")
     if row is not None:
         _save_invoice(e, row, {**row["details"], "seller": e.args["to"]})
         _add_party(e, key, "invoice", e.args["to"], "seller", row["created_at"])

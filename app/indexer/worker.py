@@ -91,6 +91,9 @@ class Indexer:
         self.decoder = EventDecoder(abi, deployment)
         self.addresses = sorted(deployment.addresses.values())
         self.range_blocks = settings.max_range_blocks
+        self._range_ceiling = settings.max_range_blocks  # largest size not yet refused by the node
+        self._successes = 0
+        self.refusals = 0
         self.events_indexed = 0
         self._stop = threading.Event()
         self.on_range: Callable[[StepResult], None] | None = None  # test hook: called after each commit
@@ -153,17 +156,17 @@ class Indexer:
             try:
                 logs = self.rpc.get_logs(self.addresses, start, end)
             except RangeTooLarge as exc:
-                if self.range_blocks == 1:
+                if end == start:
                     raise
-                self.range_blocks = max(1, self.range_blocks // 2)
+                self._shrink(end - start + 1)
                 log.info("indexer: node refused %d..%d (%s); range now %d blocks", start, end, exc.message,
                          self.range_blocks)
                 continue
             break
-        if len(logs) > self.settings.max_logs_per_range and self.range_blocks > 1:
-            self.range_blocks = max(1, self.range_blocks // 2)
-        elif self.range_blocks < self.settings.max_range_blocks:
-            self.range_blocks = min(self.settings.max_range_blocks, self.range_blocks * 2)
+        if len(logs) > self.settings.max_logs_per_range and end > start:
+            self._shrink(end - start + 1)
+        else:
+            self._grow()
         numbers = sorted({int(lg["blockNumber"], 16) for lg in logs} | {end})
         blocks = self.rpc.blocks(numbers, full=True, per_batch=self.settings.block_batch)
         if end not in blocks or any(blocks.get(int(lg["blockNumber"], 16), {}).get("hash") != lg["blockHash"]
@@ -177,6 +180,20 @@ class Indexer:
         if self.on_range is not None:
             self.on_range(result)
         return result
+
+    def _shrink(self, refused: int) -> None:
+        """Halve the range; never grow back to a size the node refused."""
+        self.refusals += 1
+        self._range_ceiling = max(1, min(self._range_ceiling, refused - 1))
+        self.range_blocks = max(1, min(self.range_blocks, refused) // 2)
+        self._successes = 0
+
+    def _grow(self) -> None:
+        """After ten answered ranges in a row, try a quarter more (up to the ceiling)."""
+        self._successes += 1
+        if self._successes >= 10 and self.range_blocks < self._range_ceiling:
+            self.range_blocks = min(self._range_ceiling, self.range_blocks + max(1, self.range_blocks // 4))
+            self._successes = 0
 
     # Reorganisations ----------------------------------------------------------------------------------
 
@@ -242,6 +259,9 @@ class Indexer:
                 count += 1
                 self._apply_log(store, state, next_id, lg, tx_hash, log_index, blocks, senders)
                 next_id += 1
+            # A range read again (e.g. after a lost checkpoint) replaces its block and range records.
+            conn.execute(delete(IndexBlock.__table__).where(IndexBlock.block_number.between(start, end)))
+            conn.execute(delete(IndexRange.__table__).where(IndexRange.block_number.between(start, end)))
             for number, block in blocks.items():
                 store.append("index_blocks", {"block_number": number, "block_hash": block["hash"],
                                               "parent_hash": block["parentHash"],
