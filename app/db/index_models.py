@@ -207,7 +207,9 @@ class Instrument(Base):
     __tablename__ = "idx_instruments"
     __table_args__ = (
         Index("ix_instruments_kind_created", "kind", "created_at", "uid"),
-        Index("ix_instruments_kind_state", "kind", "state"),
+        Index("ix_instruments_kind_state", "kind", "state", "created_at"),
+        Index("ix_instruments_kind_amount", "kind", "amount", "uid"),
+        Index("ix_instruments_kind_due", "kind", "due_at", "uid"),
         Index("ix_instruments_document", "document_hash"),
     )
 

@@ -274,9 +274,10 @@ def _save_invoice(e: EventContext, row: dict[str, Any], details: dict[str, Any])
                                     "updated_block": e.block_number, "updated_at": e.timestamp})
 
 
-def _add_party(e: EventContext, instrument_uid: str, kind: str, participant: str, role: str, created_at: int) -> None:
+def _add_party(e: EventContext, instrument_uid: str, kind: str, participant: str, role: str, created_at: int,
+               new: bool = False) -> None:
     e.store.put("idx_instrument_parties", {"instrument": instrument_uid, "participant": participant, "role": role,
-                                           "kind": kind, "created_at": created_at})
+                                           "kind": kind, "created_at": created_at}, new=new)
 
 
 @handles("InvoiceRegistry", "InvoiceRegistered")
@@ -297,8 +298,8 @@ def _invoice_registered(e: EventContext) -> None:
         "created_block": e.block_number, "created_at": e.timestamp, "updated_block": e.block_number,
         "updated_at": e.timestamp, "details": details,
     }, new=True)
-    _add_party(e, key, "invoice", a["seller"], "seller", e.timestamp)
-    _add_party(e, key, "invoice", a["buyer"], "buyer", e.timestamp)
+    _add_party(e, key, "invoice", a["seller"], "seller", e.timestamp, new=True)
+    _add_party(e, key, "invoice", a["buyer"], "buyer", e.timestamp, new=True)
 
 
 @handles("InvoiceRegistry", "Transfer")

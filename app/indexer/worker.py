@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from eth_utils import keccak, to_checksum_address
@@ -50,6 +51,53 @@ log = logging.getLogger("tradefin.indexer")
 CHECKPOINT = "main"
 
 
+@lru_cache(maxsize=65_536)
+def checksum(address_hex: str) -> str:
+    """EIP-55 checksum, cached: the same few hundred addresses come back in every log."""
+    return to_checksum_address(address_hex)
+
+
+def _word_decoder(typ: str) -> Callable[[bytes], Any] | None:
+    """A decoder of one 32-byte ABI word for static elementary types; None for anything else."""
+    if typ == "address":
+        return lambda w: checksum("0x" + w[12:].hex())
+    if typ == "bool":
+        return lambda w: w[31] == 1
+    if typ.startswith("uint"):
+        return lambda w: int.from_bytes(w, "big")
+    if typ.startswith("int"):
+        return lambda w: int.from_bytes(w, "big", signed=True)
+    if typ.startswith("bytes") and typ[5:].isdigit():
+        size = int(typ[5:])
+        return lambda w: "0x" + w[:size].hex()
+    return None
+
+
+class FastEvent:
+    """An event whose fields are all static elementary types, decoded word by word (the ABI layout of
+    such events is one 32-byte word per field); others fall back to eth_abi through `EventAbi`."""
+
+    def __init__(self, event: EventAbi) -> None:
+        self.name = event.name
+        self._slow = event
+        indexed = [i for i in event.inputs if i.get("indexed")]
+        plain = [i for i in event.inputs if not i.get("indexed")]
+        self._indexed = [(i["name"], _word_decoder(i["type"])) for i in indexed]
+        self._plain = [(i["name"], _word_decoder(i["type"])) for i in plain]
+        self._order = [i["name"] for i in event.inputs]
+        self.fast = all(d is not None for _, d in self._indexed + self._plain)
+
+    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        if not self.fast:
+            return self._slow.decode(topics, data)
+        if len(topics) != len(self._indexed) + 1 or len(data) != 32 * len(self._plain):
+            raise ValueError("layout does not match")
+        values = {name: dec(topic) for (name, dec), topic in zip(self._indexed, topics[1:])}  # type: ignore[misc]
+        for n, (name, dec) in enumerate(self._plain):
+            values[name] = dec(data[32 * n:32 * n + 32])  # type: ignore[misc]
+        return {name: values[name] for name in self._order}
+
+
 class EventDecoder:
     """Logs decoded by the ABI of the contract that emitted them (ERC-20 and ERC-721 `Transfer` share a
     topic, so a global topic table is not enough)."""
@@ -57,13 +105,13 @@ class EventDecoder:
     def __init__(self, abi: AbiRegistry, deployment: Deployment) -> None:
         self.names = deployment.names_by_address()
         self.types = {addr: deployment.contract_type(name) for addr, name in self.names.items()}
-        self._events: dict[str, dict[bytes, EventAbi]] = {}
+        self._events: dict[str, dict[bytes, FastEvent]] = {}
         for contract_type in set(self.types.values()):
-            events: dict[bytes, EventAbi] = {}
+            events: dict[bytes, FastEvent] = {}
             for item in abi.abis.get(contract_type, []):
                 if item.get("type") == "event" and not item.get("anonymous"):
                     topic = keccak(text=_signature(item))
-                    events[topic] = EventAbi(item["name"], topic, item["inputs"])
+                    events[topic] = FastEvent(EventAbi(item["name"], topic, item["inputs"]))
             self._events[contract_type] = events
 
     def decode(self, address: str, topics: list[bytes], data: bytes) -> tuple[str, dict[str, Any]] | None:
@@ -94,6 +142,8 @@ class Indexer:
         self._range_ceiling = settings.max_range_blocks  # largest size not yet refused by the node
         self._successes = 0
         self.refusals = 0
+        self.seconds_fetching = 0.0  # wall time waiting for the node
+        self.seconds_applying = 0.0  # wall time decoding and writing
         self.events_indexed = 0
         self._stop = threading.Event()
         self.on_range: Callable[[StepResult], None] | None = None  # test hook: called after each commit
@@ -151,6 +201,7 @@ class Indexer:
         if safe <= last:
             return None
         start = last + 1
+        fetch_started = time.perf_counter()
         while True:
             end = min(safe, start + self.range_blocks - 1)
             try:
@@ -175,7 +226,10 @@ class Indexer:
             return StepResult(start, start - 1, 0)
         if last_hash is not None and start in blocks and blocks[start]["parentHash"] != last_hash:
             return StepResult(start, start - 1, 0)  # reorganised just now: the next step repairs it
+        apply_started = time.perf_counter()
+        self.seconds_fetching += apply_started - fetch_started
         count = self._apply(start, end, logs, blocks, journaled=end > head - self.settings.reorg_window)
+        self.seconds_applying += time.perf_counter() - apply_started
         result = StepResult(start, end, count)
         if self.on_range is not None:
             self.on_range(result)
@@ -280,13 +334,13 @@ class Indexer:
     def _apply_log(self, store: Store, state: RangeState, event_id: int, lg: dict[str, Any], tx_hash: str,
                    log_index: int, blocks: dict[int, dict[str, Any]], senders: dict[str, str | None]) -> None:
         number = int(lg["blockNumber"], 16)
-        address = to_checksum_address(lg["address"])
+        address = checksum(lg["address"])
         topics = [bytes.fromhex(t[2:]) for t in lg["topics"]]
         data = lg.get("data", "0x")
         timestamp = int(lg.get("blockTimestamp") or blocks[number]["timestamp"], 16)
         decoded = self.decoder.decode(address, topics, bytes.fromhex(data[2:]))
         sender = senders.get(tx_hash)
-        actor = to_checksum_address(sender) if sender else None
+        actor = checksum(sender) if sender else None
         contract = self.decoder.names.get(address)
         store.append("chain_events", {
             "id": event_id, "block_number": number, "block_hash": lg["blockHash"], "timestamp": timestamp,
