@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.gateway, app.state.api_keys, app.state.documents = gateway, api_keys, documents_store
         app.state.index_engine = gateway.sessions.kw["bind"]
         await gateway.chain.start()
-        indexer = start_in_gateway(settings, app.state.index_engine)
+        indexer = start_in_gateway(settings)
         log.info("gateway ready: chain %d, %d signers", settings.chain_id, len(gateway.chain.lanes))
         try:
             yield

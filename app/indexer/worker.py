@@ -215,7 +215,12 @@ class Indexer:
                 continue
             break
         if len(logs) > self.settings.max_logs_per_range and end > start:
-            self._shrink(end - start + 1)
+            # Keep one database transaction bounded: stop at a block boundary near the cap, and ask for
+            # fewer blocks next time.
+            cut = int(logs[self.settings.max_logs_per_range]["blockNumber"], 16)
+            end = max(start, cut - 1)
+            logs = [lg for lg in logs if int(lg["blockNumber"], 16) <= end]
+            self._shrink(end - start + 2)
         else:
             self._grow()
         numbers = sorted({int(lg["blockNumber"], 16) for lg in logs} | {end})
@@ -363,12 +368,29 @@ class Indexer:
             conn.execute(insert(table).values(name=CHECKPOINT, **values))
 
 
+def make_index_engine(url: str) -> Engine:
+    """The indexer's own engine on the gateway's database. On SQLite its connections commit with
+    `synchronous=NORMAL` (WAL): a power cut may lose the last committed ranges, never corrupt them, and
+    the checkpoint goes back with them, so the indexer simply reads those blocks again. The gateway's
+    connections keep `synchronous=FULL` for the outbox."""
+    from sqlalchemy import event
+
+    from app.db.session import make_engine
+
+    engine = make_engine(url)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _relaxed_sync(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    return engine
+
+
 def build_indexer(settings: Any, indexer_settings: IndexerSettings | None = None, engine: Engine | None = None) -> Indexer:
     """An indexer for the gateway's `Settings` (chain, database, deployment, build)."""
-    from app.db.session import make_engine, make_sessionmaker
+    from app.db.session import make_sessionmaker
 
     indexer_settings = indexer_settings or IndexerSettings()
-    engine = engine or make_engine(settings.resolved_database_url)
+    engine = engine or make_index_engine(settings.resolved_database_url)
     make_sessionmaker(engine)  # creates the tables (the index tables share the gateway's Base)
     abi = AbiRegistry.from_build(settings.build_file)
     deployment = Deployment.load(settings.resolved_deployment_file)
@@ -393,11 +415,11 @@ class IndexerThread:
         self.indexer.rpc.close()
 
 
-def start_in_gateway(settings: Any, engine: Engine) -> IndexerThread | None:
+def start_in_gateway(settings: Any) -> IndexerThread | None:
     """The gateway lifespan's hook: start the indexer thread unless `TRADEFIN_INDEXER_ENABLED=false`."""
     indexer_settings = IndexerSettings()
     if not indexer_settings.enabled:
         return None
-    thread = IndexerThread(build_indexer(settings, indexer_settings, engine))
+    thread = IndexerThread(build_indexer(settings, indexer_settings))
     thread.start()
     return thread

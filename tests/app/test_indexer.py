@@ -119,10 +119,15 @@ def test_killed_indexer_resumes_without_losing_or_duplicating(world):
     probe = world.indexer()
     rng = random.Random(7)
     kills_mid_way = 0
-    for _ in range(40):
+    for _ in range(60):
+        before = probe.checkpoint()[0]
         process = subprocess.Popen([sys.executable, "-m", "app.indexer", "--once"], cwd=ROOT_DIR, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6, 2.0))
+        # Kill it at a random moment once it has made progress (start-up time varies with the machine).
+        deadline = time.monotonic() + 60
+        while process.poll() is None and probe.checkpoint()[0] == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
         if process.poll() is not None:
             assert process.returncode == 0
             break
@@ -130,7 +135,9 @@ def test_killed_indexer_resumes_without_losing_or_duplicating(world):
         process.wait(10)
         reached = probe.checkpoint()[0]
         kills_mid_way += world.start_block <= reached < head
-    assert kills_mid_way >= 2
+        if kills_mid_way == 4:
+            break
+    assert kills_mid_way >= 2  # (it may finish early on a fast machine)
     final = world.indexer()
     assert final.sync() == head
     clean = world.indexer("clean.sqlite3")
