@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.routes import access, documents, money, participants
+from app.api.routes import access, documents, invoices, money, participants
 from app.api.routes import index as index_routes
 from app.api.routes import supervision
 from app.chain.abi import AbiRegistry, Deployment
@@ -58,7 +58,7 @@ class Health(BaseModel):
 
 def build_gateway(settings: Settings) -> tuple[Gateway, ApiKeyStore, DocumentStore]:
     require_coincurve()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, settings.sqlite_synchronous)
     sessions = make_sessionmaker(engine)
     abi = AbiRegistry.from_build(settings.build_file)
     if not settings.resolved_deployment_file.exists():
@@ -96,8 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
 
-    for router in (access.router, participants.router, money.router, documents.router, index_routes.router,
-                   supervision.router):
+    for router in (access.router, participants.router, money.router, invoices.router, documents.router,
+                   index_routes.router, supervision.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")
@@ -118,7 +118,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractReverted)
     async def _reverted(_: Request, exc: ContractReverted) -> JSONResponse:
         where = f"{exc.contract} " if exc.contract else ""
-        return JSONResponse(error_body(exc.name, f"{where}reverted with {exc.name}", dict(exc.args)),
+        return JSONResponse(error_body(exc.name, f"{where}reverted with {exc.name}", dict(exc.arguments)),
                             status_code=exc.http_status)
 
     @app.exception_handler(ChainUnavailable)

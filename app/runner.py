@@ -1,10 +1,12 @@
 """Starting the gateway, and giving the demo world its keystores and API keys.
 
-For `tools/platform.py` (make run):
+For `tools/platform.py` (make run), whose `start_gateway(rpc_url, chain_id)` hook returns a child process:
 
-    from app.runner import prepare_demo_access, serve
-    keys = prepare_demo_access(settings)        # keystores + API keys of the demo world, printed once
-    serve(settings)                              # blocks until Ctrl-C
+    from app.runner import start_gateway_process
+    return start_gateway_process(rpc_url, chain_id)   # keystores + API keys (printed once), then the
+                                                      # gateway on 127.0.0.1:8000, ready when it returns
+
+In-process alternatives: `prepare_demo_access(settings)` then `serve(settings)` (blocks until Ctrl-C).
 
 Command line: `python -m app.runner [--demo]` with settings from the environment (TRADEFIN_*).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from typing import Any
 
@@ -77,6 +80,41 @@ def serve(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                 loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=5)
+
+
+def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, data_dir: str | None = None,
+                          ready_timeout: float = 120.0) -> subprocess.Popen[bytes]:
+    """Create the demo world's keystores and API keys (printed once, kept in the data folder), then start
+    `python -m app.runner` as a child process against `rpc_url` and return once `/health` says the chain
+    is ready. Settings not given here come from the environment (TRADEFIN_*). Stop it with SIGINT."""
+    import time
+    import urllib.request
+
+    env = dict(os.environ, TRADEFIN_RPC_URL=rpc_url, TRADEFIN_CHAIN_ID=str(chain_id))
+    if port is not None:
+        env["TRADEFIN_PORT"] = str(port)
+    if data_dir is not None:
+        env["TRADEFIN_DATA_DIR"] = data_dir
+    settings = Settings(rpc_url=rpc_url, chain_id=chain_id, **({"port": port} if port else {}),
+                        **({"data_dir": data_dir} if data_dir else {}))
+    prepare_demo_access(settings)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=root, env=env)
+    url = f"http://{settings.host}:{settings.port}"
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the gateway exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as response:
+                if json.loads(response.read()).get("chain_ready"):
+                    print(f"gateway on {url} (API docs: {url}/docs)", flush=True)
+                    return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("the gateway did not become ready in time")
 
 
 def main(argv: list[str]) -> int:

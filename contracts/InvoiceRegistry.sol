@@ -30,12 +30,14 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         uint8 flags;
     }
 
-    /// @dev Zero until the first lien or payment.
-    /// Slot: paidAmount (6) + lienFinancier (20) + lienInstrumentIndex (1) = 27 bytes.
+    /// @dev Zero until the first lien or payment. `lienPaymentHook` copies the instrument's flag when the
+    /// lien is taken, so a payment skips one lookup.
+    /// Slot: paidAmount (6) + lienFinancier (20) + lienInstrumentIndex (1) + lienPaymentHook (1) = 28 bytes.
     struct InvoiceBook {
         uint48 paidAmount;
         address lienFinancier;
         uint8 lienInstrumentIndex;
+        bool lienPaymentHook;
     }
 
     /// @dev Slot: index (1) + registered (1) + paymentHook (1).
@@ -59,9 +61,12 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     bytes4 private constant PURPOSE_GOODS = "GDDS";
 
     IParticipantRegistry private immutable _registry;
+    /// @dev Immutable: every state check derives `Defaulted` from it, and a stored value would cost a cold
+    /// read in every transition. A grace period fixed at deployment also cannot change an invoice's terms
+    /// after registration.
+    uint32 private immutable _gracePeriod;
 
-    // One slot: gracePeriod (4) + instrumentCount (1) + currencyCount (1).
-    uint32 private _gracePeriod;
+    // One slot: instrumentCount (1) + currencyCount (1).
     uint8 private _instrumentCount;
     uint8 private _currencyCount;
 
@@ -111,13 +116,6 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         entry.accepted = accepted;
         _currencies[token] = entry;
         emit CurrencySet(token, entry.index, accepted);
-    }
-
-    /// @inheritdoc IInvoiceRegistry
-    function setGracePeriod(uint32 gracePeriod_) external {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Operator);
-        _gracePeriod = gracePeriod_;
-        emit GracePeriodSet(gracePeriod_);
     }
 
     // ───────────────────────────── Registration ─────────────────────────────
@@ -206,6 +204,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
 
         book.lienFinancier = financier;
         book.lienInstrumentIndex = entry.index;
+        book.lienPaymentHook = entry.paymentHook;
         _books[invoiceId] = book;
         emit LienTaken(invoiceId, msg.sender, financier);
     }
@@ -222,6 +221,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         address financier = book.lienFinancier;
         book.lienFinancier = address(0);
         book.lienInstrumentIndex = 0;
+        book.lienPaymentHook = false;
         _books[invoiceId] = book;
         emit LienReleased(invoiceId, msg.sender, financier);
     }
@@ -248,7 +248,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     function pay(uint256 invoiceId, uint256 amount) external nonReentrant {
         InvoiceData memory data = _existing(invoiceId);
         if (msg.sender != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, msg.sender);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        // The buyer's activity is checked by the settlement token on the transfer itself.
         _requireNotFrozen(invoiceId);
         InvoiceBook memory book = _books[invoiceId];
         _requireState(
@@ -269,6 +269,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         if (release) {
             book.lienFinancier = address(0);
             book.lienInstrumentIndex = 0;
+            book.lienPaymentHook = false;
         }
         _books[invoiceId] = book;
 
@@ -401,7 +402,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     {
         if (book.lienFinancier == address(0)) return (address(0), 0, false);
         instrument = _instrumentAt[book.lienInstrumentIndex];
-        if (!_instruments[instrument].paymentHook) return (instrument, amount, false);
+        if (!book.lienPaymentHook) return (instrument, amount, false);
         (toFinancier, release) = IInvoicePaymentHook(instrument).onInvoicePayment(invoiceId, amount);
         if (toFinancier > amount) toFinancier = amount;
     }

@@ -10,8 +10,9 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// @dev Table of contents: roles · storage · constructor · operator · banks · regulator · views · internals.
 ///
 /// Roles mirror kinds: registering a participant grants the role of its kind (`BANK_ROLE`,
-/// `REGULATOR_ROLE`, `ATTESTER_ROLE`, `CORPORATE_ROLE`, `OPERATOR_ROLE`). Authority to act needs both
-/// the role and an active participant record, so a frozen bank can do nothing.
+/// `REGULATOR_ROLE`, `ATTESTER_ROLE`, `CORPORATE_ROLE`, `OPERATOR_ROLE`). Authority to act needs the
+/// role and an active participant record of the matching kind, so a frozen bank can do nothing, and a
+/// role granted by the admin to a participant of another kind confers nothing here.
 contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     // ───────────────────────────── Roles ─────────────────────────────
 
@@ -44,7 +45,7 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         external
         onlyRole(OPERATOR_ROLE)
     {
-        _requireActiveSender();
+        _requireActiveSender(ParticipantKind.Operator);
         _register(account, kind, jurisdiction, identityHash);
     }
 
@@ -55,19 +56,21 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         external
         onlyRole(BANK_ROLE)
     {
-        _requireActiveSender();
+        _requireActiveSender(ParticipantKind.Bank);
         Participant storage p = _participants[account];
         if (p.kind != ParticipantKind.Corporate) {
             revert ParticipantRegistryUnexpectedKind(account, p.kind, ParticipantKind.Corporate);
         }
         if (status == KycStatus.None) revert ParticipantRegistryInvalidKycStatus(status);
         if (status == KycStatus.Approved) {
+            // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
+            // slither-disable-next-line timestamp
             if (expiry <= block.timestamp) revert ParticipantRegistryInvalidKycExpiry(expiry, block.timestamp);
         } else {
             expiry = 0;
         }
-        if (status == KycStatus.Revoked && p.kycBank != msg.sender) {
-            revert ParticipantRegistryNotKycBank(account, p.kycBank);
+        if (status != KycStatus.Approved && p.kycBank != msg.sender) {
+            if (status == KycStatus.Revoked || _hasValidKyc(p)) revert ParticipantRegistryNotKycBank(account, p.kycBank);
         }
 
         p.kycStatus = status;
@@ -184,7 +187,7 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     }
 
     function _setParticipantFrozen(address account, bool frozen) private {
-        _requireActiveSender();
+        _requireActiveSender(ParticipantKind.Regulator);
         Participant storage p = _participants[account];
         if (p.kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
         if (p.frozen == frozen) revert ParticipantRegistryFreezeUnchanged(frozen);
@@ -192,19 +195,30 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     }
 
     function _setInstrumentFrozen(address instrument, uint256 instrumentId, bool frozen) private {
-        _requireActiveSender();
+        _requireActiveSender(ParticipantKind.Regulator);
         if (_frozenInstruments[instrument][instrumentId] == frozen) revert ParticipantRegistryFreezeUnchanged(frozen);
         _frozenInstruments[instrument][instrumentId] = frozen;
     }
 
-    /// @dev The caller holds the role already (checked by `onlyRole`); it must also be active.
-    function _requireActiveSender() private view {
-        if (!_isActive(_participants[msg.sender])) revert ParticipantRegistryInactiveParticipant(msg.sender);
+    /// @dev The caller holds the role already (checked by `onlyRole`); it must also be an active
+    /// participant of the kind that goes with the role. The admin can grant any role to any account,
+    /// so the role alone must not make, say, a corporate a KYC-attesting bank.
+    function _requireActiveSender(ParticipantKind kind) private view {
+        Participant memory p = _participants[msg.sender];
+        if (p.kind != kind) revert ParticipantRegistryUnexpectedKind(msg.sender, p.kind, kind);
+        if (!_isActive(p)) revert ParticipantRegistryInactiveParticipant(msg.sender);
     }
 
     function _isActive(Participant memory p) private view returns (bool) {
         if (p.kind == ParticipantKind.None || p.frozen) return false;
         if (p.kind != ParticipantKind.Corporate) return true;
+        return _hasValidKyc(p);
+    }
+
+    /// @dev An `Approved` attestation that expires after now (active one second before expiry, not at it).
+    function _hasValidKyc(Participant memory p) private view returns (bool) {
+        // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
+        // slither-disable-next-line timestamp
         return p.kycStatus == KycStatus.Approved && p.kycExpiry > block.timestamp;
     }
 

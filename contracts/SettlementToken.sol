@@ -56,7 +56,7 @@ contract SettlementToken is ERC20, ISettlementToken {
         returns (bool)
     {
         _checkTransferAddresses(msg.sender, to);
-        _settle(msg.sender, to, amount, purposeCode, paymentReference);
+        _settle(msg.sender, to, amount, true, purposeCode, paymentReference);
         return true;
     }
 
@@ -65,9 +65,9 @@ contract SettlementToken is ERC20, ISettlementToken {
         external
         returns (bool)
     {
-        _spendAllowance(from, msg.sender, amount);
         _checkTransferAddresses(from, to);
-        _settle(from, to, amount, purposeCode, paymentReference);
+        _spendAllowance(from, msg.sender, amount);
+        _settle(from, to, amount, true, purposeCode, paymentReference);
         return true;
     }
 
@@ -109,12 +109,20 @@ contract SettlementToken is ERC20, ISettlementToken {
 
     /// @dev Every plain transfer, mint and burn arrives here; it carries no purpose code or reference.
     function _update(address from, address to, uint256 value) internal override {
-        _settle(from, to, value, bytes4(0), bytes32(0));
+        _settle(from, to, value, false, bytes4(0), bytes32(0));
     }
 
     /// @dev Checks the parties, moves the balance, then reports. Mints and burns have one zero party,
-    /// which is neither checked nor reported on.
-    function _settle(address from, address to, uint256 value, bytes4 purposeCode, bytes32 paymentReference) private {
+    /// which is neither checked nor reported on. `payment` marks a transfer made with a purpose code and
+    /// reference (`PaymentTransfer` is emitted for every one, even when both are zero).
+    function _settle(
+        address from,
+        address to,
+        uint256 value,
+        bool payment,
+        bytes4 purposeCode,
+        bytes32 paymentReference
+    ) private {
         (bool fromActive, bool toActive, bytes2 fromJurisdiction, bytes2 toJurisdiction) =
             _registry.transferProfile(from, to);
         if (from != address(0) && !fromActive) revert SettlementTokenInactiveParty(from);
@@ -123,7 +131,7 @@ contract SettlementToken is ERC20, ISettlementToken {
         super._update(from, to, value);
 
         if (from == address(0) || to == address(0)) return;
-        if (purposeCode != bytes4(0) || paymentReference != bytes32(0)) {
+        if (payment) {
             emit PaymentTransfer(from, to, value, purposeCode, paymentReference);
         }
         if (fromJurisdiction != toJurisdiction) {

@@ -53,3 +53,11 @@ def cny(platform):
 @pytest.fixture(scope="module")
 def eur(platform):
     return platform["SettlementTokenEUR"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_role_first(operator, regulator, bank_cn, bank_us, exporter, importer, attester,
+                      supplier1, supplier2, supplier3, exporter2, outsider):
+    """Every role fixture is set up before the first chain snapshot. A session fixture first requested
+    mid-module makes Ape "rebase" (warn InvalidIsolationWarning, revert, and deploy the module's
+    platform again), which costs seconds per occurrence."""

@@ -11,6 +11,7 @@ path) and decodes logs by topic and custom errors by selector across every ABI i
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,11 @@ def _signature(item: dict[str, Any]) -> str:
     return f"{item['name']}({','.join(_types(item.get('inputs', [])))})"
 
 
+@lru_cache(maxsize=4096)
+def checksum(address: str) -> str:
+    return to_checksum_address(address)
+
+
 def to_json_value(value: Any) -> Any:
     """ABI-decoded values as JSON: bytes → 0x-hex, tuples → lists, addresses checksummed."""
     if isinstance(value, (bytes, bytearray)):
@@ -36,7 +42,7 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
     if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
-        return to_checksum_address(value)
+        return checksum(value)
     return value
 
 
@@ -149,7 +155,7 @@ class AbiRegistry:
         if not topics or topics[0] not in self._events:
             return None
         event = self._events[topics[0]]
-        address = to_checksum_address(log["address"])
+        address = checksum(log["address"])
         try:
             args = event.decode(topics, _to_bytes(log.get("data", "0x")))
         except Exception:  # a log with the same topic but another layout: not ours to decode

@@ -27,10 +27,10 @@ from app.chain.types import RESULT_DECODERS, Attempt, ContractCall, TxOutcome, W
 from app.core.config import Settings
 from app.core.errors import (
     Forbidden,
-    IdempotencyKeyReused,
     ServiceUnavailable,
     TransactionPending,
     error_body,
+    key_reused,
 )
 from app.db.models import RequestState
 
@@ -52,6 +52,7 @@ class ChainClient:
         self.lanes: dict[str, SenderLane] = {addr: SenderLane(s, self) for addr, s in signers.items()}
         self._inflight: dict[tuple[str, str], WriteJob] = {}
         self.ready = False
+        self._background: set[asyncio.Task[None]] = set()
         self._starter: asyncio.Task[None] | None = None
 
     # ───────────────────────────── life cycle ─────────────────────────────
@@ -92,7 +93,10 @@ class ChainClient:
         for lane in self.lanes.values():
             await lane.stop()
         await self.tracker.stop()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.rpc.close()
+        self.outbox.close()
 
     async def recover(self) -> None:
         """Answer or rebroadcast every stored, unanswered transaction (a previous run's)."""
@@ -126,25 +130,21 @@ class ChainClient:
         return address in self.lanes
 
     async def execute(self, participant: str, key: str, fingerprint: str, call: ContractCall) -> WriteAnswer:
+        """Run a write once per (participant, key). The stored answer of an earlier request with the same
+        key is found by the lane, for a whole group in one query (see `SenderLane._process`)."""
         ident = (participant, key)
         job = self._inflight.get(ident)
-        if job is None:
-            record = await asyncio.to_thread(self.outbox.find_request, participant, key)
-            if record is not None:
-                if record.fingerprint != fingerprint:
-                    raise _key_reused(key)
-                if record.state == RequestState.DONE:
-                    return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
-            job = self._inflight.get(ident)
-            if job is None and record is not None:
-                raise ServiceUnavailable("the gateway is still recovering this request; retry shortly",
-                                         code="RecoveryInProgress", headers={"Retry-After": "1"})
         if job is not None:
             if job.fingerprint != fingerprint:
-                raise _key_reused(key)
+                raise key_reused(key)
             answer = await self._wait(job)
             return WriteAnswer(answer.http_status, answer.body, replayed=True)
         if not self.ready:
+            record = await asyncio.to_thread(self.outbox.find_request, participant, key)
+            if record is not None and record.state == RequestState.DONE:
+                if record.fingerprint != fingerprint:
+                    raise key_reused(key)
+                return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
             raise ServiceUnavailable("the chain node is unavailable; nothing was sent", headers={"Retry-After": "1"})
         lane = self.lanes.get(participant)
         if lane is None:
@@ -171,15 +171,16 @@ class ChainClient:
         if job.future is not None and not job.future.done():
             job.future.set_result(answer)
 
-    def fail(self, job: WriteJob, http_status: int, body: dict[str, Any]) -> None:
-        """Answer a job with an error that is NOT stored: nothing was sent, the key may be retried."""
-        self.resolve(job, WriteAnswer(http_status, body))
+    def fail(self, job: WriteJob, http_status: int, body: dict[str, Any], replayed: bool = False) -> None:
+        """Answer a job with an answer it does not store: an error after which nothing was sent (the key
+        may be retried), or the replay of an answer stored earlier."""
+        self.resolve(job, WriteAnswer(http_status, body, replayed))
 
     async def resign_elsewhere(self, job: WriteJob) -> None:
         """None of `job`'s attempts can be mined any more (their nonce went to another transaction):
         sign it again at a fresh nonce."""
         self.tracker.unwatch(job)
-        await asyncio.to_thread(self.outbox.supersede, [a.id for a in job.attempts if a.id])
+        await self.outbox.commit(self.outbox.supersede, [a.id for a in job.attempts if a.id])
         if job.is_filler:
             return
         lane = self.lanes.get(job.signer)
@@ -196,24 +197,45 @@ class ChainClient:
         """Turn receipts of watched transactions into stored answers, then answer the callers."""
         done: list[tuple[WriteJob, WriteAnswer]] = []
         rows: list[dict[str, Any]] = []
-        for receipt in receipts:
+        matched = []
+        for receipt in receipts:  # claim every job before the first await: a receipt is handled once
             job = self.tracker._by_hash.get(receipt["transactionHash"])
             if job is None:
                 continue
-            attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
             self.tracker.unwatch(job)
+            matched.append((job, receipt))
+        for job, receipt in matched:
+            attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
             block = int(receipt["blockNumber"], 16)
             status = int(receipt.get("status", "0x1"), 16)
+            others = [a.id for a in job.attempts if a is not attempt and a.id is not None]
             if job.is_filler:
-                rows.append({"request_id": None, "attempt_id": attempt.id, "block_number": block, "status": status})
+                rows.append({"request_id": None, "attempt_id": attempt.id, "other_attempt_ids": others,
+                             "block_number": block, "status": status})
                 continue
             answer = await self._answer_for(job, receipt, block, status)
-            rows.append({"request_id": job.request_id, "attempt_id": attempt.id, "block_number": block,
-                         "status": status, "http_status": answer.http_status, "response": answer.body})
+            rows.append({"request_id": job.request_id, "attempt_id": attempt.id, "other_attempt_ids": others,
+                         "block_number": block, "status": status, "http_status": answer.http_status,
+                         "response": answer.body})
             done.append((job, answer))
         if not rows:
             return
-        await asyncio.to_thread(self.outbox.complete, rows)
+        # Answer at once: the answer follows from the receipt (on chain) and the stored request, so a
+        # crash before it is stored loses nothing (recovery derives it again). The job stays in flight
+        # until it is stored, so a repeated key meanwhile gets this same answer.
+        for job, answer in done:
+            if job.future is not None and not job.future.done():
+                job.future.set_result(answer)
+        task = asyncio.create_task(self._store_answers(rows, done))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _store_answers(self, rows: list[dict[str, Any]], done: list[tuple[WriteJob, WriteAnswer]]) -> None:
+        try:
+            await self.outbox.commit(self.outbox.complete, rows)
+        except Exception:
+            log.exception("storing %d answers failed; they stay pending and are recovered on restart", len(rows))
+            return
         for job, answer in done:
             self.resolve(job, answer)
 
@@ -263,7 +285,7 @@ class ChainClient:
     @staticmethod
     def revert_answer(reverted: ContractReverted) -> WriteAnswer:
         where = f"{reverted.contract} " if reverted.contract else ""
-        body = error_body(reverted.name, f"{where}reverted with {reverted.name}", dict(reverted.args))
+        body = error_body(reverted.name, f"{where}reverted with {reverted.name}", dict(reverted.arguments))
         return WriteAnswer(reverted.http_status, body)
 
     @staticmethod
@@ -300,9 +322,3 @@ class ChainClient:
                 raise answer.error
             out.append(fn.decode_output(bytes.fromhex(answer.result[2:])))
         return out
-
-
-def _key_reused(key: str) -> IdempotencyKeyReused:
-    return IdempotencyKeyReused(
-        "this Idempotency-Key was used for a different request", {"idempotency_key": key}
-    )

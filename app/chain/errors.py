@@ -107,12 +107,12 @@ class RpcError(ChainError):
 
 
 class ContractReverted(ChainError):
-    """A call reverted; `name` and `args` are the decoded custom error (or `Error`/`Panic`)."""
+    """A call reverted; `name` and `arguments` are the decoded custom error (or `Error`/`Panic`)."""
 
     def __init__(self, name: str, args: dict[str, Any], data: bytes, contract: str | None = None) -> None:
         super().__init__(f"{name}({args})")
         self.name = name
-        self.args = args
+        self.arguments = args  # not `args`: BaseException.args is a tuple
         self.data = data
         self.contract = contract
 
@@ -148,6 +148,9 @@ REVERT_STATUS: dict[str, int] = {
     "SettlementTokenNotBank": 403,
     "SettlementTokenNotRegulator": 403,
     "SettlementTokenZeroAmount": 422,
+    "InvoiceRegistrySameParty": 422,
+    "InvoiceRegistryUnsupportedCurrency": 422,
+    "InvoiceRegistryTooManyEntries": 422,
     "ERC20InsufficientBalance": 409,
     "ERC20InsufficientAllowance": 409,
     "ERC20InvalidSender": 422,

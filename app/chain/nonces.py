@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from app.chain.errors import ChainUnavailable, ContractReverted, NodeErrorKind, RpcError
+from app.chain.errors import ChainUnavailable, NodeErrorKind, RpcError
 from app.chain.signer import Signer
 from app.chain.types import Attempt, ContractCall, WriteAnswer, WriteJob
-from app.core.errors import error_body
+from app.core.errors import error_body, key_reused
+from app.db.models import RequestState
 
 if TYPE_CHECKING:
     from app.chain.client import ChainClient
+
 
 log = logging.getLogger("tradefin.chain.lane")
 
@@ -90,6 +93,10 @@ class SenderLane:
     # ───────────────────────────── one group ─────────────────────────────
 
     async def _process(self, group: list[WriteJob]) -> None:
+        started = time.perf_counter()
+        group = await self._drop_answered(group)
+        if not group:
+            return
         rpc = self.client.rpc
         calls: list[tuple[str, list[Any]]] = [
             ("eth_estimateGas", [{"from": self.address, "to": j.call.to, "data": "0x" + j.call.data.hex()}])
@@ -130,10 +137,36 @@ class SenderLane:
             self.next_nonce += 1
             job.attempts.append(self.sign(job.call, nonce, job.gas, *fees))
 
+        signed = time.perf_counter()
         await self._store(accepted, refused)
+        stored = time.perf_counter()
         if not accepted:
             return
         await self._send(accepted, first_nonce)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("lane %s: %d jobs; preflight+sign %.1f ms, store %.1f ms, send %.1f ms", self.address[:8],
+                      len(group), (signed - started) * 1e3, (stored - signed) * 1e3,
+                      (time.perf_counter() - stored) * 1e3)
+
+    async def _drop_answered(self, group: list[WriteJob]) -> list[WriteJob]:
+        """Answer the jobs whose key was already used (stored answer: replay it; different request:
+        refuse), with one query for the group. Jobs re-signed after a failed attempt have a request."""
+        fresh = [j for j in group if j.request_id is None]
+        records = await asyncio.to_thread(
+            self.client.outbox.find_requests, [(j.signer, j.idempotency_key) for j in fresh])
+        keep = []
+        for job in group:
+            record = records.get((job.signer, job.idempotency_key)) if job.request_id is None else None
+            if record is None:
+                keep.append(job)
+            elif record.fingerprint != job.fingerprint:
+                error = key_reused(job.idempotency_key)
+                self.client.fail(job, error.status_code, error.body())
+            elif record.state == RequestState.DONE:
+                self.client.fail(job, record.http_status or 200, record.response or {}, replayed=True)
+            else:  # stored by an earlier run and not recovered (cannot happen after `recover()`)
+                self.client.fail(job, 503, error_body("RecoveryInProgress", "retry shortly"))
+        return keep
 
     def sign(self, call: ContractCall, nonce: int, gas: int, max_fee: int, tip: int) -> Attempt:
         tx = {
@@ -160,7 +193,7 @@ class SenderLane:
             (job.request_id, self.client.request_row(job), self.client.attempt_row(job, job.latest))
             for job in accepted
         ]
-        ids = await asyncio.to_thread(self.client.outbox.store_group, answered, pending)
+        ids = await self.client.outbox.commit(self.client.outbox.store_group, answered, pending)
         for job, (request_id, attempt_id) in zip(accepted, ids):
             job.request_id = request_id
             job.latest.id = attempt_id
@@ -178,7 +211,7 @@ class SenderLane:
                 # Nothing reached the node: undo the whole group so the callers may retry their keys.
                 for job in jobs:
                     self.client.tracker.unwatch(job)
-                await asyncio.to_thread(self.client.outbox.forget_requests, [j.request_id for j in jobs])
+                await self.client.outbox.commit(self.client.outbox.forget_requests, [j.request_id for j in jobs])
                 self.next_nonce = first_nonce
                 for job in jobs:
                     self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
@@ -201,8 +234,10 @@ class SenderLane:
             else:
                 gaps.append(job.latest.nonce)
                 await self._give_up(job, error)
+        self.client.tracker.check_soon([j for j, a in zip(jobs, answers)
+                                        if a.error is None or a.error.kind is NodeErrorKind.ALREADY_KNOWN])
         if requeue:
-            await asyncio.to_thread(self.client.outbox.supersede, [j.latest.id for j in requeue if j.latest.id])
+            await self.client.outbox.commit(self.client.outbox.supersede, [j.latest.id for j in requeue if j.latest.id])
             self.next_nonce = None  # ask the node again before the next group
             for job in reversed(requeue):
                 self.submit(job, front=True)
@@ -225,7 +260,7 @@ class SenderLane:
         max_fee = max(max_fee, last.max_fee_per_gas * 9 // 8 + 1)
         tip = max(tip, last.max_priority_fee_per_gas * 9 // 8 + 1)
         attempt = self.sign(job.call, last.nonce, job.gas or last.gas, max_fee, tip)
-        attempt.id = await asyncio.to_thread(
+        attempt.id = await self.client.outbox.commit(
             self.client.outbox.add_attempt, job.request_id, self.client.attempt_row(job, attempt)
         )
         job.attempts.append(attempt)
@@ -246,7 +281,7 @@ class SenderLane:
 
     async def _give_up(self, job: WriteJob, error: RpcError) -> None:
         log.warning("node refused %s of %s: %s", job.latest.tx_hash, self.address, error.message)
-        await asyncio.to_thread(self.client.outbox.forget_requests, [job.request_id])
+        await self.client.outbox.commit(self.client.outbox.forget_requests, [job.request_id])
         self.client.fail(job, 503, error_body(error.kind.value, error.message))
 
     async def _fill_gaps(self, nonces: list[int]) -> None:
@@ -257,7 +292,7 @@ class SenderLane:
             call = ContractCall(self.address, b"", "gap-filler")
             job = WriteJob(self.address, "", "", call, None, gas=FILLER_GAS)
             job.attempts.append(self.sign(call, nonce, FILLER_GAS, *fees))
-            job.latest.id = await asyncio.to_thread(
+            job.latest.id = await self.client.outbox.commit(
                 self.client.outbox.add_attempt, None, self.client.attempt_row(job, job.latest)
             )
             fillers.append(job)

@@ -1,19 +1,105 @@
 """The durable side of the chain client: write requests and signed transactions in the database.
 
-Every function here is synchronous and short; the chain client runs them in a worker thread
-(`asyncio.to_thread`) so the event loop never waits on a disk flush. Groups of requests are stored in
-one database transaction (group commit): one flush for a whole batch of signed transactions.
+Every write method here is synchronous and short; the chain client queues them with `commit()` and a
+single writer thread runs everything queued meanwhile in ONE database transaction (group commit), so
+the event loop never waits on a disk flush and one flush serves every request that arrived during the
+previous one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import OutboxTransaction, RequestState, TxState, WriteRequest, utcnow
+
+T = TypeVar("T")
+log = logging.getLogger("tradefin.chain.outbox")
+
+
+class GroupCommitter:
+    """One writer thread: everything queued while a commit is flushing goes into the next commit.
+
+    SQLite in WAL mode with synchronous=FULL pays one fsync per commit (about 6 ms on this machine's
+    disk), so committing per request would cap the gateway near 150 writes/s; grouping makes the cost
+    per commit, not per request. If a grouped transaction fails, each write is retried alone so one bad
+    write cannot fail its neighbours."""
+
+    def __init__(self, sessions: sessionmaker[Session], local: threading.local) -> None:
+        self._sessions = sessions
+        self._local = local
+        self._queue: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._cv = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="outbox-group-commit", daemon=True)
+        self._thread.start()
+
+    async def submit(self, method: Callable[..., T], *args: Any) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        with self._cv:
+            self._queue.append((method, args, future))
+            self._cv.notify()
+        return await future
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+        self._thread.join(timeout=5)
+
+    def _work(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._closed:
+                    self._cv.wait()
+                if not self._queue and self._closed:
+                    return
+                batch, self._queue = self._queue, []
+            try:
+                results = self._run(batch)
+            except Exception:
+                log.warning("group commit of %d writes failed; retrying them one by one", len(batch))
+                for item in batch:
+                    try:
+                        (result,) = self._run([item])
+                        self._settle(item[2], result, None)
+                    except Exception as exc:
+                        self._settle(item[2], None, exc)
+                continue
+            for item, result in zip(batch, results):
+                self._settle(item[2], result, None)
+
+    def _run(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]]) -> list[Any]:
+        with self._sessions.begin() as session:
+            self._local.session = session
+            try:
+                return [method(*args) for method, args, _ in batch]
+            finally:
+                self._local.session = None
+
+    @staticmethod
+    def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+        loop = future.get_loop()
+
+        def _set() -> None:
+            if future.done():
+                return
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+        try:
+            loop.call_soon_threadsafe(_set)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
 
 
 @dataclass
@@ -51,8 +137,29 @@ class RequestRecord:
 
 
 class Outbox:
+    """Write methods run inside the group committer's transaction when called through `commit()`
+    (one commit, one flush to disk, for everything queued meanwhile), or in their own otherwise."""
+
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._local = threading.local()
+        self._committer = GroupCommitter(sessions, self._local)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        shared = getattr(self._local, "session", None)
+        if shared is not None:
+            yield shared
+            return
+        with self._sessions.begin() as session:
+            yield session
+
+    async def commit(self, method: Callable[..., T], *args: Any) -> T:
+        """Run the write `method(*args)` in the next group commit and return its result."""
+        return await self._committer.submit(method, *args)
+
+    def close(self) -> None:
+        self._committer.close()
 
     def find_request(self, participant: str, key: str) -> RequestRecord | None:
         with self._sessions() as session:
@@ -62,42 +169,57 @@ class Outbox:
             ).first()
             return RequestRecord(*row) if row else None
 
+    def find_requests(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RequestRecord]:
+        """The stored requests among `keys` (participant, Idempotency-Key), in one query."""
+        if not keys:
+            return {}
+        with self._sessions() as session:
+            rows = session.execute(
+                select(WriteRequest.participant, WriteRequest.idempotency_key, WriteRequest.fingerprint,
+                       WriteRequest.state, WriteRequest.http_status, WriteRequest.response)
+                .where(tuple_(WriteRequest.participant, WriteRequest.idempotency_key).in_(keys))
+            ).all()
+            return {(r[0], r[1]): RequestRecord(*r[2:]) for r in rows}
+
     def store_group(
         self,
         answered: list[tuple[int | None, dict[str, Any]]],
         pending: list[tuple[int | None, dict[str, Any], dict[str, Any]]],
     ) -> list[tuple[int, int]]:
-        """In ONE database transaction: store the answers of requests refused before signing, and the
-        signed transaction of each pending request (creating the request row unless it exists, as for a
-        request re-signed after its nonce went elsewhere). Returns (request id, attempt id) per pending."""
-        with self._sessions.begin() as session:
+        """Store the answers of requests refused before signing, and the signed transaction of each
+        pending request (creating the request row unless it exists, as for a request re-signed after its
+        nonce went elsewhere). Returns (request id, attempt id) per pending request, in order.
+        Bulk statements (executemany with RETURNING): ORM unit-of-work costs a millisecond per row."""
+        with self._writing() as session:
             now = utcnow()
-            for request_id, row in answered:
-                if request_id is None:
-                    session.add(WriteRequest(**row, state=RequestState.DONE, created_at=now, completed_at=now))
-                else:
-                    session.execute(
-                        update(WriteRequest).where(WriteRequest.id == request_id).values(
-                            state=RequestState.DONE, http_status=row["http_status"], response=row["response"],
-                            completed_at=now)
-                    )
-            requests = [
-                WriteRequest(**req, state=RequestState.PENDING, created_at=now) if request_id is None else None
-                for request_id, req, _ in pending
-            ]
-            session.add_all(r for r in requests if r is not None)
-            session.flush()
-            request_ids = [r.id if r is not None else p[0] for r, p in zip(requests, pending)]
-            attempts = [
-                OutboxTransaction(**tx, request_id=request_id, state=TxState.SIGNED, created_at=now)
-                for request_id, (_, _, tx) in zip(request_ids, pending)
-            ]
-            session.add_all(attempts)
-            session.flush()
-            return [(r, a.id) for r, a in zip(request_ids, attempts)]
+            new_answers = [row | {"state": RequestState.DONE, "created_at": now, "completed_at": now}
+                           for request_id, row in answered if request_id is None]
+            if new_answers:
+                session.execute(insert(WriteRequest), new_answers)
+            old_answers = [{"id": request_id, "state": RequestState.DONE, "http_status": row["http_status"],
+                            "response": row["response"], "completed_at": now}
+                           for request_id, row in answered if request_id is not None]
+            if old_answers:
+                session.execute(update(WriteRequest), old_answers)
+            new_requests = [req | {"state": RequestState.PENDING, "created_at": now}
+                            for request_id, req, _ in pending if request_id is None]
+            created: list[int] = []
+            if new_requests:
+                created = list(session.scalars(
+                    insert(WriteRequest).returning(WriteRequest.id, sort_by_parameter_order=True), new_requests))
+            new_ids = iter(created)
+            request_ids = [request_id if request_id is not None else next(new_ids) for request_id, _, _ in pending]
+            attempts = [tx | {"request_id": request_id, "state": TxState.SIGNED, "created_at": now}
+                        for request_id, (_, _, tx) in zip(request_ids, pending)]
+            attempt_ids: list[int] = []
+            if attempts:
+                attempt_ids = list(session.scalars(
+                    insert(OutboxTransaction).returning(OutboxTransaction.id, sort_by_parameter_order=True),
+                    attempts))
+            return list(zip(request_ids, attempt_ids))
 
     def add_attempt(self, request_id: int | None, tx: dict[str, Any]) -> int:
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             row = OutboxTransaction(**tx, request_id=request_id, state=TxState.SIGNED)
             session.add(row)
             session.flush()
@@ -108,7 +230,7 @@ class Outbox:
         retried: the attempts are marked superseded (never rebroadcast) and the requests deleted."""
         if not request_ids:
             return
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             session.execute(
                 update(OutboxTransaction)
                 .where(OutboxTransaction.request_id.in_(request_ids))
@@ -119,40 +241,33 @@ class Outbox:
     def supersede(self, attempt_ids: list[int]) -> None:
         if not attempt_ids:
             return
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             session.execute(
                 update(OutboxTransaction).where(OutboxTransaction.id.in_(attempt_ids)).values(state=TxState.SUPERSEDED)
             )
 
     def complete(self, results: list[dict[str, Any]]) -> None:
-        """Store answers: each result has request_id (or None for a gap filler), attempt_id,
+        """Store answers. Each result: request_id (None for a gap filler), attempt_id, other_attempt_ids,
         block_number, status, http_status, response."""
         if not results:
             return
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             now = utcnow()
-            for r in results:
-                session.execute(
-                    update(OutboxTransaction)
-                    .where(OutboxTransaction.id == r["attempt_id"])
-                    .values(state=TxState.MINED, block_number=r["block_number"], status=r["status"])
-                )
-                if r["request_id"] is None:
-                    continue
-                session.execute(
-                    update(OutboxTransaction)
-                    .where(OutboxTransaction.request_id == r["request_id"], OutboxTransaction.id != r["attempt_id"])
-                    .values(state=TxState.SUPERSEDED)
-                )
-                session.execute(
-                    update(WriteRequest)
-                    .where(WriteRequest.id == r["request_id"])
-                    .values(state=RequestState.DONE, http_status=r["http_status"], response=r["response"],
-                            completed_at=now)
-                )
+            session.execute(update(OutboxTransaction), [
+                {"id": r["attempt_id"], "state": TxState.MINED, "block_number": r["block_number"],
+                 "status": r["status"]} for r in results])
+            superseded = [{"id": other, "state": TxState.SUPERSEDED}
+                          for r in results for other in r.get("other_attempt_ids", ())]
+            if superseded:
+                session.execute(update(OutboxTransaction), superseded)
+            answers = [{"id": r["request_id"], "state": RequestState.DONE, "http_status": r["http_status"],
+                        "response": r["response"], "completed_at": now}
+                       for r in results if r["request_id"] is not None]
+            if answers:
+                session.execute(update(WriteRequest), answers)
 
     def answer(self, request_id: int, http_status: int, response: dict[str, Any]) -> None:
-        with self._sessions.begin() as session:
+        with self._writing() as session:
             session.execute(
                 update(WriteRequest)
                 .where(WriteRequest.id == request_id)

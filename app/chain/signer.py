@@ -4,8 +4,11 @@ Each keystore is `<data_dir>/keystores/<checksum address>.json`, encrypted with 
 environment. Keys are unlocked once at start-up and held only in `Signer` objects, whose repr shows
 the address alone; no key is ever logged, returned or written to the database.
 
-Signing uses eth-keys' coincurve backend (libsecp256k1), 7–11× faster than the pure-Python one;
-`require_coincurve()` refuses to start without it.
+Signing uses libsecp256k1 through coincurve. `require_coincurve()` refuses to start without eth-keys'
+coincurve backend, and `Signer.sign` goes one step further: it RLP-encodes the EIP-1559 transaction
+and signs its hash with coincurve directly (about 0.2 ms), skipping eth-account's dict validation
+(about 1.5 ms per transaction measured here). The bytes are identical to eth-account's (RFC 6979
+deterministic signatures); tests/app/test_signer.py checks it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import coincurve
+import rlp
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 
 def require_coincurve() -> str:
@@ -44,18 +49,29 @@ class SignedTx:
 class Signer:
     """One participant's unlocked key. Signs EIP-1559 transactions; never reveals the key."""
 
-    __slots__ = ("address", "_account")
+    __slots__ = ("address", "_key")
 
     def __init__(self, account: LocalAccount) -> None:
         self.address: str = account.address
-        self._account = account
+        self._key = coincurve.PrivateKey(bytes(account.key))
 
     def __repr__(self) -> str:
         return f"Signer({self.address})"
 
     def sign(self, tx: dict[str, Any]) -> SignedTx:
-        signed = self._account.sign_transaction(tx)
-        return SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex())
+        """Sign an EIP-1559 (type 2) transaction given as eth-account's dict (no access list)."""
+        if tx.get("type", 2) != 2 or tx.get("accessList"):
+            raise ValueError("only type-2 transactions without an access list are signed here")
+        to = tx["to"]
+        fields = [
+            tx["chainId"], tx["nonce"], tx["maxPriorityFeePerGas"], tx["maxFeePerGas"], tx["gas"],
+            bytes.fromhex(to[2:]) if isinstance(to, str) else bytes(to), tx.get("value", 0),
+            bytes(tx.get("data", b"")), [],
+        ]
+        signature = self._key.sign_recoverable(keccak(b"\x02" + rlp.encode(fields)), hasher=None)
+        r, s, y_parity = signature[:32], signature[32:64], signature[64]
+        raw = b"\x02" + rlp.encode(fields + [y_parity, int.from_bytes(r, "big"), int.from_bytes(s, "big")])
+        return SignedTx(raw, "0x" + keccak(raw).hex())
 
 
 class KeystoreDirectory:

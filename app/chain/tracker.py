@@ -65,6 +65,7 @@ class ReceiptTracker:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_block: int | None = None
+        self._checks: set[asyncio.Task[None]] = set()
         self.recoveries = 0  # rebroadcasts and replacements made, for tests and metrics
 
     # ───────────────────────────── bookkeeping ─────────────────────────────
@@ -82,6 +83,22 @@ class ReceiptTracker:
         jobs = self._by_signer.get(job.signer, {})
         if job.attempts and jobs.get(job.latest.nonce) is job:
             del jobs[job.latest.nonce]
+
+    def check_soon(self, jobs: list[WriteJob]) -> None:
+        """Ask for these receipts right away (an automining node has them once the send returns)
+        instead of waiting for the next block poll."""
+        if not jobs:
+            return
+        task = asyncio.create_task(self._check_now([a.tx_hash for j in jobs for a in j.attempts[-1:]]))
+        self._checks.add(task)
+        task.add_done_callback(self._checks.discard)
+
+    async def _check_now(self, hashes: list[str]) -> None:
+        try:
+            receipts = await self._receipts_by_hash(hashes)
+            await self.client.finalize(receipts)
+        except ChainError:
+            pass  # the block poll will find them
 
     def outstanding(self) -> int:
         return sum(len(jobs) for jobs in self._by_signer.values())

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     deployment_file: Path | None = Field(
         default=None, description="Addresses of the deployed contracts; default <data_dir>/deployments/<chain_id>.json"
     )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL", description="FULL: a stored transaction survives a power cut (one fsync per group "
+        "commit); NORMAL: it survives a process crash only")
     build_file: Path = ROOT / ".build" / "__local__.json"
     keystore_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
     # scrypt cost of keystores the gateway writes (2**18 is eth-account's default; tests use less).

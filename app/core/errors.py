@@ -72,3 +72,7 @@ class ServiceUnavailable(ApiError):
 class TransactionPending(ApiError):
     status_code = 504
     code = "TransactionPending"
+
+
+def key_reused(key: str) -> IdempotencyKeyReused:
+    return IdempotencyKeyReused("this Idempotency-Key was used for a different request", {"idempotency_key": key})

@@ -15,18 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import Base
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if sqlite_synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("sqlite_synchronous must be FULL or NORMAL")
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

@@ -50,6 +50,15 @@ class DocumentStore:
                 session.add(DocumentUpload(sha256=key, participant=uploader))
         return document, created
 
+    def share(self, sha256: str, participants: list[str]) -> None:
+        """Let `participants` (the parties of an instrument referencing the hash) read a stored document."""
+        with self._sessions.begin() as session:
+            if session.get(Document, sha256) is None:
+                return
+            for participant in set(participants):
+                if session.get(DocumentUpload, (sha256, participant)) is None:
+                    session.add(DocumentUpload(sha256=sha256, participant=participant))
+
     def may_read(self, sha256: str, participant: str) -> bool:
         with self._sessions() as session:
             return session.get(DocumentUpload, (sha256, participant)) is not None

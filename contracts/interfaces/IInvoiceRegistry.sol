@@ -91,7 +91,8 @@ interface IInvoiceRegistry is IInvoiceLiens {
     /// @notice The operator accepted (or stopped accepting) a settlement token for new invoices.
     event CurrencySet(address indexed token, uint8 index, bool accepted);
 
-    /// @notice The operator set the grace period after the due date before an unpaid invoice defaults.
+    /// @notice The grace period after the due date before an unpaid invoice defaults (emitted once, at
+    /// deployment: it is fixed for the registry's life).
     event GracePeriodSet(uint32 gracePeriod);
 
     // ───────────────────────────── Errors ─────────────────────────────
@@ -171,7 +172,8 @@ interface IInvoiceRegistry is IInvoiceLiens {
 
     /// @notice The buyer pays `amount` (partial payments allowed, never above what is outstanding).
     /// The lien's financier receives what its instrument says it is owed, the seller the rest.
-    /// @dev Caller: the buyer, active, having approved this registry on the invoice's settlement token.
+    /// @dev Caller: the buyer, having approved this registry on the invoice's settlement token (the token
+    /// refuses an inactive buyer, seller or financier).
     /// States: `Registered`, `Confirmed`, `Financed`, `Defaulted` (late payment is still payment).
     function pay(uint256 invoiceId, uint256 amount) external;
 
@@ -194,10 +196,6 @@ interface IInvoiceRegistry is IInvoiceLiens {
     /// @dev Caller: the active operator. Existing invoices keep their currency either way.
     function setCurrency(address token, bool accepted) external;
 
-    /// @notice Sets the grace period, in seconds after the due date, before an unpaid invoice defaults.
-    /// @dev Caller: the active operator. Applies to every invoice at once (state is derived).
-    function setGracePeriod(uint32 gracePeriod) external;
-
     // ───────────────────────────── Views ─────────────────────────────
 
     /// @notice The state of `invoiceId` now (`None` when unknown).
@@ -210,7 +208,8 @@ interface IInvoiceRegistry is IInvoiceLiens {
     /// amount.
     function customsOf(uint256 invoiceId) external view returns (bool attested, bool matched);
 
-    /// @notice The grace period in seconds.
+    /// @notice The grace period in seconds after the due date before an unpaid invoice defaults (fixed at
+    /// deployment).
     function gracePeriod() external view returns (uint32);
 
     /// @notice Whether `instrument` may take liens now.

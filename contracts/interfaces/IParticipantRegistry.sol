@@ -92,7 +92,8 @@ interface IParticipantRegistry {
     /// @notice An `Approved` KYC attestation must expire after the current block (`expiry` is not).
     error ParticipantRegistryInvalidKycExpiry(uint48 expiry, uint256 now_);
 
-    /// @notice Only the bank that made the current attestation (`kycBank`) may revoke it.
+    /// @notice Only the bank that made the current attestation (`kycBank`) may revoke it, or reject a
+    /// corporate whose approval by that bank is still valid.
     error ParticipantRegistryNotKycBank(address account, address kycBank);
 
     /// @notice `status` is not a status a bank may attest (`None`).
@@ -117,7 +118,9 @@ interface IParticipantRegistry {
 
     /// @notice Records a bank's KYC outcome for a corporate.
     /// @dev Caller: an active bank. `Approved` needs `expiry > block.timestamp`. `Revoked` may be
-    /// attested only by the bank of the current attestation.
+    /// attested only by the bank of the current attestation; `Rejected` may replace a still-valid
+    /// approval only when it comes from the approving bank (another bank cannot knock out a KYC it did
+    /// not make). Any bank may approve afresh: it then becomes the bank of the current attestation.
     /// @param account The corporate reviewed.
     /// @param status `Approved`, `Rejected` or `Revoked`.
     /// @param expiry Unix time after which the approval lapses (ignored for other statuses).

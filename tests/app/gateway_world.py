@@ -76,15 +76,49 @@ def settings_for(env: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def anvil_world(data_dir: Path) -> Iterator[World]:
-    """Ape's foundry provider (a fresh Anvil on a free port), the test world deployed and recorded in
-    `data_dir/deployments/<chain id>.json`, keystores and API keys for every role but `outsider`."""
+def own_anvil() -> Iterator[str]:
+    """The project's Anvil (pruned history, cancun) on a free port, without Ape's `--steps-tracing`,
+    which costs throughput; stopped and its temporary HOME removed on exit."""
+    import tempfile
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="tradefin-anvil-") as home:
+        process = subprocess.Popen(
+            [str(ROOT / "tools" / "bin" / "anvil"), "--port", str(port), "--accounts", "12", "--mnemonic",
+             "test test test test test test test test test test test junk", "--hardfork", "cancun", "--silent"],
+            env={**os.environ, "HOME": home}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError("anvil did not start") from None
+                    time.sleep(0.05)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextlib.contextmanager
+def anvil_world(data_dir: Path, anvil_url: str | None = None) -> Iterator[World]:
+    """A fresh Anvil (Ape's foundry provider on a free port, or the node at `anvil_url`), the test world
+    deployed and recorded in `data_dir/deployments/<chain id>.json`, keystores and API keys for every
+    role but `outsider`."""
     from ape import accounts, chain, networks, project
 
     from app.runner import derive_private_keys, prepare_access
     from scripts._common import TEST_ROLES, accounts_by_role, deploy_test_world
 
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
+    settings = {"host": anvil_url} if anvil_url else None
+    with networks.parse_network_choice("ethereum:local:foundry", provider_settings=settings) as provider:
         roles = accounts_by_role(accounts.test_accounts)
         start = chain.blocks.head.number
         platform = deploy_test_world(project, chain, roles)
@@ -111,7 +145,7 @@ class GatewayProcess:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> "GatewayProcess":
+    def start(self, timeout: float = 60.0, wait_for_chain: bool = True) -> "GatewayProcess":
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=self.env,
                                         stdout=out, stderr=subprocess.STDOUT)
@@ -121,7 +155,7 @@ class GatewayProcess:
                 raise RuntimeError(f"gateway exited with {self.process.returncode} (log: {self.log_path})")
             try:
                 health = httpx.get(self.url + "/health", timeout=1.0)
-                if health.status_code == 200 and health.json()["chain_ready"]:
+                if health.status_code == 200 and (health.json()["chain_ready"] or not wait_for_chain):
                     return self
             except httpx.HTTPError:
                 pass

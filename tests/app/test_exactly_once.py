@@ -44,7 +44,9 @@ def test_200_concurrent_writes_of_one_participant_land_with_consecutive_nonces(g
     bodies = [_payment(world, n, "burst") for n in range(200)]
     keys = [f"burst-{uuid.uuid4()}" for _ in bodies]
     responses = asyncio.run(_burst(gateway.url, world, "exporter2", bodies, keys))
-    assert [r.status_code for r in responses] == [201] * 200
+    refused = [r if isinstance(r, Exception) else r.text for r in responses
+               if isinstance(r, Exception) or r.status_code != 201]
+    assert not refused, refused[:3]
     hashes = [r.json()["tx_hash"] for r in responses]
     nonces = sorted(int(_transaction(world, h)["nonce"], 16) for h in hashes)
     assert nonces == list(range(start, start + 200))

@@ -378,11 +378,7 @@ def test_operator_settings_are_refused_to_others(invoices, exporter, usd):
         invoices.setInstrument(exporter.address, True, sender=exporter)
     with ape.reverts():
         invoices.setCurrency(usd.address, False, sender=exporter)
-    with ape.reverts():
-        invoices.setGracePeriod(1, sender=exporter)
 
 
-def test_operator_sets_the_grace_period(invoices, operator):
-    receipt = invoices.setGracePeriod(3 * DAY, sender=operator)
-    assert invoices.GracePeriodSet.from_receipt(receipt)[0].gracePeriod == 3 * DAY
-    assert invoices.gracePeriod() == 3 * DAY
+def test_grace_period_is_fixed_at_deployment(invoices):
+    assert invoices.gracePeriod() == DEFAULT_GRACE_PERIOD

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
+
+import {IInvoiceLiens} from "./interfaces/IInvoiceLiens.sol";
+import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IPayableCertificates} from "./interfaces/IPayableCertificates.sol";
+import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+
+/// @title PayableCertificates
+/// @notice Splittable payable certificates of core enterprises, backed by invoice liens (DESIGN §7).
+/// @dev Table of contents: constants · storage · constructor · core enterprise (issue) · holders
+/// (transfer, split, discount request) · banks (discount) · settlement · invoice registry hook · views ·
+/// internals.
+///
+/// Time-based states (`Due`, `Defaulted`) are derived in `state()` from the tree's maturity and the
+/// grace period, as OpenZeppelin's Governor derives proposal states; each transition names the states
+/// it accepts and reverts `PayableCertificatesUnexpectedState(id, current, expectedStates)` otherwise.
+///
+/// Surprising on purpose: the contract never holds money. A discount moves the bank's tokens straight
+/// to the selling holder and a settlement moves the core enterprise's tokens straight to each holder,
+/// so a frozen holder blocks only its own payment, never the rest of the tree.
+contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertificates, IInvoicePaymentHook {
+    using SafeCast for uint256;
+
+    // ───────────────────────────── Constants ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    uint256 public constant MAX_CHILDREN = 16;
+
+    /// @dev ISO 20022 ExternalPurpose1Code: TRAD (trade services) for discount proceeds, SUPP (supplier
+    /// payment) for settlement at maturity.
+    bytes4 private constant PURPOSE_DISCOUNT = "TRAD";
+    bytes4 private constant PURPOSE_SETTLEMENT = "SUPP";
+
+    /// @dev Basis points in one (10,000) times days in the discount year (365).
+    uint256 private constant BPS_DAYS_PER_YEAR = 10_000 * 365;
+
+    bytes32 private constant ACTIVE = bytes32(uint256(1) << uint8(CertificateState.Active));
+    bytes32 private constant PAYABLE =
+        bytes32((uint256(1) << uint8(CertificateState.Due)) | (uint256(1) << uint8(CertificateState.Defaulted)));
+    bytes32 private constant DEFAULTED = bytes32(uint256(1) << uint8(CertificateState.Defaulted));
+
+    // ───────────────────────────── Storage ─────────────────────────────
+
+    IParticipantRegistry private immutable _registry;
+    IInvoiceLiens private immutable _invoices;
+    uint256 private immutable _gracePeriod;
+
+    /// @dev Starts at 1 (0 means "no parent"), so no issue ever pays for a fresh counter slot.
+    uint256 private _nextId = 1;
+
+    mapping(uint256 certificateId => Certificate) private _certificates;
+    /// @dev Under the first child's id of each split.
+    mapping(uint256 firstChildId => Lineage) private _lineages;
+    mapping(uint256 rootId => Tree) private _trees;
+    /// @dev Keyed by the requesting holder too: a request lapses by itself when the certificate moves.
+    mapping(uint256 certificateId => mapping(address holder => DiscountRequest)) private _discountRequests;
+
+    // ───────────────────────────── Constructor ─────────────────────────────
+
+    /// @param registry_ The participant registry.
+    /// @param invoices_ The invoice registry; the operator must register this contract as a lien instrument.
+    /// @param gracePeriod_ Seconds after maturity before an unpaid tree reads `Defaulted`.
+    constructor(IParticipantRegistry registry_, IInvoiceLiens invoices_, uint256 gracePeriod_) {
+        _registry = registry_;
+        _invoices = invoices_;
+        _gracePeriod = gracePeriod_;
+    }
+
+    // ───────────────────────────── Core enterprise ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    function issue(uint256 invoiceId, uint256 amount, uint64 maturity) external returns (uint256 certificateId) {
+        IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
+        if (inv.buyer != msg.sender) revert PayableCertificatesNotInvoiceBuyer(invoiceId, inv.buyer, msg.sender);
+        if (inv.state != IInvoiceLiens.InvoiceState.Confirmed) {
+            revert PayableCertificatesInvoiceNotConfirmed(invoiceId, uint8(inv.state));
+        }
+        if (amount == 0) revert PayableCertificatesZeroAmount();
+        uint256 available = inv.faceAmount - inv.paidAmount;
+        if (amount > available) revert PayableCertificatesAmountExceedsInvoice(amount, available);
+        if (maturity <= block.timestamp || maturity > type(uint32).max) {
+            revert PayableCertificatesInvalidMaturity(maturity, block.timestamp);
+        }
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        _registry.requireActive(inv.seller, IParticipantRegistry.ParticipantKind.None);
+
+        certificateId = _nextId++;
+        _certificates[certificateId] = Certificate({
+            holder: inv.seller,
+            amount: amount.toUint56(),
+            status: CertificateStatus.Live,
+            siblingIndex: 0
+        });
+        _trees[certificateId] = Tree({
+            currency: inv.currency,
+            maturity: uint32(maturity),
+            defaultRecorded: false,
+            settledAmount: 0,
+            invoiceId: invoiceId
+        });
+
+        emit CertificateIssued(certificateId, invoiceId, msg.sender, inv.seller, inv.currency, amount, maturity);
+
+        _invoices.takeLien(invoiceId, inv.seller);
+    }
+
+    // ───────────────────────────── Holders ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    function transfer(uint256 certificateId, address to) external {
+        (Certificate storage c,) = _holderAction(certificateId);
+        _registry.requireActive(to, IParticipantRegistry.ParticipantKind.None);
+
+        delete _discountRequests[certificateId][msg.sender];
+        c.holder = to;
+
+        emit CertificateTransferred(certificateId, msg.sender, to);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function split(uint256 certificateId, uint256[] calldata amounts, address[] calldata holders)
+        external
+        returns (uint256 firstChildId)
+    {
+        uint256 count = amounts.length;
+        if (count < 2 || count > MAX_CHILDREN) revert PayableCertificatesInvalidChildCount(count, MAX_CHILDREN);
+        if (holders.length != count) revert PayableCertificatesLengthMismatch(count, holders.length);
+        (Certificate storage parent, uint256 rootId) = _holderAction(certificateId);
+
+        uint256 sum;
+        for (uint256 i; i < count; ++i) {
+            if (amounts[i] == 0) revert PayableCertificatesZeroAmount();
+            sum += amounts[i];
+            _registry.requireActive(holders[i], IParticipantRegistry.ParticipantKind.None);
+        }
+        uint256 parentAmount = parent.amount;
+        if (sum != parentAmount) revert PayableCertificatesSplitSumMismatch(parentAmount, sum);
+
+        // Every child amount is at most the parent's, so it fits in uint56; ids stay far below 2^64.
+        firstChildId = _nextId;
+        _nextId = firstChildId + count;
+        parent.status = CertificateStatus.Split;
+        _lineages[firstChildId] = Lineage({parentId: uint64(certificateId), rootId: uint64(rootId)});
+        for (uint256 i; i < count; ++i) {
+            _certificates[firstChildId + i] = Certificate({
+                holder: holders[i],
+                amount: uint56(amounts[i]),
+                status: CertificateStatus.Live,
+                siblingIndex: uint16(i)
+            });
+            emit CertificateCreated(firstChildId + i, certificateId, holders[i], rootId, amounts[i]);
+        }
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function requestDiscount(uint256 certificateId, address bank, uint16 rateBps) external {
+        _holderAction(certificateId);
+        if (rateBps == 0 || rateBps > 10_000) revert PayableCertificatesInvalidRate(rateBps);
+        _registry.requireActive(bank, IParticipantRegistry.ParticipantKind.Bank);
+
+        _discountRequests[certificateId][msg.sender] = DiscountRequest({bank: bank, rateBps: rateBps});
+
+        emit DiscountRequested(certificateId, msg.sender, bank, rateBps);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function cancelDiscountRequest(uint256 certificateId) external {
+        address bank = _discountRequests[certificateId][msg.sender].bank;
+        if (bank == address(0)) revert PayableCertificatesNoDiscountRequest(certificateId, address(0));
+
+        delete _discountRequests[certificateId][msg.sender];
+
+        emit DiscountRequestCancelled(certificateId, msg.sender, bank);
+    }
+
+    // ───────────────────────────── Banks ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    function acceptDiscount(uint256 certificateId, uint16 rateBps) external nonReentrant returns (uint256 proceeds) {
+        Certificate storage c = _certificates[certificateId];
+        uint256 rootId = _rootOf(c, certificateId);
+        Tree storage t = _trees[rootId];
+        _requireState(certificateId, _stateOf(c, t), ACTIVE);
+        _requireNotFrozen(rootId);
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Bank);
+        address seller = c.holder;
+        DiscountRequest memory request = _discountRequests[certificateId][seller];
+        if (request.bank != msg.sender) revert PayableCertificatesNoDiscountRequest(certificateId, msg.sender);
+        if (request.rateBps != rateBps) {
+            revert PayableCertificatesDiscountRateMismatch(certificateId, request.rateBps, rateBps);
+        }
+        uint256 amount = c.amount;
+        uint256 daysToMaturity;
+        (proceeds, daysToMaturity) = _discountProceeds(amount, t.maturity, rateBps);
+
+        delete _discountRequests[certificateId][seller];
+        c.holder = msg.sender;
+
+        emit CertificateDiscounted(certificateId, seller, msg.sender, rateBps, daysToMaturity, amount, proceeds);
+
+        ISettlementToken(t.currency).transferFromWithPurpose(
+            msg.sender, seller, proceeds, PURPOSE_DISCOUNT, bytes32(certificateId)
+        );
+    }
+
+    // ───────────────────────────── Settlement ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    function settle(uint256[] calldata certificateIds) external nonReentrant {
+        for (uint256 i; i < certificateIds.length; ++i) {
+            _settleOne(certificateIds[i]);
+        }
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function recordDefault(uint256 rootId) external {
+        Certificate storage root = _certificates[rootId];
+        if (root.amount == 0 || _rootOf(root, rootId) != rootId) {
+            revert PayableCertificatesUnexpectedState(rootId, CertificateState.None, DEFAULTED);
+        }
+        Tree storage t = _trees[rootId];
+        if (t.defaultRecorded) revert PayableCertificatesDefaultAlreadyRecorded(rootId);
+        uint256 outstanding = root.amount - t.settledAmount;
+        if (outstanding == 0 || block.timestamp < uint256(t.maturity) + _gracePeriod) {
+            revert PayableCertificatesUnexpectedState(rootId, _stateOf(root, t), DEFAULTED);
+        }
+
+        t.defaultRecorded = true;
+
+        emit CertificateTreeDefaulted(rootId, t.invoiceId, outstanding);
+    }
+
+    // ───────────────────────────── Invoice registry hook ─────────────────────────────
+
+    /// @notice Refuses a direct payment of an invoice pledged to a certificate tree (see the interface's
+    /// notes): the core enterprise pays the certificates' holders through `settle` instead.
+    /// @dev Called by the invoice registry inside `pay`; reverting makes that payment revert.
+    function onInvoicePayment(uint256 invoiceId, uint256) external pure returns (uint256, bool) {
+        revert PayableCertificatesPayThroughCertificates(invoiceId);
+    }
+
+    /// @notice ERC-165: this contract implements `IInvoicePaymentHook` (read by the invoice registry when
+    /// the operator registers it as an instrument).
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IInvoicePaymentHook).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ───────────────────────────── Views ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    function gracePeriod() external view returns (uint256) {
+        return _gracePeriod;
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function invoiceRegistry() external view returns (address) {
+        return address(_invoices);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function state(uint256 certificateId) external view returns (CertificateState) {
+        Certificate storage c = _certificates[certificateId];
+        return _stateOf(c, _trees[_rootOf(c, certificateId)]);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function certificate(uint256 certificateId) external view returns (CertificateView memory v) {
+        Certificate storage c = _certificates[certificateId];
+        if (c.amount == 0) return v; // unknown: all zero, state None
+        uint256 rootId = _rootOf(c, certificateId);
+        Tree storage t = _trees[rootId];
+        v = CertificateView({
+            certificateId: certificateId,
+            rootId: rootId,
+            parentId: _lineages[certificateId - c.siblingIndex].parentId,
+            holder: c.holder,
+            amount: c.amount,
+            state: _stateOf(c, t),
+            issuer: _invoices.invoice(t.invoiceId).buyer,
+            currency: t.currency,
+            maturity: t.maturity,
+            invoiceId: t.invoiceId
+        });
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function tree(uint256 rootId) external view returns (Tree memory) {
+        return _trees[rootId];
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function lineage(uint256 certificateId) external view returns (Lineage memory) {
+        Certificate storage c = _certificates[certificateId];
+        if (c.amount == 0) return Lineage(0, 0);
+        return _lineages[certificateId - c.siblingIndex];
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function discountRequest(uint256 certificateId) external view returns (DiscountRequest memory) {
+        return _discountRequests[certificateId][_certificates[certificateId].holder];
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function discountProceeds(uint256 amount, uint256 maturity, uint256 rateBps)
+        external
+        view
+        returns (uint256 proceeds, uint256 daysToMaturity)
+    {
+        return _discountProceeds(amount, maturity, rateBps);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function nextCertificateId() external view returns (uint256) {
+        return _nextId;
+    }
+
+    // ───────────────────────────── Internals ─────────────────────────────
+
+    /// @dev Pays one live certificate from its tree's core enterprise to its holder.
+    function _settleOne(uint256 certificateId) private {
+        Certificate storage c = _certificates[certificateId];
+        uint256 rootId = _rootOf(c, certificateId);
+        Tree storage t = _trees[rootId];
+        _requireState(certificateId, _stateOf(c, t), PAYABLE);
+        uint256 invoiceId = t.invoiceId;
+        address issuer = _invoices.invoice(invoiceId).buyer;
+        address holder = c.holder;
+        if (msg.sender != issuer && msg.sender != holder) {
+            revert PayableCertificatesNotSettlementParty(certificateId, msg.sender);
+        }
+        _requireNotFrozen(rootId);
+
+        uint256 amount = c.amount;
+        c.status = CertificateStatus.Settled;
+        uint256 settled = t.settledAmount + amount;
+        t.settledAmount = uint56(settled); // never above the root amount, which fits in uint56
+        bool treePaid = settled == _certificates[rootId].amount;
+
+        emit CertificateSettled(certificateId, rootId, holder, amount);
+        if (treePaid) emit CertificateTreePaid(rootId, invoiceId, settled);
+
+        ISettlementToken(t.currency).transferFromWithPurpose(
+            issuer, holder, amount, PURPOSE_SETTLEMENT, bytes32(certificateId)
+        );
+        if (treePaid) _invoices.releaseLien(invoiceId);
+    }
+
+    /// @dev The checks every holder action shares: the certificate is `Active`, the caller holds it and is
+    /// active, and its tree is not frozen. Returns the certificate and its root id.
+    function _holderAction(uint256 certificateId) private view returns (Certificate storage c, uint256 rootId) {
+        c = _certificates[certificateId];
+        rootId = _rootOf(c, certificateId);
+        _requireState(certificateId, _stateOf(c, _trees[rootId]), ACTIVE);
+        if (c.holder != msg.sender) revert PayableCertificatesNotHolder(certificateId, c.holder, msg.sender);
+        _requireNotFrozen(rootId);
+        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.None);
+    }
+
+    /// @dev A root has no lineage record, so its lookup reads zero.
+    function _rootOf(Certificate storage c, uint256 certificateId) private view returns (uint256) {
+        uint256 rootId = _lineages[certificateId - c.siblingIndex].rootId;
+        return rootId == 0 ? certificateId : rootId;
+    }
+
+    function _stateOf(Certificate storage c, Tree storage t) private view returns (CertificateState) {
+        if (c.amount == 0) return CertificateState.None;
+        CertificateStatus status = c.status;
+        if (status == CertificateStatus.Split) return CertificateState.Split;
+        if (status == CertificateStatus.Settled) return CertificateState.Settled;
+        uint256 maturity = t.maturity;
+        if (block.timestamp < maturity) return CertificateState.Active;
+        if (block.timestamp < maturity + _gracePeriod) return CertificateState.Due;
+        return CertificateState.Defaulted;
+    }
+
+    function _requireState(uint256 certificateId, CertificateState current, bytes32 expectedStates) private pure {
+        if (bytes32(uint256(1) << uint8(current)) & expectedStates == bytes32(0)) {
+            revert PayableCertificatesUnexpectedState(certificateId, current, expectedStates);
+        }
+    }
+
+    function _requireNotFrozen(uint256 rootId) private view {
+        if (_registry.isInstrumentFrozen(address(this), rootId)) revert PayableCertificatesFrozen(rootId);
+    }
+
+    /// @dev days = ceil((maturity − now) / 1 day); discount = ceil(amount × rateBps × days / 3,650,000).
+    function _discountProceeds(uint256 amount, uint256 maturity, uint256 rateBps)
+        private
+        view
+        returns (uint256 proceeds, uint256 daysToMaturity)
+    {
+        daysToMaturity = maturity > block.timestamp ? Math.ceilDiv(maturity - block.timestamp, 1 days) : 0;
+        uint256 discount = Math.mulDiv(amount, rateBps * daysToMaturity, BPS_DAYS_PER_YEAR, Math.Rounding.Ceil);
+        if (discount >= amount) revert PayableCertificatesDiscountExceedsAmount(amount, discount);
+        proceeds = amount - discount;
+    }
+}

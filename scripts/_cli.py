@@ -1,0 +1,82 @@
+"""Shared pieces of the bank and corporate Ape scripts: deployment lookup, exit codes, revert names.
+
+Exit codes a scheduler relies on: 0 done, 1 refused (a contract reverted: its custom error's name is
+printed), 2 usage error (click's own, or a missing deployment or contract).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from typing import Any, NoReturn
+
+import click
+from eth_utils import keccak
+from hexbytes import HexBytes
+
+EXIT_DONE, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def fail_usage(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def load_contracts(chain_id: int, names: tuple[str, ...]) -> dict[str, Any]:
+    """The deployed contracts of `chain_id` named in `names` (plus every other recorded one, for
+    decoding errors), from `scripts._common.load_deployment`. Exits 2 when one is missing."""
+    from ape import project
+
+    from scripts import _common
+
+    deployment = _common.load_deployment(chain_id)
+    if deployment is None:
+        fail_usage(f"no deployment recorded for chain {chain_id} (run the deployment first)")
+    addresses: dict[str, str] = deployment["contracts"]
+    contracts: dict[str, Any] = {}
+    for name, address in addresses.items():
+        contract_type = "SettlementToken" if name.startswith("SettlementToken") else name
+        container = getattr(project, contract_type, None)
+        if container is not None:
+            contracts[name] = container.at(address)
+    for name in names:
+        if name not in contracts:
+            fail_usage(f"{name} is not deployed on chain {chain_id}")
+    return contracts
+
+
+def _revert_data(exc: Any) -> bytes:
+    message = str(getattr(exc, "revert_message", "") or getattr(exc, "message", "") or "")
+    if message.startswith(("b'", 'b"')):
+        return ast.literal_eval(message)
+    try:
+        return bytes(HexBytes(message))
+    except ValueError:
+        return b""
+
+
+def revert_name(exc: Exception, contracts: dict[str, Any]) -> str:
+    """The custom error's name behind `exc`, decoded by selector from every deployed contract's ABI
+    (Ape decodes only the called contract's own errors)."""
+    from ape.exceptions import CustomError
+
+    if isinstance(exc, CustomError):
+        return type(exc).__name__
+    data = _revert_data(exc)
+    if len(data) >= 4:
+        for contract in contracts.values():
+            for abi in contract.contract_type.errors:
+                if keccak(text=abi.selector)[:4] == data[:4]:
+                    return abi.name
+    return str(getattr(exc, "revert_message", None) or exc)
+
+
+def refuse(exc: Exception, contracts: dict[str, Any]) -> NoReturn:
+    """Print the refusal and exit 1."""
+    click.echo(f"refused: {revert_name(exc, contracts)}", err=True)
+    sys.exit(EXIT_REFUSED)
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=2, sort_keys=False))

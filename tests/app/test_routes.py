@@ -1,0 +1,354 @@
+"""Every route's success path and errors, and who may and may not call it."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+from eth_account import Account
+
+from conftest import idem
+from gateway_world import GatewayProcess, free_port
+
+CORPORATES = ("exporter", "importer", "supplier1", "supplier2", "supplier3", "exporter2")
+EVERY_ROLE = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester")
+
+
+def _chain_now(world) -> int:
+    block = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
+                                            "params": ["latest", False]}).json()["result"]
+    return int(block["timestamp"], 16)
+
+
+def _error(response: httpx.Response) -> str:
+    return response.json()["error"]["code"]
+
+
+def _new_participant(kind: str = "Corporate", jurisdiction: str = "DE") -> dict:
+    return {"address": Account.create().address, "kind": kind, "jurisdiction": jurisdiction,
+            "identity_hash": "0x" + secrets.token_hex(32)}
+
+
+def _payment(world, to_role: str = "importer", **overrides) -> dict:
+    return {"currency": "USD", "to": world.roles[to_role], "amount": 100, "purpose_code": "GDDS",
+            "reference": f"ref-{secrets.token_hex(4)}"} | overrides
+
+
+# ───────────────────────────── authentication ─────────────────────────────
+
+def test_requests_without_api_key_are_unauthenticated(http):
+    r = http.get("/v1/me")
+    assert r.status_code == 401 and _error(r) == "Unauthenticated"
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("token", ["nope", "tfk_0123456789abcdef_wrongsecret", "tfk_short"])
+def test_unknown_or_malformed_api_keys_are_refused(http, token):
+    r = http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize("role", EVERY_ROLE)
+def test_me_names_the_key_owner(api, world, role):
+    r = api.get(role, "/v1/me")
+    assert r.status_code == 200
+    assert r.json()["address"] == world.roles[role]
+    assert r.json()["can_sign"] is True
+
+
+# ───────────────────────────── API keys ─────────────────────────────
+
+def test_operator_issues_a_key_that_works_and_revokes_it(api, http, world):
+    issued = api.post("operator", "/v1/api-keys", json={"participant": world.roles["importer"], "label": "ERP"})
+    assert issued.status_code == 201
+    token = issued.json()["api_key"]
+    assert http.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["address"] == world.roles["importer"]
+    revoked = api.delete("operator", f"/v1/api-keys/{issued.json()['key_id']}")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert http.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.parametrize("role", ["regulator", "bank_cn", "exporter", "attester"])
+def test_only_the_operator_issues_keys(api, world, role):
+    r = api.post(role, "/v1/api-keys", json={"participant": world.roles[role]})
+    assert r.status_code == 403 and _error(r) == "CallerKindNotAllowed"
+
+
+def test_keys_are_issued_only_to_registered_participants(api):
+    r = api.post("operator", "/v1/api-keys", json={"participant": Account.create().address})
+    assert r.status_code == 404 and _error(r) == "ParticipantUnknown"
+
+
+def test_a_participant_lists_only_its_own_keys_and_cannot_revoke_others(api, world):
+    own = api.get("exporter", "/v1/api-keys").json()
+    assert own and {k["participant"] for k in own} == {world.roles["exporter"]}
+    everyone = api.get("operator", "/v1/api-keys").json()
+    assert len({k["participant"] for k in everyone}) > 1
+    importer_key = next(k for k in everyone if k["participant"] == world.roles["importer"])
+    r = api.delete("exporter", f"/v1/api-keys/{importer_key['key_id']}")
+    assert r.status_code == 403 and _error(r) == "ApiKeyNotYours"
+
+
+def test_a_participant_may_revoke_its_own_key(api, http, world):
+    token = api.post("operator", "/v1/api-keys", json={"participant": world.roles["supplier3"]}).json()
+    r = http.delete(f"/v1/api-keys/{token['key_id']}", headers={"Authorization": f"Bearer {token['api_key']}"})
+    assert r.status_code == 200
+
+
+# ───────────────────────────── participants and KYC ─────────────────────────────
+
+def test_operator_registers_a_participant(api):
+    body = _new_participant()
+    r = api.post("operator", "/v1/participants", json=body)
+    assert r.status_code == 201, r.text
+    result = r.json()["result"]
+    assert result == {"address": body["address"], "kind": "Corporate", "jurisdiction": "DE",
+                      "identity_hash": body["identity_hash"]}
+    assert r.json()["block_number"] > 0
+    public = api.get("exporter", f"/v1/participants/{body['address']}").json()
+    assert public["kind"] == "Corporate" and public["active"] is False  # no KYC yet
+
+
+def test_registering_twice_answers_409_with_the_custom_error(api):
+    body = _new_participant()
+    assert api.post("operator", "/v1/participants", json=body).status_code == 201
+    r = api.post("operator", "/v1/participants", json=body)
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "ParticipantRegistryAlreadyRegistered"
+    assert r.json()["error"]["details"] == {"account": body["address"]}
+
+
+@pytest.mark.parametrize("role", ["regulator", "bank_cn", "exporter", "attester"])
+def test_only_the_operator_registers_participants(api, role):
+    r = api.post(role, "/v1/participants", json=_new_participant())
+    assert r.status_code == 403
+
+
+def test_registration_input_is_validated_with_field_reasons(api):
+    r = api.post("operator", "/v1/participants", json=_new_participant() | {"jurisdiction": "de", "address": "0x12"})
+    assert r.status_code == 422
+    fields = {f["field"] for f in r.json()["error"]["details"]["fields"]}
+    assert {"body.jurisdiction", "body.address"} <= fields
+
+
+def test_unknown_participant_is_404(api):
+    r = api.get("exporter", f"/v1/participants/{Account.create().address}")
+    assert r.status_code == 404 and _error(r) == "ParticipantUnknown"
+
+
+def test_bank_attests_kyc_and_the_corporate_becomes_active(api, world):
+    body = _new_participant()
+    api.post("operator", "/v1/participants", json=body)
+    r = api.post("bank_cn", f"/v1/participants/{body['address']}/kyc",
+                 json={"status": "Approved", "expiry": _chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["bank"] == world.roles["bank_cn"]
+    assert r.json()["result"]["status"] == "Approved"
+    assert api.get("exporter", f"/v1/participants/{body['address']}").json()["active"] is True
+
+
+def test_kyc_with_a_past_expiry_is_422(api, world):
+    r = api.post("bank_cn", f"/v1/participants/{world.roles['exporter']}/kyc",
+                 json={"status": "Approved", "expiry": 1, "evidence_hash": "0x" + "e1" * 32})
+    assert r.status_code == 422 and _error(r) == "ParticipantRegistryInvalidKycExpiry"
+
+
+def test_only_the_kyc_bank_may_revoke(api, world):
+    r = api.post("bank_us", f"/v1/participants/{world.roles['supplier1']}/kyc",
+                 json={"status": "Revoked", "expiry": 0, "evidence_hash": "0x" + "e2" * 32})
+    assert r.status_code == 403 and _error(r) == "ParticipantRegistryNotKycBank"
+
+
+@pytest.mark.parametrize("role", ["operator", "regulator", "exporter", "attester"])
+def test_only_banks_attest_kyc(api, world, role):
+    r = api.post(role, f"/v1/participants/{world.roles['exporter']}/kyc",
+                 json={"status": "Approved", "expiry": _chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
+    assert r.status_code == 403
+
+
+# ───────────────────────────── freezes ─────────────────────────────
+
+def test_regulator_freezes_a_participant_whose_payments_then_fail_and_unfreezes_it(api, world):
+    target = world.roles["supplier1"]
+    frozen = api.post("regulator", f"/v1/participants/{target}/freeze", json={"reason": "SANCTIONS-CHECK"})
+    try:
+        assert frozen.status_code == 200, frozen.text
+        assert frozen.json()["result"]["frozen"] is True
+        assert api.get("exporter", f"/v1/participants/{target}").json()["frozen"] is True
+        again = api.post("regulator", f"/v1/participants/{target}/freeze", json={"reason": "SANCTIONS-CHECK"})
+        assert again.status_code == 409 and _error(again) == "ParticipantRegistryFreezeUnchanged"
+        paid = api.post("supplier1", "/v1/payments", json=_payment(world))
+        assert paid.status_code == 403 and _error(paid) == "SettlementTokenInactiveParty"
+        assert paid.json()["error"]["details"] == {"account": target}
+    finally:
+        thawed = api.post("regulator", f"/v1/participants/{target}/unfreeze", json={"reason": "CLEARED"})
+    assert thawed.status_code == 200 and thawed.json()["result"]["frozen"] is False
+
+
+def test_regulator_freezes_and_unfreezes_an_instrument(api, world):
+    r = api.post("regulator", "/v1/instruments/SettlementTokenUSD/42/freeze", json={"reason": "REVIEW"})
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["subject"] == f"{world.addresses['SettlementTokenUSD']}:42"
+    r = api.post("regulator", "/v1/instruments/SettlementTokenUSD/42/unfreeze", json={"reason": "REVIEW-DONE"})
+    assert r.status_code == 200 and r.json()["result"]["frozen"] is False
+
+
+def test_freezing_an_unknown_instrument_contract_is_404(api):
+    r = api.post("regulator", "/v1/instruments/NoSuchContract/1/freeze", json={"reason": "X"})
+    assert r.status_code == 404 and _error(r) == "InstrumentContractUnknown"
+
+
+@pytest.mark.parametrize("role", ["operator", "bank_cn", "exporter", "attester"])
+def test_only_the_regulator_freezes(api, world, role):
+    assert api.post(role, f"/v1/participants/{world.roles['attester']}/freeze",
+                    json={"reason": "X"}).status_code == 403
+    assert api.post(role, "/v1/instruments/SettlementTokenUSD/1/freeze", json={"reason": "X"}).status_code == 403
+
+
+# ───────────────────────────── deposits and balances ─────────────────────────────
+
+def test_bank_mints_to_a_customer_and_burns_its_own(api, world):
+    before = {b["currency"]: b["amount"] for b in api.get("importer", "/v1/balances").json()["balances"]}
+    minted = api.post("bank_us", "/v1/deposits/mint", json={"currency": "EUR", "to": world.roles["importer"],
+                                                             "amount": 5000, "reference": "DEP-1"})
+    assert minted.status_code == 201, minted.text
+    assert minted.json()["result"]["to"] == world.roles["importer"]
+    after = {b["currency"]: b["amount"] for b in api.get("importer", "/v1/balances").json()["balances"]}
+    assert after["EUR"] == before["EUR"] + 5000
+    burned = api.post("bank_us", "/v1/deposits/burn", json={"currency": "EUR", "amount": 700, "reference": "WDR-1"})
+    assert burned.status_code == 200 and burned.json()["result"]["amount"] == 700
+
+
+@pytest.mark.parametrize("role", ["operator", "regulator", "exporter", "attester"])
+def test_only_banks_mint_and_burn(api, world, role):
+    assert api.post(role, "/v1/deposits/mint", json={"currency": "USD", "to": world.roles[role], "amount": 1,
+                                                      "reference": "X"}).status_code == 403
+    assert api.post(role, "/v1/deposits/burn", json={"currency": "USD", "amount": 1,
+                                                      "reference": "X"}).status_code == 403
+
+
+def test_minting_to_an_unregistered_account_is_refused_by_the_token(api, world):
+    r = api.post("bank_cn", "/v1/deposits/mint", json={"currency": "USD", "to": world.roles["outsider"],
+                                                        "amount": 1, "reference": "X"})
+    assert r.status_code == 403 and _error(r) == "SettlementTokenInactiveParty"
+
+
+def test_unsupported_currency_is_422(api, world):
+    r = api.post("exporter", "/v1/payments", json=_payment(world, currency="JPY"))
+    assert r.status_code == 422 and _error(r) == "UnsupportedCurrency"
+
+
+def test_balances_are_visible_to_the_holder_the_regulator_and_the_operator_only(api, world):
+    target = world.roles["exporter"]
+    for role in ("exporter", "regulator", "operator"):
+        assert api.get(role, f"/v1/balances/{target}").status_code == 200
+    for role in ("importer", "bank_cn", "attester"):
+        r = api.get(role, f"/v1/balances/{target}")
+        assert r.status_code == 403 and _error(r) == "BalancesNotVisible"
+
+
+# ───────────────────────────── payments ─────────────────────────────
+
+def test_payment_answers_the_transfer_decoded_from_events(api, world):
+    r = api.post("exporter", "/v1/payments", json=_payment(world, amount=2500, purpose_code="SCVE"))
+    assert r.status_code == 201
+    result = r.json()["result"]
+    assert result["from"] == world.roles["exporter"] and result["to"] == world.roles["importer"]
+    assert result["amount"] == 2500 and result["purpose_code"] == "SCVE"
+    assert result["cross_border"] is True  # CN → US
+
+
+def test_domestic_payment_is_not_cross_border(api, world):
+    r = api.post("exporter", "/v1/payments", json=_payment(world, to_role="supplier1"))
+    assert r.status_code == 201 and r.json()["result"]["cross_border"] is False
+
+
+def test_payment_above_the_balance_is_409(api, world):
+    r = api.post("exporter", "/v1/payments", json=_payment(world, amount=10**30))
+    assert r.status_code == 409 and _error(r) == "ERC20InsufficientBalance"
+    assert r.json()["error"]["details"]["sender"] == world.roles["exporter"]
+
+
+def test_payment_to_an_unregistered_account_is_403(api, world):
+    r = api.post("exporter", "/v1/payments", json=_payment(world, to_role="outsider"))
+    assert r.status_code == 403 and _error(r) == "SettlementTokenInactiveParty"
+
+
+def test_a_refused_write_is_replayed_for_its_key_and_sends_nothing(api, world):
+    body = _payment(world, amount=10**30)
+    first = api.post("exporter", "/v1/payments", key="refused-once", json=body)
+    again = api.post("exporter", "/v1/payments", key="refused-once", json=body)
+    assert first.status_code == again.status_code == 409
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize("field,value", [("amount", 0), ("amount", -5), ("purpose_code", "gdds"), ("currency", "usd"),
+                                         ("to", "not-an-address"), ("reference", "")])
+def test_payment_validation_names_the_field(api, world, field, value):
+    r = api.post("exporter", "/v1/payments", json=_payment(world) | {field: value})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["fields"][0]["field"] == f"body.{field}"
+
+
+def test_writes_need_an_idempotency_key(http, world):
+    r = http.post("/v1/payments", json=_payment(world), headers=world.auth("exporter"))
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["fields"][0]["field"] == "header.Idempotency-Key"
+
+
+# ───────────────────────────── documents ─────────────────────────────
+
+def test_document_upload_answers_its_sha256_and_only_parties_download(api, http, world):
+    content = b"%PDF-1.7 commercial invoice " + secrets.token_bytes(16)
+    r = http.post("/v1/documents", content=content,
+                  headers=world.auth("exporter") | {"Content-Type": "application/pdf"})
+    assert r.status_code == 201
+    import hashlib
+    digest = "0x" + hashlib.sha256(content).hexdigest()
+    assert r.json()["sha256"] == digest and r.json()["size"] == len(content)
+    again = http.post("/v1/documents", content=content, headers=world.auth("exporter"))
+    assert again.status_code == 200 and again.json()["sha256"] == digest
+    download = api.get("exporter", f"/v1/documents/{digest}")
+    assert download.status_code == 200 and download.content == content
+    assert download.headers["content-type"] == "application/pdf"
+    refused = api.get("importer", f"/v1/documents/{digest}")
+    assert refused.status_code == 403 and _error(refused) == "DocumentNotShared"
+    assert api.get("exporter", f"/v1/documents/0x{'00' * 32}").status_code == 404
+
+
+def test_empty_documents_are_refused(http, world):
+    r = http.post("/v1/documents", content=b"", headers=world.auth("exporter"))
+    assert r.status_code == 422 and _error(r) == "DocumentEmpty"
+
+
+# ───────────────────────────── chain unavailable ─────────────────────────────
+
+def test_chain_unavailable_answers_503_and_applies_nothing(world, api, tmp_path):
+    dead = world.env(TRADEFIN_RPC_URL=f"http://127.0.0.1:{free_port()}")
+    process = GatewayProcess(dead, log_path=tmp_path / "dead.log").start(wait_for_chain=False)
+    try:
+        with httpx.Client(base_url=process.url, timeout=30) as client:
+            assert client.get("/health").json()["chain_ready"] is False
+            body = _payment(world)
+            r = client.post("/v1/payments", json=body,
+                            headers=world.auth("exporter") | {"Idempotency-Key": "while-chain-down"})
+            assert r.status_code == 503 and _error(r) == "ChainUnavailable"
+    finally:
+        process.stop()
+    # Nothing was stored under that key: the same request succeeds once the chain is back.
+    r = api.post("exporter", "/v1/payments", key="while-chain-down", json=body)
+    assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+
+
+def test_health_reports_outstanding_transactions(http):
+    assert http.get("/health").json()["outstanding_transactions"] == 0
+
+
+def test_unknown_routes_answer_the_error_shape(http):
+    r = http.get("/v1/nothing-here")
+    assert r.status_code == 404 and _error(r) == "NotFound"
+
+
+def test_idem_helper_gives_fresh_keys():
+    assert idem() != idem()

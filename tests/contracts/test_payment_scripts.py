@@ -1,0 +1,166 @@
+"""The bank and corporate scripts `fx_quote` and `certificates`, run through click against the test chain.
+
+Each command runs in-process with click's CliRunner on the chain the tests already use (passed as the
+connected provider), against a deployment recorded in a temporary folder. Accounts are Ape test
+accounts (`TEST::<index>`, in the order of `scripts._common.TEST_ROLES`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from scripts import _common
+from scripts._common import TEST_ROLES, purpose_code, record_deployment, text_hash
+from scripts._fx import FxQuote
+from scripts._payments import certificate_world
+from scripts.certificates import cli as certificates_cli
+from scripts.fx_quote import cli as fx_cli
+
+DAY = 24 * 3600
+
+
+def account_arg(role: str) -> str:
+    return f"TEST::{TEST_ROLES.index(role)}"
+
+
+@pytest.fixture(scope="module")
+def desk(platform, importer, exporter, supplier1, supplier3, bank_cn, bank_us, usd, cny, outsider,
+         regulator):
+    """The deployed certificates and an invoice desk (requests every role used: no isolation rebase)."""
+    return certificate_world(platform)
+
+
+@pytest.fixture(autouse=True)
+def deployment(tmp_path, monkeypatch, platform, desk):
+    """The platform recorded where the scripts look for it (a temporary folder, not the dev chain's)."""
+    monkeypatch.setattr(_common, "DEPLOYMENTS_DIR", tmp_path)
+    record_deployment(platform, start_block=0)
+
+
+@pytest.fixture
+def run(chain):
+    def invoke(cli, *args: str):
+        return CliRunner().invoke(cli, list(args), obj={"provider": chain.provider}, catch_exceptions=False)
+
+    return invoke
+
+
+# ───────────────────────────── fx_quote ─────────────────────────────
+
+
+def test_fx_quote_sign_prints_a_quote_the_router_pays(run, tmp_path, chain, platform, cny, usd, bank_us, importer,
+                                                     exporter):
+    out = tmp_path / "quote.json"
+    result = run(fx_cli, "sign", "--account", account_arg("bank_us"), "--base", "CNY", "--quote", "USD",
+                 "--rate", "0.1385", "--max-amount", "1000000.00", "--nonce", "41", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    assert payload["pair"] == "CNY/USD" and payload["quote"]["rate"] == 1385 * 10**14
+    assert payload["quote"]["maxBaseAmount"] == 1_000_000_00 and payload["quote"]["bank"] == bank_us.address
+
+    router = platform["PaymentRouter"]
+    cny.approve(router.address, 100_000_00, sender=importer)
+    usd.approve(router.address, 13_850_00, sender=bank_us)
+    before = usd.balanceOf(exporter.address)
+    router.payWithQuote(FxQuote(**payload["quote"]).as_tuple(), bytes.fromhex(payload["signature"][2:]),
+                        exporter.address, 100_000_00, purpose_code("GDDS"), text_hash("inv-script"), sender=importer)
+    assert usd.balanceOf(exporter.address) - before == 13_850_00
+
+    verified = run(fx_cli, "verify", str(out))
+    assert verified.exit_code == 1  # the nonce is spent now
+    assert "PaymentRouterQuoteNonceUsed" in verified.output
+
+
+def test_fx_quote_verify_accepts_fresh_quote_and_withdraw_refuses_it(run, tmp_path):
+    out = tmp_path / "quote.json"
+    signed = run(fx_cli, "sign", "--account", account_arg("bank_cn"), "--base", "USD", "--quote", "EUR",
+                 "--rate", "0.92", "--max-amount", "500.00", "--nonce", "7", "--out", str(out))
+    assert signed.exit_code == 0, signed.output
+    fresh = run(fx_cli, "verify", str(out))
+    assert fresh.exit_code == 0 and '"valid": true' in fresh.output
+
+    withdrawn = run(fx_cli, "withdraw", "--account", account_arg("bank_cn"), "--nonce", "7", "--yes")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    stale = run(fx_cli, "verify", str(out))
+    assert stale.exit_code == 1 and "PaymentRouterQuoteNonceUsed" in stale.output
+    again = run(fx_cli, "sign", "--account", account_arg("bank_cn"), "--base", "USD", "--quote", "EUR",
+                "--rate", "0.92", "--max-amount", "500.00", "--nonce", "7")
+    assert again.exit_code == 1 and "already used" in again.output
+
+
+def test_fx_quote_usage_errors_exit_2(run):
+    unknown = run(fx_cli, "sign", "--account", account_arg("bank_cn"), "--base", "XAU", "--quote", "USD",
+                  "--rate", "1", "--max-amount", "1", "--nonce", "1")
+    assert unknown.exit_code == 2 and "XAU" in unknown.output
+    too_precise = run(fx_cli, "sign", "--account", account_arg("bank_cn"), "--base", "CNY", "--quote", "USD",
+                      "--rate", "0.1", "--max-amount", "1.001", "--nonce", "1")
+    assert too_precise.exit_code == 2
+    missing = run(fx_cli, "sign", "--account", account_arg("bank_cn"), "--base", "CNY")
+    assert missing.exit_code == 2
+
+
+# ───────────────────────────── certificates ─────────────────────────────
+
+
+@pytest.fixture
+def certificate(chain, desk, usd, importer, exporter, supplier3):
+    """A certificate of 500,000.00 USD at 60 days, split so supplier3 holds 200,000.00 of it."""
+    certs = desk.certificates
+    maturity = chain.pending_timestamp + 60 * DAY
+    invoice = desk.confirmed(exporter, importer, usd, 600_000_00, maturity)
+    [issued] = certs.CertificateIssued.from_receipt(certs.issue(invoice, 500_000_00, maturity, sender=importer))
+    receipt = certs.split(issued.certificateId, [200_000_00, 300_000_00], [supplier3.address, exporter.address],
+                          sender=exporter)
+    children = [e.certificateId for e in certs.CertificateCreated.from_receipt(receipt)]
+    return {"root": issued.certificateId, "children": children, "maturity": maturity}
+
+
+def test_certificates_discount_then_settle_at_maturity(run, chain, desk, usd, certificate, bank_cn, supplier3,
+                                                      exporter, importer):
+    certs = desk.certificates
+    piece, other = certificate["children"]
+    shown = run(certificates_cli, "show", str(piece))
+    assert shown.exit_code == 0 and json.loads(shown.output)["state"] == "Active"
+
+    requested = run(certificates_cli, "request-discount", str(piece), "--account", account_arg("supplier3"),
+                    "--bank", bank_cn.address, "--rate-bps", "600")
+    assert requested.exit_code == 0, requested.output
+    before = usd.balanceOf(supplier3.address)
+    discounted = run(certificates_cli, "discount", str(piece), "--account", account_arg("bank_cn"),
+                     "--rate-bps", "600", "--yes")
+    assert discounted.exit_code == 0, discounted.output
+    assert certs.certificate(piece).holder == bank_cn.address
+    assert usd.balanceOf(supplier3.address) > before
+
+    early = run(certificates_cli, "settle", str(piece), str(other), "--account", account_arg("importer"), "--yes")
+    assert early.exit_code == 1 and "PayableCertificatesUnexpectedState" in early.output
+
+    chain.mine(timestamp=certificate["maturity"])
+    bank_before = usd.balanceOf(bank_cn.address)
+    settled = run(certificates_cli, "settle", str(piece), str(other), "--account", account_arg("importer"), "--yes")
+    assert settled.exit_code == 0, settled.output
+    assert "paid in full" in settled.output
+    assert usd.balanceOf(bank_cn.address) - bank_before == 200_000_00
+    assert [certs.state(c) for c in (piece, other)] == [5, 5]
+
+    twice = run(certificates_cli, "settle", str(piece), "--account", account_arg("importer"), "--yes")
+    assert twice.exit_code == 1 and "PayableCertificatesUnexpectedState" in twice.output
+
+
+def test_certificates_discount_without_request_is_refused_by_name(run, certificate):
+    piece = certificate["children"][0]
+    result = run(certificates_cli, "discount", str(piece), "--account", account_arg("bank_us"), "--rate-bps", "600",
+                 "--yes")
+    assert result.exit_code == 1
+    assert "PayableCertificatesNoDiscountRequest" in result.output
+
+
+def test_certificates_nested_refusal_is_named_and_unknown_id_is_a_usage_error(run, certificate, outsider):
+    piece = certificate["children"][0]
+    not_a_bank = run(certificates_cli, "request-discount", str(piece), "--account", account_arg("supplier3"),
+                     "--bank", outsider.address, "--rate-bps", "600")
+    assert not_a_bank.exit_code == 1 and "ParticipantRegistryUnknownParticipant" in not_a_bank.output
+    assert run(certificates_cli, "show", "99999").exit_code == 2

@@ -1,0 +1,445 @@
+"""SettlementToken: tokenized bank deposits, transfers only between active participants (DESIGN §2).
+
+Minting and burning by active banks, the transfer rule in `_update` (inactive, frozen and unknown
+parties refused, as sender and as receiver, with nothing moved), payment transfers with an ISO 20022
+purpose code and reference, and the supervisory events: `CrossBorderTransfer` between jurisdictions and
+`LargeValueReported` at or above the regulator's threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ape
+import pytest
+
+from scripts._common import INITIAL_BALANCE, KYC_APPROVED, KYC_REVOKED, purpose_code, text_hash
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+NO_PURPOSE = b"\x00" * 4
+NO_REFERENCE = b"\x00" * 32
+GDDS = purpose_code("GDDS")  # ISO 20022: purchase or sale of goods
+SCVE = purpose_code("SCVE")  # ISO 20022: purchase or sale of services
+INVOICE_REF = text_hash("INV-2026-0001")
+
+
+def events(receipt: Any, event_type: Any) -> list[dict[str, Any]]:
+    return [dict(log.event_arguments) for log in receipt.events.filter(event_type)]
+
+
+def only_event(receipt: Any, event_type: Any) -> dict[str, Any]:
+    """The arguments of the one `event_type` log in `receipt` (fails on none or several)."""
+    found = events(receipt, event_type)
+    assert len(found) == 1, f"expected one {event_type.name}, got {len(found)}"
+    return found[0]
+
+
+# ───────────────────────────── Metadata ─────────────────────────────
+
+
+@pytest.mark.parametrize("code", ["USD", "CNY", "EUR"])
+def test_token_describes_its_currency(platform, registry, code):
+    token = platform[f"SettlementToken{code}"]
+    assert token.currency() == code.encode()
+    assert token.symbol() == code
+    assert token.name() == f"tradefin {code} deposit"
+    assert token.decimals() == 2
+    assert token.registry() == registry.address
+    assert token.largeValueThreshold() == 0
+
+
+def test_token_with_zero_decimals_for_jpy(project, operator, registry):
+    jpy = operator.deploy(project.SettlementToken, "tradefin JPY deposit", b"JPY", 0, registry.address)
+    assert (jpy.decimals(), jpy.symbol(), jpy.currency()) == (0, "JPY", b"JPY")
+
+
+# ───────────────────────────── Mint and burn ─────────────────────────────
+
+
+def test_bank_mints_against_deposit(usd, bank_us, importer):
+    supply = usd.totalSupply()
+    reference = text_hash("DEP-US-0001")
+
+    receipt = usd.mint(importer.address, 2_500_00, reference, sender=bank_us)
+
+    assert only_event(receipt, usd.DepositMinted) == {
+        "bank": bank_us.address, "to": importer.address, "amount": 2_500_00, "paymentReference": reference,
+    }
+    assert only_event(receipt, usd.Transfer) == {"from": ZERO_ADDRESS, "to": importer.address, "value": 2_500_00}
+    assert events(receipt, usd.CrossBorderTransfer) == []
+    assert usd.balanceOf(importer.address) == INITIAL_BALANCE + 2_500_00
+    assert usd.totalSupply() == supply + 2_500_00
+
+
+def test_mint_fails_if_caller_not_bank(usd, exporter, regulator, operator, outsider):
+    for caller in (exporter, regulator, operator, outsider):
+        with ape.reverts(usd.SettlementTokenNotBank, account=caller.address):
+            usd.mint(exporter.address, 1_00, text_hash("DEP"), sender=caller)
+
+
+def test_mint_fails_if_bank_frozen(usd, registry, regulator, bank_us, importer):
+    registry.freezeParticipant(bank_us.address, text_hash("licence suspended"), sender=regulator)
+    with ape.reverts(usd.SettlementTokenNotBank, account=bank_us.address):
+        usd.mint(importer.address, 1_00, text_hash("DEP"), sender=bank_us)
+
+
+def test_mint_fails_if_amount_zero(usd, bank_us, importer):
+    with ape.reverts(usd.SettlementTokenZeroAmount):
+        usd.mint(importer.address, 0, text_hash("DEP"), sender=bank_us)
+
+
+def test_mint_fails_if_recipient_not_participant(usd, bank_us, outsider):
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+        usd.mint(outsider.address, 1_00, text_hash("DEP"), sender=bank_us)
+
+
+def test_mint_fails_if_recipient_frozen(usd, registry, regulator, bank_us, importer):
+    registry.freezeParticipant(importer.address, text_hash("AML"), sender=regulator)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=importer.address):
+        usd.mint(importer.address, 1_00, text_hash("DEP"), sender=bank_us)
+
+
+def test_mint_fails_if_recipient_is_zero_address(usd, bank_us):
+    with ape.reverts(usd.ERC20InvalidReceiver, receiver=ZERO_ADDRESS):
+        usd.mint(ZERO_ADDRESS, 1_00, text_hash("DEP"), sender=bank_us)
+
+
+def test_bank_burns_own_balance_on_withdrawal(usd, bank_us):
+    supply = usd.totalSupply()
+    reference = text_hash("WDR-US-0001")
+
+    receipt = usd.burn(1_000_00, reference, sender=bank_us)
+
+    assert only_event(receipt, usd.DepositBurned) == {
+        "bank": bank_us.address, "amount": 1_000_00, "paymentReference": reference,
+    }
+    assert only_event(receipt, usd.Transfer) == {"from": bank_us.address, "to": ZERO_ADDRESS, "value": 1_000_00}
+    assert usd.balanceOf(bank_us.address) == INITIAL_BALANCE - 1_000_00
+    assert usd.totalSupply() == supply - 1_000_00
+
+
+def test_burn_fails_if_caller_not_bank(usd, exporter):
+    with ape.reverts(usd.SettlementTokenNotBank, account=exporter.address):
+        usd.burn(1_00, text_hash("WDR"), sender=exporter)
+
+
+def test_burn_fails_if_bank_frozen(usd, registry, regulator, bank_us):
+    registry.freezeParticipant(bank_us.address, text_hash("licence suspended"), sender=regulator)
+    with ape.reverts(usd.SettlementTokenNotBank, account=bank_us.address):
+        usd.burn(1_00, text_hash("WDR"), sender=bank_us)
+    assert usd.balanceOf(bank_us.address) == INITIAL_BALANCE
+
+
+def test_burn_fails_if_amount_zero(usd, bank_us):
+    with ape.reverts(usd.SettlementTokenZeroAmount):
+        usd.burn(0, text_hash("WDR"), sender=bank_us)
+
+
+def test_burn_fails_if_over_balance(usd, bank_us):
+    with ape.reverts(
+        usd.ERC20InsufficientBalance, sender=bank_us.address, balance=INITIAL_BALANCE, needed=INITIAL_BALANCE + 1
+    ):
+        usd.burn(INITIAL_BALANCE + 1, text_hash("WDR"), sender=bank_us)
+
+
+# ───────────────────────────── Transfers between active parties ─────────────────────────────
+
+
+def test_domestic_transfer_moves_balance_and_reports_nothing(usd, exporter, supplier1):
+    receipt = usd.transfer(supplier1.address, 123_45, sender=exporter)
+
+    assert only_event(receipt, usd.Transfer) == {"from": exporter.address, "to": supplier1.address, "value": 123_45}
+    assert events(receipt, usd.CrossBorderTransfer) == []
+    assert events(receipt, usd.LargeValueReported) == []
+    assert events(receipt, usd.PaymentTransfer) == []
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE - 123_45
+    assert usd.balanceOf(supplier1.address) == INITIAL_BALANCE + 123_45
+
+
+def test_cross_border_plain_transfer_reports_jurisdictions_without_purpose(usd, exporter, importer):
+    receipt = usd.transfer(importer.address, 500_00, sender=exporter)
+
+    assert only_event(receipt, usd.CrossBorderTransfer) == {
+        "from": exporter.address,
+        "to": importer.address,
+        "fromJurisdiction": b"CN",
+        "toJurisdiction": b"US",
+        "currency": b"USD",
+        "amount": 500_00,
+        "purposeCode": NO_PURPOSE,
+        "paymentReference": NO_REFERENCE,
+    }
+    assert events(receipt, usd.PaymentTransfer) == []
+
+
+def test_cross_border_payment_carries_purpose_code_and_reference(usd, importer, exporter):
+    receipt = usd.transferWithPurpose(exporter.address, 7_500_00, GDDS, INVOICE_REF, sender=importer)
+
+    assert only_event(receipt, usd.PaymentTransfer) == {
+        "from": importer.address,
+        "to": exporter.address,
+        "amount": 7_500_00,
+        "purposeCode": b"GDDS",
+        "paymentReference": INVOICE_REF,
+    }
+    assert only_event(receipt, usd.CrossBorderTransfer) == {
+        "from": importer.address,
+        "to": exporter.address,
+        "fromJurisdiction": b"US",
+        "toJurisdiction": b"CN",
+        "currency": b"USD",
+        "amount": 7_500_00,
+        "purposeCode": b"GDDS",
+        "paymentReference": INVOICE_REF,
+    }
+    assert only_event(receipt, usd.Transfer) == {"from": importer.address, "to": exporter.address, "value": 7_500_00}
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE + 7_500_00
+
+
+def test_cross_border_event_names_the_token_currency(cny, eur, supplier3, exporter2, supplier1):
+    cny_receipt = cny.transferWithPurpose(supplier1.address, 10_00, SCVE, INVOICE_REF, sender=supplier3)
+    eur_receipt = eur.transfer(supplier3.address, 20_00, sender=exporter2)
+
+    cny_event = only_event(cny_receipt, cny.CrossBorderTransfer)
+    eur_event = only_event(eur_receipt, eur.CrossBorderTransfer)
+    assert (cny_event["fromJurisdiction"], cny_event["toJurisdiction"], cny_event["currency"]) == (b"VN", b"CN", b"CNY")
+    assert cny_event["purposeCode"] == b"SCVE"
+    assert (eur_event["fromJurisdiction"], eur_event["toJurisdiction"], eur_event["currency"]) == (b"DE", b"VN", b"EUR")
+
+
+def test_domestic_payment_emits_payment_transfer_only(usd, exporter, supplier1):
+    receipt = usd.transferWithPurpose(supplier1.address, 50_00, GDDS, INVOICE_REF, sender=exporter)
+
+    assert only_event(receipt, usd.PaymentTransfer) == {
+        "from": exporter.address, "to": supplier1.address, "amount": 50_00, "purposeCode": b"GDDS",
+        "paymentReference": INVOICE_REF,
+    }
+    assert events(receipt, usd.CrossBorderTransfer) == []
+
+
+def test_payment_without_purpose_or_reference_still_emits_payment_transfer(usd, exporter, supplier1):
+    receipt = usd.transferWithPurpose(supplier1.address, 1_00, NO_PURPOSE, NO_REFERENCE, sender=exporter)
+    assert only_event(receipt, usd.PaymentTransfer)["amount"] == 1_00
+
+
+def test_transfer_fails_if_over_balance(usd, exporter, importer):
+    with ape.reverts(
+        usd.ERC20InsufficientBalance, sender=exporter.address, balance=INITIAL_BALANCE, needed=INITIAL_BALANCE + 1
+    ):
+        usd.transferWithPurpose(importer.address, INITIAL_BALANCE + 1, GDDS, INVOICE_REF, sender=exporter)
+
+
+def test_payment_fails_if_recipient_is_zero_address(usd, exporter):
+    with ape.reverts(usd.ERC20InvalidReceiver, receiver=ZERO_ADDRESS):
+        usd.transferWithPurpose(ZERO_ADDRESS, 1_00, GDDS, INVOICE_REF, sender=exporter)
+
+
+# ───────────────────────────── Payments under an allowance ─────────────────────────────
+
+
+def test_transfer_from_with_purpose_moves_funds_and_reduces_allowance(usd, importer, exporter, outsider):
+    # The spender need not be a participant (instrument contracts are not); the parties must be active.
+    usd.approve(outsider.address, 10_000_00, sender=importer)
+
+    receipt = usd.transferFromWithPurpose(
+        importer.address, exporter.address, 4_000_00, GDDS, INVOICE_REF, sender=outsider
+    )
+
+    assert only_event(receipt, usd.PaymentTransfer) == {
+        "from": importer.address, "to": exporter.address, "amount": 4_000_00, "purposeCode": b"GDDS",
+        "paymentReference": INVOICE_REF,
+    }
+    assert only_event(receipt, usd.CrossBorderTransfer)["paymentReference"] == INVOICE_REF
+    assert usd.allowance(importer.address, outsider.address) == 6_000_00
+    assert usd.balanceOf(importer.address) == INITIAL_BALANCE - 4_000_00
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE + 4_000_00
+
+
+def test_transfer_from_with_purpose_fails_without_enough_allowance(usd, importer, exporter, outsider):
+    usd.approve(outsider.address, 99_99, sender=importer)
+    with ape.reverts(usd.ERC20InsufficientAllowance, spender=outsider.address, allowance=99_99, needed=100_00):
+        usd.transferFromWithPurpose(importer.address, exporter.address, 100_00, GDDS, INVOICE_REF, sender=outsider)
+
+
+def test_transfer_from_with_purpose_fails_if_sender_is_zero_address(usd, exporter, outsider):
+    with ape.reverts(usd.ERC20InvalidSender, sender=ZERO_ADDRESS):
+        usd.transferFromWithPurpose(ZERO_ADDRESS, exporter.address, 0, GDDS, INVOICE_REF, sender=outsider)
+
+
+def test_transfer_from_with_purpose_fails_if_recipient_is_zero_address(usd, importer, outsider):
+    usd.approve(outsider.address, 1_00, sender=importer)
+    with ape.reverts(usd.ERC20InvalidReceiver, receiver=ZERO_ADDRESS):
+        usd.transferFromWithPurpose(importer.address, ZERO_ADDRESS, 1_00, GDDS, INVOICE_REF, sender=outsider)
+
+
+def test_plain_transfer_from_applies_the_same_rules(usd, registry, regulator, importer, exporter, outsider):
+    usd.approve(outsider.address, 2_00, sender=importer)
+    receipt = usd.transferFrom(importer.address, exporter.address, 1_00, sender=outsider)
+    assert only_event(receipt, usd.CrossBorderTransfer)["amount"] == 1_00
+
+    registry.freezeParticipant(exporter.address, text_hash("AML"), sender=regulator)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transferFrom(importer.address, exporter.address, 1_00, sender=outsider)
+
+
+# ───────────────────────────── Inactive and frozen parties ─────────────────────────────
+
+
+def test_frozen_sender_cannot_transfer_and_keeps_balance(usd, registry, regulator, exporter, importer):
+    registry.freezeParticipant(exporter.address, text_hash("AML-ALERT"), sender=regulator)
+
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transfer(importer.address, 1_00, sender=exporter)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transferWithPurpose(importer.address, 1_00, GDDS, INVOICE_REF, sender=exporter)
+
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE
+    assert usd.balanceOf(importer.address) == INITIAL_BALANCE
+
+
+def test_frozen_receiver_cannot_be_paid_and_keeps_balance(usd, registry, regulator, exporter, importer):
+    registry.freezeParticipant(exporter.address, text_hash("AML-ALERT"), sender=regulator)
+
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transfer(exporter.address, 1_00, sender=importer)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transferWithPurpose(exporter.address, 1_00, GDDS, INVOICE_REF, sender=importer)
+
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE
+    assert usd.balanceOf(importer.address) == INITIAL_BALANCE
+
+
+def test_frozen_party_cannot_be_debited_under_an_allowance(usd, registry, regulator, exporter, importer, outsider):
+    usd.approve(outsider.address, 1_000_00, sender=exporter)
+    registry.freezeParticipant(exporter.address, text_hash("AML-ALERT"), sender=regulator)
+
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transferFromWithPurpose(exporter.address, importer.address, 1_00, GDDS, INVOICE_REF, sender=outsider)
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE
+
+
+def test_unfrozen_party_transfers_again(usd, registry, regulator, exporter, importer):
+    registry.freezeParticipant(exporter.address, text_hash("AML-ALERT"), sender=regulator)
+    registry.unfreezeParticipant(exporter.address, text_hash("AML-CLEARED"), sender=regulator)
+
+    usd.transfer(importer.address, 1_00, sender=exporter)
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE - 1_00
+
+
+def test_transfer_fails_if_recipient_not_participant(usd, exporter, outsider):
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+        usd.transfer(outsider.address, 1_00, sender=exporter)
+
+
+def test_transfer_fails_if_sender_not_participant(usd, exporter, outsider):
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+        usd.transfer(exporter.address, 0, sender=outsider)
+
+
+def test_transfer_fails_if_sender_kyc_revoked(usd, registry, bank_cn, exporter, importer):
+    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transfer(importer.address, 1_00, sender=exporter)
+
+
+def test_transfer_fails_if_sender_kyc_expired(usd, registry, bank_cn, exporter, importer, chain):
+    expiry = chain.pending_timestamp + 60
+    registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("short kyc"), sender=bank_cn)
+    chain.pending_timestamp = expiry
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
+        usd.transfer(importer.address, 1_00, sender=exporter)
+
+
+# ───────────────────────────── Large-value reporting ─────────────────────────────
+
+
+def test_regulator_sets_large_value_threshold(usd, regulator):
+    receipt = usd.setLargeValueThreshold(1_000_000_00, sender=regulator)
+
+    assert only_event(receipt, usd.LargeValueThresholdSet) == {"regulator": regulator.address, "threshold": 1_000_000_00}
+    assert usd.largeValueThreshold() == 1_000_000_00
+
+
+def test_set_threshold_fails_if_not_regulator(usd, bank_cn, operator):
+    for caller in (bank_cn, operator):
+        with ape.reverts(usd.SettlementTokenNotRegulator, account=caller.address):
+            usd.setLargeValueThreshold(1, sender=caller)
+
+
+def test_set_threshold_fails_if_regulator_frozen(usd, registry, regulator):
+    registry.freezeParticipant(regulator.address, text_hash("self"), sender=regulator)
+    with ape.reverts(usd.SettlementTokenNotRegulator, account=regulator.address):
+        usd.setLargeValueThreshold(1, sender=regulator)
+
+
+def test_transfer_at_threshold_is_reported_with_exact_fields(usd, regulator, importer, exporter):
+    threshold = 50_000_00
+    usd.setLargeValueThreshold(threshold, sender=regulator)
+
+    receipt = usd.transferWithPurpose(exporter.address, threshold, GDDS, INVOICE_REF, sender=importer)
+
+    assert only_event(receipt, usd.LargeValueReported) == {
+        "from": importer.address,
+        "to": exporter.address,
+        "currency": b"USD",
+        "amount": threshold,
+        "threshold": threshold,
+        "purposeCode": b"GDDS",
+        "paymentReference": INVOICE_REF,
+    }
+    assert only_event(receipt, usd.CrossBorderTransfer)["amount"] == threshold
+
+
+def test_transfer_one_below_threshold_is_not_reported(usd, regulator, importer, exporter):
+    threshold = 50_000_00
+    usd.setLargeValueThreshold(threshold, sender=regulator)
+
+    receipt = usd.transferWithPurpose(exporter.address, threshold - 1, GDDS, INVOICE_REF, sender=importer)
+
+    assert events(receipt, usd.LargeValueReported) == []
+    assert only_event(receipt, usd.CrossBorderTransfer)["amount"] == threshold - 1
+
+
+def test_domestic_plain_transfer_above_threshold_is_reported(usd, regulator, exporter, supplier1):
+    usd.setLargeValueThreshold(10_000_00, sender=regulator)
+
+    receipt = usd.transfer(supplier1.address, 10_000_01, sender=exporter)
+
+    assert only_event(receipt, usd.LargeValueReported) == {
+        "from": exporter.address,
+        "to": supplier1.address,
+        "currency": b"USD",
+        "amount": 10_000_01,
+        "threshold": 10_000_00,
+        "purposeCode": NO_PURPOSE,
+        "paymentReference": NO_REFERENCE,
+    }
+    assert events(receipt, usd.CrossBorderTransfer) == []
+
+
+def test_threshold_is_per_currency(usd, cny, regulator, importer, exporter):
+    usd.setLargeValueThreshold(1_00, sender=regulator)
+
+    receipt = cny.transfer(exporter.address, 1_000_000_00, sender=importer)
+
+    assert events(receipt, cny.LargeValueReported) == []
+    assert cny.largeValueThreshold() == 0
+
+
+def test_zero_threshold_disables_reporting(usd, regulator, importer, exporter):
+    usd.setLargeValueThreshold(1_00, sender=regulator)
+    usd.setLargeValueThreshold(0, sender=regulator)
+
+    receipt = usd.transfer(exporter.address, 1_000_000_00, sender=importer)
+
+    assert events(receipt, usd.LargeValueReported) == []
+
+
+def test_mint_and_burn_are_not_reported_as_large_value(usd, regulator, bank_us, importer):
+    usd.setLargeValueThreshold(1_00, sender=regulator)
+
+    minted = usd.mint(importer.address, 5_00, text_hash("DEP"), sender=bank_us)
+    burned = usd.burn(5_00, text_hash("WDR"), sender=bank_us)
+
+    assert events(minted, usd.LargeValueReported) == []
+    assert events(burned, usd.LargeValueReported) == []

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+import {World} from "./utils/World.sol";
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+
+/// @notice Fuzz tests of the registry's rules that depend on chain time and on input shape (DESIGN §1).
+contract ParticipantRegistryFuzzTest is World {
+    function setUp() public {
+        _deployWorld();
+    }
+
+    function testFuzz_kyc_activeStrictlyBeforeExpiry(uint256 validFor, uint256 elapsed) public {
+        validFor = bound(validFor, 1, 3650 days);
+        elapsed = bound(elapsed, 0, 2 * 3650 days);
+        uint48 expiry = uint48(block.timestamp + validFor);
+        vm.prank(bankCn);
+        registry.attestKyc(exporter, IParticipantRegistry.KycStatus.Approved, expiry, keccak256("kyc"));
+
+        vm.warp(block.timestamp + elapsed);
+
+        vm.assertEq(registry.isActive(exporter), block.timestamp < expiry, "active iff now < expiry");
+    }
+
+    function test_kyc_activeOneSecondBeforeExpiryInactiveAtExpiry() public {
+        uint48 expiry = uint48(block.timestamp + 1 days);
+        vm.prank(bankCn);
+        registry.attestKyc(exporter, IParticipantRegistry.KycStatus.Approved, expiry, keccak256("kyc"));
+
+        vm.warp(expiry - 1);
+        vm.assertTrue(registry.isActive(exporter), "active one second before expiry");
+        vm.warp(expiry);
+        vm.assertFalse(registry.isActive(exporter), "inactive at expiry");
+    }
+
+    function testFuzz_attestKyc_failsIfApprovalNotInFuture(uint256 past) public {
+        vm.warp(10_000 days);
+        uint48 expiry = uint48(block.timestamp - bound(past, 0, block.timestamp));
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IParticipantRegistry.ParticipantRegistryInvalidKycExpiry.selector, expiry, block.timestamp
+            )
+        );
+        vm.prank(bankCn);
+        registry.attestKyc(exporter, IParticipantRegistry.KycStatus.Approved, expiry, keccak256("kyc"));
+    }
+
+    function testFuzz_register_acceptsOnlyTwoUpperCaseLetters(bytes2 code) public {
+        address account = makeAddr("newcomer");
+        bool valid = _isUpper(code[0]) && _isUpper(code[1]);
+        if (!valid) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IParticipantRegistry.ParticipantRegistryInvalidJurisdiction.selector, code)
+            );
+        }
+        vm.prank(operator);
+        registry.registerParticipant(account, IParticipantRegistry.ParticipantKind.Bank, code, keccak256("id"));
+
+        vm.assertEq(registry.kindOf(account) == IParticipantRegistry.ParticipantKind.Bank, valid, "registered iff valid");
+    }
+
+    function testFuzz_freeze_inactiveUntilUnfrozen(uint256 elapsed) public {
+        _freeze(importer);
+        vm.warp(block.timestamp + bound(elapsed, 0, KYC_PERIOD - 1));
+        vm.assertFalse(registry.isActive(importer), "frozen");
+
+        vm.prank(regulator);
+        registry.unfreezeParticipant(importer, keccak256("cleared"));
+        vm.assertTrue(registry.isActive(importer), "active again");
+    }
+
+    function testFuzz_kycRevoke_onlyByAttestingBank(address caller) public {
+        vm.assume(caller != bankCn);
+        if (caller == bankUs) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IParticipantRegistry.ParticipantRegistryNotKycBank.selector, exporter, bankCn)
+            );
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAccessControl.AccessControlUnauthorizedAccount.selector, caller, registry.BANK_ROLE()
+                )
+            );
+        }
+        vm.prank(caller);
+        registry.attestKyc(exporter, IParticipantRegistry.KycStatus.Revoked, 0, keccak256("revoke"));
+        vm.assertTrue(registry.isActive(exporter), "still active");
+    }
+
+    function _isUpper(bytes1 c) private pure returns (bool) {
+        return c >= 0x41 && c <= 0x5A;
+    }
+}
