@@ -24,7 +24,8 @@ KYC = {0: "None", 1: "Approved", 2: "Rejected", 3: "Revoked"}
 
 # Instrument kinds as they appear in uids (`invoice:<id>`) and routes (`/v1/instruments/invoice`),
 # with the deployed contract that holds them.
-INSTRUMENT_KIND_OF_CONTRACT = {"InvoiceRegistry": "invoice"}
+INSTRUMENT_KIND_OF_CONTRACT = {"InvoiceRegistry": "invoice", "ReceivableFinancing": "financing",
+                               "PayableCertificates": "certificate"}
 
 
 def ascii_of(value: str | None) -> str:
@@ -382,3 +383,229 @@ def _lien_released(e: EventContext) -> None:
 def _grace_period_set(e: EventContext) -> None:
     e.store.put("idx_contract_parameters", {"contract": e.address, "name": "gracePeriod",
                                             "value": e.args["gracePeriod"]})
+
+
+# ───────────────────────────── Receivable financing ─────────────────────────────
+
+def _financing(e: EventContext) -> tuple[str, dict[str, Any] | None]:
+    key = uid("financing", e.args["financingId"])
+    e.link(key)
+    return key, e.store.get("idx_instruments", key)
+
+
+def _save(e: EventContext, row: dict[str, Any], state: str | None = None, columns: dict[str, Any] | None = None,
+          **details: Any) -> None:
+    """Write an instrument back with a new state (None: unchanged), column values and detail fields."""
+    e.store.put("idx_instruments", {**row, **(columns or {}), "state": state or row["state"],
+                                    "details": {**row["details"], **details},
+                                    "updated_block": e.block_number, "updated_at": e.timestamp})
+
+
+@handles("ReceivableFinancing", "FinancingApplied")
+def _financing_applied(e: EventContext) -> None:
+    a = e.args
+    key = uid("financing", a["financingId"])
+    e.link(key)
+    e.link(uid("invoice", a["invoiceId"]))
+    invoice = e.store.get("idx_instruments", uid("invoice", a["invoiceId"]))
+    details = {"invoice_id": str(a["invoiceId"]), "seller": a["seller"], "bank": a["bank"],
+               "buyer": invoice["details"]["buyer"] if invoice else None, "requested_amount": a["requestedAmount"],
+               "programme_id": str(a["programmeId"]), "advance_amount": None, "rate_bps": None, "maturity": None,
+               "terms_hash": None, "repaid": 0, "outstanding": None, "reason_code": None}
+    e.store.put("idx_instruments", {
+        "uid": key, "kind": "financing", "instrument_id": str(a["financingId"]), "contract": e.address,
+        "state": "Applied", "currency": invoice["currency"] if invoice else None, "amount": a["requestedAmount"],
+        "document_hash": invoice["document_hash"] if invoice else None, "due_at": None, "frozen": False,
+        "created_block": e.block_number, "created_at": e.timestamp, "updated_block": e.block_number,
+        "updated_at": e.timestamp, "details": details,
+    }, new=True)
+    _add_party(e, key, "financing", a["seller"], "seller", e.timestamp, new=True)
+    _add_party(e, key, "financing", a["bank"], "bank", e.timestamp, new=True)
+    if details["buyer"]:
+        _add_party(e, key, "financing", details["buyer"], "buyer", e.timestamp, new=True)
+
+
+@handles("ReceivableFinancing", "FinancingApproved")
+def _financing_approved(e: EventContext) -> None:
+    _, row = _financing(e)
+    if row is not None:
+        a = e.args
+        _save(e, row, "Active", {"amount": a["advanceAmount"], "due_at": a["maturity"]},
+              advance_amount=a["advanceAmount"], rate_bps=a["rateBps"], maturity=a["maturity"],
+              terms_hash=a["termsHash"])
+
+
+@handles("ReceivableFinancing", "FinancingRejected")
+def _financing_rejected(e: EventContext) -> None:
+    _, row = _financing(e)
+    if row is not None:
+        _save(e, row, "Rejected", reason_code=e.args["reasonCode"])
+
+
+@handles("ReceivableFinancing", "FinancingWithdrawn")
+def _financing_withdrawn(e: EventContext) -> None:
+    _, row = _financing(e)
+    if row is not None:
+        _save(e, row, "Withdrawn")
+
+
+@handles("ReceivableFinancing", "FinancingRepaid")
+def _financing_repaid(e: EventContext) -> None:
+    _, row = _financing(e)
+    if row is not None:
+        _save(e, row, None, repaid=row["details"]["repaid"] + e.args["amount"], outstanding=e.args["outstanding"])
+
+
+@handles("ReceivableFinancing", "FinancingDefaulted")
+def _financing_defaulted(e: EventContext) -> None:
+    _, row = _financing(e)
+    if row is not None:
+        _save(e, row, "Defaulted", outstanding=e.args["outstanding"])
+
+
+@handles("ReceivableFinancing", "RecourseClaimed")
+def _recourse_claimed(e: EventContext) -> None:
+    _, row = _financing(e)
+    if row is not None:
+        _save(e, row, None, recourse_claimed=e.args["amount"])
+
+
+@handles("ReceivableFinancing", "FinancingClosed")
+def _financing_closed(e: EventContext) -> None:
+    _, row = _financing(e)
+    e.link(uid("invoice", e.args["invoiceId"]))
+    if row is not None:
+        _save(e, row, "Closed", repaid=e.args["totalRepaid"], outstanding=0)
+
+
+# ───────────────────────────── Payable certificates ─────────────────────────────
+
+def _certificate(e: EventContext, id_arg: str = "certificateId") -> tuple[str, dict[str, Any] | None]:
+    key = uid("certificate", e.args[id_arg])
+    e.link(key)
+    return key, e.store.get("idx_instruments", key)
+
+
+def _new_certificate(e: EventContext, certificate_id: int, holder: str, amount: int, details: dict[str, Any],
+                     currency: str | None, due_at: int | None, document_hash: str | None) -> str:
+    key = uid("certificate", certificate_id)
+    e.link(key)
+    e.store.put("idx_instruments", {
+        "uid": key, "kind": "certificate", "instrument_id": str(certificate_id), "contract": e.address,
+        "state": "Active", "currency": currency, "amount": amount, "document_hash": document_hash, "due_at": due_at,
+        "frozen": False, "created_block": e.block_number, "created_at": e.timestamp,
+        "updated_block": e.block_number, "updated_at": e.timestamp, "details": {**details, "holder": holder},
+    }, new=True)
+    _add_party(e, key, "certificate", holder, "holder", e.timestamp, new=True)
+    if details.get("issuer") and details["issuer"] != holder:
+        _add_party(e, key, "certificate", details["issuer"], "issuer", e.timestamp, new=True)
+    return key
+
+
+@handles("PayableCertificates", "CertificateIssued")
+def _certificate_issued(e: EventContext) -> None:
+    a = e.args
+    e.link(uid("invoice", a["invoiceId"]))
+    invoice = e.store.get("idx_instruments", uid("invoice", a["invoiceId"]))
+    _new_certificate(e, a["certificateId"], a["holder"], a["amount"],
+                     {"invoice_id": str(a["invoiceId"]), "issuer": a["issuer"], "parent_id": None,
+                      "root_id": str(a["certificateId"]), "maturity": a["maturity"], "discounted_by": None},
+                     e.currency_of(a["currency"]), a["maturity"], invoice["document_hash"] if invoice else None)
+
+
+@handles("PayableCertificates", "CertificateCreated")
+def _certificate_created(e: EventContext) -> None:
+    """A child of a split: the parent becomes `Split`; the child inherits the tree's issuer and maturity."""
+    a = e.args
+    parent_key, parent = _certificate(e, "parentId")
+    details = {"invoice_id": None, "issuer": None, "parent_id": str(a["parentId"]), "root_id": str(a["rootId"]),
+               "maturity": None, "discounted_by": None}
+    currency = due_at = document_hash = None
+    if parent is not None:
+        details.update(invoice_id=parent["details"]["invoice_id"], issuer=parent["details"]["issuer"],
+                       maturity=parent["details"]["maturity"])
+        currency, due_at, document_hash = parent["currency"], parent["due_at"], parent["document_hash"]
+        if parent["state"] != "Split":
+            _save(e, parent, "Split")
+    child = _new_certificate(e, a["certificateId"], a["holder"], a["amount"], details, currency, due_at, document_hash)
+    if parent is not None:  # the parent's parties may follow what became of it
+        _add_party(e, child, "certificate", parent["details"]["holder"], "parent_holder", e.timestamp)
+
+
+@handles("PayableCertificates", "CertificateTransferred")
+def _certificate_transferred(e: EventContext) -> None:
+    key, row = _certificate(e)
+    if row is not None:
+        _save(e, row, None, holder=e.args["to"])
+        _add_party(e, key, "certificate", e.args["to"], "holder", row["created_at"])
+        _add_party(e, key, "certificate", e.args["from"], "former_holder", row["created_at"])
+
+
+@handles("PayableCertificates", "DiscountRequested")
+def _discount_requested(e: EventContext) -> None:
+    key, row = _certificate(e)
+    if row is not None:
+        _add_party(e, key, "certificate", e.args["bank"], "discount_bank", row["created_at"])
+
+
+@handles("PayableCertificates", "DiscountRequestCancelled")
+def _discount_cancelled(e: EventContext) -> None:
+    _certificate(e)
+
+
+@handles("PayableCertificates", "CertificateDiscounted")
+def _certificate_discounted(e: EventContext) -> None:
+    key, row = _certificate(e)
+    if row is not None:
+        a = e.args
+        _save(e, row, None, holder=a["bank"], discounted_by=a["bank"], discount_rate_bps=a["rateBps"],
+              discount_proceeds=a["proceeds"])
+        _add_party(e, key, "certificate", a["bank"], "holder", row["created_at"])
+        _add_party(e, key, "certificate", a["seller"], "former_holder", row["created_at"])
+
+
+@handles("PayableCertificates", "CertificateSettled")
+def _certificate_settled(e: EventContext) -> None:
+    _, row = _certificate(e)
+    e.link(uid("certificate", e.args["rootId"]))
+    if row is not None:
+        _save(e, row, "Settled", settled_amount=e.args["amount"])
+
+
+@handles("PayableCertificates", "CertificateTreePaid")
+def _certificate_tree_paid(e: EventContext) -> None:
+    _, row = _certificate(e, "rootId")
+    e.link(uid("invoice", e.args["invoiceId"]))
+    if row is not None:
+        _save(e, row, None, tree_paid=e.args["amount"])
+
+
+@handles("PayableCertificates", "CertificateTreeDefaulted")
+def _certificate_tree_defaulted(e: EventContext) -> None:
+    _, row = _certificate(e, "rootId")
+    e.link(uid("invoice", e.args["invoiceId"]))
+    if row is not None:
+        _save(e, row, None, tree_defaulted=True, tree_outstanding=e.args["outstanding"])
+
+
+# ───────────────────────────── Cross-currency payments ─────────────────────────────
+
+@handles("PaymentRouter", "PaymentSettled")
+def _payment_settled(e: EventContext) -> None:
+    """A payment at a bank's FX quote: one instrument per event, id `<tx hash>-<log index>`."""
+    a = e.args
+    key = uid("payment", f"{e.tx_hash}-{e.log_index}")
+    e.link(key)
+    e.store.put("idx_instruments", {
+        "uid": key, "kind": "payment", "instrument_id": f"{e.tx_hash}-{e.log_index}", "contract": e.address,
+        "state": "Settled", "currency": e.currency_of(a["baseToken"]), "amount": a["baseAmount"],
+        "document_hash": None, "due_at": None, "frozen": False, "created_block": e.block_number,
+        "created_at": e.timestamp, "updated_block": e.block_number, "updated_at": e.timestamp,
+        "details": {"payer": a["payer"], "beneficiary": a["beneficiary"], "bank": a["bank"],
+                    "base_currency": e.currency_of(a["baseToken"]), "quote_currency": e.currency_of(a["quoteToken"]),
+                    "base_amount": a["baseAmount"], "quote_amount": a["quoteAmount"], "rate": a["rate"],
+                    "quote_nonce": a["quoteNonce"], "purpose_code": ascii_of(a["purposeCode"]) or None,
+                    "reference": a["paymentReference"]},
+    }, new=True)
+    for role in ("payer", "beneficiary", "bank"):
+        _add_party(e, key, "payment", a[role], role, e.timestamp, new=True)

@@ -10,7 +10,7 @@ T = TypeVar("T")
 
 # Kinds of indexed instruments, as in uids (`invoice:<id>`). Kinds whose contracts are not deployed yet
 # answer empty lists.
-InstrumentKind = Literal["invoice", "financing", "letter_of_credit", "presentation", "certificate"]
+InstrumentKind = Literal["invoice", "financing", "certificate", "payment", "letter_of_credit", "presentation"]
 
 
 class Page(BaseModel, Generic[T]):

@@ -118,6 +118,15 @@ class IndexerChain:
         self.contracts["InvoiceRegistry"] = invoices
         for code in CURRENCIES:
             self.send("operator", invoices.functions.setCurrency(self.token(code).address, True))
+        if "ReceivableFinancing" in types:
+            financing = self._deploy_contract(types, "ReceivableFinancing", registry.address, invoices.address)
+            self.contracts["ReceivableFinancing"] = financing
+            self.send("operator", invoices.functions.setInstrument(financing.address, True))
+        if "PayableCertificates" in types:
+            certificates = self._deploy_contract(types, "PayableCertificates", registry.address, invoices.address,
+                                                 30 * 24 * 3600)
+            self.contracts["PayableCertificates"] = certificates
+            self.send("operator", invoices.functions.setInstrument(certificates.address, True))
         expiry = self.now() + 5 * 365 * 24 * 3600
         for role, (kind, jurisdiction) in PARTICIPANTS.items():
             self.send("operator", registry.functions.registerParticipant(
