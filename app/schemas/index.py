@@ -181,3 +181,10 @@ class AlertPublic(BaseModel):
     summary: str
     evidence: list[int] = Field(description="Ids of the events (see audit trails) that make the case")
     measures: dict[str, Any]
+
+
+class IndexStatus(BaseModel):
+    block_number: int | None = Field(description="Last block whose events are all indexed")
+    block_hash: str | None
+    timestamp: int | None
+    events: int

@@ -299,3 +299,13 @@ def list_transfers(engine: Engine, caller: str, currency: str | None, counterpar
 
 def rows_as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
+
+
+def index_status(engine: Engine) -> dict[str, Any]:
+    """How far the index has got: the checkpoint block, its time and the number of events indexed."""
+    with engine.connect() as conn:
+        checkpoint = conn.execute(select(IndexCheckpoint.block_number, IndexCheckpoint.block_hash)).first()
+        events = conn.execute(select(func.count()).select_from(ChainEvent)).scalar() or 0
+        return {"block_number": checkpoint[0] if checkpoint else None,
+                "block_hash": checkpoint[1] if checkpoint else None,
+                "timestamp": indexed_now(conn) or None, "events": events}

@@ -15,6 +15,7 @@ from app.schemas.common import ERROR_RESPONSES, Address, CurrencyCode
 from app.schemas.index import (
     AuditTrail,
     DocumentVerification,
+    IndexStatus,
     InstrumentKind,
     InstrumentPublic,
     Page,
@@ -100,3 +101,8 @@ def list_transfers(caller: CallerDep, engine: IndexEngineDep,
                    cursor: Cursor = None, limit: Limit = 50):
     return service.list_transfers(engine, caller.address, currency, counterparty, unix(time_from), unix(time_to),
                                   cursor, limit)
+
+
+@router.get("/index/status", response_model=IndexStatus, summary="How far the event index has got")
+def index_status(caller: CallerDep, engine: IndexEngineDep):
+    return service.index_status(engine)
