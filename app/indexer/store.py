@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from operator import itemgetter
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -30,12 +31,12 @@ def _pk(table: Table) -> list[str]:
     return names
 
 
-def _as_json(value: Any) -> Any:
-    return None if value is None else json.dumps(value)
-
-
-def _as_is(value: Any) -> Any:
-    return value
+def _with_json(row: tuple[Any, ...], json_at: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in json_at:
+        if values[i] is not None:
+            values[i] = json.dumps(values[i])
+    return tuple(values)
 
 
 class Store:
@@ -67,7 +68,8 @@ class Store:
 
     def put(self, table: str, row: dict[str, Any], new: bool = False) -> dict[str, Any]:
         """Write `row` (a full row). `new=True` promises the key is not in the database (saves a read)."""
-        key = tuple(row[c] for c in _pk(STATE_TABLES[table]))
+        pk = _PK.get(table) or _pk(STATE_TABLES[table])
+        key = tuple(row[c] for c in pk)
         slot = (table, key)
         if slot not in self._before:
             if new:
@@ -93,10 +95,17 @@ class Store:
             self.conn.execute(insert(table), rows)
             return
         columns = [c for c in table.columns if c.name in rows[0]]
-        convert = [(c.name, _as_json if isinstance(c.type, JSON) else _as_is) for c in columns]
-        sql = (f'INSERT INTO {table.name} ({", ".join(c.name for c in columns)}) '
-               f'VALUES ({", ".join("?" for _ in columns)})')
-        self.conn.exec_driver_sql(sql, [tuple(fn(r.get(name)) for name, fn in convert) for r in rows])
+        names = [c.name for c in columns]
+        json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+        sql = f'INSERT INTO {table.name} ({", ".join(names)}) VALUES ({", ".join("?" for _ in names)})'
+        getter = itemgetter(*names)
+        try:
+            values = [getter(r) for r in rows] if len(names) > 1 else [(getter(r),) for r in rows]
+        except KeyError:  # rows of uneven shape: take each column or None
+            values = [tuple(r.get(n) for n in names) for r in rows]
+        if json_at:
+            values = [_with_json(v, json_at) for v in values]
+        self.conn.exec_driver_sql(sql, values)
 
     def flush(self) -> None:
         for name, rows in self._appends.items():
