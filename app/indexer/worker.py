@@ -44,7 +44,7 @@ from app.db.index_models import (
 from app.indexer import alerts
 from app.indexer.config import IndexerSettings
 from app.indexer.handlers import HANDLERS, EventContext, RangeState
-from app.indexer.rpc import IndexerRpcError, NodeUnavailable, RangeTooLarge, SyncRpc
+from app.indexer.rpc import NodeUnavailable, RangeTooLarge, SyncRpc
 from app.indexer.store import Store, clear_index, prune_journal, rollback_state
 
 log = logging.getLogger("tradefin.indexer")
