@@ -15,12 +15,12 @@ export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup compile test-contracts test-anvil test-forge test-slither test-app clean
+.PHONY: run test setup compile test-tools test-contracts test-anvil test-forge test-slither test-app clean
 
 run: setup compile
 	$(PY) -m tools.platform run
 
-test: setup compile test-contracts test-anvil test-forge test-slither test-app
+test: setup compile test-tools test-contracts test-anvil test-forge test-slither test-app
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
 
@@ -40,6 +40,10 @@ $(SOLCX_BINARY_PATH)/solc-v0.8.37: tools/bin/solc
 compile: setup
 	cd $(ROOT) && ape compile
 
+# The project's own tools (plain Python: no chain, so without Ape's pytest plugin).
+test-tools:
+	cd $(ROOT) && $(PY) -m pytest tests/tools -q -p no:cacheprovider -p no:ape_test
+
 # Contract tests on Ape's embedded eth-tester chain.
 test-contracts:
 	cd $(ROOT) && ape test tests/contracts -q -p no:cacheprovider
@@ -51,6 +55,7 @@ test-anvil:
 test-forge:
 	cd $(ROOT) && forge test --root $(ROOT)
 
+# Slither on contracts/ (through forge, see tools/slither_check.py): fails on any High finding.
 test-slither:
 	cd $(ROOT) && $(PY) -m tools.slither_check
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.routes import access, documents, invoices, money, participants
+from app.api.routes import access, documents, fx, invoices, money, participants
 from app.api.routes import index as index_routes
 from app.api.routes import supervision
 from app.chain.abi import AbiRegistry, Deployment
@@ -96,8 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
 
-    for router in (access.router, participants.router, money.router, invoices.router, documents.router,
-                   index_routes.router, supervision.router):
+    for router in (access.router, participants.router, money.router, fx.router, invoices.router,
+                   documents.router, index_routes.router, supervision.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")

@@ -79,7 +79,15 @@ def serve(settings: Settings | None = None) -> None:
 
     settings = settings or Settings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=5)
+                loop=_available("uvloop", "asyncio"), http=_available("httptools", "h11"), access_log=False,
+                timeout_graceful_shutdown=5)
+
+
+def _available(module: str, fallback: str) -> str:
+    """`module` when it is installed (pinned in requirements.lock), else uvicorn's pure-Python fallback."""
+    import importlib.util
+
+    return module if importlib.util.find_spec(module) is not None else fallback
 
 
 def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, data_dir: str | None = None,

@@ -6,8 +6,8 @@ Run: .venv/bin/python bench/gateway.py [--requests-per-level N]
     receipt; (b) the gateway (its own process, uvloop + httptools): HTTP payments from 1, 16 and 64
     concurrent clients, each request timed until its answer (which comes after the receipt).
 
-The write measured is a same-currency payment (`POST /v1/payments` → SettlementToken.transferWithPurpose)
-until invoices land on main; then it becomes an invoice registration. Prints a table, then one JSON
+The write measured is an invoice registration (`POST /v1/invoices` → InvoiceRegistry.register, a new
+ERC-721 token and storage slot each), both pre-signed for the raw ceiling and through the gateway. Prints a table, then one JSON
 object as the last line: raw_tps, gateway_tps_1, gateway_tps_16, gateway_tps_64, ratio_64, p50_ms_1,
 p99_ms_64 (target: ratio_64 ≥ 0.5, p99_ms_64 < 250, p50_ms_1 < 10).
 """
@@ -30,12 +30,13 @@ from tools.env import use_project_toolchain  # noqa: E402
 
 ROOT = use_project_toolchain()
 
-PAYERS = ("exporter", "importer", "supplier1", "supplier2", "supplier3", "exporter2")
+SELLERS = ("exporter", "importer", "supplier1", "supplier2", "supplier3", "exporter2")
 RAW_BATCH = 100
 
 
 async def raw_ceiling(world, count: int) -> float:
-    """Pre-sign `count` payments from one corporate, send them in batches, wait for the last receipt."""
+    """Pre-sign `count` invoice registrations from one corporate, send them in batches of 100, and wait
+    for the last receipt."""
     import aiohttp
     from eth_account import Account
     from eth_utils import keccak
@@ -45,10 +46,12 @@ async def raw_ceiling(world, count: int) -> float:
     from scripts._common import TEST_ROLES
 
     abi = AbiRegistry.from_build(ROOT / ".build" / "__local__.json")
-    transfer = abi.function("SettlementToken", "transferWithPurpose")
-    key = derive_private_keys(TEST_ROLES)["bank_us"]
+    register = abi.function("InvoiceRegistry", "register")
+    key = derive_private_keys(TEST_ROLES)["exporter2"]
     sender = Account.from_key(key)
-    token = world.addresses["SettlementTokenCNY"]
+    registry = world.addresses["InvoiceRegistry"]
+    token = world.addresses["SettlementTokenUSD"]
+    due = int(time.time()) + 365 * 86_400
     async with aiohttp.ClientSession() as session:
         async def rpc(payload):
             async with session.post(world.rpc_url, json=payload) as response:
@@ -58,9 +61,10 @@ async def raw_ceiling(world, count: int) -> float:
                                 "params": [sender.address, "pending"]}))["result"], 16)
         raws = []
         for n in range(count):
-            data = transfer.encode((world.roles["exporter"], 1, b"GDDS", keccak(text=f"raw-{n}")))
+            data = register.encode((world.roles["supplier3"], token, keccak(text=f"raw-{n}"), 1000, 0, due,
+                                    keccak(text=f"doc-{n}")))
             signed = sender.sign_transaction({"type": 2, "chainId": world.chain_id, "nonce": nonce + n,
-                                              "to": token, "value": 0, "data": data, "gas": 120_000,
+                                              "to": registry, "value": 0, "data": data, "gas": 250_000,
                                               "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9})
             raws.append("0x" + bytes(signed.raw_transaction).hex())
         last_hash = "0x" + bytes(signed.hash).hex()
@@ -86,16 +90,18 @@ async def gateway_level(url: str, world, clients: int, total: int, tag: str) -> 
 
     latencies: list[float] = []
     counter = iter(range(total))
+    due = int(time.time()) + 365 * 86_400
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(base_url=url, connector=connector) as session:
         async def client(index: int) -> None:
-            payer = PAYERS[index % len(PAYERS)]
-            to = world.roles[PAYERS[(index + 1) % len(PAYERS)]]
-            headers = world.auth(payer)
+            seller = SELLERS[index % len(SELLERS)]
+            to = world.roles[SELLERS[(index + 1) % len(SELLERS)]]
+            headers = world.auth(seller)
             for n in counter:
-                body = {"currency": "USD", "to": to, "amount": 1, "purpose_code": "GDDS", "reference": f"{tag}-{n}"}
+                body = {"buyer": to, "currency": "USD", "invoice_number": f"{tag}-{n}", "face_amount": 1000,
+                        "issue_date": 0, "due_date": due, "document_hash": "0x" + f"{n:064x}"}
                 t0 = time.perf_counter()
-                async with session.post("/v1/payments", json=body,
+                async with session.post("/v1/invoices", json=body,
                                         headers=headers | {"Idempotency-Key": f"{tag}-{n}"}) as response:
                     await response.read()
                     if response.status != 201:
@@ -115,8 +121,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--raw", type=int, default=2000, help="pre-signed transactions for the raw ceiling")
+    parser.add_argument("--raw", type=int, default=1000, help="pre-signed transactions for the raw ceiling")
     parser.add_argument("--requests", type=int, default=1500, help="requests per concurrency level (16, 64)")
+    parser.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL"), default="FULL",
+                        help="the gateway's SQLite durability (FULL: survives a power cut; NORMAL: a crash)")
     args = parser.parse_args()
 
     from gateway_world import GatewayProcess, anvil_world, own_anvil
@@ -129,7 +137,8 @@ def main() -> int:
         raw = asyncio.run(raw_ceiling(world, args.raw))
         rows.append(("raw ceiling (batches of 100)", raw, None, None))
         results = {}
-        with GatewayProcess(world.env(), log_path=Path(tmp) / "gateway.log") as gateway:
+        env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous)
+        with GatewayProcess(env, log_path=Path(tmp) / "gateway.log") as gateway:
             asyncio.run(gateway_level(gateway.url, world, 4, 100, "warmup"))
             for clients in (1, 16, 64):
                 total = max(300, args.requests // 4) if clients == 1 else args.requests
@@ -150,7 +159,8 @@ def main() -> int:
         "ratio_64": round(results[64][0] / raw, 3),
         "p50_ms_1": round(statistics.median(results[1][1]), 2),
         "p99_ms_64": round(percentile(results[64][1], 0.99), 2),
-        "write": "payment (transferWithPurpose); invoices not on main yet",
+        "write": "invoice registration",
+        "sqlite_synchronous": args.sqlite_synchronous,
     }
     print(json.dumps(figures))
     return 0

@@ -16,7 +16,8 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// - the token id is the duplicate key (not a counter);
 /// - `Defaulted` and `Paid` are derived, never stored; the grace period applies to every invoice at once;
 /// - a buyer payment calls the lien instrument's hook (a trusted, operator-registered contract) before
-///   the registry's own effects, under a transient reentrancy lock.
+///   the registry's own effects, under a transient reentrancy lock that every state-changing function
+///   (and every token transfer) honours: a hook that calls back into the registry reverts.
 contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     // ───────────────────────────── Storage ─────────────────────────────
 
@@ -158,7 +159,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     // ───────────────────────────── Confirmation and customs ─────────────────────────────
 
     /// @inheritdoc IInvoiceRegistry
-    function confirm(uint256 invoiceId) external {
+    function confirm(uint256 invoiceId) external nonReentrant {
         InvoiceData memory data = _existing(invoiceId);
         if (msg.sender != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, msg.sender);
         _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
@@ -170,7 +171,10 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IInvoiceRegistry
-    function attestCustoms(uint256 invoiceId, bytes32 declarationHash, uint256 declaredAmount) external {
+    function attestCustoms(uint256 invoiceId, bytes32 declarationHash, uint256 declaredAmount)
+        external
+        nonReentrant
+    {
         InvoiceData memory data = _existing(invoiceId);
         _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Attester);
         _requireNotFrozen(invoiceId);
@@ -188,7 +192,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     // ───────────────────────────── Liens ─────────────────────────────
 
     /// @inheritdoc IInvoiceLiens
-    function takeLien(uint256 invoiceId, address financier) external {
+    function takeLien(uint256 invoiceId, address financier) external nonReentrant {
         InstrumentEntry memory entry = _instruments[msg.sender];
         if (!entry.registered) revert InvoiceRegistryUnauthorizedInstrument(msg.sender);
         InvoiceData memory data = _existing(invoiceId);
@@ -210,7 +214,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IInvoiceLiens
-    function releaseLien(uint256 invoiceId) external {
+    function releaseLien(uint256 invoiceId) external nonReentrant {
         _existing(invoiceId);
         InvoiceBook memory book = _books[invoiceId];
         if (book.lienFinancier == address(0) || _instrumentAt[book.lienInstrumentIndex] != msg.sender) {
@@ -229,7 +233,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     // ───────────────────────────── Cancellation ─────────────────────────────
 
     /// @inheritdoc IInvoiceRegistry
-    function cancel(uint256 invoiceId, bytes32 reasonCode) external {
+    function cancel(uint256 invoiceId, bytes32 reasonCode) external nonReentrant {
         InvoiceData memory data = _existing(invoiceId);
         if (msg.sender != _ownerOf(invoiceId)) revert InvoiceRegistryNotSeller(invoiceId, msg.sender);
         _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
@@ -342,6 +346,7 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     /// corporate. Mints pass straight through (registration has checked everything).
     function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
         if (_ownerOf(tokenId) != address(0)) {
+            if (_reentrancyGuardEntered()) revert ReentrancyGuardReentrantCall();
             _requireNotFrozen(tokenId);
             _requireState(
                 tokenId,

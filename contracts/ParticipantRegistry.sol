@@ -10,7 +10,7 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// @dev Table of contents: roles · storage · constructor · operator · banks · regulator · views · internals.
 ///
 /// Roles mirror kinds: registering a participant grants the role of its kind (`BANK_ROLE`,
-/// `REGULATOR_ROLE`, `ATTESTER_ROLE`, `CORPORATE_ROLE`, `OPERATOR_ROLE`). Authority to act needs the
+/// `REGULATOR_ROLE`, `ATTESTER_ROLE`, `CORPORATE_ROLE`, `OPERATOR_ROLE`, `INSTRUMENT_ROLE`). Authority to act needs the
 /// role and an active participant record of the matching kind, so a frozen bank can do nothing, and a
 /// role granted by the admin to a participant of another kind confers nothing here.
 contract ParticipantRegistry is AccessControl, IParticipantRegistry {
@@ -21,6 +21,7 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     bytes32 public constant BANK_ROLE = keccak256("BANK_ROLE");
     bytes32 public constant ATTESTER_ROLE = keccak256("ATTESTER_ROLE");
     bytes32 public constant CORPORATE_ROLE = keccak256("CORPORATE_ROLE");
+    bytes32 public constant INSTRUMENT_ROLE = keccak256("INSTRUMENT_ROLE");
 
     // ───────────────────────────── Storage ─────────────────────────────
 
@@ -70,7 +71,9 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
             expiry = 0;
         }
         if (status != KycStatus.Approved && p.kycBank != msg.sender) {
-            if (status == KycStatus.Revoked || _hasValidKyc(p)) revert ParticipantRegistryNotKycBank(account, p.kycBank);
+            if (status == KycStatus.Revoked || _hasValidKyc(p)) {
+                revert ParticipantRegistryNotKycBank(account, p.kycBank);
+            }
         }
 
         p.kycStatus = status;
@@ -190,6 +193,9 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         _requireActiveSender(ParticipantKind.Regulator);
         Participant storage p = _participants[account];
         if (p.kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
+        // A regulator freezing a regulator (itself included) could lock supervision for good; the operator
+        // revokes a regulator's role instead.
+        if (p.kind == ParticipantKind.Regulator) revert ParticipantRegistryCannotFreezeRegulator(account);
         if (p.frozen == frozen) revert ParticipantRegistryFreezeUnchanged(frozen);
         p.frozen = frozen;
     }
@@ -227,6 +233,7 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         if (kind == ParticipantKind.Regulator) return REGULATOR_ROLE;
         if (kind == ParticipantKind.Attester) return ATTESTER_ROLE;
         if (kind == ParticipantKind.Operator) return OPERATOR_ROLE;
+        if (kind == ParticipantKind.Instrument) return INSTRUMENT_ROLE;
         return CORPORATE_ROLE;
     }
 

@@ -134,7 +134,7 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         if (holders.length != count) revert PayableCertificatesLengthMismatch(count, holders.length);
         (Certificate storage parent, uint256 rootId) = _holderAction(certificateId);
 
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < count; ++i) {
             if (amounts[i] == 0) revert PayableCertificatesZeroAmount();
             sum += amounts[i];
@@ -205,9 +205,7 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
 
         emit CertificateDiscounted(certificateId, seller, msg.sender, rateBps, daysToMaturity, amount, proceeds);
 
-        ISettlementToken(t.currency).transferFromWithPurpose(
-            msg.sender, seller, proceeds, PURPOSE_DISCOUNT, bytes32(certificateId)
-        );
+        _transferFrom(t.currency, msg.sender, seller, proceeds, PURPOSE_DISCOUNT, certificateId);
     }
 
     // ───────────────────────────── Settlement ─────────────────────────────
@@ -351,10 +349,18 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         emit CertificateSettled(certificateId, rootId, holder, amount);
         if (treePaid) emit CertificateTreePaid(rootId, invoiceId, settled);
 
-        ISettlementToken(t.currency).transferFromWithPurpose(
-            issuer, holder, amount, PURPOSE_SETTLEMENT, bytes32(certificateId)
-        );
+        _transferFrom(t.currency, issuer, holder, amount, PURPOSE_SETTLEMENT, certificateId);
         if (treePaid) _invoices.releaseLien(invoiceId);
+    }
+
+    /// @dev Moves money with the settlement token; the reference is the certificate id. The token is an
+    /// invoice currency the operator accepted in the invoice registry, i.e. a tradefin settlement token,
+    /// which reverts on failure and otherwise returns true: its return value carries no information.
+    function _transferFrom(address token, address from, address to, uint256 amount, bytes4 purpose, uint256 id)
+        private
+    {
+        // slither-disable-next-line unused-return
+        ISettlementToken(token).transferFromWithPurpose(from, to, amount, purpose, bytes32(id));
     }
 
     /// @dev The checks every holder action shares: the certificate is `Active`, the caller holds it and is

@@ -69,7 +69,7 @@ contract PaymentRouter is EIP712, IPaymentRouter {
             paymentReference
         );
 
-        ISettlementToken(token).transferFromWithPurpose(msg.sender, beneficiary, amount, purposeCode, paymentReference);
+        _transferFrom(token, msg.sender, beneficiary, amount, purposeCode, paymentReference);
     }
 
     /// @inheritdoc IPaymentRouter
@@ -94,6 +94,8 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         quoteAmount = Math.mulDiv(baseAmount, quote.rate, RATE_SCALE); // rounds down: bank's favour
         if (quoteAmount == 0) revert PaymentRouterZeroAmount();
 
+        // A malformed signature recovers to zero, which is never the bank: one error for every bad signature.
+        // slither-disable-next-line unused-return
         (address recovered,,) = ECDSA.tryRecover(_hashQuote(quote), signature);
         if (recovered != quote.bank) revert PaymentRouterQuoteSignerMismatch(quote.bank, recovered);
         _registry.requireActive(quote.bank, IParticipantRegistry.ParticipantKind.Bank);
@@ -104,12 +106,8 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         _emitQuotedPayment(quote, beneficiary, baseAmount, quoteAmount, purposeCode, paymentReference);
 
         // Interactions: both legs or neither (a reverting leg reverts the transaction).
-        ISettlementToken(quote.baseToken).transferFromWithPurpose(
-            msg.sender, quote.bank, baseAmount, purposeCode, paymentReference
-        );
-        ISettlementToken(quote.quoteToken).transferFromWithPurpose(
-            quote.bank, beneficiary, quoteAmount, purposeCode, paymentReference
-        );
+        _transferFrom(quote.baseToken, msg.sender, quote.bank, baseAmount, purposeCode, paymentReference);
+        _transferFrom(quote.quoteToken, quote.bank, beneficiary, quoteAmount, purposeCode, paymentReference);
     }
 
     // ───────────────────────────── Banks ─────────────────────────────
@@ -189,6 +187,20 @@ contract PaymentRouter is EIP712, IPaymentRouter {
             purposeCode,
             paymentReference
         );
+    }
+
+    /// @dev One leg. Settlement tokens revert on failure; a token that answers `false` reverts here too.
+    function _transferFrom(
+        address token,
+        address from,
+        address to,
+        uint256 amount,
+        bytes4 purposeCode,
+        bytes32 paymentReference
+    ) private {
+        if (!ISettlementToken(token).transferFromWithPurpose(from, to, amount, purposeCode, paymentReference)) {
+            revert PaymentRouterTransferFailed(token);
+        }
     }
 
     /// @dev Flips the nonce's bit, reverting if it was already set.

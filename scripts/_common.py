@@ -24,7 +24,7 @@ DEPLOYMENTS_DIR = ROOT / ".data" / "deployments"
 CURRENCIES: dict[str, int] = {"USD": 2, "CNY": 2, "EUR": 2}
 
 # Participant kinds, as in IParticipantRegistry.ParticipantKind.
-KIND_CORPORATE, KIND_BANK, KIND_REGULATOR, KIND_ATTESTER, KIND_OPERATOR = 1, 2, 3, 4, 5
+KIND_CORPORATE, KIND_BANK, KIND_REGULATOR, KIND_ATTESTER, KIND_OPERATOR, KIND_INSTRUMENT = 1, 2, 3, 4, 5, 6
 # KYC statuses, as in IParticipantRegistry.KycStatus.
 KYC_APPROVED, KYC_REJECTED, KYC_REVOKED = 1, 2, 3
 

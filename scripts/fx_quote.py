@@ -5,8 +5,9 @@
     ape run fx_quote verify quote.json
     ape run fx_quote withdraw --account bank_us --nonce 17 [--yes]
 
-`sign` prints the quote as JSON: the EIP-712 typed data fields, the signature and the digest, which the
-payer submits with `PaymentRouter.payWithQuote`. Signing sends no transaction. Exit codes: 0 done,
+`sign` prints the quote as JSON: its fields, the signature and the digest, which the payer submits with
+`PaymentRouter.payWithQuote`, and the full EIP-712 typed data (what `eth_signTypedData_v4` or a bank's
+signing device takes). Signing sends no transaction. Exit codes: 0 done,
 1 refused (quote invalid, or a reverted transaction: the custom error's name is printed), 2 usage error.
 """
 
@@ -24,7 +25,14 @@ from ape.exceptions import ContractLogicError
 
 from scripts._cli import EXIT_REFUSED, fail_usage, load_contracts, print_json, refuse
 from scripts._common import CURRENCIES
-from scripts._fx import ZERO_ADDRESS, FxQuote, rate_from_decimal, recover_quote_signer, sign_quote_with_account
+from scripts._fx import (
+    ZERO_ADDRESS,
+    FxQuote,
+    rate_from_decimal,
+    recover_quote_signer,
+    sign_quote_with_account,
+    typed_data,
+)
 
 
 def _token(contracts: dict[str, Any], code: str) -> Any:
@@ -97,6 +105,7 @@ def sign(provider, account, base_code, quote_code, rate, max_amount, valid_for, 
         "quote": quote.as_message(),
         "signature": "0x" + signature.hex(),
         "digest": "0x" + bytes(router.hashQuote(quote.as_tuple())).hex(),
+        "typedData": typed_data(quote, chain.chain_id, router.address),  # for eth_signTypedData_v4 / HSMs
     }
     print_json(payload)
     if out is not None:

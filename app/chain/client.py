@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from app.chain.abi import AbiRegistry, Deployment, FunctionAbi
@@ -188,7 +189,7 @@ class ChainClient:
             self.fail(job, 503, error_body("NoSigningKey", "the signer's key is no longer held"))
             return
         job.attempts.clear()
-        job.recovery_stage = 0
+        job.recovery_stage = job.nonce_gone_seen = 0
         lane.next_nonce = None
         # The request row stays; a new attempt is added when the lane signs it again.
         lane.submit(job, front=True)
@@ -203,7 +204,12 @@ class ChainClient:
             if job is None:
                 continue
             self.tracker.unwatch(job)
+            self.tracker.progressed(job.signer)
             matched.append((job, receipt))
+        if matched and log.isEnabledFor(logging.DEBUG):
+            now = time.monotonic()
+            log.debug("receipts for %d jobs, %.1f ms after their last send", len(matched),
+                      max(now - j.sent_at for j, _ in matched) * 1e3)
         for job, receipt in matched:
             attempt = next(a for a in job.attempts if a.tx_hash == receipt["transactionHash"])
             block = int(receipt["blockNumber"], 16)

@@ -88,7 +88,15 @@ class SenderLane:
                     log.exception("lane %s failed a group of %d", self.address, len(group))
                     self.next_nonce = None
                     for job in group:
-                        self.client.fail(job, 503, error_body("GatewayError", f"could not send: {type(exc).__name__}"))
+                        if job.future is not None and job.future.done():
+                            continue
+                        if job.request_id is not None and job.attempts and job.latest.id is not None:
+                            # Stored (and maybe sent): it must not be answered "nothing applied";
+                            # the tracker answers it when mined, or rebroadcasts it.
+                            self.client.tracker.watch(job)
+                        else:
+                            self.client.fail(job, 503, error_body("GatewayError",
+                                                                  f"nothing was sent: {type(exc).__name__}"))
 
     # ───────────────────────────── one group ─────────────────────────────
 
@@ -97,7 +105,6 @@ class SenderLane:
         group = await self._drop_answered(group)
         if not group:
             return
-        rpc = self.client.rpc
         calls: list[tuple[str, list[Any]]] = [
             ("eth_estimateGas", [{"from": self.address, "to": j.call.to, "data": "0x" + j.call.data.hex()}])
             for j in group
@@ -105,7 +112,7 @@ class SenderLane:
         if self.next_nonce is None:
             calls.append(("eth_getTransactionCount", [self.address, "pending"]))
         try:
-            answers = await rpc.batch(calls)
+            answers = await self._read_batch(calls)
         except ChainUnavailable as exc:
             for job in group:
                 self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
@@ -148,12 +155,22 @@ class SenderLane:
                       len(group), (signed - started) * 1e3, (stored - signed) * 1e3,
                       (time.perf_counter() - stored) * 1e3)
 
+    async def _read_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """A read-only batch, retried once if the node did not answer in time (reads are safe to repeat)."""
+        try:
+            return await self.client.rpc.batch(calls)
+        except ChainUnavailable as exc:
+            if exc.delivered is False:
+                raise
+            return await self.client.rpc.batch(calls)
+
     async def _drop_answered(self, group: list[WriteJob]) -> list[WriteJob]:
         """Answer the jobs whose key was already used (stored answer: replay it; different request:
         refuse), with one query for the group. Jobs re-signed after a failed attempt have a request."""
         fresh = [j for j in group if j.request_id is None]
-        records = await asyncio.to_thread(
-            self.client.outbox.find_requests, [(j.signer, j.idempotency_key) for j in fresh])
+        outbox, keys = self.client.outbox, [(j.signer, j.idempotency_key) for j in fresh]
+        records = outbox.find_requests(keys) if outbox.inline_reads else await asyncio.to_thread(
+            outbox.find_requests, keys)
         keep = []
         for job in group:
             record = records.get((job.signer, job.idempotency_key)) if job.request_id is None else None

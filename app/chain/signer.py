@@ -74,6 +74,15 @@ class Signer:
         return SignedTx(raw, "0x" + keccak(raw).hex())
 
 
+    def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes:
+        """65-byte (r, s, v) EIP-712 signature of `typed_data` (e.g. a bank's FX quote); v is 27 or 28."""
+        from eth_account.messages import _hash_eip191_message, encode_typed_data
+
+        digest = _hash_eip191_message(encode_typed_data(full_message=typed_data))
+        signature = self._key.sign_recoverable(digest, hasher=None)
+        return signature[:64] + bytes([signature[64] + 27])
+
+
 class KeystoreDirectory:
     """The keystore folder: create keystores, list them, unlock them all."""
 

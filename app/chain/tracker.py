@@ -66,11 +66,14 @@ class ReceiptTracker:
         self._task: asyncio.Task[None] | None = None
         self.last_block: int | None = None
         self._checks: set[asyncio.Task[None]] = set()
+        self._progress: dict[str, float] = {}
         self.recoveries = 0  # rebroadcasts and replacements made, for tests and metrics
 
     # ───────────────────────────── bookkeeping ─────────────────────────────
 
     def watch(self, job: WriteJob) -> None:
+        if not self._by_signer.get(job.signer):
+            self._progress[job.signer] = time.monotonic()  # idle until now: the clock starts here
         for attempt in job.attempts:
             self._by_hash[attempt.tx_hash] = job
         self._by_signer.setdefault(job.signer, {})[job.latest.nonce] = job
@@ -182,22 +185,27 @@ class ReceiptTracker:
 
     # ───────────────────────────── healing ─────────────────────────────
 
+    def progressed(self, signer: str) -> None:
+        """A transaction of `signer` was mined: its clock for stuck detection restarts."""
+        self._progress[signer] = time.monotonic()
+
     async def _heal_stuck(self) -> None:
+        """A signer is stuck when none of its transactions was mined for `stuck_after_seconds` while it
+        has some outstanding (per signer, not per transaction: a long queue that keeps moving is not
+        stuck). Its lowest outstanding nonce is the one to look at."""
         now = time.monotonic()
         stuck_after = self.client.settings.stuck_after_seconds
         stuck: list[WriteJob] = []
-        for jobs in self._by_signer.values():
-            if not jobs:
-                continue
-            job = jobs[min(jobs)]
-            if now - job.sent_at >= stuck_after:
-                job.sent_at = now
-                stuck.append(job)
+        for signer, jobs in self._by_signer.items():
+            if jobs and now - self._progress.get(signer, now) >= stuck_after:
+                self._progress[signer] = now
+                stuck.append(jobs[min(jobs)])
         if not stuck:
             return
         rpc = self.client.rpc
         counts = await rpc.batch([("eth_getTransactionCount", [j.signer, "latest"]) for j in stuck])
-        receipts = await self._receipts_by_hash([a.tx_hash for j in stuck for a in j.attempts])
+        hashes = [a.tx_hash for j in stuck for a in j.attempts]
+        receipts = await self._receipts_by_hash(hashes)
         if receipts:
             await self.client.finalize(receipts)
         mined = {r["transactionHash"] for r in receipts}
@@ -206,11 +214,9 @@ class ReceiptTracker:
                 continue
             self.recoveries += 1
             if int(count.result, 16) > job.latest.nonce:
-                # The nonce is used but none of our attempts was mined: seen twice, re-sign elsewhere.
-                job.recovery_stage += 1
-                if job.recovery_stage >= 2:
-                    await self.client.resign_elsewhere(job)
+                await self._maybe_nonce_gone(job)
                 continue
+            job.nonce_gone_seen = 0
             if job.recovery_stage == 0:
                 job.recovery_stage = 1
                 log.warning("signer %s stuck at nonce %d: rebroadcasting", job.signer, job.latest.nonce)
@@ -221,6 +227,21 @@ class ReceiptTracker:
                 lane = self.client.lanes.get(job.signer)
                 if lane is not None:
                     await lane.replace(job, give_up_on_refusal=False)
+
+    async def _maybe_nonce_gone(self, job: WriteJob) -> None:
+        """The signer's nonce is past this job's, yet no receipt of its attempts was found. Re-signing is
+        safe only if none of them can ever be mined: the node must not know any of them (neither mined
+        nor pooled), three checks in a row. Anything less and we keep waiting: a slow answer costs time,
+        a wrong re-sign would cost a second effect."""
+        answers = await self.client.rpc.batch([("eth_getTransactionByHash", [a.tx_hash]) for a in job.attempts])
+        if any(a.error is not None or a.result is not None for a in answers):
+            job.nonce_gone_seen = 0
+            return
+        job.nonce_gone_seen += 1
+        if job.nonce_gone_seen >= 3:
+            log.warning("signer %s: nonce %d went to another transaction; re-signing the request",
+                        job.signer, job.latest.nonce)
+            await self.client.resign_elsewhere(job)
 
     async def _rebroadcast(self, signer: str) -> None:
         jobs = self._by_signer.get(signer, {})

@@ -99,6 +99,7 @@ class WriteJob:
     attempts: list[Attempt] = field(default_factory=list)
     sent_at: float = field(default_factory=time.monotonic)
     recovery_stage: int = 0
+    nonce_gone_seen: int = 0
 
     @property
     def nonce(self) -> int | None:

@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     receipt_poll_seconds: float = 0.002
     receipt_timeout_seconds: float = 30.0
     stuck_after_seconds: float = 1.0
-    max_batch: int = 256
+    max_batch: int = 64
     gas_multiplier: float = 1.25
-    rpc_timeout_seconds: float = 10.0
+    rpc_timeout_seconds: float = 30.0
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -16,7 +16,6 @@ from app.services.base import (
     WriteContext,
     ascii_code,
     bytes32_of,
-    hex32,
     require_kind,
     submit,
 )
@@ -90,5 +89,3 @@ async def balances(gateway: Gateway, caller: Caller, account: str) -> dict[str, 
         {"currency": c, "amount": values[2 * i][0], "decimals": values[2 * i + 1][0]} for i, c in enumerate(currencies)
     ]}
 
-
-__all__ = ["mint", "burn", "pay", "balances", "hex32"]

@@ -11,6 +11,11 @@ pragma solidity ^0.8.24;
 /// attestation from a bank with status `Approved` whose expiry is after `block.timestamp`. Banks,
 /// regulators, attesters and the operator are licensed institutions onboarded by the operator and need
 /// no bank KYC.
+///
+/// Authority: each state-changing function needs the AccessControl role of its caller's kind
+/// (`AccessControlUnauthorizedAccount` otherwise) and a caller that is an active participant of that
+/// kind (`ParticipantRegistryUnexpectedKind`, then `ParticipantRegistryInactiveParticipant`): a role the
+/// admin grants to an account of another kind confers nothing.
 interface IParticipantRegistry {
     /// @notice The kinds of participant (DESIGN §1).
     enum ParticipantKind {
@@ -19,7 +24,10 @@ interface IParticipantRegistry {
         Bank,
         Regulator,
         Attester,
-        Operator
+        Operator,
+        // An instrument contract that holds settlement tokens in escrow (e.g. an LC's applicant margin):
+        // registered by the operator so that tokens may move to and from it; it has no authority of its own.
+        Instrument
     }
 
     /// @notice Outcome of a bank's KYC review of a corporate.
@@ -102,11 +110,15 @@ interface IParticipantRegistry {
     /// @notice The participant or instrument is already in the requested frozen state.
     error ParticipantRegistryFreezeUnchanged(bool frozen);
 
+    /// @notice `account` is a regulator: regulators are not frozen (that could lock supervision); the
+    /// operator revokes a regulator's role instead.
+    error ParticipantRegistryCannotFreezeRegulator(address account);
+
     // ───────────────────────────── Operator ─────────────────────────────
 
     /// @notice Registers `account` as a participant of `kind` in `jurisdiction`, and grants the
     /// AccessControl role that goes with the kind.
-    /// @dev Only the operator. Reverts `ParticipantRegistryAlreadyRegistered` on a second registration.
+    /// @dev Caller: an active operator. Reverts `ParticipantRegistryAlreadyRegistered` on a second registration.
     /// @param account The participant's signing address.
     /// @param kind Its kind; never `None`.
     /// @param jurisdiction ISO 3166-1 alpha-2 code, e.g. `"CN"`.
@@ -131,19 +143,19 @@ interface IParticipantRegistry {
 
     /// @notice Freezes a participant: every action it takes and every transfer it is party to reverts;
     /// nothing it owns moves.
-    /// @dev Caller: the regulator.
+    /// @dev Caller: an active regulator.
     function freezeParticipant(address account, bytes32 reasonCode) external;
 
     /// @notice Lifts a participant's freeze.
-    /// @dev Caller: the regulator.
+    /// @dev Caller: an active regulator.
     function unfreezeParticipant(address account, bytes32 reasonCode) external;
 
     /// @notice Freezes one instrument (`instrumentId` in the contract `instrument`).
-    /// @dev Caller: the regulator. Instrument contracts ask `isInstrumentFrozen` before each transition.
+    /// @dev Caller: an active regulator. Instrument contracts ask `isInstrumentFrozen` before each transition.
     function freezeInstrument(address instrument, uint256 instrumentId, bytes32 reasonCode) external;
 
     /// @notice Lifts an instrument's freeze.
-    /// @dev Caller: the regulator.
+    /// @dev Caller: an active regulator.
     function unfreezeInstrument(address instrument, uint256 instrumentId, bytes32 reasonCode) external;
 
     // ───────────────────────────── Views ─────────────────────────────

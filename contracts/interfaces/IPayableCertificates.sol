@@ -40,6 +40,11 @@ pragma solidity ^0.8.24;
 /// lien is released when the last piece is paid, and any part of the invoice not covered by the
 /// certificate can then be paid in the registry.
 ///
+/// **Known limitation.** The fixed lien interface (`IInvoiceLiens`) gives an instrument no way to record
+/// a payment made through it, so after a tree is paid in full the invoice registry still shows the
+/// invoice's `paidAmount` unchanged (and, past its due date plus the registry's grace, `Defaulted`).
+/// Closing this needs an instrument-facing "record payment" call in the invoice registry.
+///
 /// **Money.** Amounts are minor units of the invoice's settlement token. Discount proceeds move from
 /// the bank to the seller, and settlements from the core enterprise to each holder, with the token's
 /// `transferFromWithPurpose` (purpose `TRAD` for a discount, `SUPP` for a settlement; the reference is

@@ -95,6 +95,9 @@ interface IPaymentRouter {
     /// @notice The quote's rate is zero.
     error PaymentRouterQuoteZeroRate();
 
+    /// @notice `token`'s `transferFromWithPurpose` returned false instead of moving the money.
+    error PaymentRouterTransferFailed(address token);
+
     // ───────────────────────────── Payments ─────────────────────────────
 
     /// @notice Pays `amount` of `token` from the caller to `beneficiary` with a purpose code and reference.

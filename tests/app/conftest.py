@@ -10,12 +10,14 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from gateway_world import GatewayProcess, World, anvil_world
+from gateway_world import GatewayProcess, World, anvil_world, own_anvil
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with anvil_world(tmp_path_factory.mktemp("gateway-data")) as w:
+    """The project's Anvil (pruned history, cancun, no step tracing) on a free port; Ape connects to it
+    to deploy the test world."""
+    with own_anvil() as url, anvil_world(tmp_path_factory.mktemp("gateway-data"), url) as w:
         yield w
 
 

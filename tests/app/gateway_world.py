@@ -75,6 +75,13 @@ def settings_for(env: dict[str, str]):  # type: ignore[no-untyped-def]
                 os.environ[k] = v
 
 
+def _die_with_parent() -> None:
+    """Linux PR_SET_PDEATHSIG: the child gets SIGTERM when its parent dies, even by SIGKILL."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def own_anvil() -> Iterator[str]:
     """The project's Anvil (pruned history, cancun) on a free port, without Ape's `--steps-tracing`,
@@ -86,7 +93,8 @@ def own_anvil() -> Iterator[str]:
         process = subprocess.Popen(
             [str(ROOT / "tools" / "bin" / "anvil"), "--port", str(port), "--accounts", "12", "--mnemonic",
              "test test test test test test test test test test test junk", "--hardfork", "cancun", "--silent"],
-            env={**os.environ, "HOME": home}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env={**os.environ, "HOME": home}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -148,7 +156,7 @@ class GatewayProcess:
     def start(self, timeout: float = 60.0, wait_for_chain: bool = True) -> "GatewayProcess":
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=self.env,
-                                        stdout=out, stderr=subprocess.STDOUT)
+                                        stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -12,7 +12,10 @@ from receivables_helpers import (
     CANCELLED, CONFIRMED, DAY, DEFAULTED, FINANCED, NONE, PAID, REGISTERED,
     advance_to, confirmed_invoice, document_hash, invoice_number, now, register_invoice,
 )
-from scripts._common import KIND_CORPORATE, KYC_APPROVED, ONE_YEAR, identity_hash, jurisdiction, text_hash
+from scripts._common import (
+    KIND_ATTESTER, KIND_BANK, KIND_CORPORATE, KIND_OPERATOR, KYC_APPROVED, ONE_YEAR,
+    identity_hash, jurisdiction, text_hash,
+)
 from scripts._receivables import DEFAULT_GRACE_PERIOD
 
 FACE = 125_000_00  # USD 125,000.00
@@ -97,8 +100,8 @@ def test_register_accepts_the_same_number_for_another_buyer(chain, invoices, exp
     assert first != second
 
 
-def test_register_fails_if_buyer_is_not_a_participant(chain, invoices, exporter, outsider, usd):
-    with ape.reverts():
+def test_register_fails_if_buyer_is_not_a_participant(chain, invoices, registry, exporter, outsider, usd):
+    with ape.reverts(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
         register_invoice(chain, invoices, exporter, outsider, usd, "INV-6", FACE)
 
 
@@ -179,9 +182,10 @@ def test_customs_attestation_records_a_match_and_a_mismatch(chain, invoices, exp
     assert invoices.customsOf(invoice_id) == (True, True)
 
 
-def test_customs_attestation_fails_for_a_non_attester(chain, invoices, exporter, importer, bank_cn, usd):
+def test_customs_attestation_fails_for_a_non_attester(chain, invoices, registry, exporter, importer, bank_cn, usd):
     invoice_id = register_invoice(chain, invoices, exporter, importer, usd, "INV-23", FACE)
-    with ape.reverts():
+    with ape.reverts(registry.ParticipantRegistryUnexpectedKind, account=bank_cn.address, actual=KIND_BANK,
+                     expected=KIND_ATTESTER):
         invoices.attestCustoms(invoice_id, text_hash("decl"), FACE, sender=bank_cn)
 
 
@@ -373,10 +377,11 @@ def test_assignment_of_a_confirmed_invoice_redirects_payment_to_the_new_owner(ch
 
 # ───────────────────────────── Operator ─────────────────────────────
 
-def test_operator_settings_are_refused_to_others(invoices, exporter, usd):
-    with ape.reverts():
+def test_operator_settings_are_refused_to_others(invoices, registry, exporter, usd):
+    not_operator = dict(account=exporter.address, actual=KIND_CORPORATE, expected=KIND_OPERATOR)
+    with ape.reverts(registry.ParticipantRegistryUnexpectedKind, **not_operator):
         invoices.setInstrument(exporter.address, True, sender=exporter)
-    with ape.reverts():
+    with ape.reverts(registry.ParticipantRegistryUnexpectedKind, **not_operator):
         invoices.setCurrency(usd.address, False, sender=exporter)
 
 

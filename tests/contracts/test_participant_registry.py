@@ -34,6 +34,7 @@ DAY = 24 * 3600
 # Addresses that never send a transaction: registered in tests as new participants.
 NEWCOMER = to_checksum_address("0x00000000000000000000000000000000000c0ffe")
 INSTRUMENT = to_checksum_address("0x000000000000000000000000000000000000dead")
+ANY_ID = identity_hash("USCC-ANY")
 
 ROLE_OF_KIND = {
     KIND_CORPORATE: "CORPORATE_ROLE",
@@ -49,6 +50,11 @@ def only_event(receipt: Any, event_type: Any) -> dict[str, Any]:
     logs = receipt.events.filter(event_type)
     assert len(logs) == 1, f"expected one {event_type.name}, got {len(logs)}"
     return dict(logs[0].event_arguments)
+
+
+def tomorrow(chain: Any) -> int:
+    """A KYC expiry one day after the next block."""
+    return chain.pending_timestamp + DAY
 
 
 def role(registry: Any, name: str) -> bytes:
@@ -85,14 +91,14 @@ def test_constructor_registers_operator_as_active_admin(project, chain, operator
 
 def test_constructor_fails_if_operator_jurisdiction_invalid(project, operator):
     with ape.reverts(project.ParticipantRegistry.ParticipantRegistryInvalidJurisdiction, jurisdiction=b"sg"):
-        operator.deploy(project.ParticipantRegistry, operator.address, b"sg", identity_hash("x"))
+        operator.deploy(project.ParticipantRegistry, operator.address, b"sg", ANY_ID)
 
 
 def test_constructor_fails_if_operator_is_zero_address(project, operator):
     with ape.reverts(
         project.ParticipantRegistry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS, kind=KIND_OPERATOR
     ):
-        operator.deploy(project.ParticipantRegistry, ZERO_ADDRESS, jurisdiction("SG"), identity_hash("x"))
+        operator.deploy(project.ParticipantRegistry, ZERO_ADDRESS, jurisdiction("SG"), ANY_ID)
 
 
 # ───────────────────────────── Registration ─────────────────────────────
@@ -139,34 +145,34 @@ def test_register_fails_if_not_operator(registry, bank_cn, outsider):
         with ape.reverts(
             registry.AccessControlUnauthorizedAccount, account=caller.address, neededRole=registry.OPERATOR_ROLE()
         ):
-            registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), identity_hash("x"), sender=caller)
+            registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=caller)
 
 
 def test_register_fails_if_operator_frozen(registry, operator, regulator):
     registry.freezeParticipant(operator.address, text_hash("reason"), sender=regulator)
     with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=operator.address):
-        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), identity_hash("x"), sender=operator)
+        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=operator)
 
 
 def test_register_fails_if_account_is_zero_address(registry, operator):
     with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS, kind=KIND_CORPORATE):
-        registry.registerParticipant(ZERO_ADDRESS, KIND_CORPORATE, jurisdiction("CN"), identity_hash("x"), sender=operator)
+        registry.registerParticipant(ZERO_ADDRESS, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=operator)
 
 
 def test_register_fails_if_kind_is_none(registry, operator):
     with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=NEWCOMER, kind=KIND_NONE):
-        registry.registerParticipant(NEWCOMER, KIND_NONE, jurisdiction("CN"), identity_hash("x"), sender=operator)
+        registry.registerParticipant(NEWCOMER, KIND_NONE, jurisdiction("CN"), ANY_ID, sender=operator)
 
 
 @pytest.mark.parametrize("code", [b"cn", b"C1", b"\x00\x00", b"C@", b"[N"])
 def test_register_fails_if_jurisdiction_not_two_upper_case_letters(registry, operator, code):
     with ape.reverts(registry.ParticipantRegistryInvalidJurisdiction, jurisdiction=code):
-        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, code, identity_hash("x"), sender=operator)
+        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, code, ANY_ID, sender=operator)
 
 
 def test_register_fails_if_already_registered(registry, operator, exporter):
     with ape.reverts(registry.ParticipantRegistryAlreadyRegistered, account=exporter.address):
-        registry.registerParticipant(exporter.address, KIND_BANK, jurisdiction("CN"), identity_hash("x"), sender=operator)
+        registry.registerParticipant(exporter.address, KIND_BANK, jurisdiction("CN"), ANY_ID, sender=operator)
 
 
 # ───────────────────────────── KYC ─────────────────────────────
@@ -210,7 +216,7 @@ def test_kyc_approval_is_active_one_second_before_expiry_and_inactive_at_expiry(
 
 def test_attest_kyc_rejected_makes_corporate_inactive_and_ignores_expiry(registry, bank_cn, exporter, chain):
     receipt = registry.attestKyc(
-        exporter.address, KYC_REJECTED, chain.pending_timestamp + DAY, text_hash("sanctions hit"), sender=bank_cn
+        exporter.address, KYC_REJECTED, tomorrow(chain), text_hash("sanctions hit"), sender=bank_cn
     )
 
     assert only_event(receipt, registry.KycAttested)["expiry"] == 0
@@ -229,7 +235,7 @@ def test_attest_kyc_fails_if_approval_expiry_not_after_now(registry, bank_cn, ex
 
 def test_attest_kyc_fails_if_status_none(registry, bank_cn, exporter, chain):
     with ape.reverts(registry.ParticipantRegistryInvalidKycStatus, status=KYC_NONE):
-        registry.attestKyc(exporter.address, KYC_NONE, chain.pending_timestamp + DAY, text_hash("kyc"), sender=bank_cn)
+        registry.attestKyc(exporter.address, KYC_NONE, tomorrow(chain), text_hash("kyc"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_account_not_corporate(registry, bank_cn, bank_us, chain):
@@ -237,7 +243,7 @@ def test_attest_kyc_fails_if_account_not_corporate(registry, bank_cn, bank_us, c
         registry.ParticipantRegistryUnexpectedKind,
         account=bank_us.address, actual=KIND_BANK, expected=KIND_CORPORATE,
     ):
-        registry.attestKyc(bank_us.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_cn)
+        registry.attestKyc(bank_us.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_account_unknown(registry, bank_cn, outsider, chain):
@@ -245,7 +251,7 @@ def test_attest_kyc_fails_if_account_unknown(registry, bank_cn, outsider, chain)
         registry.ParticipantRegistryUnexpectedKind,
         account=outsider.address, actual=KIND_NONE, expected=KIND_CORPORATE,
     ):
-        registry.attestKyc(outsider.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_cn)
+        registry.attestKyc(outsider.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_caller_not_bank(registry, exporter, importer, attester, chain):
@@ -253,14 +259,14 @@ def test_attest_kyc_fails_if_caller_not_bank(registry, exporter, importer, attes
         with ape.reverts(
             registry.AccessControlUnauthorizedAccount, account=caller.address, neededRole=registry.BANK_ROLE()
         ):
-            registry.attestKyc(exporter.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"),
+            registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("k"),
                                sender=caller)
 
 
 def test_attest_kyc_fails_if_bank_frozen(registry, regulator, bank_cn, exporter, chain):
     registry.freezeParticipant(bank_cn.address, text_hash("licence suspended"), sender=regulator)
     with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=bank_cn.address):
-        registry.attestKyc(exporter.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_cn)
+        registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
 def test_kyc_revoke_by_attesting_bank_makes_corporate_inactive(registry, bank_cn, exporter):
@@ -308,7 +314,7 @@ def test_kyc_reject_by_another_bank_allowed_once_approval_expired(registry, bank
 
 
 def test_fresh_approval_by_another_bank_transfers_revocation_right(registry, bank_cn, bank_us, exporter, chain):
-    registry.attestKyc(exporter.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("re-kyc"), sender=bank_us)
+    registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("re-kyc"), sender=bank_us)
     assert registry.participant(exporter.address).kycBank == bank_us.address
 
     with ape.reverts(registry.ParticipantRegistryNotKycBank, account=exporter.address, kycBank=bank_us.address):
@@ -382,12 +388,12 @@ def test_freeze_and_unfreeze_fail_if_not_regulator(registry, operator, bank_cn, 
         registry.unfreezeParticipant(importer.address, text_hash("r"), sender=bank_cn)
 
 
-def test_frozen_regulator_can_no_longer_act(registry, regulator, importer):
-    registry.freezeParticipant(regulator.address, text_hash("self"), sender=regulator)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=regulator.address):
-        registry.freezeParticipant(importer.address, text_hash("r"), sender=regulator)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=regulator.address):
-        registry.freezeInstrument(INSTRUMENT, 1, text_hash("r"), sender=regulator)
+def test_freeze_fails_for_a_regulator_itself_included(registry, regulator, importer):
+    with ape.reverts(registry.ParticipantRegistryCannotFreezeRegulator, account=regulator.address):
+        registry.freezeParticipant(regulator.address, text_hash("self"), sender=regulator)
+    # Supervision still works afterwards.
+    registry.freezeParticipant(importer.address, text_hash("r"), sender=regulator)
+    assert not registry.isActive(importer.address)
 
 
 # ───────────────────────────── Instrument freezes ─────────────────────────────
@@ -448,7 +454,7 @@ def test_bank_role_granted_to_a_corporate_confers_no_kyc_authority(registry, ope
     with ape.reverts(
         registry.ParticipantRegistryUnexpectedKind, account=exporter.address, actual=KIND_CORPORATE, expected=KIND_BANK
     ):
-        registry.attestKyc(importer.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"),
+        registry.attestKyc(importer.address, KYC_APPROVED, tomorrow(chain), text_hash("k"),
                            sender=exporter)
 
 
@@ -469,7 +475,7 @@ def test_operator_role_granted_to_an_unregistered_account_confers_nothing(regist
     with ape.reverts(
         registry.ParticipantRegistryUnexpectedKind, account=outsider.address, actual=KIND_NONE, expected=KIND_OPERATOR
     ):
-        registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), identity_hash("x"), sender=outsider)
+        registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), ANY_ID, sender=outsider)
 
 
 def test_only_admin_grants_roles(registry, bank_cn, exporter):
@@ -477,6 +483,19 @@ def test_only_admin_grants_roles(registry, bank_cn, exporter):
         registry.AccessControlUnauthorizedAccount, account=bank_cn.address, neededRole=registry.DEFAULT_ADMIN_ROLE()
     ):
         registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=bank_cn)
+
+
+def test_bank_that_renounces_its_role_can_no_longer_attest(registry, bank_us, importer, chain):
+    registry.renounceRole(registry.BANK_ROLE(), bank_us.address, sender=bank_us)
+    needed = registry.BANK_ROLE()
+    with ape.reverts(registry.AccessControlUnauthorizedAccount, account=bank_us.address, neededRole=needed):
+        registry.attestKyc(importer.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_us)
+
+
+def test_renounce_role_fails_unless_confirmed_by_the_holder(registry, bank_us, bank_cn):
+    with ape.reverts(registry.AccessControlBadConfirmation):
+        registry.renounceRole(registry.BANK_ROLE(), bank_us.address, sender=bank_cn)
+    assert registry.hasRole(registry.BANK_ROLE(), bank_us.address)
 
 
 # ───────────────────────────── Views ─────────────────────────────

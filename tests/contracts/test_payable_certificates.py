@@ -30,12 +30,8 @@ def states_bitmap(*states: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def desk(platform, usd, importer, exporter, supplier1, supplier2, supplier3, bank_cn, bank_us,
-         regulator, outsider):
-    """Certificates over the invoice registry; the importer and the banks approve them for USD.
-
-    Requests every role the tests use, so that Ape snapshots after them (no isolation rebase).
-    """
+def desk(platform, usd, importer, bank_cn, bank_us):
+    """Certificates over the invoice registry; the importer and the banks approve them for USD."""
     world = certificate_world(platform)
     for payer in (importer, bank_cn, bank_us):
         usd.approve(world.certificates.address, 2**255, sender=payer)

@@ -36,11 +36,8 @@ def router(platform):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def approvals(router, usd, cny, eur, importer, exporter, bank_cn, bank_us, regulator, exporter2, supplier1, outsider):
-    """Payers approve the router for what they pay; banks for the currencies they sell.
-
-    Requests every role the tests use, so that Ape snapshots after them (no isolation rebase).
-    """
+def approvals(router, usd, cny, eur, importer, exporter, bank_cn, bank_us):
+    """Payers approve the router for what they pay; banks for the currencies they sell."""
     for token in (usd, cny, eur):
         for account in (importer, exporter, bank_cn, bank_us):
             token.approve(router.address, 2**255, sender=account)
@@ -338,3 +335,9 @@ def test_same_currency_payment_to_outsider_reverts_in_token(router, usd, importe
     with reverts_with(usd.SettlementTokenInactiveParty, account=outsider.address):
         router.pay(usd.address, outsider.address, 1_00, GDDS, text_hash("inv-x"), sender=importer)
 
+
+
+def test_payment_fails_if_token_answers_false_instead_of_moving_money(project, router, importer, exporter, operator):
+    token = operator.deploy(project.FalseReturningToken)
+    with ape.reverts(router.PaymentRouterTransferFailed, token=token.address):
+        router.pay(token.address, exporter.address, 1_00, GDDS, text_hash("inv-f"), sender=importer)

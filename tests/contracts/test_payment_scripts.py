@@ -22,14 +22,17 @@ from scripts.fx_quote import cli as fx_cli
 DAY = 24 * 3600
 
 
+def router_address(platform) -> str:
+    return platform["PaymentRouter"].address
+
+
 def account_arg(role: str) -> str:
     return f"TEST::{TEST_ROLES.index(role)}"
 
 
 @pytest.fixture(scope="module")
-def desk(platform, importer, exporter, supplier1, supplier3, bank_cn, bank_us, usd, cny, outsider,
-         regulator):
-    """The deployed certificates and an invoice desk (requests every role used: no isolation rebase)."""
+def desk(platform):
+    """The deployed certificates and an invoice desk on their invoice registry."""
     return certificate_world(platform)
 
 
@@ -60,6 +63,8 @@ def test_fx_quote_sign_prints_a_quote_the_router_pays(run, tmp_path, chain, plat
     payload = json.loads(out.read_text())
     assert payload["pair"] == "CNY/USD" and payload["quote"]["rate"] == 1385 * 10**14
     assert payload["quote"]["maxBaseAmount"] == 1_000_000_00 and payload["quote"]["bank"] == bank_us.address
+    assert payload["typedData"]["primaryType"] == "FxQuote"
+    assert payload["typedData"]["domain"]["verifyingContract"] == router_address(platform)
 
     router = platform["PaymentRouter"]
     cny.approve(router.address, 100_000_00, sender=importer)

@@ -16,7 +16,7 @@ DAY = 24 * 3600
 
 
 @pytest.fixture(scope="module", autouse=True)
-def desk(platform, importer, exporter, supplier1, supplier2, supplier3, bank_cn, bank_us):
+def desk(platform):
     return certificate_world(platform)
 
 

@@ -272,6 +272,12 @@ def test_transfer_from_with_purpose_fails_if_recipient_is_zero_address(usd, impo
         usd.transferFromWithPurpose(importer.address, ZERO_ADDRESS, 1_00, GDDS, INVOICE_REF, sender=outsider)
 
 
+def test_plain_transfer_from_the_zero_address_fails_as_approver(usd, exporter, outsider):
+    # OpenZeppelin spends the (zero) allowance first, so the zero owner is refused as an approver.
+    with ape.reverts(usd.ERC20InvalidApprover, approver=ZERO_ADDRESS):
+        usd.transferFrom(ZERO_ADDRESS, exporter.address, 0, sender=outsider)
+
+
 def test_plain_transfer_from_applies_the_same_rules(usd, registry, regulator, importer, exporter, outsider):
     usd.approve(outsider.address, 2_00, sender=importer)
     receipt = usd.transferFrom(importer.address, exporter.address, 1_00, sender=outsider)
@@ -280,6 +286,20 @@ def test_plain_transfer_from_applies_the_same_rules(usd, registry, regulator, im
     registry.freezeParticipant(exporter.address, text_hash("AML"), sender=regulator)
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
         usd.transferFrom(importer.address, exporter.address, 1_00, sender=outsider)
+
+
+def test_approve_records_allowance_without_party_checks(usd, registry, regulator, importer, outsider):
+    registry.freezeParticipant(importer.address, text_hash("AML"), sender=regulator)
+
+    receipt = usd.approve(outsider.address, 5_00, sender=importer)
+
+    assert only_event(receipt, usd.Approval) == {"owner": importer.address, "spender": outsider.address, "value": 5_00}
+    assert usd.allowance(importer.address, outsider.address) == 5_00
+
+
+def test_approve_fails_if_spender_is_zero_address(usd, importer):
+    with ape.reverts(usd.ERC20InvalidSpender, spender=ZERO_ADDRESS):
+        usd.approve(ZERO_ADDRESS, 1_00, sender=importer)
 
 
 # ───────────────────────────── Inactive and frozen parties ─────────────────────────────
@@ -356,7 +376,9 @@ def test_transfer_fails_if_sender_kyc_expired(usd, registry, bank_cn, exporter, 
 def test_regulator_sets_large_value_threshold(usd, regulator):
     receipt = usd.setLargeValueThreshold(1_000_000_00, sender=regulator)
 
-    assert only_event(receipt, usd.LargeValueThresholdSet) == {"regulator": regulator.address, "threshold": 1_000_000_00}
+    assert only_event(receipt, usd.LargeValueThresholdSet) == {
+        "regulator": regulator.address, "threshold": 1_000_000_00,
+    }
     assert usd.largeValueThreshold() == 1_000_000_00
 
 

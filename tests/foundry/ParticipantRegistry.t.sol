@@ -59,7 +59,8 @@ contract ParticipantRegistryFuzzTest is World {
         vm.prank(operator);
         registry.registerParticipant(account, IParticipantRegistry.ParticipantKind.Bank, code, keccak256("id"));
 
-        vm.assertEq(registry.kindOf(account) == IParticipantRegistry.ParticipantKind.Bank, valid, "registered iff valid");
+        bool registered = registry.kindOf(account) == IParticipantRegistry.ParticipantKind.Bank;
+        vm.assertEq(registered, valid, "registered iff valid");
     }
 
     function testFuzz_freeze_inactiveUntilUnfrozen(uint256 elapsed) public {

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import CallerDep, GatewayDep, WriteContextDep
+from app.api.routes._write import respond
+from app.schemas.common import ERROR_RESPONSES, WriteResult
+from app.schemas.fx import ApprovalCreate, ApprovalResult, FxPaymentCreate, FxPaymentResult, FxQuoteCreate, SignedFxQuote
+from app.services import fx as service
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+@router.post("/approvals", response_model=WriteResult[ApprovalResult], tags=["payments"],
+             summary="Allow a platform contract to move the caller's tokens (ERC-20 approve)")
+async def approve(body: ApprovalCreate, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.approve(gateway, ctx, body))
+
+
+@router.post("/fx-quotes", status_code=201, response_model=SignedFxQuote, tags=["payments"],
+             summary="Sign a firm FX quote (bank); nothing goes on chain",
+             description="The quote is EIP-712 typed data signed with the bank's key; hand it to the payer, who "
+             "pays with POST /v1/payments/fx. The bank must have approved the PaymentRouter for the quote currency.")
+async def sign_quote(body: FxQuoteCreate, caller: CallerDep, gateway: GatewayDep):
+    return await service.sign_quote(gateway, caller, body)
+
+
+@router.post("/payments/fx", status_code=201, response_model=WriteResult[FxPaymentResult], tags=["payments"],
+             summary="Pay in one currency, the beneficiary receives another, at a bank's quote (both legs or none)")
+async def pay_with_quote(body: FxPaymentCreate, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.pay_with_quote(gateway, ctx, body))

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.common import Address, CurrencyCode, MinorUnits, PurposeCode, Reference
+
+SPENDERS = ("PaymentRouter", "InvoiceRegistry", "ReceivableFinancing", "PayableCertificates", "LetterOfCredit")
+
+
+class ApprovalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "currency": "CNY", "spender": "PaymentRouter", "amount": 100000000}]})
+    currency: CurrencyCode
+    spender: str = Field(pattern=r"^[A-Za-z]{1,40}$", description=f"A deployed contract: {', '.join(SPENDERS)}")
+    amount: int = Field(ge=0, lt=2**256, description="Allowance in minor units (0 withdraws it)")
+
+
+class ApprovalResult(BaseModel):
+    currency: str
+    owner: Address
+    spender: Address
+    amount: int
+
+
+class FxQuoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "payer": "0x90F79bf6EB2c4f870365E785982E1f101E93b906", "base_currency": "CNY", "quote_currency": "USD",
+        "rate": "0.1385", "max_base_amount": 100000000, "valid_seconds": 300}]})
+    payer: Address | None = Field(default=None, description="The customer the quote is for (none: any payer)")
+    base_currency: CurrencyCode
+    quote_currency: CurrencyCode
+    rate: str = Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,18})?$", description="Quote-currency units per one "
+                      "base-currency unit (whole units, decimal string)")
+    max_base_amount: MinorUnits
+    valid_seconds: int = Field(default=300, gt=0, le=86_400)
+    nonce: int | None = Field(default=None, ge=0, lt=2**256, description="Default: a fresh random nonce")
+
+
+class FxQuote(BaseModel):
+    """`IPaymentRouter.FxQuote`, field for field."""
+
+    bank: Address
+    payer: Address
+    baseToken: Address
+    quoteToken: Address
+    rate: str = Field(description="Quote minor units per base minor unit × 1e18 (decimal string)",
+                      pattern=r"^[0-9]{1,78}$")
+    maxBaseAmount: int = Field(ge=0, lt=2**256)
+    expiry: int = Field(ge=0, lt=2**64)
+    nonce: str = Field(pattern=r"^[0-9]{1,78}$", description="Decimal string")
+
+
+class SignedFxQuote(BaseModel):
+    quote: FxQuote
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class FxPaymentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quote: FxQuote
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+    beneficiary: Address
+    base_amount: MinorUnits
+    purpose_code: PurposeCode
+    reference: Reference
+
+
+class FxPaymentResult(BaseModel):
+    payer: Address
+    beneficiary: Address
+    bank: Address
+    base_currency: str
+    quote_currency: str
+    base_amount: int
+    quote_amount: int
+    rate: str
+    purpose_code: str
+    reference: str

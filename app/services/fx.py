@@ -1,0 +1,105 @@
+"""Allowances and cross-currency payments at a bank's signed FX quote (DESIGN §3).
+
+A bank asks the gateway for a quote: the gateway signs it (EIP-712) with the bank's key, nothing goes on
+chain. The payer pays with the quote: both legs move in one `PaymentRouter.payWithQuote`, or neither.
+Parties approve the contracts that move their tokens beforehand (`POST /v1/approvals`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.errors import Invalid
+from app.schemas.fx import SPENDERS, ApprovalCreate, FxPaymentCreate, FxQuoteCreate
+from app.services.base import Caller, Gateway, ParticipantKind, WriteContext, ascii_code, bytes32_of, require_kind, submit
+
+RATE_SCALE = 10**18
+ZERO = "0x0000000000000000000000000000000000000000"
+FX_QUOTE_TYPE = [{"name": n, "type": t} for n, t in (
+    ("bank", "address"), ("payer", "address"), ("baseToken", "address"), ("quoteToken", "address"),
+    ("rate", "uint256"), ("maxBaseAmount", "uint256"), ("expiry", "uint64"), ("nonce", "uint256"))]
+
+
+async def approve(gateway: Gateway, ctx: WriteContext, body: ApprovalCreate) -> WriteAnswer:
+    if body.spender not in SPENDERS:
+        raise Invalid("unknown spender", {"spender": body.spender, "allowed": list(SPENDERS)}, code="UnknownSpender")
+    spender = gateway.contract(body.spender)
+    call = gateway.call(gateway.token_name(body.currency), "approve", spender, body.amount,
+                        operation="approvals.approve", currency=body.currency)
+    return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+@register_result("approvals.approve")
+def _approved(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("Approval").args
+    return 200, {"currency": outcome.context["currency"], "owner": args["owner"], "spender": args["spender"],
+                 "amount": args["value"]}
+
+
+def _decimals(gateway: Gateway, currency: str) -> int:
+    from scripts._common import CURRENCIES
+
+    return CURRENCIES.get(currency, 2)
+
+
+async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> dict[str, Any]:
+    await require_kind(gateway, caller, ParticipantKind.BANK)
+    if body.base_currency == body.quote_currency:
+        raise Invalid("a quote needs two currencies; pay same-currency with POST /v1/payments",
+                      code="QuoteSameCurrency")
+    signer = gateway.chain.lanes.get(caller.address)
+    if signer is None:
+        raise Invalid("the gateway holds no signing key for this bank", code="NoSigningKey")
+    router = gateway.contract("PaymentRouter")
+    scaled = Decimal(body.rate) * RATE_SCALE * Decimal(10) ** (
+        _decimals(gateway, body.quote_currency) - _decimals(gateway, body.base_currency))
+    rate = int(scaled.to_integral_value(rounding=ROUND_DOWN))
+    if rate == 0:
+        raise Invalid("the rate rounds to zero", {"rate": body.rate}, code="QuoteZeroRate")
+    now = int((await gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False]))["timestamp"], 16)
+    quote = {
+        "bank": caller.address, "payer": body.payer or ZERO,
+        "baseToken": gateway.contract(gateway.token_name(body.base_currency)),
+        "quoteToken": gateway.contract(gateway.token_name(body.quote_currency)),
+        "rate": rate, "maxBaseAmount": body.max_base_amount, "expiry": now + body.valid_seconds,
+        "nonce": body.nonce if body.nonce is not None else secrets.randbits(64),
+    }
+    typed = {
+        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                                   {"name": "chainId", "type": "uint256"},
+                                   {"name": "verifyingContract", "type": "address"}],
+                  "FxQuote": FX_QUOTE_TYPE},
+        "primaryType": "FxQuote",
+        "domain": {"name": "tradefin PaymentRouter", "version": "1", "chainId": gateway.chain.chain_id,
+                   "verifyingContract": router},
+        "message": quote,
+    }
+    signature = signer.signer.sign_typed_data(typed)
+    return {"quote": quote | {"rate": str(rate), "nonce": str(quote["nonce"])}, "signature": "0x" + signature.hex()}
+
+
+async def pay_with_quote(gateway: Gateway, ctx: WriteContext, body: FxPaymentCreate) -> WriteAnswer:
+    q = body.quote
+    quote = (q.bank, q.payer, q.baseToken, q.quoteToken, int(q.rate), q.maxBaseAmount, q.expiry, int(q.nonce))
+    names = gateway.deployment.names_by_address()
+    call = gateway.call(
+        "PaymentRouter", "payWithQuote", quote, bytes.fromhex(body.signature[2:]), body.beneficiary,
+        body.base_amount, body.purpose_code.encode("ascii"), bytes32_of(body.reference),
+        operation="payments.fx", base_currency=names.get(q.baseToken, "").removeprefix("SettlementToken"),
+        quote_currency=names.get(q.quoteToken, "").removeprefix("SettlementToken"),
+    )
+    return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+@register_result("payments.fx")
+def _settled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("PaymentSettled").args
+    return 201, {
+        "payer": args["payer"], "beneficiary": args["beneficiary"], "bank": args["bank"],
+        "base_currency": outcome.context["base_currency"], "quote_currency": outcome.context["quote_currency"],
+        "base_amount": args["baseAmount"], "quote_amount": args["quoteAmount"], "rate": str(args["rate"]),
+        "purpose_code": ascii_code(args["purposeCode"]), "reference": args["paymentReference"],
+    }

@@ -1,0 +1,63 @@
+"""Gas of a letter of credit's main path: apply, issue with margin, present, honour at sight and pay.
+
+The first credit on a fresh chain is measured, with a 10% margin, three required documents, and the
+margin's pro-rata share applied to the issuing bank in the same honour transaction.
+"""
+
+from __future__ import annotations
+
+from eth_utils import keccak
+
+from scripts._letters_of_credit import DAY, ZERO_ADDRESS, Availability, CreditTerms, DocumentType, document_set
+
+BUDGETS: dict[str, int] = {
+    "lc_apply": 200_000,
+    "lc_issue": 120_000,
+    "lc_present": 150_000,
+    "lc_honour_pay": 120_000,
+}
+
+AMOUNT = 250_000_00  # USD 250,000.00
+REQUIRED = (DocumentType.COMMERCIAL_INVOICE, DocumentType.TRANSPORT_DOCUMENT, DocumentType.PACKING_LIST)
+
+
+def measure(platform, roles, chain) -> dict[str, int]:
+    lc = platform["LetterOfCredit"]
+    usd = platform["SettlementTokenUSD"]
+    importer, exporter = roles["importer"], roles["exporter"]
+    issuing_bank, advising_bank = roles["bank_us"], roles["bank_cn"]
+    usd.approve(lc.address, 2**256 - 1, sender=importer)
+    usd.approve(lc.address, 2**256 - 1, sender=issuing_bank)
+
+    now = chain.pending_timestamp
+    terms = CreditTerms(
+        beneficiary=exporter.address,
+        issuingBank=issuing_bank.address,
+        advisingBank=advising_bank.address,
+        confirmingBank=ZERO_ADDRESS,
+        currency=usd.address,
+        amount=AMOUNT,
+        tolerancePercent=10,
+        expiryDate=now + 60 * DAY,
+        latestShipmentDate=now + 30 * DAY,
+        presentationPeriodDays=0,
+        partialShipmentsAllowed=True,
+        availability=int(Availability.SIGHT_PAYMENT),
+        deferredPaymentDays=0,
+        requiredDocuments=document_set(*REQUIRED),
+    )
+    applied = lc.applyForCredit(terms.as_tuple(), sender=importer)
+    lc_id = applied.events.filter(lc.CreditApplied)[0].lcId
+    issued = lc.issue(lc_id, AMOUNT // 10, sender=issuing_bank)
+    lc.advise(lc_id, sender=advising_bank)
+    documents = [(int(t), keccak(text=f"bench:{t.name}")) for t in REQUIRED]
+    presented = lc.present(lc_id, documents, now, AMOUNT, sender=exporter)
+    presentation_id = presented.events.filter(lc.DocumentsPresented)[0].presentationId
+    lc.examine(lc_id, presentation_id, 0, sender=issuing_bank)
+    honoured = lc.honour(lc_id, presentation_id, sender=issuing_bank)
+    return {
+        "lc_apply": applied.gas_used,
+        "lc_issue": issued.gas_used,
+        "lc_present": presented.gas_used,
+        "lc_honour_pay": honoured.gas_used,
+    }

@@ -1,0 +1,344 @@
+"""A bank's receivable financing desk: review applications, approve or reject, record repayments, default.
+
+    ape run bank_financing pending                                    --account BANK [--network ...]
+    ape run bank_financing approve FINANCING_ID --advance N --rate-bps R --maturity UNIX|YYYY-MM-DD
+                                   [--terms TEXT] [--yes]            --account BANK
+    ape run bank_financing reject FINANCING_ID --reason CODE [--yes] --account BANK
+    ape run bank_financing repay FINANCING_ID --amount N --reference REF [--yes]   --account BANK
+    ape run bank_financing default FINANCING_ID [--recourse] [--yes] --account BANK
+
+`repay` records a repayment the bank received off chain (e.g. by wire); buyer payments through the invoice
+registry repay the bank automatically. Amounts are integers in minor units. Every command checks its
+preconditions before sending, asks before an irreversible step (unless `--yes`), and exits with a code a
+scheduler can rely on: 0 done, 1 refused (precondition failed or the contract reverted: the custom error's
+name is printed), 2 usage error (bad arguments, no deployment recorded for this chain).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from enum import IntEnum
+from functools import wraps
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.exceptions import ContractLogicError
+from eth_utils import keccak
+
+from scripts._common import load_deployment
+
+EXIT_DONE, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+# Contracts whose custom errors can surface through a financing transaction.
+_ERROR_SOURCES = ("ReceivableFinancing", "InvoiceRegistry", "ParticipantRegistry", "SettlementToken")
+
+
+class FinancingState(IntEnum):
+    """IReceivableFinancing.FinancingState."""
+
+    NONE = 0
+    APPLIED = 1
+    REJECTED = 2
+    WITHDRAWN = 3
+    ACTIVE = 4
+    DEFAULTED = 5
+    CLOSED = 6
+
+
+class InvoiceState(IntEnum):
+    """IInvoiceLiens.InvoiceState."""
+
+    NONE = 0
+    REGISTERED = 1
+    CONFIRMED = 2
+    FINANCED = 3
+    PAID = 4
+    CANCELLED = 5
+    DEFAULTED = 6
+
+
+class Refused(Exception):
+    """A precondition the contract would enforce failed; nothing was sent."""
+
+
+yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+
+
+def _desk_command(f: Callable[..., None]) -> Callable[..., None]:
+    """Maps outcomes to exit codes: refusals and reverts to 1, with the reason printed."""
+
+    @wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            f(*args, **kwargs)
+        except Refused as refusal:
+            click.echo(f"REFUSED: {refusal}", err=True)
+            sys.exit(EXIT_REFUSED)
+        except ContractLogicError as revert:
+            click.echo(f"REVERTED: {revert_name(revert)}", err=True)
+            sys.exit(EXIT_REFUSED)
+
+    return wrapper
+
+
+def revert_name(revert: ContractLogicError) -> str:
+    """`ReceivableFinancingNotBank(financingId=1, caller=0x...)` for a decoded custom error; errors of the
+    other contracts a financing calls are named by their selector."""
+    inputs = getattr(revert, "inputs", None)
+    if inputs is not None:
+        arguments = ", ".join(f"{k}={v}" for k, v in inputs.items())
+        return f"{type(revert).__name__}({arguments})"
+    data = _revert_data(revert)
+    if len(data) >= 4:
+        name = _error_selectors().get(data[:4])
+        if name:
+            return name
+    return str(revert.message or revert)
+
+
+def _revert_data(revert: ContractLogicError) -> bytes:
+    raw = getattr(revert, "revert_message", None) or getattr(revert, "message", "") or ""
+    if isinstance(raw, bytes):
+        return raw
+    text = str(raw)
+    try:
+        return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    except ValueError:
+        return b""
+
+
+def _error_selectors() -> dict[bytes, str]:
+    from ape import project
+
+    selectors: dict[bytes, str] = {}
+    for name in _ERROR_SOURCES:
+        for error in project.get_contract(name).contract_type.errors:
+            selectors[keccak(text=error.selector)[:4]] = error.name
+    return selectors
+
+
+# ───────────────────────────── Chain access ─────────────────────────────
+
+
+def _contract(name: str) -> Any:
+    """The deployed contract `name` of the connected chain (usage error when none is recorded)."""
+    from ape import Contract, project
+
+    chain_id = _node_chain_id()
+    deployment = load_deployment(chain_id)
+    if deployment is None or name not in deployment.get("contracts", {}):
+        raise click.UsageError(f"no {name} deployment recorded for chain {chain_id}")
+    return Contract(deployment["contracts"][name], contract_type=project.get_contract(name).contract_type)
+
+
+def _node_chain_id() -> int:
+    """The chain id the node itself reports. Ape's `chain.chain_id` answers the configured id of the
+    `local` network (1337) when a node is reached by URI, e.g. an Anvil devnet (31337)."""
+    from ape import networks
+
+    return int(networks.provider.web3.eth.chain_id)
+
+
+def _token(address: str) -> Any:
+    from ape import Contract, project
+
+    return Contract(address, contract_type=project.SettlementToken.contract_type)
+
+
+def _money(amount: int, token: Any) -> str:
+    decimals = token.decimals()
+    code = bytes(token.currency()).decode("ascii", "replace")
+    return f"{code} {amount / 10**decimals:,.{decimals}f} ({amount} minor units)"
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _code(text: str) -> bytes:
+    """A reason or reference as `bytes32`: ASCII right-padded when it fits, else its keccak256."""
+    raw = text.encode("utf-8")
+    return raw.ljust(32, b"\0") if len(raw) <= 32 else keccak(raw)
+
+
+def _parse_time(value: str) -> int:
+    if value.isdigit():
+        return int(value)
+    try:
+        return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is neither unix seconds nor YYYY-MM-DD") from exc
+
+
+def _financing_of(financing: Any, financing_id: int, bank: Any) -> Any:
+    """Financing `financing_id`, which must exist and belong to `bank`."""
+    if not 1 <= financing_id <= financing.financingCount():
+        raise Refused(f"no financing {financing_id}")
+    f = financing.financing(financing_id)
+    if f.bank != bank.address:
+        raise Refused(f"financing {financing_id} is with {f.bank}, not {bank.address}")
+    return f
+
+
+def _require_state(financing_id: int, f: Any, *expected: FinancingState) -> None:
+    state = FinancingState(f.state)
+    if state not in expected:
+        wanted = " or ".join(s.name for s in expected)
+        raise Refused(f"financing {financing_id} is {state.name}, must be {wanted}")
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if not yes and not click.confirm(question, default=False):
+        raise Refused("not confirmed")
+
+
+@click.group()
+def cli() -> None:
+    """Receivable financing operations for banks (DESIGN §5)."""
+
+
+# ───────────────────────────── Review ─────────────────────────────
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@_desk_command
+def pending(account: Any) -> None:
+    """List the applications waiting for this bank's decision."""
+    financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
+    rows = 0
+    for financing_id in range(1, financing.financingCount() + 1):
+        f = financing.financing(financing_id)
+        if f.bank != account.address or f.state != FinancingState.APPLIED:
+            continue
+        invoice = invoices.invoice(f.invoiceId)
+        token = _token(invoice.currency)
+        attested, matched = invoices.customsOf(f.invoiceId)
+        customs = "matched" if matched else ("MISMATCH" if attested else "none")
+        programme = financing.programmeOf(financing_id) if f.underProgramme else 0
+        click.echo(f"financing {financing_id}: seller {f.seller} requests {_money(f.amount, token)}")
+        click.echo(f"  invoice {f.invoiceId:#x}: {InvoiceState(invoice.state).name}, face "
+                   f"{_money(invoice.faceAmount, token)}, due {_date(invoice.dueDate)}, buyer {invoice.buyer}")
+        click.echo(f"  customs declaration: {customs}"
+                   + (f"; programme {programme} at {f.rateBps} bps" if programme else ""))
+        rows += 1
+    click.echo(f"{rows} application(s) pending for {account.address}")
+
+
+# ───────────────────────────── Decision ─────────────────────────────
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("financing_id", type=int)
+@click.option("--advance", type=click.IntRange(min=1), required=True, help="Advance in minor units.")
+@click.option("--rate-bps", type=click.IntRange(0, 10_000), required=True, help="Annual rate, basis points.")
+@click.option("--maturity", required=True, help="Maturity: unix seconds or YYYY-MM-DD (UTC).")
+@click.option("--terms", default="", help="Text of the agreement reference; its hash goes on chain.")
+@yes_option
+@_desk_command
+def approve(account: Any, financing_id: int, advance: int, rate_bps: int, maturity: str, terms: str,
+            yes: bool) -> None:
+    """Approve an application: pay the advance to the seller and take the invoice's lien."""
+    maturity_at = _parse_time(maturity)
+    financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
+    f = _financing_of(financing, financing_id, account)
+    _require_state(financing_id, f, FinancingState.APPLIED)
+    if advance > f.amount:
+        raise Refused(f"advance {advance} is above the requested {f.amount}")
+    invoice = invoices.invoice(f.invoiceId)
+    if invoice.state != InvoiceState.CONFIRMED:
+        raise Refused(f"invoice {f.invoiceId:#x} is {InvoiceState(invoice.state).name}, must be CONFIRMED")
+    token = _token(invoice.currency)
+    _confirm(f"Pay {_money(advance, token)} to {f.seller} at {rate_bps} bps until {_date(maturity_at)} "
+             f"and take the lien on invoice {f.invoiceId:#x}?", yes)
+    if token.allowance(account.address, financing.address) < advance:
+        token.approve(financing.address, advance, sender=account)
+    financing.approve(financing_id, advance, rate_bps, maturity_at, keccak(text=terms), sender=account)
+    click.echo(f"Approved financing {financing_id}: advanced {_money(advance, token)} to {f.seller}")
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("financing_id", type=int)
+@click.option("--reason", required=True, help="Reason code, e.g. CREDIT-LIMIT.")
+@yes_option
+@_desk_command
+def reject(account: Any, financing_id: int, reason: str, yes: bool) -> None:
+    """Reject an application with a reason code."""
+    financing = _contract("ReceivableFinancing")
+    f = _financing_of(financing, financing_id, account)
+    _require_state(financing_id, f, FinancingState.APPLIED)
+    _confirm(f"Reject financing {financing_id} ({reason})?", yes)
+    financing.reject(financing_id, _code(reason), sender=account)
+    click.echo(f"Rejected financing {financing_id}: {reason}")
+
+
+# ───────────────────────────── Repayment and default ─────────────────────────────
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("financing_id", type=int)
+@click.option("--amount", type=click.IntRange(min=1), required=True, help="Amount received, minor units.")
+@click.option("--reference", required=True, help="Payment reference of the off-chain receipt.")
+@yes_option
+@_desk_command
+def repay(account: Any, financing_id: int, amount: int, reference: str, yes: bool) -> None:
+    """Record a repayment the bank received off chain."""
+    financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
+    f = _financing_of(financing, financing_id, account)
+    _require_state(financing_id, f, FinancingState.ACTIVE, FinancingState.DEFAULTED)
+    token = _token(invoices.invoice(f.invoiceId).currency)
+    owed = financing.owed(financing_id)
+    if amount > owed:
+        raise Refused(f"amount {amount} is above what is owed now ({owed})")
+    _confirm(f"Record {_money(amount, token)} received for financing {financing_id} (ref {reference})?", yes)
+    financing.recordRepayment(financing_id, amount, _code(reference), sender=account)
+    state = FinancingState(financing.financing(financing_id).state)
+    click.echo(f"Recorded {_money(amount, token)} on financing {financing_id}; now {state.name}, owed "
+               f"{_money(financing.owed(financing_id), token)}")
+
+
+@cli.command(name="default", cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("financing_id", type=int)
+@click.option("--recourse", is_flag=True, help="Also recover what is owed from the seller.")
+@yes_option
+@_desk_command
+def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None:
+    """Declare a financing in default (invoice defaulted, or past maturity plus grace); with --recourse,
+    pull what is owed from the seller and close it."""
+    from ape import chain
+
+    financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
+    f = _financing_of(financing, financing_id, account)
+    _require_state(financing_id, f, FinancingState.ACTIVE, FinancingState.DEFAULTED)
+    token = _token(invoices.invoice(f.invoiceId).currency)
+    if f.state == FinancingState.ACTIVE:
+        defaults_at = f.maturity + invoices.gracePeriod()
+        invoice_defaulted = invoices.state(f.invoiceId) == InvoiceState.DEFAULTED
+        if not invoice_defaulted and chain.pending_timestamp <= defaults_at:
+            raise Refused(f"financing {financing_id} is not overdue before {_date(defaults_at)}")
+        _confirm(f"Declare financing {financing_id} in default?", yes)
+        financing.markDefault(financing_id, sender=account)
+        click.echo(f"Financing {financing_id} declared in default; owed "
+                   f"{_money(financing.owed(financing_id), token)}")
+    if recourse:
+        _confirm(f"Recover about {_money(financing.owed(financing_id), token)} from the seller {f.seller}?", yes)
+        receipt = financing.claimRecourse(financing_id, sender=account)
+        recovered = financing.RecourseClaimed.from_receipt(receipt)[0].amount
+        click.echo(f"Recovered {_money(recovered, token)} from {f.seller}; financing {financing_id} closed")
+    elif f.state == FinancingState.DEFAULTED:
+        raise Refused(f"financing {financing_id} is already DEFAULTED (use --recourse to recover)")
+
+
+if __name__ == "__main__":  # `ape run bank_financing` imports `cli`; direct runs go through it too
+    cli()

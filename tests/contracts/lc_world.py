@@ -1,0 +1,126 @@
+"""A small world for letter-of-credit tests: a US importer's bank issues credits to a CN exporter.
+
+`Credits` opens credits and presents documents at chosen UTC days; every day used is relative to a
+Monday a few days ahead of the chain's clock, so weekday rules are deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eth_utils import keccak
+
+from scripts._letters_of_credit import (
+    DAY,
+    ZERO_ADDRESS,
+    Availability,
+    CreditTerms,
+    DocumentType,
+    day_of,
+    document_set,
+)
+
+AMOUNT = 100_000_00  # USD 100,000.00 in minor units
+REQUIRED_TYPES = (DocumentType.COMMERCIAL_INVOICE, DocumentType.TRANSPORT_DOCUMENT, DocumentType.PACKING_LIST)
+REQUIRED_DOCUMENTS = document_set(*REQUIRED_TYPES)
+NOON = 12 * 3600
+MAX_ALLOWANCE = 2**256 - 1  # an unlimited approval: OpenZeppelin then never rewrites the allowance
+
+# Offsets in days from the base Monday.
+LATEST_SHIPMENT = 10
+EXPIRY = 40
+
+
+def documents(*types: DocumentType, tag: str = "") -> list[tuple[int, bytes]]:
+    """(type, hash) pairs, as `ILetterOfCredit.Document`."""
+    return [(int(t), keccak(text=f"doc:{t.name}:{tag}")) for t in types]
+
+
+FULL_DOCUMENTS = documents(*REQUIRED_TYPES)
+
+
+def next_monday(chain: Any, at_least_days_ahead: int = 2) -> int:
+    """The day number of the first Monday at least `at_least_days_ahead` days after the chain's today."""
+    day = day_of(chain.pending_timestamp) + at_least_days_ahead
+    while (day + 3) % 7 != 0:  # day 0 (1970-01-01) was a Thursday
+        day += 1
+    return day
+
+
+def at_noon(day: int) -> int:
+    return day * DAY + NOON
+
+
+@dataclass
+class Credits:
+    """Opens credits and presents documents for the tests."""
+
+    chain: Any
+    lc: Any
+    importer: Any
+    exporter: Any
+    issuing_bank: Any
+    advising_bank: Any
+    currency: Any
+    base: int  # day number of a Monday ahead
+
+    def terms(self, **changes: Any) -> CreditTerms:
+        default = CreditTerms(
+            beneficiary=self.exporter.address,
+            issuingBank=self.issuing_bank.address,
+            advisingBank=self.advising_bank.address,
+            confirmingBank=ZERO_ADDRESS,
+            currency=self.currency.address,
+            amount=AMOUNT,
+            tolerancePercent=10,
+            expiryDate=(self.base + EXPIRY) * DAY,
+            latestShipmentDate=(self.base + LATEST_SHIPMENT) * DAY,
+            presentationPeriodDays=0,
+            partialShipmentsAllowed=True,
+            availability=int(Availability.SIGHT_PAYMENT),
+            deferredPaymentDays=0,
+            requiredDocuments=REQUIRED_DOCUMENTS,
+        )
+        return replace(default, **changes)
+
+    def apply(self, **changes: Any) -> int:
+        receipt = self.lc.applyForCredit(self.terms(**changes).as_tuple(), sender=self.importer)
+        return receipt.events.filter(self.lc.CreditApplied)[0].lcId
+
+    def open(self, margin: int = 0, **changes: Any) -> int:
+        """Applied, issued (with `margin`) and advised."""
+        lc_id = self.apply(**changes)
+        self.lc.issue(lc_id, margin, sender=self.issuing_bank)
+        self.lc.advise(lc_id, sender=self.advising_bank)
+        return lc_id
+
+    def present(
+        self,
+        lc_id: int,
+        *,
+        day: int,
+        shipment_day: int = 3,
+        amount: int = AMOUNT,
+        docs: list[tuple[int, bytes]] | None = None,
+        time: int | None = None,
+    ) -> int:
+        """Presents on base-relative `day` at noon (or at unix `time`); returns the presentation id."""
+        self.at(time if time is not None else at_noon(self.base + day))
+        receipt = self.lc.present(
+            lc_id,
+            FULL_DOCUMENTS if docs is None else docs,
+            (self.base + shipment_day) * DAY,
+            amount,
+            sender=self.exporter,
+        )
+        return receipt.events.filter(self.lc.DocumentsPresented)[0].presentationId
+
+    def at(self, timestamp: int) -> None:
+        """The next transaction happens at `timestamp` (never earlier than the chain's clock)."""
+        if timestamp > self.chain.pending_timestamp:
+            self.chain.pending_timestamp = timestamp
+
+    def mine_at(self, timestamp: int) -> None:
+        """Mines a block at `timestamp`, so that views read that time."""
+        self.chain.mine(timestamp=timestamp)

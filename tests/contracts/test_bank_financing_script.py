@@ -1,0 +1,176 @@
+"""The bank's financing desk script (`ape run bank_financing ...`), run through click against the test chain.
+
+Exit codes: 0 done, 1 refused or reverted (reason printed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from click.testing import CliRunner
+
+import scripts._common as common
+from receivables_helpers import DAY, advance_to, confirmed_invoice, now
+from scripts._receivables import DEFAULT_GRACE_PERIOD
+from scripts.bank_financing import FinancingState, cli
+
+FACE = 50_000_00
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def invoices(platform, registry, operator, regulator, bank_cn, bank_us, exporter, importer, accounts, networks):
+    """The registry; wider-scoped fixtures are resolved here, before Ape's per-test snapshots."""
+    return platform["InvoiceRegistry"]
+
+
+@pytest.fixture(scope="module")
+def financing(platform):
+    return platform["ReceivableFinancing"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def allowances(financing, invoices, usd, exporter, importer):
+    usd.approve(financing.address, 2**255, sender=exporter)  # recourse agreement
+    usd.approve(invoices.address, 2**255, sender=importer)
+
+
+@pytest.fixture
+def deployment(platform, tmp_path, monkeypatch):
+    """The platform's addresses recorded where the script looks for them (a temporary folder)."""
+    monkeypatch.setattr(common, "DEPLOYMENTS_DIR", tmp_path)
+    common.record_deployment(platform, start_block=0)
+
+
+@pytest.fixture
+def run(networks, accounts, deployment):
+    """Runs `bank_financing` with `args` as the test account `as_`; returns (exit code, output)."""
+    network = _network_of_this_session(networks.provider)
+
+    def _run(*args: object, as_=None) -> tuple[int, str]:
+        argv = [str(a) for a in args] + ["--network", network]
+        if as_ is not None:
+            argv += ["--account", f"TEST::{[a.address for a in accounts].index(as_.address)}"]
+        result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return _run
+
+
+def _network_of_this_session(provider) -> str:
+    """Anvil is reached by its URI (naming the provider would start a second, empty Anvil); the embedded
+    eth-tester chain is shared in-process under its own name."""
+    uri = getattr(provider, "http_uri", None)
+    if provider.name != "test" and uri:
+        return f"{provider.network.ecosystem.name}:{provider.network.name}:{uri}"
+    return provider.network_choice
+
+
+@pytest.fixture
+def application(chain, invoices, financing, usd, exporter, importer, bank_cn):
+    """A confirmed invoice of the exporter and its application to bank_cn: (invoice id, financing id)."""
+    invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, f"S-{next(_numbers)}", FACE, 30 * DAY)
+    receipt = financing.applyForFinancing(invoice_id, bank_cn.address, 40_000_00, sender=exporter)
+    return invoice_id, int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
+
+
+def _approve_args(chain, financing_id: int, advance: int = 40_000_00) -> list[object]:
+    return ["approve", financing_id, "--advance", advance, "--rate-bps", 700, "--maturity",
+            now(chain) + 30 * DAY, "--terms", "FA-2026-7", "--yes"]
+
+
+def test_pending_lists_the_applications_for_this_bank(application, run, bank_cn, bank_us):
+    _, financing_id = application
+    code, out = run("pending", as_=bank_cn)
+    assert code == 0, out
+    assert f"financing {financing_id}:" in out
+    assert "USD 40,000.00" in out and "customs declaration: none" in out
+    code, out = run("pending", as_=bank_us)
+    assert (code, f"financing {financing_id}:" in out) == (0, False)
+
+
+def test_approve_pays_the_advance_and_takes_the_lien(chain, application, run, financing, invoices, usd, bank_cn,
+                                                     exporter):
+    invoice_id, financing_id = application
+    before = usd.balanceOf(exporter.address)
+    code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+    assert code == 0, out
+    assert "Approved financing" in out
+    assert financing.financing(financing_id).state == FinancingState.ACTIVE
+    assert usd.balanceOf(exporter.address) == before + 40_000_00
+    assert invoices.invoice(invoice_id).lienFinancier == bank_cn.address
+
+
+def test_approve_is_refused_for_another_bank_and_reports_reverts_by_name(chain, application, run, bank_us,
+                                                                         bank_cn, financing, exporter):
+    invoice_id, financing_id = application
+    code, out = run(*_approve_args(chain, financing_id), as_=bank_us)
+    assert code == 1 and "REFUSED" in out
+    # The seller also applied to bank_us; bank_cn finances first, then bank_us's approval reverts.
+    receipt = financing.applyForFinancing(invoice_id, bank_us.address, 40_000_00, sender=exporter)
+    second = int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
+    assert run(*_approve_args(chain, financing_id), as_=bank_cn)[0] == 0
+    code, out = run(*_approve_args(chain, second), as_=bank_us)
+    assert code == 1
+    assert "REFUSED" in out and "FINANCED" in out
+
+
+def test_approve_reports_the_contract_error_when_the_chain_refuses(chain, application, run, bank_cn, registry,
+                                                                   regulator, financing):
+    _, financing_id = application
+    registry.freezeInstrument(financing.address, financing_id, b"SANCTIONS".ljust(32, b"\0"), sender=regulator)
+    code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+    assert code == 1
+    assert "REVERTED: ReceivableFinancingFrozen" in out
+
+
+def test_errors_of_the_invoice_registry_are_named_too(chain, application, run, bank_cn, registry, regulator,
+                                                     invoices):
+    invoice_id, financing_id = application
+    registry.freezeInstrument(invoices.address, invoice_id, b"AML-HOLD".ljust(32, b"\0"), sender=regulator)
+    code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+    assert code == 1
+    assert "REVERTED: InvoiceRegistryFrozen" in out
+
+
+def test_reject_records_the_reason(application, run, financing, bank_cn):
+    _, financing_id = application
+    code, out = run("reject", financing_id, "--reason", "CREDIT-LIMIT", "--yes", as_=bank_cn)
+    assert code == 0, out
+    assert financing.financing(financing_id).state == FinancingState.REJECTED
+    code, out = run("reject", financing_id, "--reason", "CREDIT-LIMIT", "--yes", as_=bank_cn)
+    assert code == 1 and "REJECTED" in out
+
+
+def test_repay_records_an_off_chain_repayment(chain, application, run, financing, bank_cn):
+    _, financing_id = application
+    assert run(*_approve_args(chain, financing_id), as_=bank_cn)[0] == 0
+    code, out = run("repay", financing_id, "--amount", 10_000_00, "--reference", "MT103-0001", "--yes",
+                    as_=bank_cn)
+    assert code == 0, out
+    assert financing.financing(financing_id).repaidAmount == 10_000_00
+    code, out = run("repay", financing_id, "--amount", 10**12, "--reference", "X", "--yes", as_=bank_cn)
+    assert code == 1 and "above what is owed" in out
+
+
+def test_default_waits_for_the_overdue_date_then_recovers_from_the_seller(chain, application, run, financing,
+                                                                          invoices, bank_cn, usd, exporter):
+    invoice_id, financing_id = application
+    assert run(*_approve_args(chain, financing_id), as_=bank_cn)[0] == 0
+    code, out = run("default", financing_id, "--yes", as_=bank_cn)
+    assert code == 1 and "not overdue" in out
+    advance_to(chain, invoices.invoice(invoice_id).dueDate + DEFAULT_GRACE_PERIOD + 1)
+    before = usd.balanceOf(exporter.address)
+    code, out = run("default", financing_id, "--recourse", "--yes", as_=bank_cn)
+    assert code == 0, out
+    assert "declared in default" in out and "Recovered" in out
+    assert financing.financing(financing_id).state == FinancingState.CLOSED
+    assert usd.balanceOf(exporter.address) < before
+
+
+def test_usage_errors_exit_with_code_2(run, bank_cn):
+    code, _ = run("approve", 1, "--rate-bps", 700, "--maturity", "2030-01-01", "--yes", as_=bank_cn)
+    assert code == 2
+    code, _ = run("approve", 1, "--advance", 1, "--rate-bps", 700, "--maturity", "someday", "--yes", as_=bank_cn)
+    assert code == 2

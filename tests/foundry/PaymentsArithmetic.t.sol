@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Test} from "./utils/Test.sol";
+import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
+import {PayableCertificates} from "../../contracts/PayableCertificates.sol";
+import {PaymentRouter} from "../../contracts/PaymentRouter.sol";
+import {IInvoiceLiens} from "../../contracts/interfaces/IInvoiceLiens.sol";
+import {IPayableCertificates} from "../../contracts/interfaces/IPayableCertificates.sol";
+
+/// @notice Fuzzed rounding of the two money formulas: FX conversion and certificate discounting. Both
+/// must round in the bank's favour by less than one minor unit, never against it.
+contract PaymentsArithmeticTest is Test {
+    PaymentRouter internal router;
+    PayableCertificates internal certs;
+
+    function setUp() public {
+        ParticipantRegistry registry = new ParticipantRegistry(makeAddr("operator"), "SG", keccak256("op"));
+        router = new PaymentRouter(registry);
+        certs = new PayableCertificates(registry, IInvoiceLiens(makeAddr("invoices")), 30 days);
+    }
+
+    /// @notice quoteAmount = floor(base × rate / 1e18): never more than the exact value, less by < 1 unit.
+    function test_fuzz_convert_roundsDownByLessThanOneMinorUnit(uint256 baseAmount, uint256 rate) public view {
+        baseAmount = bound(baseAmount, 1, type(uint96).max);
+        rate = bound(rate, 1, type(uint128).max);
+        uint256 quoteAmount = router.convert(baseAmount, rate);
+        vm.assertLe(quoteAmount * 1e18, baseAmount * rate, "never above the exact value");
+        vm.assertGe((quoteAmount + 1) * 1e18, baseAmount * rate + 1, "less than one unit below");
+    }
+
+    /// @notice proceeds = floor(amount × (1 − rate × days / 365)) with days rounded up: the bank never pays
+    /// more than the exact discounted value at the whole number of days, and less by under one unit.
+    function test_fuzz_discountProceeds_roundInTheBanksFavour(uint256 amount, uint256 rateBps, uint256 secondsLeft)
+        public
+    {
+        amount = bound(amount, 1, type(uint56).max);
+        rateBps = bound(rateBps, 1, 10_000);
+        secondsLeft = bound(secondsLeft, 1, 400 days);
+        vm.warp(1_700_000_000);
+        uint256 maturity = block.timestamp + secondsLeft;
+        uint256 expectedDays = (secondsLeft + 1 days - 1) / 1 days;
+        uint256 keptPerYear = 3_650_000 > rateBps * expectedDays ? 3_650_000 - rateBps * expectedDays : 0;
+        uint256 exactFloor = amount * keptPerYear / 3_650_000;
+
+        if (exactFloor == 0) {
+            vm.expectRevert();
+            certs.discountProceeds(amount, maturity, rateBps);
+            return;
+        }
+        (uint256 proceeds, uint256 daysToMaturity) = certs.discountProceeds(amount, maturity, rateBps);
+        vm.assertEq(daysToMaturity, expectedDays, "a started day counts as a whole day");
+        vm.assertEq(proceeds, exactFloor, "proceeds are the exact value rounded down");
+        vm.assertLe(proceeds, amount, "never above face");
+    }
+
+    /// @notice A discount that would take the whole amount is refused with its named error.
+    function test_discountProceeds_failsWhenDiscountTakesEverything() public {
+        vm.warp(1_700_000_000);
+        vm.expectRevert(
+            abi.encodeWithSelector(IPayableCertificates.PayableCertificatesDiscountExceedsAmount.selector, 100, 100)
+        );
+        certs.discountProceeds(100, block.timestamp + 365 days, 10_000);
+    }
+}
