@@ -19,13 +19,13 @@ from typing import Any, Callable
 from app.indexer.store import Store
 
 ZERO = "0x0000000000000000000000000000000000000000"
-KINDS = {0: "None", 1: "Corporate", 2: "Bank", 3: "Regulator", 4: "Attester", 5: "Operator"}
+KINDS = {0: "None", 1: "Corporate", 2: "Bank", 3: "Regulator", 4: "Attester", 5: "Operator", 6: "Instrument"}
 KYC = {0: "None", 1: "Approved", 2: "Rejected", 3: "Revoked"}
 
 # Instrument kinds as they appear in uids (`invoice:<id>`) and routes (`/v1/instruments/invoice`),
 # with the deployed contract that holds them.
 INSTRUMENT_KIND_OF_CONTRACT = {"InvoiceRegistry": "invoice", "ReceivableFinancing": "financing",
-                               "PayableCertificates": "certificate"}
+                               "PayableCertificates": "certificate", "LetterOfCredit": "letter_of_credit"}
 
 
 def ascii_of(value: str | None) -> str:
@@ -609,3 +609,169 @@ def _payment_settled(e: EventContext) -> None:
     }, new=True)
     for role in ("payer", "beneficiary", "bank"):
         _add_party(e, key, "payment", a[role], role, e.timestamp, new=True)
+
+
+# ───────────────────────────── Letters of credit and presentations ─────────────────────────────
+
+DOCUMENT_TYPES = ("CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
+                  "InsuranceDocument", "InspectionCertificate")
+PRESENTATION_STATES = ("None", "Presented", "Compliant", "Discrepant", "Waived", "Refused", "Precluded",
+                       "Honoured", "Paid")
+
+
+def _credit(e: EventContext) -> tuple[str, dict[str, Any] | None]:
+    key = uid("letter_of_credit", e.args["lcId"])
+    e.link(key)
+    return key, e.store.get("idx_instruments", key)
+
+
+def _presentation(e: EventContext) -> tuple[str, dict[str, Any] | None]:
+    _credit(e)
+    key = uid("presentation", f"{e.args['lcId']}-{e.args['presentationId']}")
+    e.link(key)
+    return key, e.store.get("idx_instruments", key)
+
+
+@handles("LetterOfCredit", "CreditApplied")
+def _credit_applied(e: EventContext) -> None:
+    a, terms = e.args, e.args["terms"]
+    key = uid("letter_of_credit", a["lcId"])
+    e.link(key)
+    e.store.put("idx_instruments", {
+        "uid": key, "kind": "letter_of_credit", "instrument_id": str(a["lcId"]), "contract": e.address,
+        "state": "Applied", "currency": e.currency_of(terms["currency"]), "amount": terms["amount"],
+        "document_hash": None, "due_at": terms["expiryDate"], "frozen": False, "created_block": e.block_number,
+        "created_at": e.timestamp, "updated_block": e.block_number, "updated_at": e.timestamp,
+        "details": {"applicant": a["applicant"], **terms, "margin": 0, "amendments": [], "drawn": 0},
+    }, new=True)
+    for role, participant in _credit_parties({"applicant": a["applicant"], **terms}).items():
+        _add_party(e, key, "letter_of_credit", participant, role, e.timestamp, new=True)
+
+
+def _credit_parties(details: dict[str, Any]) -> dict[str, str]:
+    parties = {"applicant": details["applicant"], "beneficiary": details["beneficiary"],
+               "issuing_bank": details["issuingBank"], "advising_bank": details["advisingBank"],
+               "confirming_bank": details["confirmingBank"]}
+    return {role: p for role, p in parties.items() if p and p != ZERO}
+
+
+def _credit_state(state: str | None, **details: Any) -> Handler:
+    def handler(e: EventContext) -> None:
+        _, row = _credit(e)
+        if row is not None:
+            _save(e, row, state, **{k: (e.args[v] if isinstance(v, str) and v in e.args else v)
+                                    for k, v in details.items()})
+    return handler
+
+
+for _event, _state, _details in (
+        ("ApplicationCancelled", "Cancelled", {"cancelled_by": "by"}),
+        ("CreditIssued", "Issued", {"margin": "margin"}),
+        ("CreditAdvised", "Advised", {}),
+        ("CancellationRequested", None, {"cancellation_requested": True}),
+        ("CancellationAgreedByConfirmingBank", None, {"cancellation_agreed_by_confirming_bank": True}),
+        ("CreditCancelled", "Cancelled", {}),
+        ("MarginApplied", None, {"margin_applied": "amount"}),
+        ("MarginReleased", None, {"margin_released": "amount"})):
+    handles("LetterOfCredit", _event)(_credit_state(_state, **_details))
+
+
+@handles("LetterOfCredit", "AmendmentProposed")
+def _amendment_proposed(e: EventContext) -> None:
+    _, row = _credit(e)
+    if row is not None:
+        proposal = {"number": e.args["amendmentNumber"], **e.args["amendment"], "status": "Proposed"}
+        _save(e, row, None, amendments=[*row["details"]["amendments"], proposal])
+
+
+def _amendment_decided(e: EventContext, accepted: bool) -> None:
+    _, row = _credit(e)
+    if row is None:
+        return
+    amendments = [dict(a) for a in row["details"]["amendments"]]
+    columns: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    for a in amendments:
+        if a["number"] == e.args["amendmentNumber"]:
+            a["status"] = "Accepted" if accepted else "Rejected"
+            if accepted:
+                columns = {"amount": a["amount"], "due_at": a["expiryDate"]}
+                details = {"amount": a["amount"], "expiryDate": a["expiryDate"],
+                           "latestShipmentDate": a["latestShipmentDate"], "requiredDocuments": a["requiredDocuments"]}
+    _save(e, row, None, columns, amendments=amendments, **details)
+
+
+@handles("LetterOfCredit", "AmendmentAccepted")
+def _amendment_accepted(e: EventContext) -> None:
+    _amendment_decided(e, True)
+
+
+@handles("LetterOfCredit", "AmendmentRejected")
+def _amendment_rejected(e: EventContext) -> None:
+    _amendment_decided(e, False)
+
+
+@handles("LetterOfCredit", "DocumentsPresented")
+def _documents_presented(e: EventContext) -> None:
+    a = e.args
+    credit_key, credit = _credit(e)
+    key = uid("presentation", f"{a['lcId']}-{a['presentationId']}")
+    e.link(key)
+    documents = [{"type": DOCUMENT_TYPES[d["docType"]] if d["docType"] < len(DOCUMENT_TYPES) else d["docType"],
+                  "hash": d["documentHash"]} for d in a["documents"]]
+    e.store.put("idx_instruments", {
+        "uid": key, "kind": "presentation", "instrument_id": f"{a['lcId']}-{a['presentationId']}",
+        "contract": e.address, "state": "Presented", "currency": credit["currency"] if credit else None,
+        "amount": a["amount"], "document_hash": documents[0]["hash"] if documents else None, "due_at": None,
+        "frozen": False, "created_block": e.block_number, "created_at": e.timestamp,
+        "updated_block": e.block_number, "updated_at": e.timestamp,
+        "details": {"lc_id": str(a["lcId"]), "shipment_date": a["shipmentDate"], "discrepancies": a["discrepancies"],
+                    "documents": documents, "invoice_id": None},
+    }, new=True)
+    if credit is not None:  # the credit's parties are the presentation's
+        for role, participant in _credit_parties(credit["details"]).items():
+            _add_party(e, key, "presentation", participant, role, e.timestamp, new=True)
+
+
+@handles("LetterOfCredit", "PresentationInvoiceLinked")
+def _presentation_invoice(e: EventContext) -> None:
+    _, row = _presentation(e)
+    e.link(uid("invoice", e.args["invoiceId"]))
+    if row is not None:
+        _save(e, row, None, invoice_id=str(e.args["invoiceId"]))
+
+
+def _presentation_state(state: str, **details: str) -> Handler:
+    def handler(e: EventContext) -> None:
+        _, row = _presentation(e)
+        if row is not None:
+            _save(e, row, state, **{k: e.args[v] for k, v in details.items()})
+    return handler
+
+
+for _event, _state, _details in (
+        ("DiscrepanciesWaived", "Waived", {"waived_by": "applicant"}),
+        ("PresentationRefused", "Refused", {"refused_discrepancies": "discrepancies"}),
+        ("PreclusionClaimed", "Precluded", {"claimed_by": "beneficiary"}),
+        ("PresentationHonoured", "Honoured", {"honoured_amount": "amount", "maturity_date": "maturityDate"})):
+    handles("LetterOfCredit", _event)(_presentation_state(_state, **_details))
+
+
+@handles("LetterOfCredit", "PresentationExamined")
+def _presentation_examined(e: EventContext) -> None:
+    """Compliant when neither the contract nor the bank found a discrepancy; Discrepant otherwise."""
+    _, row = _presentation(e)
+    if row is not None:
+        found = e.args["discrepancies"] | row["details"]["discrepancies"]
+        _save(e, row, "Discrepant" if found else "Compliant", bank_discrepancies=e.args["discrepancies"])
+
+
+@handles("LetterOfCredit", "PresentationPaid")
+def _presentation_paid(e: EventContext) -> None:
+    _, row = _presentation(e)
+    credit_key = uid("letter_of_credit", e.args["lcId"])
+    credit = e.store.get("idx_instruments", credit_key)
+    if row is not None:
+        _save(e, row, "Paid", paid_amount=e.args["amount"], paid_by=e.args["payer"])
+    if credit is not None:
+        _save(e, credit, None, drawn=credit["details"]["drawn"] + e.args["amount"])

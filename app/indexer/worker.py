@@ -73,6 +73,17 @@ def _word_decoder(typ: str) -> Callable[[bytes], Any] | None:
     return None
 
 
+def _named(item: dict[str, Any], value: Any) -> Any:
+    """Decoded structs (lists, after eth_abi) as objects named by their ABI components, recursively."""
+    components = item.get("components")
+    if not components or not isinstance(value, list):
+        return value
+    if item["type"].endswith("]"):
+        element = {**item, "type": item["type"][:item["type"].rindex("[")]}
+        return [_named(element, v) for v in value]
+    return {c["name"]: _named(c, v) for c, v in zip(components, value)}
+
+
 class FastEvent:
     """An event whose fields are all static elementary types, decoded word by word (the ABI layout of
     such events is one 32-byte word per field); others fall back to eth_abi through `EventAbi`."""
@@ -89,7 +100,8 @@ class FastEvent:
 
     def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
         if not self.fast:
-            return self._slow.decode(topics, data)
+            values = self._slow.decode(topics, data)
+            return {i["name"]: _named(i, values[i["name"]]) for i in self._slow.inputs}
         if len(topics) != len(self._indexed) + 1 or len(data) != 32 * len(self._plain):
             raise ValueError("layout does not match")
         values = {name: dec(topic) for (name, dec), topic in zip(self._indexed, topics[1:])}  # type: ignore[misc]

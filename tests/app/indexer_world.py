@@ -127,6 +127,12 @@ class IndexerChain:
                                                  30 * 24 * 3600)
             self.contracts["PayableCertificates"] = certificates
             self.send("operator", invoices.functions.setInstrument(certificates.address, True))
+        if "LetterOfCredit" in types:
+            letters = self._deploy_contract(types, "LetterOfCredit", registry.address, invoices.address)
+            self.contracts["LetterOfCredit"] = letters
+            self.send("operator", registry.functions.registerParticipant(letters.address, 6, b"SG",
+                                                                         keccak(text="instrument:lc")))
+            self.send("operator", invoices.functions.setInstrument(letters.address, True))
         expiry = self.now() + 5 * 365 * 24 * 3600
         for role, (kind, jurisdiction) in PARTICIPANTS.items():
             self.send("operator", registry.functions.registerParticipant(

@@ -68,3 +68,40 @@ def test_certificate_split_down_tiers_is_visible_to_each_holder_and_not_to_other
         q.get_instrument(engine, world.address("exporter"), "certificate", str(children[0]))
     amounts = [q.get_instrument(engine, world.address("regulator"), "certificate", str(c))["amount"] for c in children]
     assert sum(amounts) == 90_000_00
+
+
+def test_letter_of_credit_and_its_presentation_are_indexed_for_their_parties(world):
+    if "LetterOfCredit" not in world.contracts:
+        pytest.skip("LetterOfCredit is not compiled in this build")
+    letters = world.contracts["LetterOfCredit"]
+    now = world.now()
+    zero = "0x" + "00" * 20
+    terms = (world.roles["exporter"], world.roles["bank_us"], world.roles["bank_cn"], zero,
+             world.token("USD").address, 100_000_00, 0, now + 60 * 86400, now + 30 * 86400, 0, False, 0, 0, 0b11)
+    receipt = world.send("importer", letters.functions.applyForCredit(terms))
+    (applied,) = letters.events.CreditApplied().process_receipt(receipt, errors=DISCARD)
+    lc_id = applied["args"]["lcId"]
+    world.send("bank_us", letters.functions.issue(lc_id, 0))
+    world.send("bank_cn", letters.functions.advise(lc_id))
+    invoice_doc, transport_doc = keccak(text="lc-invoice"), keccak(text="lc-bill-of-lading")
+    receipt = world.send("exporter", letters.functions.present(lc_id, [(0, invoice_doc), (1, transport_doc)], now,
+                                                               100_000_00))
+    (presented,) = letters.events.DocumentsPresented().process_receipt(receipt, errors=DISCARD)
+    presentation = f"{lc_id}-{presented['args']['presentationId']}"
+    world.send("bank_us", letters.functions.examine(lc_id, presented["args"]["presentationId"], 0))
+    indexer = world.indexer()
+    indexer.sync()
+    engine = indexer.engine
+    credit = q.get_instrument(engine, world.address("exporter"), "letter_of_credit", str(lc_id))
+    assert credit["state"] == "Advised" and credit["amount"] == 100_000_00 and credit["currency"] == "USD"
+    assert credit["details"]["beneficiary"] == world.address("exporter")
+    assert {p["role"] for p in credit["parties"]} == {"applicant", "beneficiary", "issuing_bank", "advising_bank"}
+    detail = q.get_instrument(engine, world.address("importer"), "presentation", presentation)
+    assert detail["state"] == "Compliant"
+    assert [d["type"] for d in detail["details"]["documents"]] == ["CommercialInvoice", "TransportDocument"]
+    anchored = q.verify_document(engine, world.address("bank_cn"), "0x" + invoice_doc.hex())
+    assert [a["uid"] for a in anchored["anchors"]] == [f"presentation:{presentation}"]
+    with pytest.raises(q.NotFound):
+        q.get_instrument(engine, world.address("supplier1"), "presentation", presentation)
+    trail = [e["event"] for e in q.audit_trail(engine, world.address("bank_us"), "letter_of_credit", str(lc_id))["events"]]
+    assert trail == ["CreditApplied", "CreditIssued", "CreditAdvised", "DocumentsPresented", "PresentationExamined"]

@@ -25,8 +25,9 @@ from app.services import index_queries as service
 
 router = APIRouter(tags=["queries"], responses=ERROR_RESPONSES)
 
-InstrumentIdPath = Annotated[str, Path(pattern=r"^([0-9]{1,78}|0x[0-9a-f]{64}-[0-9]{1,6})$",
-                                       description="The on-chain id in decimal (payments: `<tx hash>-<log index>`)")]
+InstrumentIdPath = Annotated[str, Path(pattern=r"^([0-9]{1,78}|[0-9]{1,78}-[0-9]{1,78}|0x[0-9a-f]{64}-[0-9]{1,6})$",
+                                       description="The on-chain id in decimal (presentations: `<lc id>-<presentation "
+                                                   "id>`; payments: `<tx hash>-<log index>`)")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page")]
 
