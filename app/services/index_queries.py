@@ -96,6 +96,20 @@ def _visible(v: Viewer) -> Any:
     return exists().where(InstrumentParty.instrument == Instrument.uid, InstrumentParty.participant == v.address)
 
 
+# Up to this many instruments of a kind, a party's listing reads its own instruments by primary key
+# and sorts them here; above, walking the instruments' sort index and checking membership per row
+# finds a page sooner. (A bank with ten financings among millions of invoices must not scan them all.)
+SPARSE_PARTY_LIMIT = 2_000
+
+
+def _few_instruments_of(conn: Connection, v: Viewer, kind: str) -> list[str] | None:
+    """The uids of `kind` the viewer is party to, when there are at most SPARSE_PARTY_LIMIT; else None."""
+    rows = conn.execute(select(InstrumentParty.instrument)
+                        .where(InstrumentParty.participant == v.address, InstrumentParty.kind == kind)
+                        .limit(SPARSE_PARTY_LIMIT + 1)).scalars().all()
+    return sorted(set(rows)) if len(rows) <= SPARSE_PARTY_LIMIT else None
+
+
 def _encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -129,9 +143,11 @@ def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter
         descending = f.sort.startswith("-")
         column = SORT_COLUMNS[f.sort.lstrip("-")]
         conditions: list[Any] = [Instrument.kind == kind]
-        visible = _visible(v)
-        if visible is not None:
-            conditions.append(visible)
+        few: list[str] | None = None
+        if not v.regulator:
+            few = _few_instruments_of(conn, v, kind)
+            # (uids carry their kind: with the list, the kind test would only tempt the planner into a scan)
+            conditions = [_visible(v), *conditions] if few is None else [Instrument.uid.in_(few)]
         if f.currency:
             conditions.append(Instrument.currency == f.currency)
         if f.created_from is not None:
@@ -149,8 +165,16 @@ def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter
             conditions.append(or_(after, and_(column == value, (Instrument.uid < last_uid) if descending
                                               else (Instrument.uid > last_uid))))
         order = [column.desc(), Instrument.uid.desc()] if descending else [column.asc(), Instrument.uid.asc()]
-        rows = [dict(r) for r in conn.execute(select(Instrument.__table__).where(*conditions).order_by(*order)
-                                              .limit(f.limit + 1)).mappings()]
+        if few is None:
+            rows = [dict(r) for r in conn.execute(select(Instrument.__table__).where(*conditions).order_by(*order)
+                                                  .limit(f.limit + 1)).mappings()]
+        else:  # a party with few instruments: read them by primary key, sort here, then load one page
+            keys = conn.execute(select(Instrument.uid, column).where(*conditions)).all()
+            keys.sort(key=lambda k: (k[1] is not None, k[1], k[0]), reverse=descending)
+            page = [k[0] for k in keys[:f.limit + 1]]
+            by_uid = {r["uid"]: dict(r) for r in conn.execute(
+                select(Instrument.__table__).where(Instrument.uid.in_(page))).mappings()}
+            rows = [by_uid[u] for u in page]
         more = len(rows) > f.limit
         rows = rows[:f.limit]
         parties = _parties(conn, [r["uid"] for r in rows])

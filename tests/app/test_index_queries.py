@@ -31,7 +31,9 @@ def _uids(page):
     return [item["uid"] for item in page["items"]]
 
 
-def test_a_party_sees_its_instruments_and_a_non_party_sees_none(indexed):
+@pytest.mark.parametrize("sparse_limit", [2_000, 0], ids=["few-instruments-path", "many-instruments-path"])
+def test_a_party_sees_its_instruments_and_a_non_party_sees_none(indexed, monkeypatch, sparse_limit):
+    monkeypatch.setattr(q, "SPARSE_PARTY_LIMIT", sparse_limit)
     world, engine, ids = indexed
     everything = q.InstrumentFilter(limit=200)
     exporter = _uids(q.list_instruments(engine, world.address("exporter"), "invoice", everything))
@@ -75,7 +77,9 @@ def test_filters_by_state_counterparty_currency_and_date(indexed):
     assert future["items"] == []
 
 
-def test_cursor_pagination_walks_every_item_once_in_order(indexed):
+@pytest.mark.parametrize("sparse_limit", [2_000, 0], ids=["few-instruments-path", "many-instruments-path"])
+def test_cursor_pagination_walks_every_item_once_in_order(indexed, monkeypatch, sparse_limit):
+    monkeypatch.setattr(q, "SPARSE_PARTY_LIMIT", sparse_limit)
     world, engine, _ = indexed
     importer = world.address("importer")
     for sort in ("-created_at", "amount", "-amount", "due_at"):
