@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
@@ -342,6 +343,7 @@ class Indexer:
             store.flush()
             alerts.run_rules(store, state, self.settings)
             store.flush()
+            share_documents(conn, start, end)
             self._set_checkpoint(conn, end, blocks[end]["hash"])
             if journaled:
                 prune_journal(conn, end - self.settings.reorg_window)
@@ -378,6 +380,27 @@ class Indexer:
         values = {"block_number": block, "block_hash": block_hash, "updated_at": int(time.time())}
         if conn.execute(update(table).where(table.c.name == CHECKPOINT).values(values)).rowcount == 0:
             conn.execute(insert(table).values(name=CHECKPOINT, **values))
+
+
+def share_documents(conn: Any, start: int, end: int) -> None:
+    """Let every party of an instrument changed in blocks `start..end` read the stored document whose
+    hash the instrument carries (the gateway's `document_uploads`: who may download a document). A
+    reorganisation does not take such a grant back."""
+    from app.db.models import Document, DocumentUpload
+    from app.db.index_models import Instrument, InstrumentParty
+
+    pairs = select(Instrument.document_hash, InstrumentParty.participant).join(
+        InstrumentParty.__table__, InstrumentParty.instrument == Instrument.uid).join(
+        Document.__table__, Document.sha256 == Instrument.document_hash).where(
+        Instrument.updated_block.between(start, end)).distinct()
+    rows = [{"sha256": h, "participant": p, "created_at": datetime.now(timezone.utc)} for h, p in conn.execute(pairs)]
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
+    conn.execute(upsert(DocumentUpload.__table__).on_conflict_do_nothing(), rows)
 
 
 def make_index_engine(url: str) -> Engine:

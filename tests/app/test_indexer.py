@@ -192,3 +192,20 @@ def test_reorg_to_a_shorter_chain_is_detected(world):
     clean = world.indexer("clean.sqlite3")
     clean.sync()
     assert dump(indexer.engine) == dump(clean.engine)
+
+
+def test_parties_of_an_instrument_may_read_its_stored_document(world):
+    from eth_utils import keccak
+    from sqlalchemy import insert
+
+    from app.db.models import Document, DocumentUpload
+
+    indexer = world.indexer()
+    document = "0x" + keccak(text="doc:INV-A").hex()
+    with indexer.engine.begin() as conn:
+        conn.execute(insert(Document.__table__), [{"sha256": document, "size": 3, "content_type": "text/plain"}])
+    scenario(world)
+    indexer.sync()
+    with indexer.engine.connect() as conn:
+        readers = set(conn.execute(select(DocumentUpload.participant).where(DocumentUpload.sha256 == document)).scalars())
+    assert readers == {world.address(r) for r in ("exporter", "importer", "attester", "bank_cn")}
