@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.routes import access, documents, fx, invoices, money, participants
+from app.api.routes import index as index_routes
+from app.api.routes import supervision
 from app.chain.abi import AbiRegistry, Deployment
 from app.chain.client import ChainClient
 from app.chain.errors import ChainUnavailable, ContractReverted, RpcError
@@ -25,6 +27,7 @@ from app.chain.signer import KeystoreDirectory, require_coincurve
 from app.core.config import Settings
 from app.core.errors import ApiError, error_body
 from app.db.session import make_engine, make_sessionmaker
+from app.indexer.worker import start_in_gateway
 from app.services.api_keys import ApiKeyStore
 from app.services.base import Gateway
 from app.services.documents import DocumentStore
@@ -79,18 +82,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway, api_keys, documents_store = build_gateway(settings)
         app.state.gateway, app.state.api_keys, app.state.documents = gateway, api_keys, documents_store
+        app.state.index_engine = gateway.sessions.kw["bind"]
         await gateway.chain.start()
+        indexer = start_in_gateway(settings)
         log.info("gateway ready: chain %d, %d signers", settings.chain_id, len(gateway.chain.lanes))
         try:
             yield
         finally:
+            if indexer is not None:
+                indexer.stop()
             await gateway.chain.stop()
 
     app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
 
     for router in (access.router, participants.router, money.router, fx.router, invoices.router,
-                   documents.router):
+                   documents.router, index_routes.router, supervision.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")

@@ -1,0 +1,15 @@
+"""Dependencies of the read routes: the database engine the indexer writes (no chain access)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+
+def get_index_engine(request: Request) -> Engine:
+    return request.app.state.index_engine
+
+
+IndexEngineDep = Annotated[Engine, Depends(get_index_engine)]

@@ -1,0 +1,109 @@
+"""Read routes over the index (instruments, audit trails, documents, transfers). Thin: the logic is in
+`app.services.index_queries`; nothing here reads the chain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
+
+from app.api.deps import CallerDep
+from app.api.index_deps import IndexEngineDep
+from app.schemas.common import ERROR_RESPONSES, Address, CurrencyCode
+from app.schemas.index import (
+    AuditTrail,
+    DocumentVerification,
+    IndexStatus,
+    InstrumentKind,
+    InstrumentPublic,
+    Page,
+    TransferPublic,
+)
+from app.services import index_queries as service
+
+router = APIRouter(tags=["queries"], responses=ERROR_RESPONSES)
+
+InstrumentIdPath = Annotated[str, Path(pattern=r"^([0-9]{1,78}|[0-9]{1,78}-[0-9]{1,78}|0x[0-9a-f]{64}-[0-9]{1,6})$",
+                                       description="The on-chain id in decimal (presentations: `<lc id>-<presentation "
+                                                   "id>`; payments: `<tx hash>-<log index>`)")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page")]
+
+
+def unix(moment: date | datetime | None) -> int | None:
+    """A date (UTC midnight) or an instant as unix seconds."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(), tzinfo=timezone.utc)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+@router.get("/instruments/{kind}", response_model=Page[InstrumentPublic],
+            summary="Instruments you are a party to (regulator: all), newest first by default")
+def list_instruments(
+    kind: InstrumentKind, caller: CallerDep, engine: IndexEngineDep,
+    state: Annotated[str | None, Query(max_length=24, examples=["Financed"])] = None,
+    counterparty: Annotated[Address | None, Query(description="Only instruments this participant is party to")] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+    created_from: Annotated[date | datetime | None, Query(description="Created at or after (UTC)")] = None,
+    created_to: Annotated[date | datetime | None, Query(description="Created before (UTC)")] = None,
+    sort: Annotated[service.SortKey, Query()] = "-created_at",
+    cursor: Cursor = None, limit: Limit = 50,
+):
+    f = service.InstrumentFilter(state, counterparty, currency, unix(created_from), unix(created_to), sort, cursor,
+                                 limit)
+    return service.list_instruments(engine, caller.address, kind, f)
+
+
+@router.get("/instruments/{kind}/{instrument_id}", response_model=InstrumentPublic,
+            summary="One instrument you are a party to")
+def get_instrument(kind: InstrumentKind, instrument_id: InstrumentIdPath, caller: CallerDep, engine: IndexEngineDep):
+    return service.get_instrument(engine, caller.address, kind, instrument_id)
+
+
+@router.get("/instruments/{kind}/{instrument_id}/trail", response_model=AuditTrail,
+            summary="Audit trail: every event of the instrument in chain order")
+def audit_trail(kind: InstrumentKind, instrument_id: InstrumentIdPath, caller: CallerDep, engine: IndexEngineDep):
+    return service.audit_trail(engine, caller.address, kind, instrument_id)
+
+
+@router.get("/instruments/{kind}/{instrument_id}/trail/export",
+            summary="Export the audit trail as a JSON or CSV file",
+            responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
+def export_trail(kind: InstrumentKind, instrument_id: InstrumentIdPath, caller: CallerDep, engine: IndexEngineDep,
+                 format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response:
+    trail = service.audit_trail(engine, caller.address, kind, instrument_id)
+    filename = f"{kind}-{instrument_id[:16]}-trail.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "csv":
+        return Response(service.trail_csv(trail), media_type="text/csv", headers=headers)
+    return JSONResponse(trail, headers=headers)
+
+
+@router.get("/documents/{document_hash}/verify", response_model=DocumentVerification, tags=["documents"],
+            summary="Which instrument and block anchored a document hash")
+def verify_document(document_hash: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")], caller: CallerDep,
+                    engine: IndexEngineDep):
+    return service.verify_document(engine, caller.address, document_hash)
+
+
+@router.get("/transfers", response_model=Page[TransferPublic], tags=["payments"],
+            summary="Indexed token movements you sent or received (regulator: all), newest first")
+def list_transfers(caller: CallerDep, engine: IndexEngineDep,
+                   currency: Annotated[CurrencyCode | None, Query()] = None,
+                   counterparty: Annotated[Address | None, Query()] = None,
+                   time_from: Annotated[date | datetime | None, Query(alias="from")] = None,
+                   time_to: Annotated[date | datetime | None, Query(alias="to")] = None,
+                   cursor: Cursor = None, limit: Limit = 50):
+    return service.list_transfers(engine, caller.address, currency, counterparty, unix(time_from), unix(time_to),
+                                  cursor, limit)
+
+
+@router.get("/index/status", response_model=IndexStatus, summary="How far the event index has got")
+def index_status(caller: CallerDep, engine: IndexEngineDep):
+    return service.index_status(engine)

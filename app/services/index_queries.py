@@ -1,0 +1,335 @@
+"""Queries over the index: instruments, audit trails, document anchors, transfers. Nothing here reads
+the chain: every answer comes from the rows the indexer wrote.
+
+Visibility (DESIGN §9): a caller sees an instrument it is a party to (any role in
+`idx_instrument_parties`); the regulator sees everything. An instrument the caller may not see answers
+404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal
+
+from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
+
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.db.index_models import (
+    ChainEvent,
+    ContractParameter,
+    IndexBlock,
+    IndexCheckpoint,
+    Instrument,
+    InstrumentEvent,
+    InstrumentParty,
+    Participant,
+    Transfer,
+)
+
+MAX_SAFE_JSON_INT = 2**53 - 1
+# States after which time changes nothing; others become `Defaulted` past due date plus grace (invoices).
+INVOICE_LIVE_STATES = ("Registered", "Confirmed", "Financed")
+SortKey = Literal["created_at", "-created_at", "amount", "-amount", "due_at", "-due_at"]
+SORT_COLUMNS = {"created_at": Instrument.created_at, "amount": Instrument.amount, "due_at": Instrument.due_at}
+
+
+def json_safe(value: Any) -> Any:
+    """Integers beyond JavaScript's safe range as decimal strings (uint256 ids, amounts in args)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > MAX_SAFE_JSON_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: its address and whether it is the regulator (who sees everything)."""
+
+    address: str
+    regulator: bool
+
+
+def viewer(conn: Connection, address: str) -> Viewer:
+    kind = conn.execute(select(Participant.kind).where(Participant.address == address)).scalar()
+    return Viewer(address, kind == "Regulator")
+
+
+def require_regulator(conn: Connection, address: str) -> Viewer:
+    v = viewer(conn, address)
+    if not v.regulator:
+        raise Forbidden("supervision is for the regulator", {"caller": address}, code="CallerKindNotAllowed")
+    return v
+
+
+def indexed_now(conn: Connection) -> int:
+    """The chain's "now" as far as the index knows: the timestamp of the last indexed block."""
+    number = conn.execute(select(IndexCheckpoint.block_number)).scalar()
+    if number is None:
+        return 0
+    return conn.execute(select(IndexBlock.timestamp).where(IndexBlock.block_number <= number)
+                        .order_by(IndexBlock.block_number.desc()).limit(1)).scalar() or 0
+
+
+def _grace(conn: Connection) -> int:
+    return conn.execute(select(func.max(ContractParameter.value)).where(ContractParameter.name == "gracePeriod")).scalar() or 0
+
+
+def effective_state(row: dict[str, Any], now: int, grace: int) -> str:
+    if row["kind"] == "invoice" and row["state"] in INVOICE_LIVE_STATES and row["due_at"] is not None \
+            and now > row["due_at"] + grace:
+        return "Defaulted"
+    return row["state"]
+
+
+def _visible(v: Viewer) -> Any:
+    if v.regulator:
+        return None
+    return exists().where(InstrumentParty.instrument == Instrument.uid, InstrumentParty.participant == v.address)
+
+
+# Up to this many instruments of a kind, a party's listing reads its own instruments by primary key
+# and sorts them here; above, walking the instruments' sort index and checking membership per row
+# finds a page sooner. (A bank with ten financings among millions of invoices must not scan them all.)
+SPARSE_PARTY_LIMIT = 2_000
+
+
+def _few_instruments_of(conn: Connection, v: Viewer, kind: str) -> list[str] | None:
+    """The uids of `kind` the viewer is party to, when there are at most SPARSE_PARTY_LIMIT; else None."""
+    rows = conn.execute(select(InstrumentParty.instrument)
+                        .where(InstrumentParty.participant == v.address, InstrumentParty.kind == kind)
+                        .limit(SPARSE_PARTY_LIMIT + 1)).scalars().all()
+    return sorted(set(rows)) if len(rows) <= SPARSE_PARTY_LIMIT else None
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != 2:
+            raise ValueError
+        return values
+    except Exception:
+        raise Invalid("the cursor is not one this API gave", {"cursor": cursor}, code="InvalidCursor") from None
+
+
+@dataclass(frozen=True)
+class InstrumentFilter:
+    state: str | None = None
+    counterparty: str | None = None
+    currency: str | None = None
+    created_from: int | None = None
+    created_to: int | None = None
+    sort: str = "-created_at"
+    cursor: str | None = None
+    limit: int = 50
+
+
+def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter) -> dict[str, Any]:
+    with engine.connect() as conn:
+        v = viewer(conn, caller)
+        now, grace = indexed_now(conn), _grace(conn)
+        descending = f.sort.startswith("-")
+        column = SORT_COLUMNS[f.sort.lstrip("-")]
+        conditions: list[Any] = [Instrument.kind == kind]
+        few: list[str] | None = None
+        if not v.regulator:
+            few = _few_instruments_of(conn, v, kind)
+            # (uids carry their kind: with the list, the kind test would only tempt the planner into a scan)
+            conditions = [_visible(v), *conditions] if few is None else [Instrument.uid.in_(few)]
+        if f.currency:
+            conditions.append(Instrument.currency == f.currency)
+        if f.created_from is not None:
+            conditions.append(Instrument.created_at >= f.created_from)
+        if f.created_to is not None:
+            conditions.append(Instrument.created_at < f.created_to)
+        if f.counterparty:
+            conditions.append(exists().where(InstrumentParty.instrument == Instrument.uid,
+                                             InstrumentParty.participant == f.counterparty))
+        if f.state:
+            conditions.append(_state_condition(kind, f.state, now, grace))
+        if f.cursor:
+            value, last_uid = _decode_cursor(f.cursor)
+            after = (column < value) if descending else (column > value)
+            conditions.append(or_(after, and_(column == value, (Instrument.uid < last_uid) if descending
+                                              else (Instrument.uid > last_uid))))
+        order = [column.desc(), Instrument.uid.desc()] if descending else [column.asc(), Instrument.uid.asc()]
+        if few is None:
+            rows = [dict(r) for r in conn.execute(select(Instrument.__table__).where(*conditions).order_by(*order)
+                                                  .limit(f.limit + 1)).mappings()]
+        else:  # a party with few instruments: read them by primary key, sort here, then load one page
+            keys = conn.execute(select(Instrument.uid, column).where(*conditions)).all()
+            keys.sort(key=lambda k: (k[1] is not None, k[1], k[0]), reverse=descending)
+            page = [k[0] for k in keys[:f.limit + 1]]
+            by_uid = {r["uid"]: dict(r) for r in conn.execute(
+                select(Instrument.__table__).where(Instrument.uid.in_(page))).mappings()}
+            rows = [by_uid[u] for u in page]
+        more = len(rows) > f.limit
+        rows = rows[:f.limit]
+        parties = _parties(conn, [r["uid"] for r in rows])
+        items = [_public(r, parties.get(r["uid"], []), now, grace) for r in rows]
+        next_cursor = _encode_cursor([rows[-1][column.key], rows[-1]["uid"]]) if more and rows else None
+        return {"items": items, "next_cursor": next_cursor}
+
+
+def _state_condition(kind: str, state: str, now: int, grace: int) -> Any:
+    if kind != "invoice":
+        return Instrument.state == state
+    overdue = and_(Instrument.due_at.is_not(None), Instrument.due_at + grace < now)
+    if state == "Defaulted":
+        return and_(Instrument.state.in_(INVOICE_LIVE_STATES), overdue)
+    if state in INVOICE_LIVE_STATES:
+        return and_(Instrument.state == state, ~overdue)
+    return Instrument.state == state
+
+
+def _parties(conn: Connection, uids: list[str]) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    if not uids:
+        return found
+    for instrument, participant, role in conn.execute(
+            select(InstrumentParty.instrument, InstrumentParty.participant, InstrumentParty.role)
+            .where(InstrumentParty.instrument.in_(uids)).order_by(InstrumentParty.role)):
+        found.setdefault(instrument, []).append({"participant": participant, "role": role})
+    return found
+
+
+def _public(row: dict[str, Any], parties: list[dict[str, str]], now: int, grace: int) -> dict[str, Any]:
+    return {
+        "uid": row["uid"], "kind": row["kind"], "id": row["instrument_id"], "contract": row["contract"],
+        "state": effective_state(row, now, grace), "currency": row["currency"], "amount": row["amount"],
+        "document_hash": row["document_hash"], "due_at": row["due_at"], "frozen": row["frozen"],
+        "created_block": row["created_block"], "created_at": row["created_at"],
+        "updated_block": row["updated_block"], "updated_at": row["updated_at"], "parties": parties,
+        "details": json_safe(row["details"]),
+    }
+
+
+def _load_visible(conn: Connection, v: Viewer, kind: str, instrument_id: str) -> dict[str, Any]:
+    key = f"{kind}:{instrument_id}"
+    conditions = [Instrument.uid == key]
+    visible = _visible(v)
+    if visible is not None:
+        conditions.append(visible)
+    row = conn.execute(select(Instrument.__table__).where(*conditions)).mappings().first()
+    if row is None:
+        raise NotFound(f"no {kind} {instrument_id} that you are a party to", {"kind": kind, "id": instrument_id},
+                       code="InstrumentNotFound")
+    return dict(row)
+
+
+def get_instrument(engine: Engine, caller: str, kind: str, instrument_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        v = viewer(conn, caller)
+        row = _load_visible(conn, v, kind, instrument_id)
+        return _public(row, _parties(conn, [row["uid"]]).get(row["uid"], []), indexed_now(conn), _grace(conn))
+
+
+def _event_public(e: Any) -> dict[str, Any]:
+    return {"event_id": e.id, "block_number": e.block_number, "block_hash": e.block_hash, "tx_hash": e.tx_hash,
+            "log_index": e.log_index, "timestamp": e.timestamp, "actor": e.actor, "contract": e.contract,
+            "address": e.address, "event": e.event, "args": json_safe(e.args or {})}
+
+
+def audit_trail(engine: Engine, caller: str, kind: str, instrument_id: str) -> dict[str, Any]:
+    """Every event of the instrument, in chain order, with block, transaction, log index, time and actor."""
+    with engine.connect() as conn:
+        v = viewer(conn, caller)
+        row = _load_visible(conn, v, kind, instrument_id)
+        events = conn.execute(
+            select(ChainEvent.__table__).join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id)
+            .where(InstrumentEvent.instrument == row["uid"])
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)).all()
+        return {"uid": row["uid"], "kind": kind, "id": instrument_id, "contract": row["contract"],
+                "events": [_event_public(e) for e in events]}
+
+
+TRAIL_CSV_COLUMNS = ("block_number", "timestamp", "tx_hash", "log_index", "actor", "contract", "event", "args",
+                     "block_hash", "event_id")
+
+
+def trail_csv(trail: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRAIL_CSV_COLUMNS)
+    for e in trail["events"]:
+        writer.writerow([json.dumps(e[c], sort_keys=True, separators=(",", ":")) if c == "args" else e[c]
+                         for c in TRAIL_CSV_COLUMNS])
+    return out.getvalue()
+
+
+def verify_document(engine: Engine, caller: str, document_hash: str) -> dict[str, Any]:
+    """Which instruments (that the caller may see) carry `document_hash`, and which block anchored it."""
+    with engine.connect() as conn:
+        v = viewer(conn, caller)
+        conditions = [Instrument.document_hash == document_hash.lower()]
+        visible = _visible(v)
+        if visible is not None:
+            conditions.append(visible)
+        rows = conn.execute(select(Instrument.uid, Instrument.kind, Instrument.instrument_id, Instrument.contract)
+                            .where(*conditions)).all()
+        anchors = []
+        for r in rows:
+            first = conn.execute(
+                select(ChainEvent.block_number, ChainEvent.block_hash, ChainEvent.tx_hash, ChainEvent.log_index,
+                       ChainEvent.timestamp, ChainEvent.event)
+                .join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id)
+                .where(InstrumentEvent.instrument == r.uid)
+                .order_by(ChainEvent.block_number, ChainEvent.log_index).limit(1)).first()
+            if first is not None:
+                anchors.append({"uid": r.uid, "kind": r.kind, "id": r.instrument_id, "contract": r.contract,
+                                "event": first.event, "block_number": first.block_number,
+                                "block_hash": first.block_hash, "tx_hash": first.tx_hash,
+                                "log_index": first.log_index, "timestamp": first.timestamp})
+        return {"document_hash": document_hash.lower(), "anchored": bool(anchors), "anchors": anchors}
+
+
+def list_transfers(engine: Engine, caller: str, currency: str | None, counterparty: str | None,
+                   time_from: int | None, time_to: int | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    """Token movements the caller sent or received (the regulator: all), newest first."""
+    with engine.connect() as conn:
+        v = viewer(conn, caller)
+        conditions: list[Any] = []
+        if not v.regulator:
+            conditions.append(or_(Transfer.from_address == caller, Transfer.to_address == caller))
+        if counterparty:
+            conditions.append(or_(Transfer.from_address == counterparty, Transfer.to_address == counterparty))
+        if currency:
+            conditions.append(Transfer.currency == currency)
+        if time_from is not None:
+            conditions.append(Transfer.timestamp >= time_from)
+        if time_to is not None:
+            conditions.append(Transfer.timestamp < time_to)
+        if cursor:
+            _, last = _decode_cursor(cursor)
+            conditions.append(Transfer.event_id < int(last))
+        rows = conn.execute(select(Transfer.__table__).where(*conditions).order_by(Transfer.event_id.desc())
+                            .limit(limit + 1)).mappings().all()
+        more = len(rows) > limit
+        items = [json_safe(dict(r)) for r in rows[:limit]]
+        return {"items": items, "next_cursor": _encode_cursor([0, items[-1]["event_id"]]) if more and items else None}
+
+
+def rows_as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in rows]
+
+
+def index_status(engine: Engine) -> dict[str, Any]:
+    """How far the index has got: the checkpoint block, its time and the number of events indexed."""
+    with engine.connect() as conn:
+        checkpoint = conn.execute(select(IndexCheckpoint.block_number, IndexCheckpoint.block_hash)).first()
+        events = conn.execute(select(func.count()).select_from(ChainEvent)).scalar() or 0
+        return {"block_number": checkpoint[0] if checkpoint else None,
+                "block_hash": checkpoint[1] if checkpoint else None,
+                "timestamp": indexed_now(conn) or None, "events": events}

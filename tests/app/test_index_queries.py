@@ -1,0 +1,165 @@
+"""Queries over the index: visibility (a party sees its instruments, nobody else does, the regulator sees
+all), filters, cursor pagination, audit trails and their export, document verification, supervision."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from eth_utils import keccak
+
+from app.core.errors import Forbidden, NotFound
+from app.services import index_queries as q
+from app.services import supervision
+from indexer_helpers import scenario
+from indexer_world import IndexerChain
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    with IndexerChain.start(tmp_path_factory.mktemp("queries")) as world:
+        ids = scenario(world)
+        for n in range(7):
+            world.register_invoice("supplier2", "importer", "CNY", 1_000_00 + n, f"PAGE-{n}")
+        indexer = world.indexer()
+        indexer.sync()
+        yield world, indexer.engine, ids
+
+
+def _uids(page):
+    return [item["uid"] for item in page["items"]]
+
+
+@pytest.mark.parametrize("sparse_limit", [2_000, 0], ids=["few-instruments-path", "many-instruments-path"])
+def test_a_party_sees_its_instruments_and_a_non_party_sees_none(indexed, monkeypatch, sparse_limit):
+    monkeypatch.setattr(q, "SPARSE_PARTY_LIMIT", sparse_limit)
+    world, engine, ids = indexed
+    everything = q.InstrumentFilter(limit=200)
+    exporter = _uids(q.list_instruments(engine, world.address("exporter"), "invoice", everything))
+    assert f"invoice:{ids['a']}" in exporter and f"invoice:{ids['c']}" in exporter
+    outsider = world.address("supplier3")
+    assert q.list_instruments(engine, outsider, "invoice", everything)["items"] == []
+    for call in (q.get_instrument, q.audit_trail):
+        with pytest.raises(NotFound):
+            call(engine, outsider, "invoice", str(ids["a"]))
+    unregistered = "0x000000000000000000000000000000000000dEaD"
+    assert q.list_instruments(engine, unregistered, "invoice", everything)["items"] == []
+    assert q.verify_document(engine, outsider, "0x" + keccak(text="doc:INV-A").hex())["anchored"] is False
+
+
+def test_the_financier_and_the_attester_become_parties(indexed):
+    world, engine, ids = indexed
+    detail = q.get_instrument(engine, world.address("bank_cn"), "invoice", str(ids["a"]))
+    roles = {(p["participant"], p["role"]) for p in detail["parties"]}
+    assert (world.address("bank_cn"), "financier") in roles
+    assert (world.address("attester"), "attester") in roles
+    assert detail["state"] == "Financed" and detail["details"]["paid_amount"] == 40_000_00
+    assert detail["details"]["customs"]["matched"] is True
+
+
+def test_the_regulator_sees_every_instrument(indexed):
+    world, engine, _ = indexed
+    page = q.list_instruments(engine, world.address("regulator"), "invoice", q.InstrumentFilter(limit=200))
+    assert len(page["items"]) == 10
+
+
+def test_filters_by_state_counterparty_currency_and_date(indexed):
+    world, engine, ids = indexed
+    importer = world.address("importer")
+    cancelled = q.list_instruments(engine, importer, "invoice", q.InstrumentFilter(state="Cancelled"))
+    assert _uids(cancelled) == [f"invoice:{ids['c']}"]
+    with_bank = q.list_instruments(engine, importer, "invoice", q.InstrumentFilter(counterparty=world.address("bank_cn")))
+    assert _uids(with_bank) == [f"invoice:{ids['a']}"]
+    cny = q.list_instruments(engine, importer, "invoice", q.InstrumentFilter(currency="CNY", limit=200))
+    assert len(cny["items"]) == 7 and {i["currency"] for i in cny["items"]} == {"CNY"}
+    future = q.list_instruments(engine, importer, "invoice", q.InstrumentFilter(created_from=world.now() + 10))
+    assert future["items"] == []
+
+
+@pytest.mark.parametrize("sparse_limit", [2_000, 0], ids=["few-instruments-path", "many-instruments-path"])
+def test_cursor_pagination_walks_every_item_once_in_order(indexed, monkeypatch, sparse_limit):
+    monkeypatch.setattr(q, "SPARSE_PARTY_LIMIT", sparse_limit)
+    world, engine, _ = indexed
+    importer = world.address("importer")
+    for sort in ("-created_at", "amount", "-amount", "due_at"):
+        seen, cursor = [], None
+        while True:
+            page = q.list_instruments(engine, importer, "invoice", q.InstrumentFilter(sort=sort, cursor=cursor, limit=3))
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == len({i["uid"] for i in seen}) == 9  # a and c, plus 7 from supplier2
+        key = sort.lstrip("-")
+        values = [(i[key if key != "created_at" else "created_at"], i["uid"]) for i in seen]
+        assert values == sorted(values, reverse=sort.startswith("-"))
+
+
+def test_audit_trail_lists_every_event_in_chain_order_with_actor_and_exports(indexed):
+    world, engine, ids = indexed
+    trail = q.audit_trail(engine, world.address("importer"), "invoice", str(ids["a"]))
+    names = [e["event"] for e in trail["events"]]
+    assert names == ["InvoiceRegistered", "Transfer", "InvoiceConfirmed", "CustomsAttested", "LienTaken",
+                     "InvoicePaid"]
+    order = [(e["block_number"], e["log_index"]) for e in trail["events"]]
+    assert order == sorted(order)
+    actors = {e["event"]: e["actor"] for e in trail["events"]}
+    assert actors["InvoiceConfirmed"] == world.address("importer")
+    assert actors["LienTaken"] == world.address("bank_cn")
+    receipt = world.w3.eth.get_transaction_receipt(trail["events"][2]["tx_hash"])
+    assert receipt["blockNumber"] == trail["events"][2]["block_number"]
+    rows = list(csv.DictReader(io.StringIO(q.trail_csv(trail))))
+    assert [r["event"] for r in rows] == names and rows[0]["tx_hash"] == trail["events"][0]["tx_hash"]
+
+
+def test_frozen_instrument_trail_includes_the_freeze(indexed):
+    world, engine, ids = indexed
+    trail = q.audit_trail(engine, world.address("supplier2"), "invoice", str(ids["b"]))
+    assert [e["event"] for e in trail["events"]][-2:] == ["Transfer", "InstrumentFrozen"]
+    assert q.get_instrument(engine, world.address("supplier2"), "invoice", str(ids["b"]))["frozen"] is True
+
+
+def test_document_verify_names_the_instrument_and_block(indexed):
+    world, engine, ids = indexed
+    answer = q.verify_document(engine, world.address("exporter"), "0x" + keccak(text="doc:INV-A").hex())
+    assert answer["anchored"] is True
+    (anchor,) = answer["anchors"]
+    assert anchor["uid"] == f"invoice:{ids['a']}" and anchor["event"] == "InvoiceRegistered"
+    block = world.w3.eth.get_block(anchor["block_number"])
+    assert block["hash"].to_0x_hex() == anchor["block_hash"]
+    assert q.verify_document(engine, world.address("exporter"), "0x" + "00" * 32)["anchored"] is False
+
+
+def test_transfers_are_filtered_to_the_caller(indexed):
+    world, engine, _ = indexed
+    mine = q.list_transfers(engine, world.address("supplier1"), None, None, None, None, None, 200)["items"]
+    assert mine and all(world.address("supplier1") in (t["from_address"], t["to_address"]) for t in mine)
+    everything = q.list_transfers(engine, world.address("regulator"), None, None, None, None, None, 200)["items"]
+    assert len(everything) > len(mine)
+
+
+def test_supervision_is_for_the_regulator_only(indexed):
+    world, engine, _ = indexed
+    with pytest.raises(Forbidden):
+        supervision.flows(engine, world.address("bank_cn"), None, None, None, None, False)
+    with pytest.raises(Forbidden):
+        supervision.list_alerts(engine, world.address("exporter"), None, None, None, None, None, 10)
+
+
+def test_flows_by_corridor_currency_and_day(indexed):
+    world, engine, _ = indexed
+    flows = supervision.flows(engine, world.address("regulator"), None, None, None, "CN-US", False)["items"]
+    usd = [f for f in flows if f["currency"] == "USD"]
+    assert len(usd) == 1 and usd[0]["transfers"] == 1 and usd[0]["total"] == 60_000_00
+    assert usd[0]["large_value_transfers"] == 1 and usd[0]["cross_border"] is True
+    reports = supervision.large_value_reports(engine, world.address("regulator"), "USD", None, None, None, 10)
+    assert [r["amount"] for r in reports["items"]] == [60_000_00]
+
+
+def test_frozen_participants_and_instruments_are_listed(indexed):
+    world, engine, ids = indexed
+    frozen = supervision.frozen(engine, world.address("regulator"))
+    assert [p["address"] for p in frozen["participants"]] == [world.address("supplier3")]
+    assert frozen["participants"][0]["reason_code"] == "0x" + keccak(text="SANCTIONS").hex()
+    assert [i["instrument_id"] for i in frozen["instruments"]] == [str(ids["b"])]
