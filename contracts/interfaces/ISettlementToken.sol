@@ -53,7 +53,8 @@ interface ISettlementToken is IERC20 {
 
     // ───────────────────────────── Errors ─────────────────────────────
 
-    /// @notice `account` is not an active participant, so it may not send or receive this token.
+    /// @notice `account` is not an active participant, so it may not send or receive this token; or it is a
+    /// registered participant that is not active, spending an allowance.
     error SettlementTokenInactiveParty(address account);
 
     /// @notice `account` is not an active bank.
