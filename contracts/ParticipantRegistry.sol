@@ -173,8 +173,9 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
             bytes2 toJurisdiction
         )
     {
-        (ParticipantKind spenderKind, bool spenderActive,) = _standing(spender);
-        spenderAllowed = spenderKind == ParticipantKind.None || spenderActive;
+        // Most spenders are instrument contracts that are no participant: answer them from the kind alone.
+        spenderAllowed = _participants[spender].kind == ParticipantKind.None;
+        if (!spenderAllowed) (, spenderAllowed,) = _standing(spender);
         (, fromActive, fromJurisdiction) = _standing(from);
         (, toActive, toJurisdiction) = _standing(to);
     }
