@@ -78,9 +78,11 @@ contract SettlementToken is ERC20, ISettlementToken {
     /// @notice ERC-20 `transferFrom`, with the spender checked as well as both parties (see the contract
     /// notes): reverts `SettlementTokenInactiveParty(spender)` for a registered participant spender that is
     /// not active.
+    /// @dev The allowance is spent before the addresses are checked, as OpenZeppelin's `transferFrom` does (a
+    /// zero `from` is refused as `ERC20InvalidApprover`).
     function transferFrom(address from, address to, uint256 value) public override(ERC20, IERC20) returns (bool) {
-        _checkTransferAddresses(from, to);
         _spendAllowance(from, msg.sender, value);
+        _checkTransferAddresses(from, to);
         _settle(msg.sender, from, to, value, false, bytes4(0), bytes32(0));
         return true;
     }
