@@ -472,10 +472,13 @@ def test_set_threshold_fails_if_not_regulator(usd, bank_cn, operator):
             usd.setLargeValueThreshold(1, sender=caller)
 
 
-def test_set_threshold_fails_if_regulator_frozen(usd, registry, regulator):
-    registry.freezeParticipant(regulator.address, text_hash("self"), sender=regulator)
-    with ape.reverts(usd.SettlementTokenNotRegulator, account=regulator.address):
-        usd.setLargeValueThreshold(1, sender=regulator)
+def test_regulator_cannot_be_frozen_so_it_keeps_setting_thresholds(usd, registry, regulator):
+    # The registry refuses to freeze a regulator (it could lock supervision for good); the token's
+    # frozen-regulator check stays as defence in depth.
+    with ape.reverts(registry.ParticipantRegistryCannotFreezeRegulator, account=regulator.address):
+        registry.freezeParticipant(regulator.address, text_hash("self"), sender=regulator)
+    usd.setLargeValueThreshold(1, sender=regulator)
+    assert usd.largeValueThreshold() == 1
 
 
 def test_transfer_at_threshold_is_reported_with_exact_fields(usd, regulator, importer, exporter):
