@@ -55,9 +55,30 @@ def measure(platform, roles, chain) -> dict[str, int]:
     presentation_id = presented.events.filter(lc.DocumentsPresented)[0].presentationId
     lc.examine(lc_id, presentation_id, 0, sender=issuing_bank)
     honoured = lc.honour(lc_id, presentation_id, sender=issuing_bank)
-    return {
+    figures = {
         "lc_apply": applied.gas_used,
         "lc_issue": issued.gas_used,
         "lc_present": presented.gas_used,
         "lc_honour_pay": honoured.gas_used,
     }
+    if "InvoiceRegistry" in platform.contracts:
+        second = lc.applyForCredit(terms.as_tuple(), sender=importer).events.filter(lc.CreditApplied)[0].lcId
+        lc.issue(second, AMOUNT // 10, sender=issuing_bank)
+        lc.advise(second, sender=advising_bank)
+        figures["lc_honour_pay_with_invoice"] = _honour_pay_with_invoice(
+            platform["InvoiceRegistry"], lc, second, usd, exporter, importer, issuing_bank, documents, now
+        )
+    return figures
+
+
+def _honour_pay_with_invoice(invoices, lc, lc_id, usd, exporter, importer, issuing_bank, documents, now) -> int:
+    """A sight drawing carrying a registered invoice: honour pays it, records it as paid on the invoice and
+    releases the lien (no budget: the issue's `lc_honour_pay` budget covers the plain path)."""
+    registered = invoices.register(importer.address, usd.address, b"BENCH-LC-INV".ljust(32, b"\0"), AMOUNT, now,
+                                   now + 90 * DAY, keccak(text="bench:lc-invoice"), sender=exporter)
+    invoice_id = invoices.InvoiceRegistered.from_receipt(registered)[0].invoiceId
+    invoices.confirm(invoice_id, sender=importer)
+    presented = lc.presentWithInvoice(lc_id, documents, now, AMOUNT, invoice_id, sender=exporter)
+    presentation_id = presented.events.filter(lc.DocumentsPresented)[0].presentationId
+    lc.examine(lc_id, presentation_id, 0, sender=issuing_bank)
+    return lc.honour(lc_id, presentation_id, sender=issuing_bank).gas_used

@@ -230,6 +230,22 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         emit LienReleased(invoiceId, msg.sender, financier);
     }
 
+    /// @inheritdoc IInvoiceLiens
+    function recordSettlement(uint256 invoiceId, uint256 amount) external nonReentrant {
+        InvoiceData memory data = _existing(invoiceId);
+        InvoiceBook memory book = _books[invoiceId];
+        if (book.lienFinancier == address(0) || _instrumentAt[book.lienInstrumentIndex] != msg.sender) {
+            revert InvoiceRegistryNoLien(invoiceId, msg.sender);
+        }
+        _requireNotFrozen(invoiceId);
+        uint256 outstanding = uint256(data.faceAmount) - book.paidAmount;
+        if (amount == 0 || amount > outstanding) revert InvoiceRegistryInvalidSettlement(invoiceId, amount, outstanding);
+
+        book.paidAmount += uint48(amount); // amount <= outstanding < 2**48
+        _books[invoiceId].paidAmount = book.paidAmount;
+        emit InvoiceSettledByInstrument(invoiceId, msg.sender, amount, book.paidAmount);
+    }
+
     // ───────────────────────────── Cancellation ─────────────────────────────
 
     /// @inheritdoc IInvoiceRegistry

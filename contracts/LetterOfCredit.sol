@@ -663,14 +663,26 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Moves the presentation's amount from the issuing bank to the beneficiary; frees the invoice.
+    /// @dev Moves the presentation's amount from the issuing bank to the beneficiary; records it as paid on
+    /// the presented invoice and frees the invoice.
     function _pay(uint256 lcId, uint256 presentationId, Credit storage c, Presentation storage p) private {
         // A settlement token returns true or reverts.
         // slither-disable-next-line unused-return
         ISettlementToken(c.currency).transferFromWithPurpose(
             c.issuingBank, c.beneficiary, p.amount, _PURPOSE_GOODS, _reference(lcId, presentationId)
         );
-        if (p.hasInvoice) _invoiceRegistry.releaseLien(p.invoiceId);
+        if (p.hasInvoice) _settleInvoice(p.invoiceId, p.amount);
+    }
+
+    /// @dev Records `paid` against the presented invoice, capped at what is still outstanding (the buyer may
+    /// have paid part of it in the registry meanwhile: that money went to the issuing bank as the lien's
+    /// financier), then releases the presentation's lien.
+    function _settleInvoice(uint256 invoiceId, uint256 paid) private {
+        IInvoiceLiens.InvoiceView memory inv = _invoiceRegistry.invoice(invoiceId);
+        uint256 outstanding = inv.faceAmount - inv.paidAmount;
+        uint256 settled = paid < outstanding ? paid : outstanding;
+        if (settled != 0) _invoiceRegistry.recordSettlement(invoiceId, settled);
+        _invoiceRegistry.releaseLien(invoiceId);
     }
 
     /// @dev Raises the applied margin to `margin * drawn / amount` (rounded down, at most the margin);

@@ -350,7 +350,12 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         if (treePaid) emit CertificateTreePaid(rootId, invoiceId, settled);
 
         _transferFrom(t.currency, issuer, holder, amount, PURPOSE_SETTLEMENT, certificateId);
-        if (treePaid) _invoices.releaseLien(invoiceId);
+        if (treePaid) {
+            // The tree's amount was at most the invoice's outstanding amount at issue, and nothing else can
+            // be paid on the invoice while the tree holds its lien (`onInvoicePayment` refuses): it fits.
+            _invoices.recordSettlement(invoiceId, settled);
+            _invoices.releaseLien(invoiceId);
+        }
     }
 
     /// @dev Moves money with the settlement token; the reference is the certificate id. The token is an

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
@@ -10,7 +11,10 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// @notice A permissioned ERC-20 for one currency's tokenized bank deposits.
 /// @dev Every balance change goes through `_update`, which is where the parties are checked (as in
 /// ERC-3643): one registry call answers both parties' status and jurisdictions. Payment transfers reach
-/// the same checks through `_settle` with their purpose code and reference.
+/// the same checks through `_settle` with their purpose code and reference. A transfer under an allowance
+/// (`transferFrom`, `transferFromWithPurpose`) also checks its spender in the same registry call: a
+/// registered participant that is not active (frozen, KYC lapsed) may not spend an allowance, while a
+/// spender that is no participant at all (an instrument contract such as the invoice registry) may.
 contract SettlementToken is ERC20, ISettlementToken {
     IParticipantRegistry private immutable _registry;
     bytes3 private immutable _currency;
@@ -56,7 +60,7 @@ contract SettlementToken is ERC20, ISettlementToken {
         returns (bool)
     {
         _checkTransferAddresses(msg.sender, to);
-        _settle(msg.sender, to, amount, true, purposeCode, paymentReference);
+        _settle(address(0), msg.sender, to, amount, true, purposeCode, paymentReference);
         return true;
     }
 
@@ -67,7 +71,19 @@ contract SettlementToken is ERC20, ISettlementToken {
     {
         _checkTransferAddresses(from, to);
         _spendAllowance(from, msg.sender, amount);
-        _settle(from, to, amount, true, purposeCode, paymentReference);
+        _settle(msg.sender, from, to, amount, true, purposeCode, paymentReference);
+        return true;
+    }
+
+    /// @notice ERC-20 `transferFrom`, with the spender checked as well as both parties (see the contract
+    /// notes): reverts `SettlementTokenInactiveParty(spender)` for a registered participant spender that is
+    /// not active.
+    /// @dev The allowance is spent before the addresses are checked, as OpenZeppelin's `transferFrom` does (a
+    /// zero `from` is refused as `ERC20InvalidApprover`).
+    function transferFrom(address from, address to, uint256 value) public override(ERC20, IERC20) returns (bool) {
+        _spendAllowance(from, msg.sender, value);
+        _checkTransferAddresses(from, to);
+        _settle(msg.sender, from, to, value, false, bytes4(0), bytes32(0));
         return true;
     }
 
@@ -109,13 +125,15 @@ contract SettlementToken is ERC20, ISettlementToken {
 
     /// @dev Every plain transfer, mint and burn arrives here; it carries no purpose code or reference.
     function _update(address from, address to, uint256 value) internal override {
-        _settle(from, to, value, false, bytes4(0), bytes32(0));
+        _settle(address(0), from, to, value, false, bytes4(0), bytes32(0));
     }
 
     /// @dev Checks the parties, moves the balance, then reports. Mints and burns have one zero party,
-    /// which is neither checked nor reported on. `payment` marks a transfer made with a purpose code and
+    /// which is neither checked nor reported on. `spender` is the account spending an allowance, or zero
+    /// for a transfer by `from` itself. `payment` marks a transfer made with a purpose code and
     /// reference (`PaymentTransfer` is emitted for every one, even when both are zero).
     function _settle(
+        address spender,
         address from,
         address to,
         uint256 value,
@@ -123,10 +141,7 @@ contract SettlementToken is ERC20, ISettlementToken {
         bytes4 purposeCode,
         bytes32 paymentReference
     ) private {
-        (bool fromActive, bool toActive, bytes2 fromJurisdiction, bytes2 toJurisdiction) =
-            _registry.transferProfile(from, to);
-        if (from != address(0) && !fromActive) revert SettlementTokenInactiveParty(from);
-        if (to != address(0) && !toActive) revert SettlementTokenInactiveParty(to);
+        (bytes2 fromJurisdiction, bytes2 toJurisdiction) = _checkParties(spender, from, to);
 
         super._update(from, to, value);
 
@@ -143,6 +158,28 @@ contract SettlementToken is ERC20, ISettlementToken {
         if (threshold != 0 && value >= threshold) {
             emit LargeValueReported(from, to, _currency, value, threshold, purposeCode, paymentReference);
         }
+    }
+
+    /// @dev One registry call: reverts `SettlementTokenInactiveParty` for an inactive non-zero party or a
+    /// registered, inactive spender; returns both parties' jurisdictions. A spender that is `from` itself
+    /// needs no second look.
+    function _checkParties(address spender, address from, address to)
+        private
+        view
+        returns (bytes2 fromJurisdiction, bytes2 toJurisdiction)
+    {
+        bool fromActive;
+        bool toActive;
+        if (spender == address(0) || spender == from) {
+            (fromActive, toActive, fromJurisdiction, toJurisdiction) = _registry.transferProfile(from, to);
+        } else {
+            bool spenderAllowed;
+            (spenderAllowed, fromActive, toActive, fromJurisdiction, toJurisdiction) =
+                _registry.transferFromProfile(spender, from, to);
+            if (!spenderAllowed) revert SettlementTokenInactiveParty(spender);
+        }
+        if (from != address(0) && !fromActive) revert SettlementTokenInactiveParty(from);
+        if (to != address(0) && !toActive) revert SettlementTokenInactiveParty(to);
     }
 
     function _checkTransferAddresses(address from, address to) private pure {

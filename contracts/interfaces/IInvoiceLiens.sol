@@ -38,6 +38,13 @@ interface IInvoiceLiens {
     /// @notice `instrument` released its lien on `invoiceId`.
     event LienReleased(uint256 indexed invoiceId, address indexed instrument, address indexed financier);
 
+    /// @notice `instrument`, holding the lien on `invoiceId`, recorded that `amount` of the invoice was paid
+    /// through it (e.g. a payable-certificate tree paid by the buyer, or a letter of credit paid against the
+    /// invoice). No money moves through the registry; `paidAmount` is the new running total.
+    event InvoiceSettledByInstrument(
+        uint256 indexed invoiceId, address indexed instrument, uint256 amount, uint256 paidAmount
+    );
+
     /// @notice The caller is not an instrument contract registered by the operator.
     error InvoiceRegistryUnauthorizedInstrument(address caller);
 
@@ -46,6 +53,9 @@ interface IInvoiceLiens {
 
     /// @notice `invoiceId` carries no lien held by the caller.
     error InvoiceRegistryNoLien(uint256 invoiceId, address caller);
+
+    /// @notice A settlement of `amount` is zero or exceeds the `outstanding` amount of `invoiceId`.
+    error InvoiceRegistryInvalidSettlement(uint256 invoiceId, uint256 amount, uint256 outstanding);
 
     /// @notice Takes the lien on `invoiceId` for `financier`; the invoice becomes `Financed`.
     /// @dev Caller: a registered instrument. The invoice must be `Confirmed` (or `Registered` where the
@@ -56,6 +66,15 @@ interface IInvoiceLiens {
     /// `Paid` when fully paid.
     /// @dev Caller: the instrument that took the lien.
     function releaseLien(uint256 invoiceId) external;
+
+    /// @notice Records that `amount` of `invoiceId` was settled through the calling instrument: the amount
+    /// is added to `paidAmount`, so the invoice reads `Paid` (never `Defaulted`) once its face amount is
+    /// reached. The lien stays until the instrument releases it.
+    /// @dev Caller: the instrument holding the lien (`InvoiceRegistryNoLien` otherwise; a deregistered
+    /// instrument may still record on the liens it holds). `amount` must be between 1 and what is
+    /// outstanding (`InvoiceRegistryInvalidSettlement`): the instrument caps it, the registry never does.
+    /// The invoice must not be frozen. Emits `InvoiceSettledByInstrument`.
+    function recordSettlement(uint256 invoiceId, uint256 amount) external;
 
     /// @notice The invoice `invoiceId` as it stands now.
     function invoice(uint256 invoiceId) external view returns (InvoiceView memory);

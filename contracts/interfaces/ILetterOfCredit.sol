@@ -386,7 +386,10 @@ interface ILetterOfCredit {
         returns (uint256 presentationId);
 
     /// @notice As `present`, with registered invoice `invoiceId`, on which a lien is taken for the issuing
-    /// bank while the presentation is open (released on refusal or payment).
+    /// bank while the presentation is open (released on refusal or payment). When the presentation is
+    /// paid, its amount (capped at what is still outstanding on the invoice) is recorded as paid on the
+    /// invoice (`IInvoiceLiens.recordSettlement`) before the lien is released, so the invoice reads `Paid`
+    /// once the credit has paid its face amount.
     function presentWithInvoice(
         uint256 lcId,
         Document[] calldata documents,

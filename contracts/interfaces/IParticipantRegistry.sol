@@ -185,6 +185,23 @@ interface IParticipantRegistry {
         view
         returns (bool fromActive, bool toActive, bytes2 fromJurisdiction, bytes2 toJurisdiction);
 
+    /// @notice One call for a token transfer under an allowance: `transferProfile` of `from` and `to`, plus
+    /// whether `spender` may move money for them.
+    /// @dev `spenderAllowed` is true when `spender` is an active participant or no participant at all (an
+    /// instrument contract the operator did not register, such as the invoice registry): a registered
+    /// participant that is frozen, or a corporate whose KYC has lapsed, may not spend an allowance it was
+    /// given before.
+    function transferFromProfile(address spender, address from, address to)
+        external
+        view
+        returns (
+            bool spenderAllowed,
+            bool fromActive,
+            bool toActive,
+            bytes2 fromJurisdiction,
+            bytes2 toJurisdiction
+        );
+
     /// @notice Whether the regulator has frozen instrument `instrumentId` of contract `instrument`.
     function isInstrumentFrozen(address instrument, uint256 instrumentId) external view returns (bool);
 }

@@ -40,10 +40,10 @@ pragma solidity ^0.8.24;
 /// lien is released when the last piece is paid, and any part of the invoice not covered by the
 /// certificate can then be paid in the registry.
 ///
-/// **Known limitation.** The fixed lien interface (`IInvoiceLiens`) gives an instrument no way to record
-/// a payment made through it, so after a tree is paid in full the invoice registry still shows the
-/// invoice's `paidAmount` unchanged (and, past its due date plus the registry's grace, `Defaulted`).
-/// Closing this needs an instrument-facing "record payment" call in the invoice registry.
+/// **The invoice registry's book.** When the last piece of a tree is paid, the contract records the
+/// tree's amount as paid on the invoice (`IInvoiceLiens.recordSettlement`) before releasing the lien, so
+/// the registry shows the invoice `Paid` (or partly paid, when the certificate covered only part of it)
+/// and never `Defaulted` for money the core enterprise paid through the certificates.
 ///
 /// **Money.** Amounts are minor units of the invoice's settlement token. Discount proceeds move from
 /// the bank to the seller, and settlements from the core enterprise to each holder, with the token's
@@ -277,7 +277,8 @@ interface IPayableCertificates {
     /// @dev Caller, per certificate: its tree's core enterprise, or its holder (pulling under the core
     /// enterprise's allowance). State `Due` or `Defaulted` (late payment is accepted). Each certificate
     /// becomes `Settled` (never paid twice) and emits `CertificateSettled`; a tree whose every live
-    /// certificate is settled emits `CertificateTreePaid` and its invoice lien is released.
+    /// certificate is settled emits `CertificateTreePaid`, records the tree's amount as paid on the invoice
+    /// (`IInvoiceLiens.recordSettlement`) and releases the invoice lien.
     function settle(uint256[] calldata certificateIds) external;
 
     /// @notice Records that tree `rootId` is unpaid after maturity plus grace (anyone may call).

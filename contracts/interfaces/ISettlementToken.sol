@@ -6,7 +6,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// @title Settlement token: a tokenized bank deposit in one ISO 4217 currency.
 /// @notice Amounts are integers in the currency's minor units (USD, CNY, EUR: 2 decimals; JPY: 0).
 /// Banks mint against a customer's deposit and burn what they hold on withdrawal. Every transfer,
-/// mint and burn needs its non-zero parties to be active participants (checked in `_update`).
+/// mint and burn needs its non-zero parties to be active participants (checked in `_update`). A transfer
+/// under an allowance (`transferFrom`, `transferFromWithPurpose`) also needs its spender active when the
+/// spender is a registered participant (`SettlementTokenInactiveParty(spender)` otherwise); a spender that
+/// is no participant at all (an instrument contract such as the invoice registry) is not refused.
 /// @dev A transfer between parties in different jurisdictions emits `CrossBorderTransfer`; any transfer
 /// at or above the regulator's threshold for this currency emits `LargeValueReported`. A purpose code
 /// (ISO 20022 `ExternalPurpose1Code`, four ASCII letters such as `GDDS`) and a reference travel with a
@@ -53,7 +56,8 @@ interface ISettlementToken is IERC20 {
 
     // ───────────────────────────── Errors ─────────────────────────────
 
-    /// @notice `account` is not an active participant, so it may not send or receive this token.
+    /// @notice `account` is not an active participant, so it may not send or receive this token; or it is a
+    /// registered participant that is not active, spending an allowance.
     error SettlementTokenInactiveParty(address account);
 
     /// @notice `account` is not an active bank.
@@ -85,6 +89,7 @@ interface ISettlementToken is IERC20 {
 
     /// @notice Transfers `amount` from `from` to `to` under an allowance, as a payment with a purpose
     /// code and a reference. Used by instrument contracts that move money against documents.
+    /// @dev A registered participant spender (the caller) must be active, as `from` and `to` must.
     function transferFromWithPurpose(address from, address to, uint256 amount, bytes4 purposeCode, bytes32 paymentReference)
         external
         returns (bool);

@@ -526,6 +526,27 @@ def test_transfer_profile_reports_activity_and_jurisdictions(registry, regulator
     assert registry.transferProfile(outsider.address, exporter.address) == (False, True, b"\x00\x00", b"CN")
 
 
+def test_transfer_from_profile_allows_unregistered_or_active_spenders_only(
+    registry, regulator, bank_cn, exporter, importer, supplier1, outsider
+):
+    # An unregistered spender (an instrument contract) and an active participant may spend an allowance.
+    assert registry.transferFromProfile(outsider.address, exporter.address, importer.address) == (
+        True, True, True, b"CN", b"US"
+    )
+    assert registry.transferFromProfile(supplier1.address, exporter.address, importer.address) == (
+        True, True, True, b"CN", b"US"
+    )
+    # A frozen one, or a corporate whose KYC was revoked, may not.
+    registry.freezeParticipant(supplier1.address, text_hash("r"), sender=regulator)
+    assert registry.transferFromProfile(supplier1.address, exporter.address, importer.address) == (
+        False, True, True, b"CN", b"US"
+    )
+    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
+    assert registry.transferFromProfile(exporter.address, importer.address, outsider.address) == (
+        False, True, False, b"US", b"\x00\x00"
+    )
+
+
 def test_unknown_account_reads_as_none(registry, outsider):
     assert registry.kindOf(outsider.address) == KIND_NONE
     assert registry.jurisdictionOf(outsider.address) == b"\x00\x00"

@@ -98,6 +98,34 @@ contract SettlementTokenHandler is Test {
         }
     }
 
+    /// @dev A participant (bank or corporate, possibly frozen or KYC-lapsed) spends an allowance `from`
+    /// gave it, alternating `transferFrom` and `transferFromWithPurpose`: the spender must be active too.
+    function transferFromByParticipant(uint256 spenderSeed, uint256 fromSeed, uint256 toSeed, uint256 amount)
+        external
+    {
+        address payer = _participant(spenderSeed);
+        (address from, address to) = (_holder(fromSeed), _holder(toSeed));
+        amount = bound(amount, 0, usd.balanceOf(from));
+        vm.prank(from);
+        usd.approve(payer, amount);
+        bool allowed = registry.isActive(payer) && registry.isActive(from) && registry.isActive(to);
+
+        vm.prank(payer);
+        if (amount % 2 == 0) {
+            try usd.transferFrom(from, to, amount) {
+                _settled(allowed);
+            } catch {
+                _refused(allowed);
+            }
+        } else {
+            try usd.transferFromWithPurpose(from, to, amount, "GDDS", keccak256("invoice")) {
+                _settled(allowed);
+            } catch {
+                _refused(allowed);
+            }
+        }
+    }
+
     function mint(uint256 bankSeed, uint256 toSeed, uint256 amount) external {
         (address bank, address to) = (_bank(bankSeed), _holder(toSeed));
         amount = bound(amount, 1, 1e15);
@@ -199,7 +227,7 @@ contract SettlementTokenHandler is Test {
 }
 
 /// @notice The settlement token's invariants (issue 2): supply equals the sum of balances; no transfer
-/// ever involves an inactive party; a frozen participant's balance never changes while it is frozen.
+/// ever involves an inactive party (sender, receiver, or a registered spender under an allowance); a frozen participant's balance never changes while it is frozen.
 contract SettlementTokenInvariantTest is World {
     SettlementTokenHandler internal handler;
 
@@ -212,7 +240,7 @@ contract SettlementTokenInvariantTest is World {
         handler = new SettlementTokenHandler(registry, usd, regulator, banks, corporates, outsider);
 
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = SettlementTokenHandler.transfer.selector;
         selectors[1] = SettlementTokenHandler.transferWithPurpose.selector;
         selectors[2] = SettlementTokenHandler.transferFromWithPurpose.selector;
@@ -223,6 +251,7 @@ contract SettlementTokenInvariantTest is World {
         selectors[7] = SettlementTokenHandler.approveKyc.selector;
         selectors[8] = SettlementTokenHandler.revokeKyc.selector;
         selectors[9] = SettlementTokenHandler.warp.selector;
+        selectors[10] = SettlementTokenHandler.transferFromByParticipant.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
