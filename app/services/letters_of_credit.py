@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.errors import Conflict
 from app.schemas.letters_of_credit import (
@@ -215,7 +217,7 @@ async def _share_with_parties(gateway: Gateway, documents: DocumentStore, presen
         return []
     (applicant,), (terms,) = await asyncio.gather(gateway.read(CONTRACT, "applicantOf", lc_id),
                                                   gateway.read(CONTRACT, "terms", lc_id))
-    parties = [p for p in (applicant, *terms[:4]) if p and int(p, 16) != 0]
+    parties = [to_checksum_address(p) for p in (applicant, *terms[:4]) if int(p, 16) != 0]
     for sha256 in readable:
         await asyncio.to_thread(documents.share, sha256, parties)
     return readable
