@@ -384,15 +384,21 @@ class Indexer:
 
 def share_documents(conn: Any, start: int, end: int) -> None:
     """Let every party of an instrument changed in blocks `start..end` read the stored document whose
-    hash the instrument carries (the gateway's `document_uploads`: who may download a document). A
-    reorganisation does not take such a grant back."""
+    hash the instrument carries (the gateway's `document_uploads`: who may download a document), when
+    one of its parties may read it already. A hash is public once on chain: an instrument that merely
+    names another participant's document grants nobody access to it. A reorganisation does not take
+    such a grant back."""
     from app.db.models import Document, DocumentUpload
     from app.db.index_models import Instrument, InstrumentParty
 
+    holder = InstrumentParty.__table__.alias("holder")
+    a_party_may_read = select(DocumentUpload.sha256).join(
+        holder, holder.c.participant == DocumentUpload.participant).where(
+        DocumentUpload.sha256 == Instrument.document_hash, holder.c.instrument == Instrument.uid).exists()
     pairs = select(Instrument.document_hash, InstrumentParty.participant).join(
         InstrumentParty.__table__, InstrumentParty.instrument == Instrument.uid).join(
         Document.__table__, Document.sha256 == Instrument.document_hash).where(
-        Instrument.updated_block.between(start, end)).distinct()
+        Instrument.updated_block.between(start, end), a_party_may_read).distinct()
     rows = [{"sha256": h, "participant": p, "created_at": datetime.now(timezone.utc)} for h, p in conn.execute(pairs)]
     if not rows:
         return

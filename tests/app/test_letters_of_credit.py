@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 import httpx
 import pytest
@@ -173,14 +174,38 @@ def test_presented_documents_become_downloadable_by_the_credits_parties_only(api
     assert api.get("supplier1", f"/v1/documents/{digest}").status_code == 403
 
 
+def _indexed(api, block: int) -> None:
+    """Wait until the gateway's indexer has indexed `block` (it grants document access too)."""
+    deadline = time.monotonic() + 20
+    while (api.get("regulator", "/v1/index/status").json()["block_number"] or 0) < block:
+        assert time.monotonic() < deadline, "the indexer did not catch up"
+        time.sleep(0.05)
+
+
 def test_a_presentation_does_not_share_a_document_the_beneficiary_cannot_read(api, http, world):
+    """A document's hash is public once any instrument carries it on chain: knowing it gives no access."""
     secret = b"supplier's own file " + secrets.token_bytes(8)
     digest = http.post("/v1/documents", content=secret, headers=world.auth("supplier1")).json()["sha256"]
     lc = _advised(api, world)
-    _ok(_present(api, world, lc, documents=[{"type": "CommercialInvoice", "sha256": digest},
-                                            *_docs("TransportDocument")]), 201)
-    for role in ("exporter", "importer", "bank_us"):
+    presented = _present(api, world, lc, documents=[{"type": "CommercialInvoice", "sha256": digest},
+                                                    *_docs("TransportDocument")])
+    _ok(presented, 201)
+    _indexed(api, presented.json()["block_number"])
+    for role in ("exporter", "importer", "bank_us", "bank_cn"):
         assert api.get(role, f"/v1/documents/{digest}").status_code == 403
+
+
+def test_every_presented_document_is_shared_once_indexed_too(api, http, world):
+    lc = _advised(api, world)
+    contents = [b"invoice " + secrets.token_bytes(8), b"bill of lading " + secrets.token_bytes(8)]
+    digests = [http.post("/v1/documents", content=c, headers=world.auth("exporter")).json()["sha256"]
+               for c in contents]
+    presented = _present(api, world, lc, documents=[{"type": "CommercialInvoice", "sha256": digests[0]},
+                                                    {"type": "TransportDocument", "sha256": digests[1]}])
+    _ok(presented, 201)
+    _indexed(api, presented.json()["block_number"])
+    for digest, content in zip(digests, contents):
+        assert api.get("bank_us", f"/v1/documents/{digest}").content == content
 
 
 # ───────────────────────────── Presentation with an invoice ─────────────────────────────
