@@ -195,6 +195,19 @@ def test_a_presentation_does_not_share_a_document_the_beneficiary_cannot_read(ap
         assert api.get(role, f"/v1/documents/{digest}").status_code == 403
 
 
+def test_a_presentation_does_not_share_the_applicants_own_document_with_the_beneficiary(api, http, world):
+    """The indexer grants a presented document only when the beneficiary, who chose the hash, may read it."""
+    private = b"applicant's board minutes " + secrets.token_bytes(8)
+    digest = http.post("/v1/documents", content=private, headers=world.auth("importer")).json()["sha256"]
+    lc = _advised(api, world)
+    presented = _present(api, world, lc, documents=[{"type": "CommercialInvoice", "sha256": digest},
+                                                    *_docs("TransportDocument")])
+    _ok(presented, 201)
+    _indexed(api, presented.json()["block_number"])
+    for role in ("exporter", "bank_us", "bank_cn"):
+        assert api.get(role, f"/v1/documents/{digest}").status_code == 403
+
+
 def test_every_presented_document_is_shared_once_indexed_too(api, http, world):
     lc = _advised(api, world)
     contents = [b"invoice " + secrets.token_bytes(8), b"bill of lading " + secrets.token_bytes(8)]
