@@ -17,7 +17,6 @@ DOCUMENT_TYPES = ("CommercialInvoice", "TransportDocument", "PackingList", "Cert
 # The discrepancy codes (bit `1 << index`), with the UCP 600 article each one stands for.
 DISCREPANCIES = ("LATE_SHIPMENT", "LATE_PRESENTATION", "EXPIRED", "OVER_TOLERANCE", "PARTIAL_NOT_ALLOWED",
                  "MISSING_DOCUMENT", "INCONSISTENT_DATA")
-CREDIT_STATES = ("None", "Applied", "Issued", "Advised", "Exhausted", "Expired", "Cancelled")
 PRESENTATION_STATES = ("None", "Presented", "Compliant", "Discrepant", "Waived", "Refused", "Precluded",
                        "Honoured", "Paid")
 
@@ -128,10 +127,17 @@ class PresentationCreate(BaseModel):
                                    "the beneficiary to the applicant (decimal token id): a lien is taken on it for "
                                    "the issuing bank while the presentation is open")
 
+    @field_validator("invoice_id")
+    @classmethod
+    def _uint256(cls, value: str | None) -> str | None:
+        if value is not None and int(value) >= 2**256:
+            raise ValueError("an invoice id is below 2**256")
+        return value
+
 
 class Examination(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"bank_discrepancies": []},
-                                                                              {"bank_discrepancies": ["INCONSISTENT_DATA"]}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"bank_discrepancies": []}, {"bank_discrepancies": ["INCONSISTENT_DATA"]}]})
     bank_discrepancies: list[DiscrepancyName] = Field(default_factory=list, max_length=7, description="Found by the "
                                                       "bank in the documents, on top of the codes computed on chain")
 

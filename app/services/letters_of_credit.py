@@ -5,14 +5,13 @@ A caller acts only as itself. The gateway refuses the wrong kind of participant 
 bank or beneficiary of *this* credit may act is the contract's call (`LetterOfCreditUnauthorizedCaller`,
 403), as are the UCP 600 rules (409/422).
 
-| step | caller kind | contract function |
-|---|---|---|
-| apply, withdraw the application, waive discrepancies | corporate (applicant) | applyForCredit, cancelApplication, waive |
-| accept/reject an amendment, consent to cancellation, present, claim preclusion | corporate (beneficiary) | ... |
-| decline an application, issue, propose an amendment, request cancellation, examine, refuse, honour | bank (issuing) | ... |
-| advise | bank (advising) | advise |
-| agree to cancellation | bank (confirming) | agreeToCancellation |
-| pay a matured deferred payment, release the margin | any participant | payAtMaturity, releaseMargin |
+| caller kind (party of the credit) | steps |
+|---|---|
+| corporate (applicant) | apply, withdraw the application, waive discrepancies |
+| corporate (beneficiary) | accept/reject an amendment, consent to cancellation, present, claim preclusion |
+| bank (issuing) | decline an application, issue, propose an amendment, request cancellation, examine, refuse, honour |
+| bank (advising; confirming) | advise; agree to cancellation |
+| any participant | pay a matured deferred payment, release the margin |
 
 Documents: a presentation lets every party of the credit download the documents it references that the
 presenter may read (its own uploads, or documents shared with it) — never a document the presenter could
@@ -29,7 +28,6 @@ from eth_utils import to_checksum_address
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.errors import Conflict
 from app.schemas.letters_of_credit import (
-    CREDIT_STATES,
     DOCUMENT_TYPES,
     PRESENTATION_STATES,
     AmendmentCreate,
@@ -182,12 +180,12 @@ _OPERATION_OF = {"ApplicationCancelled": "cancel_application", "CreditIssued": "
                  "CancellationRequested": "request_cancellation",
                  "CancellationAgreedByConfirmingBank": "agree_to_cancellation",
                  "CreditCancelled": "consent_to_cancellation"}
-_credit_changed("ApplicationCancelled", "by", CREDIT_STATES[6])
-_credit_changed("CreditIssued", "issuingBank", CREDIT_STATES[2], margin="margin")
-_credit_changed("CreditAdvised", "advisingBank", CREDIT_STATES[3])
+_credit_changed("ApplicationCancelled", "by", "Cancelled")
+_credit_changed("CreditIssued", "issuingBank", "Issued", margin="margin")
+_credit_changed("CreditAdvised", "advisingBank", "Advised")
 _credit_changed("CancellationRequested", "issuingBank", None)
 _credit_changed("CancellationAgreedByConfirmingBank", "confirmingBank", None)
-_credit_changed("CreditCancelled", "beneficiary", CREDIT_STATES[6])
+_credit_changed("CreditCancelled", "beneficiary", "Cancelled")
 
 
 # ───────────────────────────── Presentation ─────────────────────────────
@@ -243,7 +241,8 @@ async def examine(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_
                   body: Examination) -> WriteAnswer:
     await require_kind(gateway, ctx.caller, BANK)
     return await _write(gateway, ctx, "examine", lc_id, presentation_id, discrepancy_mask(body.bank_discrepancies),
-                        operation="lc.presentation", payload=_ids(lc_id, presentation_id) | body.model_dump(mode="json"))
+                        operation="lc.presentation",
+                        payload=_ids(lc_id, presentation_id) | body.model_dump(mode="json"))
 
 
 async def waive(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int) -> WriteAnswer:
@@ -303,7 +302,8 @@ def _presentation_changed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     if "DiscrepanciesWaived" in events:
         result["state"] = "Waived"
     if "PresentationRefused" in events:
-        result |= {"state": "Refused", "discrepancies": discrepancy_names(events["PresentationRefused"].args["discrepancies"])}
+        refused = events["PresentationRefused"].args["discrepancies"]
+        result |= {"state": "Refused", "discrepancies": discrepancy_names(refused)}
     if "PreclusionClaimed" in events:
         result["state"] = "Precluded"
     if "PresentationHonoured" in events:

@@ -20,7 +20,8 @@ BASE = "/v1/letters-of-credit"
 
 
 def _rpc(world, method: str, params: list) -> object:
-    return httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).json()["result"]
+    answer = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    return answer.json()["result"]
 
 
 def _now(world) -> int:
@@ -56,7 +57,8 @@ def _advised(api, world, margin: int = 5_000_00, **overrides) -> str:
 
 
 def _docs(*types: str) -> list[dict]:
-    return [{"type": t, "sha256": "0x" + secrets.token_hex(32)} for t in types or ("CommercialInvoice", "TransportDocument")]
+    types = types or ("CommercialInvoice", "TransportDocument")
+    return [{"type": t, "sha256": "0x" + secrets.token_hex(32)} for t in types]
 
 
 def _present(api, world, lc: str, role: str = "exporter", **overrides) -> httpx.Response:
@@ -340,6 +342,14 @@ def test_malformed_terms_are_422_from_the_contract(api, world):
                                        {"required_documents": ["PackingList", "PackingList"]}])
 def test_invalid_terms_are_422_with_field_reasons(api, world, overrides):
     r = api.post("importer", BASE, json=_terms(world, **overrides))
+    assert r.status_code == 422 and _code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
+
+
+@pytest.mark.parametrize("overrides", [{"documents": []}, {"amount": 0}, {"invoice_id": str(2**256)},
+                                       {"documents": [{"type": "Passport", "sha256": "0x" + "ab" * 32}]},
+                                       {"documents": [{"type": "PackingList", "sha256": "0xab"}]}])
+def test_invalid_presentations_are_422_with_field_reasons(api, world, overrides):
+    r = _present(api, world, "1", **overrides)
     assert r.status_code == 422 and _code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
 
 

@@ -1,4 +1,6 @@
-"""Letters of credit, their amendments and presentations: the write routes (reads: `/v1/instruments/letter_of_credit`)."""
+"""Letters of credit, their amendments and presentations: the write routes.
+
+Reads are the index's: `/v1/instruments/letter_of_credit/{id}` and `/v1/instruments/presentation/{lc}-{p}`."""
 
 from __future__ import annotations
 
@@ -53,12 +55,14 @@ async def cancel_application(lc_id: LcId, ctx: WriteContextDep, gateway: Gateway
 @router.post("/{lc_id}/issue", response_model=Credit, summary="Issue the credit (the issuing bank)",
              description="Escrows `margin_amount` from the applicant, who must have approved `LetterOfCredit` "
              "for at least that amount in the credit's currency (`POST /v1/approvals`, spender `LetterOfCredit`); "
-             "otherwise 409 `ERC20InsufficientAllowance`. From now on the bank is irrevocably bound (UCP 600 Art. 7(b)).")
+             "otherwise 409 `ERC20InsufficientAllowance`. From now on the bank is irrevocably bound "
+             "(UCP 600 Art. 7(b)).")
 async def issue(lc_id: LcId, body: CreditIssue, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.issue(gateway, ctx, lc_id, body))
 
 
-@router.post("/{lc_id}/advise", response_model=Credit, summary="Advise the credit to the beneficiary (the advising bank)")
+@router.post("/{lc_id}/advise", response_model=Credit,
+             summary="Advise the credit to the beneficiary (the advising bank)")
 async def advise(lc_id: LcId, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.advise(gateway, ctx, lc_id))
 
