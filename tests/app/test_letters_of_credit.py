@@ -322,6 +322,23 @@ def test_the_applicant_withdraws_and_the_issuing_bank_declines_applications(api,
     assert _ok(api.post("bank_us", f"{BASE}/{declined}/cancel-application"))["by"] == world.roles["bank_us"]
 
 
+def test_a_credit_frozen_by_the_regulator_refuses_every_step_until_unfrozen(api, world):
+    lc = _advised(api, world)
+    freeze = f"/v1/instruments/LetterOfCredit/{lc}"
+    _ok(api.post("regulator", f"{freeze}/freeze", json={"reason": "SANCTIONS-HIT-2026-11"}))
+    frozen = _present(api, world, lc)
+    assert frozen.status_code == 409 and _code(frozen) == "LetterOfCreditFrozen"
+    _ok(api.post("regulator", f"{freeze}/unfreeze", json={"reason": "CLEARED"}))
+    _ok(_present(api, world, lc), 201)
+
+
+def test_issuing_with_a_margin_the_applicant_has_not_approved_is_409(api, world):
+    lc = _ok(api.post("supplier1", BASE, json=_terms(world)), 201)["lc_id"]  # supplier1 approved nothing
+    r = api.post("bank_us", f"{BASE}/{lc}/issue", json={"margin_amount": 1_000_00})
+    assert r.status_code == 409 and _code(r) == "ERC20InsufficientAllowance"
+    assert _ok(api.post("bank_us", f"{BASE}/{lc}/issue", json={"margin_amount": 0}))["margin"] == 0
+
+
 def test_a_margin_above_the_credit_amount_is_422(api, world):
     lc = _apply(api, world)
     r = api.post("bank_us", f"{BASE}/{lc}/issue", json={"margin_amount": 50_000_01})
