@@ -154,6 +154,8 @@ REVERT_STATUS: dict[str, int] = {
     "PaymentRouterQuoteSignerMismatch": 422,
     "PaymentRouterMissingPurposeCode": 422,
     "PaymentRouterQuoteSameCurrency": 422,
+    "LetterOfCreditNotMatured": 409,  # not a permission: the deferred payment is due later
+    "LetterOfCreditWaiverNotAllowed": 409,  # the claim lies outside the bank's undertaking
     "ERC20InsufficientBalance": 409,
     "ERC20InsufficientAllowance": 409,
     "ERC20InvalidSender": 422,

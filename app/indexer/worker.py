@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from eth_utils import keccak, to_checksum_address
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
 from app.chain.abi import AbiRegistry, Deployment, EventAbi, _signature
 from app.db.index_models import (
@@ -382,17 +382,33 @@ class Indexer:
             conn.execute(insert(table).values(name=CHECKPOINT, **values))
 
 
+# The party roles that choose the document hash an instrument carries: the seller registers an invoice (and
+# a financing carries its invoice's document), the beneficiary presents under a letter of credit.
+DOCUMENT_ORIGINATORS: dict[str, tuple[str, ...]] = {"invoice": ("seller",), "financing": ("seller",),
+                                                    "presentation": ("beneficiary",)}
+
+
 def share_documents(conn: Any, start: int, end: int) -> None:
     """Let every party of an instrument changed in blocks `start..end` read the stored document whose
-    hash the instrument carries (the gateway's `document_uploads`: who may download a document). A
-    reorganisation does not take such a grant back."""
+    hash the instrument carries (the gateway's `document_uploads`: who may download a document), when
+    the party that put the hash on chain may read it already (`DOCUMENT_ORIGINATORS`; any party for
+    other kinds). A hash is public once on chain: an instrument that merely names another participant's
+    document grants nobody access to it. A reorganisation does not take such a grant back."""
     from app.db.models import Document, DocumentUpload
     from app.db.index_models import Instrument, InstrumentParty
 
+    holder = InstrumentParty.__table__.alias("holder")
+    originator = or_(*(and_(Instrument.kind == kind, holder.c.role.in_(roles))
+                       for kind, roles in DOCUMENT_ORIGINATORS.items()),
+                     Instrument.kind.not_in(list(DOCUMENT_ORIGINATORS)))
+    a_party_may_read = select(DocumentUpload.sha256).join(
+        holder, holder.c.participant == DocumentUpload.participant).where(
+        DocumentUpload.sha256 == Instrument.document_hash, holder.c.instrument == Instrument.uid,
+        originator).exists()
     pairs = select(Instrument.document_hash, InstrumentParty.participant).join(
         InstrumentParty.__table__, InstrumentParty.instrument == Instrument.uid).join(
         Document.__table__, Document.sha256 == Instrument.document_hash).where(
-        Instrument.updated_block.between(start, end)).distinct()
+        Instrument.updated_block.between(start, end), a_party_may_read).distinct()
     rows = [{"sha256": h, "participant": p, "created_at": datetime.now(timezone.utc)} for h, p in conn.execute(pairs)]
     if not rows:
         return

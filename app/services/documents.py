@@ -1,7 +1,9 @@
 """Documents: content-addressed by SHA-256 under `<data_dir>/documents/<aa>/<hash>`.
 
 The hash (as bytes32) is what instruments put on chain. A document may be downloaded by whoever
-uploaded it; instrument parties will be added when the instruments' events are indexed.
+uploaded it, and by the parties of an instrument that references it: granted by the indexer
+(`app.indexer.worker.share_documents`) and by the letters-of-credit service at presentation, only when
+the participant who put the hash on chain may read the document itself (a hash on chain is public).
 """
 
 from __future__ import annotations

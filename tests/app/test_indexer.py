@@ -194,7 +194,11 @@ def test_reorg_to_a_shorter_chain_is_detected(world):
     assert dump(indexer.engine) == dump(clean.engine)
 
 
-def test_parties_of_an_instrument_may_read_its_stored_document(world):
+@pytest.mark.parametrize("uploader,readers", [
+    ("exporter", ("exporter", "importer", "attester", "bank_cn")),  # the seller's own document: all parties
+    ("supplier2", ("supplier2",)),  # a stranger's document whose hash the invoice names: nobody else
+])
+def test_parties_of_an_instrument_may_read_its_stored_document_when_one_of_them_may(world, uploader, readers):
     from eth_utils import keccak
     from sqlalchemy import insert
 
@@ -204,8 +208,9 @@ def test_parties_of_an_instrument_may_read_its_stored_document(world):
     document = "0x" + keccak(text="doc:INV-A").hex()
     with indexer.engine.begin() as conn:
         conn.execute(insert(Document.__table__), [{"sha256": document, "size": 3, "content_type": "text/plain"}])
+        conn.execute(insert(DocumentUpload.__table__), [{"sha256": document, "participant": world.address(uploader)}])
     scenario(world)
     indexer.sync()
     with indexer.engine.connect() as conn:
-        readers = set(conn.execute(select(DocumentUpload.participant).where(DocumentUpload.sha256 == document)).scalars())
-    assert readers == {world.address(r) for r in ("exporter", "importer", "attester", "bank_cn")}
+        found = set(conn.execute(select(DocumentUpload.participant).where(DocumentUpload.sha256 == document)).scalars())
+    assert found == {world.address(r) for r in readers}

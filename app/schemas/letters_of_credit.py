@@ -1,0 +1,227 @@
+"""Letters of credit (MT700 terms, UCP 600 rules), with amendments and presentations as sub-resources.
+
+Names mirror `ILetterOfCredit`: document types and discrepancy codes travel as names, not bitmasks.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.schemas.common import Address, Bytes32, CurrencyCode
+
+# `ILetterOfCredit.DocumentType`, in order (bit `1 << index` of a document set).
+DOCUMENT_TYPES = ("CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
+                  "InsuranceDocument", "InspectionCertificate")
+# The discrepancy codes (bit `1 << index`), with the UCP 600 article each one stands for.
+DISCREPANCIES = ("LATE_SHIPMENT", "LATE_PRESENTATION", "EXPIRED", "OVER_TOLERANCE", "PARTIAL_NOT_ALLOWED",
+                 "MISSING_DOCUMENT", "INCONSISTENT_DATA")
+PRESENTATION_STATES = ("None", "Presented", "Compliant", "Discrepant", "Waived", "Refused", "Precluded",
+                       "Honoured", "Paid")
+
+DocumentTypeName = Literal["CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
+                           "InsuranceDocument", "InspectionCertificate"]
+DiscrepancyName = Literal["LATE_SHIPMENT", "LATE_PRESENTATION", "EXPIRED", "OVER_TOLERANCE", "PARTIAL_NOT_ALLOWED",
+                          "MISSING_DOCUMENT", "INCONSISTENT_DATA"]
+UnixDate = int
+
+ISSUER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+EXAMPLE_TERMS = {
+    "beneficiary": "0x90F79bf6EB2c4f870365E785982E1f101E93b906", "issuing_bank": ISSUER,
+    "advising_bank": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "confirming_bank": None, "currency": "USD",
+    "amount": 50_000_00, "tolerance_percent": 10, "expiry_date": 1_800_000_000, "latest_shipment_date": 1_799_000_000,
+    "presentation_period_days": 21, "partial_shipments_allowed": False, "availability": "SightPayment",
+    "deferred_payment_days": 0, "required_documents": ["CommercialInvoice", "TransportDocument"]}
+
+
+def document_mask(types: list[str]) -> int:
+    mask = 0
+    for name in types:
+        mask |= 1 << DOCUMENT_TYPES.index(name)
+    return mask
+
+
+def document_names(mask: int) -> list[str]:
+    return [name for i, name in enumerate(DOCUMENT_TYPES) if mask & (1 << i)]
+
+
+def discrepancy_mask(names: list[str]) -> int:
+    mask = 0
+    for name in names:
+        mask |= 1 << DISCREPANCIES.index(name)
+    return mask
+
+
+def discrepancy_names(mask: int) -> list[str]:
+    return [name for i, name in enumerate(DISCREPANCIES) if mask & (1 << i)]
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("names must not repeat")
+    return values
+
+
+# ───────────────────────────── Requests ─────────────────────────────
+
+class CreditApplication(BaseModel):
+    """`ILetterOfCredit.Terms` (MT700 field numbers in the descriptions). The caller is the applicant."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_TERMS]})
+    beneficiary: Address = Field(description="59: the seller, an active corporate other than the applicant")
+    issuing_bank: Address = Field(description="52a")
+    advising_bank: Address = Field(description="57a")
+    confirming_bank: Address | None = Field(default=None, description="58a; none for an unconfirmed credit")
+    currency: CurrencyCode = Field(description="32B: a settlement token of the platform")
+    amount: int = Field(gt=0, lt=2**96, description="32B, in minor units")
+    tolerance_percent: int = Field(default=0, ge=0, le=10, description="39A, symmetric; 10 for an \"about\" credit")
+    expiry_date: UnixDate = Field(gt=0, lt=2**40, description="31D: unix time read as a UTC day, today at the earliest")
+    latest_shipment_date: UnixDate = Field(gt=0, lt=2**40, description="44C: at most the expiry day")
+    presentation_period_days: int = Field(default=21, ge=0, lt=256, description="48; 0 means the default 21 days")
+    partial_shipments_allowed: bool = Field(default=False, description="43P")
+    availability: Literal["SightPayment", "DeferredPayment"] = Field(default="SightPayment", description="41a")
+    deferred_payment_days: int = Field(default=0, ge=0, lt=2**16, description="42P: days after the shipment day "
+                                       "(deferred payment only; zero for sight payment)")
+    required_documents: list[DocumentTypeName] = Field(min_length=1, max_length=6, description="46A")
+
+    _distinct = field_validator("required_documents")(_unique)
+
+
+class CreditIssue(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"margin_amount": 5_000_00}]})
+    margin_amount: int = Field(ge=0, lt=2**256, description="Escrowed from the applicant now (at most the credit "
+                               "amount). The applicant must have approved `LetterOfCredit` for it "
+                               "(POST /v1/approvals).")
+
+
+class AmendmentCreate(BaseModel):
+    """`ILetterOfCredit.Amendment`: every field replaces the current term once the beneficiary accepts."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "amount": 55_000_00, "expiry_date": 1_801_000_000, "latest_shipment_date": 1_800_000_000,
+        "required_documents": ["CommercialInvoice", "TransportDocument", "PackingList"]}]})
+    amount: int = Field(gt=0, lt=2**96)
+    expiry_date: UnixDate = Field(gt=0, lt=2**40)
+    latest_shipment_date: UnixDate = Field(gt=0, lt=2**40)
+    required_documents: list[DocumentTypeName] = Field(min_length=1, max_length=6)
+
+    _distinct = field_validator("required_documents")(_unique)
+
+
+class PresentedDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: DocumentTypeName
+    sha256: Bytes32 = Field(description="SHA-256 of the document (see POST /v1/documents)")
+
+
+class PresentationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "documents": [{"type": "CommercialInvoice", "sha256": "0x" + "ab" * 32},
+                      {"type": "TransportDocument", "sha256": "0x" + "cd" * 32}],
+        "shipment_date": 1_798_000_000, "amount": 50_000_00, "invoice_id": None}]})
+    documents: list[PresentedDocument] = Field(min_length=1, max_length=32)
+    shipment_date: UnixDate = Field(ge=0, lt=2**40, description="Unix time of the shipment (its UTC day counts)")
+    amount: int = Field(gt=0, lt=2**96, description="Claimed, in minor units of the credit's currency")
+    invoice_id: str | None = Field(default=None, pattern=r"^[0-9]{1,78}$", description="A registered invoice of "
+                                   "the beneficiary to the applicant (decimal token id): a lien is taken on it for "
+                                   "the issuing bank while the presentation is open")
+
+    @field_validator("invoice_id")
+    @classmethod
+    def _uint256(cls, value: str | None) -> str | None:
+        if value is not None and int(value) >= 2**256:
+            raise ValueError("an invoice id is below 2**256")
+        return value
+
+
+class Examination(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"bank_discrepancies": []}, {"bank_discrepancies": ["INCONSISTENT_DATA"]}]})
+    bank_discrepancies: list[DiscrepancyName] = Field(default_factory=list, max_length=7, description="Found by the "
+                                                      "bank in the documents, on top of the codes computed on chain")
+
+    _distinct = field_validator("bank_discrepancies")(_unique)
+
+
+# ───────────────────────────── Results ─────────────────────────────
+
+class CreditApplied(BaseModel):
+    lc_id: str = Field(description="Decimal id of the credit")
+    state: Literal["Applied"] = "Applied"
+    applicant: Address
+    beneficiary: Address
+    issuing_bank: Address
+    advising_bank: Address
+    confirming_bank: Address | None
+    currency: str
+    amount: int
+    tolerance_percent: int
+    expiry_date: int
+    latest_shipment_date: int
+    presentation_period_days: int
+    partial_shipments_allowed: bool
+    availability: str
+    deferred_payment_days: int
+    required_documents: list[str]
+
+
+class CreditChanged(BaseModel):
+    """A credit's transition: who did it, the state it is in now when the transition decides it, and money."""
+
+    lc_id: str
+    event: str = Field(examples=["CreditIssued"], description="The contract event that recorded the step")
+    by: Address
+    state: str | None = Field(default=None, description="The credit's state after this step, when it changed")
+    margin: int | None = Field(default=None, description="Escrowed at issuance")
+    margin_released: int = Field(default=0, description="Margin returned to the applicant in this transaction")
+
+
+class AmendmentProposedResult(BaseModel):
+    lc_id: str
+    amendment_number: int
+    amount: int
+    expiry_date: int
+    latest_shipment_date: int
+    required_documents: list[str]
+
+
+class AmendmentDecided(BaseModel):
+    lc_id: str
+    amendment_number: int
+    decision: Literal["Accepted", "Rejected"]
+
+
+class DocumentRef(BaseModel):
+    type: str
+    sha256: str
+
+
+class PresentationMade(BaseModel):
+    lc_id: str
+    presentation_id: str
+    state: Literal["Presented"] = "Presented"
+    amount: int
+    shipment_date: int
+    discrepancies: list[str] = Field(description="Found on chain at presentation")
+    documents: list[DocumentRef]
+    invoice_id: str | None
+
+
+class PresentationChanged(BaseModel):
+    lc_id: str
+    presentation_id: str
+    event: str = Field(examples=["PresentationHonoured"])
+    state: str = Field(description="The presentation's state after this step")
+    discrepancies: list[str] | None = None
+    honoured_from: str | None = None
+    amount: int | None = None
+    maturity_date: int | None = Field(default=None, description="Deferred payment: 00:00 UTC of the maturity day")
+    paid_amount: int = Field(default=0, description="Paid to the beneficiary in this transaction")
+    margin_applied: int = Field(default=0, description="Margin applied to the issuing bank in this transaction")
+    margin_released: int = Field(default=0)
+
+
+class MarginReleasedResult(BaseModel):
+    lc_id: str
+    amount: int

@@ -1,0 +1,329 @@
+"""Letters of credit (DESIGN §6, `ILetterOfCredit`): who may take each step, and what each step answers.
+
+A caller acts only as itself. The gateway refuses the wrong kind of participant before anything is sent
+(a bank cannot present documents as a beneficiary, a corporate cannot issue or honour); which applicant,
+bank or beneficiary of *this* credit may act is the contract's call (`LetterOfCreditUnauthorizedCaller`,
+403), as are the UCP 600 rules (409/422).
+
+| caller kind (party of the credit) | steps |
+|---|---|
+| corporate (applicant) | apply, withdraw the application, waive discrepancies |
+| corporate (beneficiary) | accept/reject an amendment, consent to cancellation, present, claim preclusion |
+| bank (issuing) | decline an application, issue, propose an amendment, request cancellation, examine, refuse, honour |
+| bank (advising; confirming) | advise; agree to cancellation |
+| any participant | pay a matured deferred payment, release the margin |
+
+Documents: a presentation lets every party of the credit download the documents it references that the
+presenter may read (its own uploads, or documents shared with it) — never a document the presenter could
+not read itself, whose hash it merely knows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.errors import Conflict
+from app.schemas.letters_of_credit import (
+    DOCUMENT_TYPES,
+    PRESENTATION_STATES,
+    AmendmentCreate,
+    CreditApplication,
+    CreditIssue,
+    Examination,
+    PresentationCreate,
+    discrepancy_mask,
+    discrepancy_names,
+    document_mask,
+    document_names,
+)
+from app.services.base import Gateway, ParticipantKind, WriteContext, require_kind, submit
+from app.services.documents import DocumentStore
+
+CONTRACT = "LetterOfCredit"
+ZERO = "0x0000000000000000000000000000000000000000"
+CORPORATE, BANK = ParticipantKind.CORPORATE, ParticipantKind.BANK
+ANY_PARTICIPANT = (ParticipantKind.CORPORATE, ParticipantKind.BANK, ParticipantKind.REGULATOR,
+                   ParticipantKind.ATTESTER, ParticipantKind.OPERATOR)
+AVAILABILITY = ("SightPayment", "DeferredPayment")
+# Index of each field in `ILetterOfCredit.Terms` as decoded from `CreditApplied`.
+TERMS_FIELDS = ("beneficiary", "issuing_bank", "advising_bank", "confirming_bank", "currency", "amount",
+                "tolerance_percent", "expiry_date", "latest_shipment_date", "presentation_period_days",
+                "partial_shipments_allowed", "availability", "deferred_payment_days", "required_documents")
+
+
+async def _write(gateway: Gateway, ctx: WriteContext, function: str, *args: Any, operation: str,
+                 payload: dict[str, Any], **context: Any) -> WriteAnswer:
+    call = gateway.call(CONTRACT, function, *args, operation=operation, **context)
+    return await submit(gateway, ctx, call, payload)
+
+
+def _released(outcome: TxOutcome) -> int:
+    return sum(e.args["amount"] for e in outcome.events_named("MarginReleased"))
+
+
+# ───────────────────────────── Application and issuance ─────────────────────────────
+
+async def apply(gateway: Gateway, ctx: WriteContext, body: CreditApplication) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    token = gateway.contract(gateway.token_name(body.currency))
+    terms = (body.beneficiary, body.issuing_bank, body.advising_bank, body.confirming_bank or ZERO, token,
+             body.amount, body.tolerance_percent, body.expiry_date, body.latest_shipment_date,
+             body.presentation_period_days, body.partial_shipments_allowed, AVAILABILITY.index(body.availability),
+             body.deferred_payment_days, document_mask(body.required_documents))
+    return await _write(gateway, ctx, "applyForCredit", terms, operation="lc.apply",
+                        payload=body.model_dump(mode="json"), currency=body.currency)
+
+
+@register_result("lc.apply")
+def _applied(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("CreditApplied").args
+    terms = dict(zip(TERMS_FIELDS, args["terms"]))
+    return 201, {
+        "lc_id": str(args["lcId"]), "state": "Applied", "applicant": args["applicant"], **terms,
+        "confirming_bank": None if terms["confirming_bank"] == ZERO else terms["confirming_bank"],
+        "currency": outcome.context["currency"], "availability": AVAILABILITY[terms["availability"]],
+        "required_documents": document_names(terms["required_documents"]),
+    }
+
+
+async def cancel_application(gateway: Gateway, ctx: WriteContext, lc_id: int) -> WriteAnswer:
+    """The applicant withdraws its application, or the issuing bank declines it."""
+    await require_kind(gateway, ctx.caller, CORPORATE, BANK)
+    return await _write(gateway, ctx, "cancelApplication", lc_id, operation="lc.cancel_application",
+                        payload={"lc_id": str(lc_id)})
+
+
+async def issue(gateway: Gateway, ctx: WriteContext, lc_id: int, body: CreditIssue) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _write(gateway, ctx, "issue", lc_id, body.margin_amount, operation="lc.issue",
+                        payload={"lc_id": str(lc_id)} | body.model_dump(mode="json"))
+
+
+async def advise(gateway: Gateway, ctx: WriteContext, lc_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _write(gateway, ctx, "advise", lc_id, operation="lc.advise", payload={"lc_id": str(lc_id)})
+
+
+# ───────────────────────────── Amendment and cancellation ─────────────────────────────
+
+async def propose_amendment(gateway: Gateway, ctx: WriteContext, lc_id: int, body: AmendmentCreate) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    amendment = (body.amount, body.expiry_date, body.latest_shipment_date, document_mask(body.required_documents))
+    return await _write(gateway, ctx, "proposeAmendment", lc_id, amendment, operation="lc.propose_amendment",
+                        payload={"lc_id": str(lc_id)} | body.model_dump(mode="json"))
+
+
+@register_result("lc.propose_amendment")
+def _proposed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("AmendmentProposed").args
+    amount, expiry, shipment, documents = args["amendment"]
+    return 201, {"lc_id": str(args["lcId"]), "amendment_number": args["amendmentNumber"], "amount": amount,
+                 "expiry_date": expiry, "latest_shipment_date": shipment,
+                 "required_documents": document_names(documents)}
+
+
+async def decide_amendment(gateway: Gateway, ctx: WriteContext, lc_id: int, number: int, accept: bool) -> WriteAnswer:
+    """The beneficiary answers amendment `number`, which must be the one pending: the contract's call takes
+    no number, so the gateway makes sure the beneficiary answers the amendment it has read."""
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    pending, latest, _ = await gateway.read(CONTRACT, "pendingAmendment", lc_id)
+    if pending and latest != number:
+        raise Conflict("this amendment is not the one pending", {"lc_id": str(lc_id), "amendment_number": number,
+                       "pending_amendment_number": latest}, code="LetterOfCreditAmendmentNotPending")
+    function = "acceptAmendment" if accept else "rejectAmendment"
+    return await _write(gateway, ctx, function, lc_id, operation="lc.decide_amendment",
+                        payload={"lc_id": str(lc_id), "amendment_number": number, "accept": accept})
+
+
+@register_result("lc.decide_amendment")
+def _decided(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    accepted = outcome.events_named("AmendmentAccepted")
+    event = accepted[0] if accepted else outcome.event("AmendmentRejected")
+    return 200, {"lc_id": str(event.args["lcId"]), "amendment_number": event.args["amendmentNumber"],
+                 "decision": "Accepted" if accepted else "Rejected"}
+
+
+async def request_cancellation(gateway: Gateway, ctx: WriteContext, lc_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _write(gateway, ctx, "requestCancellation", lc_id, operation="lc.request_cancellation",
+                        payload={"lc_id": str(lc_id)})
+
+
+async def agree_to_cancellation(gateway: Gateway, ctx: WriteContext, lc_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _write(gateway, ctx, "agreeToCancellation", lc_id, operation="lc.agree_to_cancellation",
+                        payload={"lc_id": str(lc_id)})
+
+
+async def consent_to_cancellation(gateway: Gateway, ctx: WriteContext, lc_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    return await _write(gateway, ctx, "consentToCancellation", lc_id, operation="lc.consent_to_cancellation",
+                        payload={"lc_id": str(lc_id)})
+
+
+def _credit_changed(event_name: str, by_arg: str, state: str | None, **extra: str) -> None:
+    """Register the decoder of a credit step recorded by `event_name` (`by_arg`: who took it)."""
+
+    def decode(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+        args = outcome.event(event_name).args
+        return 200, {"lc_id": str(args["lcId"]), "event": event_name, "by": args[by_arg], "state": state,
+                     "margin_released": _released(outcome), **{k: args[v] for k, v in extra.items()}}
+
+    register_result(f"lc.{_OPERATION_OF[event_name]}")(decode)
+
+
+_OPERATION_OF = {"ApplicationCancelled": "cancel_application", "CreditIssued": "issue", "CreditAdvised": "advise",
+                 "CancellationRequested": "request_cancellation",
+                 "CancellationAgreedByConfirmingBank": "agree_to_cancellation",
+                 "CreditCancelled": "consent_to_cancellation"}
+_credit_changed("ApplicationCancelled", "by", "Cancelled")
+_credit_changed("CreditIssued", "issuingBank", "Issued", margin="margin")
+_credit_changed("CreditAdvised", "advisingBank", "Advised")
+_credit_changed("CancellationRequested", "issuingBank", None)
+_credit_changed("CancellationAgreedByConfirmingBank", "confirmingBank", None)
+_credit_changed("CreditCancelled", "beneficiary", "Cancelled")
+
+
+# ───────────────────────────── Presentation ─────────────────────────────
+
+async def present(gateway: Gateway, documents: DocumentStore, ctx: WriteContext, lc_id: int,
+                  body: PresentationCreate) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    docs = [(DOCUMENT_TYPES.index(d.type), bytes.fromhex(d.sha256[2:])) for d in body.documents]
+    payload = {"lc_id": str(lc_id)} | body.model_dump(mode="json")
+    if body.invoice_id is None:
+        answer = await _write(gateway, ctx, "present", lc_id, docs, body.shipment_date, body.amount,
+                              operation="lc.present", payload=payload)
+    else:
+        answer = await _write(gateway, ctx, "presentWithInvoice", lc_id, docs, body.shipment_date, body.amount,
+                              int(body.invoice_id), operation="lc.present", payload=payload)
+    if answer.http_status == 201:  # a replay shares again: the grant is idempotent and may have been cut short
+        await _share_with_parties(gateway, documents, ctx.caller.address, lc_id,
+                                  sorted({d.sha256 for d in body.documents}))
+    return answer
+
+
+async def _share_with_parties(gateway: Gateway, documents: DocumentStore, presenter: str, lc_id: int,
+                              hashes: list[str]) -> list[str]:
+    """Let the credit's parties download the presented documents the presenter itself may read."""
+    readable = [h for h in hashes if await asyncio.to_thread(documents.may_read, h, presenter)]
+    if not readable:
+        return []
+    (applicant,), (terms,) = await asyncio.gather(gateway.read(CONTRACT, "applicantOf", lc_id),
+                                                  gateway.read(CONTRACT, "terms", lc_id))
+    parties = [to_checksum_address(p) for p in (applicant, *terms[:4]) if int(p, 16) != 0]
+    for sha256 in readable:
+        await asyncio.to_thread(documents.share, sha256, parties)
+    return readable
+
+
+@register_result("lc.present")
+def _presented(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("DocumentsPresented").args
+    linked = outcome.events_named("PresentationInvoiceLinked")
+    return 201, {
+        "lc_id": str(args["lcId"]), "presentation_id": str(args["presentationId"]), "state": "Presented",
+        "amount": args["amount"], "shipment_date": args["shipmentDate"],
+        "discrepancies": discrepancy_names(args["discrepancies"]),
+        "documents": [{"type": DOCUMENT_TYPES[t] if t < len(DOCUMENT_TYPES) else str(t), "sha256": h}
+                      for t, h in args["documents"]],
+        "invoice_id": str(linked[0].args["invoiceId"]) if linked else None,
+    }
+
+
+# ───────────────────────────── Examination, honour and payment ─────────────────────────────
+
+async def examine(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int,
+                  body: Examination) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _write(gateway, ctx, "examine", lc_id, presentation_id, discrepancy_mask(body.bank_discrepancies),
+                        operation="lc.presentation",
+                        payload=_ids(lc_id, presentation_id) | body.model_dump(mode="json"))
+
+
+async def waive(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    return await _presentation_step(gateway, ctx, "waive", lc_id, presentation_id)
+
+
+async def refuse(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _presentation_step(gateway, ctx, "refuse", lc_id, presentation_id)
+
+
+async def honour(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, BANK)
+    return await _presentation_step(gateway, ctx, "honour", lc_id, presentation_id)
+
+
+async def claim_preclusion(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    return await _presentation_step(gateway, ctx, "claimPreclusion", lc_id, presentation_id)
+
+
+async def pay_at_maturity(gateway: Gateway, ctx: WriteContext, lc_id: int, presentation_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, *ANY_PARTICIPANT)
+    return await _presentation_step(gateway, ctx, "payAtMaturity", lc_id, presentation_id)
+
+
+def _ids(lc_id: int, presentation_id: int) -> dict[str, str]:
+    return {"lc_id": str(lc_id), "presentation_id": str(presentation_id)}
+
+
+async def _presentation_step(gateway: Gateway, ctx: WriteContext, function: str, lc_id: int,
+                             presentation_id: int) -> WriteAnswer:
+    return await _write(gateway, ctx, function, lc_id, presentation_id, operation="lc.presentation",
+                        payload=_ids(lc_id, presentation_id))
+
+
+# The events a presentation step may record, latest state last (honour emits Honoured, then Paid at sight).
+_PRESENTATION_EVENTS = ("PresentationExamined", "DiscrepanciesWaived", "PresentationRefused", "PreclusionClaimed",
+                        "PresentationHonoured", "PresentationPaid")
+
+
+@register_result("lc.presentation")
+def _presentation_changed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    events = {e.name: e for e in outcome.events if e.name in _PRESENTATION_EVENTS}
+    last = max(events.values(), key=lambda e: e.log_index)
+    args = last.args
+    result: dict[str, Any] = {
+        "lc_id": str(args["lcId"]), "presentation_id": str(args["presentationId"]), "event": last.name,
+        "margin_applied": sum(e.args["amount"] for e in outcome.events_named("MarginApplied")),
+        "margin_released": _released(outcome),
+        "paid_amount": events["PresentationPaid"].args["amount"] if "PresentationPaid" in events else 0,
+    }
+    if "PresentationExamined" in events:
+        found = events["PresentationExamined"].args["discrepancies"]
+        result |= {"state": "Discrepant" if found else "Compliant", "discrepancies": discrepancy_names(found)}
+    if "DiscrepanciesWaived" in events:
+        result["state"] = "Waived"
+    if "PresentationRefused" in events:
+        refused = events["PresentationRefused"].args["discrepancies"]
+        result |= {"state": "Refused", "discrepancies": discrepancy_names(refused)}
+    if "PreclusionClaimed" in events:
+        result["state"] = "Precluded"
+    if "PresentationHonoured" in events:
+        honoured = events["PresentationHonoured"].args
+        result |= {"state": "Honoured", "honoured_from": PRESENTATION_STATES[honoured["from"]],
+                   "amount": honoured["amount"], "maturity_date": honoured["maturityDate"] or None}
+    if "PresentationPaid" in events:
+        result |= {"state": "Paid", "amount": events["PresentationPaid"].args["amount"]}
+    return 200, result
+
+
+# ───────────────────────────── Margin ─────────────────────────────
+
+async def release_margin(gateway: Gateway, ctx: WriteContext, lc_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, *ANY_PARTICIPANT)
+    return await _write(gateway, ctx, "releaseMargin", lc_id, operation="lc.release_margin",
+                        payload={"lc_id": str(lc_id)})
+
+
+@register_result("lc.release_margin")
+def _margin_released(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("MarginReleased").args
+    return 200, {"lc_id": str(args["lcId"]), "amount": args["amount"]}
