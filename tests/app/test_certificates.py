@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from instrument_helpers import advance, approve_spender, chain_now, code, invoice, usd
@@ -195,3 +197,16 @@ def test_anyone_records_the_default_of_a_tree_unpaid_after_maturity_and_grace(ap
     assert again.status_code == 409 and code(again) == "PayableCertificatesDefaultAlreadyRecorded"
     late = api.post("importer", "/v1/certificates/settle", json={"certificate_ids": [root]})
     assert late.status_code == 200 and late.json()["result"]["trees_paid"][0]["root_id"] == root
+    # Settling a root names it twice in one event (certificateId and rootId): the index still follows.
+    indexed = _wait_for(lambda: api.get("importer", f"/v1/instruments/certificate/{root}"),
+                        lambda r: r.status_code == 200 and r.json()["state"] == "Settled")
+    assert indexed.status_code == 200 and indexed.json()["state"] == "Settled"
+
+
+def _wait_for(fetch, until, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = fetch()
+        if until(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
