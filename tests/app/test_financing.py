@@ -297,3 +297,19 @@ def test_only_banks_set_a_customs_policy(api):
     for role in ("exporter", "attester", "regulator"):
         r = api.post(role, "/v1/financing-policies/customs", json={"customs_match_required": True})
         assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
+
+
+# ───────────────────────────── exactly once ─────────────────────────────
+
+def test_a_repeated_application_key_answers_the_first_financing_and_applies_nothing_new(api, world, allowances):
+    invoice_id = invoice(api, world)
+    body = {"invoice_id": invoice_id, "bank": world.roles["bank_cn"], "requested_amount": 1_000_00}
+    key = f"apply-{secrets.token_hex(8)}"
+    first = api.post("exporter", "/v1/financings", key=key, json=body)
+    again = api.post("exporter", "/v1/financings", key=key, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = api.post("exporter", "/v1/financings", key=key, json=body | {"requested_amount": 2_000_00})
+    assert other.status_code == 422 and code(other) == "IdempotencyKeyReused"
+    following = _applied(api, world, invoice_id, amount=500_00)
+    assert following == first.json()["result"]["financing_id"] + 1

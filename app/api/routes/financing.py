@@ -61,7 +61,9 @@ async def reject_financing(financing_id: FinancingId, body: FinancingRejection, 
 @router.post("/financings/{financing_id}/repay", response_model=WriteResult[FinancingRepaid],
              summary="Repay the bank directly (anyone, typically the seller)",
              description="Repays up to what is owed now (advance plus simple interest, rounded down); repaying in "
-             "full closes the financing and releases the lien. " + APPROVE_FIRST)
+             "full closes the financing and releases the lien. At a non-zero rate what is owed grows every second, "
+             "so an amount above it at the mined block answers 409 `ReceivableFinancingOverpayment`; the buyer's "
+             "invoice payment (`POST /v1/invoices/{id}/payments`) always repays the bank exactly. " + APPROVE_FIRST)
 async def repay_financing(financing_id: FinancingId, body: FinancingRepayment, ctx: WriteContextDep,
                           gateway: GatewayDep):
     return respond(await service.repay(gateway, ctx, financing_id, body))
