@@ -81,3 +81,13 @@ def test_the_buyer_may_download_the_invoice_document_once_registered(api, http, 
     assert api.post("exporter", "/v1/invoices", json=_invoice(world, document_hash=digest)).status_code == 201
     assert api.get("importer", f"/v1/documents/{digest}").content == content
     assert api.get("supplier1", f"/v1/documents/{digest}").status_code == 403
+
+
+def test_naming_someone_elses_document_does_not_share_it(api, http, world):
+    # supplier1 uploads a private document; the exporter learns its hash and names it in an invoice to the importer.
+    content = b"supplier1 private contract " + secrets.token_bytes(8)
+    digest = http.post("/v1/documents", content=content, headers=world.auth("supplier1")).json()["sha256"]
+    assert api.post("exporter", "/v1/invoices", json=_invoice(world, document_hash=digest)).status_code == 201
+    assert api.get("importer", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("exporter", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("supplier1", f"/v1/documents/{digest}").content == content
