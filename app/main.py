@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.routes import access, documents, fx, invoices, letters_of_credit, money, participants
+from app.api.routes import (access, certificates, documents, financing, fx, invoices, letters_of_credit, money,
+                            participants)
 from app.api.routes import index as index_routes
 from app.api.routes import supervision
 from app.chain.abi import AbiRegistry, Deployment
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs", redoc_url=None)
 
     for router in (access.router, participants.router, money.router, fx.router, invoices.router,
-                   letters_of_credit.router, documents.router, index_routes.router, supervision.router):
+                   financing.router, certificates.router, letters_of_credit.router, documents.router,
+                   index_routes.router, supervision.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")

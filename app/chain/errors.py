@@ -152,6 +152,16 @@ REVERT_STATUS: dict[str, int] = {
     "InvoiceRegistryUnsupportedCurrency": 422,
     "InvoiceRegistryTooManyEntries": 422,
     "PaymentRouterQuoteSignerMismatch": 422,
+    # Financing and certificates: "Not…" names that describe the chain's state, not the caller.
+    "ReceivableFinancingInvoiceNotConfirmed": 409,
+    "ReceivableFinancingNotOverdue": 409,
+    "ReceivableFinancingNotProgrammeBuyer": 422,
+    "ReceivableFinancingRequestAboveFace": 422,
+    "PayableCertificatesInvoiceNotConfirmed": 409,
+    "PayableCertificatesNoDiscountRequest": 409,
+    "PayableCertificatesSplitSumMismatch": 422,
+    "PayableCertificatesLengthMismatch": 422,
+    "PayableCertificatesDiscountExceedsAmount": 422,
     "PaymentRouterMissingPurposeCode": 422,
     "PaymentRouterQuoteSameCurrency": 422,
     "LetterOfCreditNotMatured": 409,  # not a permission: the deferred payment is due later

@@ -69,9 +69,14 @@ class EventContext:
     name: str
     args: dict[str, Any]
     actor: str | None
+    linked: set[str] = field(default_factory=set)  # instruments this event is already linked to
 
     def link(self, instrument_uid: str) -> None:
-        """Put this event in the audit trail of `instrument_uid`."""
+        """Put this event in the audit trail of `instrument_uid` (once, however many of its arguments name
+        it: settling a root certificate names it as both `certificateId` and `rootId`)."""
+        if instrument_uid in self.linked:
+            return
+        self.linked.add(instrument_uid)
         self.store.append("instrument_events", {"instrument": instrument_uid, "event_id": self.event_id,
                                                 "block_number": self.block_number})
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Address, Bytes32, CurrencyCode
+from app.schemas.common import Address, Bytes32, CurrencyCode, Reference
 
 
 class InvoiceCreate(BaseModel):
@@ -35,3 +35,45 @@ class InvoiceRegistered(BaseModel):
 class InvoiceConfirmed(BaseModel):
     invoice_id: str
     buyer: Address
+
+
+class InvoiceCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "ORDER-WITHDRAWN"}]})
+    reason: Reference
+
+
+class InvoicePayment(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 12500000}]})
+    amount: int = Field(gt=0, lt=2**48, description="Minor units, at most what is outstanding")
+
+
+class CustomsAttestation(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "declaration_hash": "0x" + "ef" * 32, "declared_amount": 12500000}]})
+    declaration_hash: Bytes32 = Field(description="Hash of the customs declaration kept off chain")
+    declared_amount: int = Field(ge=0, lt=2**256, description="Minor units; differing from the face amount is "
+                                 "recorded as a mismatch")
+
+
+class InvoiceCancelled(BaseModel):
+    invoice_id: str
+    seller: Address
+    reason_code: str = Field(description="keccak256 of the reason (or the bytes32 given)")
+
+
+class InvoicePaid(BaseModel):
+    invoice_id: str
+    payer: Address
+    amount: int
+    to_financier: int = Field(description="Paid to the lien's financier (what its instrument says it is owed)")
+    to_seller: int
+    paid_amount: int = Field(description="Running total paid on the invoice")
+
+
+class CustomsAttested(BaseModel):
+    invoice_id: str
+    attester: Address
+    declaration_hash: str
+    declared_amount: int
+    face_amount: int
+    matched: bool

@@ -1,5 +1,6 @@
-"""Invoices (DESIGN §4): the seller registers, the buyer confirms. Duplicates answer 409
-`InvoiceRegistryAlreadyRegistered`, whoever tries and for whichever bank."""
+"""Invoices (DESIGN §4): the seller registers and may cancel, the buyer confirms and pays, an attester
+attaches a customs declaration. Duplicates answer 409 `InvoiceRegistryAlreadyRegistered`, whoever tries and
+for whichever bank. The buyer pays through the registry: it approves `InvoiceRegistry` beforehand."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 from eth_utils import keccak
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
-from app.schemas.invoices import InvoiceCreate
-from app.services.base import Gateway, WriteContext, submit
+from app.schemas.invoices import CustomsAttestation, InvoiceCancel, InvoiceCreate, InvoicePayment
+from app.services.base import Gateway, ParticipantKind, WriteContext, bytes32_of, require_kind, submit
 from app.services.documents import DocumentStore
 
 
@@ -54,3 +55,44 @@ async def confirm(gateway: Gateway, ctx: WriteContext, invoice_id: int) -> Write
 def _confirmed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("InvoiceConfirmed").args
     return 200, {"invoice_id": str(args["invoiceId"]), "buyer": args["buyer"]}
+
+
+async def cancel(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: InvoiceCancel) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, ParticipantKind.CORPORATE)
+    call = gateway.call("InvoiceRegistry", "cancel", invoice_id, bytes32_of(body.reason), operation="invoices.cancel")
+    return await submit(gateway, ctx, call, {"invoice_id": str(invoice_id), **body.model_dump(mode="json")})
+
+
+@register_result("invoices.cancel")
+def _cancelled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("InvoiceCancelled").args
+    return 200, {"invoice_id": str(args["invoiceId"]), "seller": args["seller"], "reason_code": args["reasonCode"]}
+
+
+async def pay(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: InvoicePayment) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, ParticipantKind.CORPORATE)
+    call = gateway.call("InvoiceRegistry", "pay", invoice_id, body.amount, operation="invoices.pay")
+    return await submit(gateway, ctx, call, {"invoice_id": str(invoice_id), **body.model_dump(mode="json")})
+
+
+@register_result("invoices.pay")
+def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("InvoicePaid").args
+    return 200, {"invoice_id": str(args["invoiceId"]), "payer": args["payer"], "amount": args["amount"],
+                 "to_financier": args["toFinancier"], "to_seller": args["toSeller"],
+                 "paid_amount": args["paidAmount"]}
+
+
+async def attest_customs(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: CustomsAttestation) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, ParticipantKind.ATTESTER)
+    call = gateway.call("InvoiceRegistry", "attestCustoms", invoice_id, bytes.fromhex(body.declaration_hash[2:]),
+                        body.declared_amount, operation="invoices.customs")
+    return await submit(gateway, ctx, call, {"invoice_id": str(invoice_id), **body.model_dump(mode="json")})
+
+
+@register_result("invoices.customs")
+def _customs(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("CustomsAttested").args
+    return 200, {"invoice_id": str(args["invoiceId"]), "attester": args["attester"],
+                 "declaration_hash": args["declarationHash"], "declared_amount": args["declaredAmount"],
+                 "face_amount": args["faceAmount"], "matched": args["matched"]}

@@ -31,6 +31,13 @@ def test_node_messages_map_to_kinds(message, kind):
     ("SettlementTokenZeroAmount", 422),
     ("LetterOfCreditUnexpectedState", 409),
     ("SomeFutureContractExpired", 409),
+    ("ReceivableFinancingInvoiceNotConfirmed", 409),
+    ("ReceivableFinancingNotOverdue", 409),
+    ("ReceivableFinancingNotBank", 403),
+    ("ReceivableFinancingUnknownFinancing", 404),
+    ("PayableCertificatesInvoiceNotConfirmed", 409),
+    ("PayableCertificatesNotHolder", 403),
+    ("PayableCertificatesSplitSumMismatch", 422),
 ])
 def test_reverts_map_to_statuses(name, status):
     assert revert_status(name) == status

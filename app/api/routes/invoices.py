@@ -7,7 +7,10 @@ from fastapi import APIRouter, Path, Request
 from app.api.deps import GatewayDep, WriteContextDep
 from app.api.routes._write import respond
 from app.schemas.common import ERROR_RESPONSES, WriteResult
-from app.schemas.invoices import InvoiceConfirmed, InvoiceCreate, InvoiceRegistered
+from app.schemas.invoices import (
+    CustomsAttestation, CustomsAttested, InvoiceCancel, InvoiceCancelled, InvoiceConfirmed, InvoiceCreate,
+    InvoicePaid, InvoicePayment, InvoiceRegistered,
+)
 from app.services import invoices as service
 
 router = APIRouter(tags=["invoices"], responses=ERROR_RESPONSES)
@@ -27,3 +30,29 @@ async def register_invoice(body: InvoiceCreate, ctx: WriteContextDep, gateway: G
              summary="Confirm an invoice's debt (the buyer)")
 async def confirm_invoice(invoice_id: InvoiceId, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.confirm(gateway, ctx, invoice_id))
+
+
+@router.post("/invoices/{invoice_id}/cancel", response_model=WriteResult[InvoiceCancelled],
+             summary="Cancel an invoice before any financing or payment (the seller)",
+             description="The duplicate key stays taken. A financed (liened) invoice answers 409.")
+async def cancel_invoice(invoice_id: InvoiceId, body: InvoiceCancel, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.cancel(gateway, ctx, invoice_id, body))
+
+
+@router.post("/invoices/{invoice_id}/payments", response_model=WriteResult[InvoicePaid],
+             summary="Pay an invoice, partially or in full (the buyer)",
+             description="The lien's financier receives what its instrument says it is owed, the seller the rest; "
+             "a financing repaid in full closes in the same transaction. The buyer must first allow "
+             "`InvoiceRegistry` to move the amount (`POST /v1/approvals` with `spender: InvoiceRegistry`). An "
+             "invoice pledged to a certificate tree answers 409 `PayableCertificatesPayThroughCertificates`.")
+async def pay_invoice(invoice_id: InvoiceId, body: InvoicePayment, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.pay(gateway, ctx, invoice_id, body))
+
+
+@router.post("/invoices/{invoice_id}/customs", response_model=WriteResult[CustomsAttested],
+             summary="Attach (or replace) a customs declaration before financing (an attester)",
+             description="A declared amount different from the face amount is recorded as a mismatch "
+             "(`matched: false`); banks requiring a customs match then refuse to finance the invoice.")
+async def attest_customs(invoice_id: InvoiceId, body: CustomsAttestation, ctx: WriteContextDep,
+                         gateway: GatewayDep):
+    return respond(await service.attest_customs(gateway, ctx, invoice_id, body))

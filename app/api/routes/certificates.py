@@ -1,0 +1,89 @@
+"""Payable certificates: writes only (reads: `/v1/instruments/certificate`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.api.deps import GatewayDep, WriteContextDep
+from app.api.routes._write import respond
+from app.schemas.certificates import (
+    CertificateDiscounted, CertificateIssue, CertificateIssued, CertificateSettlement, CertificateSplit,
+    CertificateSplitResult, CertificatesSettled, CertificateTransfer, CertificateTransferred, DiscountAcceptance,
+    DiscountRequestCancelled, DiscountRequestCreate, DiscountRequested, TreeDefaulted,
+)
+from app.schemas.common import ERROR_RESPONSES, WriteResult
+from app.services import certificates as service
+
+router = APIRouter(tags=["certificates"], responses=ERROR_RESPONSES)
+
+CertificateId = Annotated[int, Path(gt=0, lt=2**256, description="The certificate's id")]
+RootId = Annotated[int, Path(gt=0, lt=2**256, description="The tree's root certificate id")]
+
+
+@router.post("/certificates", status_code=201, response_model=WriteResult[CertificateIssued],
+             summary="Issue a payable certificate against a confirmed invoice to its seller (the invoice's buyer)",
+             description="Takes the invoice's lien: while the tree holds it, the invoice is paid only through "
+             "`POST /v1/certificates/settle`. Only the invoice's buyer may issue (403 "
+             "`PayableCertificatesNotInvoiceBuyer`).")
+async def issue_certificate(body: CertificateIssue, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.issue(gateway, ctx, body))
+
+
+@router.post("/certificates/{certificate_id}/transfer", response_model=WriteResult[CertificateTransferred],
+             summary="Transfer a certificate whole to an active participant (the holder)",
+             description="Withdraws any standing discount request.")
+async def transfer_certificate(certificate_id: CertificateId, body: CertificateTransfer, ctx: WriteContextDep,
+                               gateway: GatewayDep):
+    return respond(await service.transfer(gateway, ctx, certificate_id, body))
+
+
+@router.post("/certificates/{certificate_id}/split", response_model=WriteResult[CertificateSplitResult],
+             summary="Split a certificate into children for the holder's suppliers (the holder)",
+             description="The children's amounts must sum to the certificate's (422 "
+             "`PayableCertificatesSplitSumMismatch`); the certificate becomes `Split`.")
+async def split_certificate(certificate_id: CertificateId, body: CertificateSplit, ctx: WriteContextDep,
+                            gateway: GatewayDep):
+    return respond(await service.split(gateway, ctx, certificate_id, body))
+
+
+@router.post("/certificates/{certificate_id}/discount-request", response_model=WriteResult[DiscountRequested],
+             summary="Ask a bank to discount a certificate at an annual rate (the holder)",
+             description="Replaces any earlier request.")
+async def request_discount(certificate_id: CertificateId, body: DiscountRequestCreate, ctx: WriteContextDep,
+                           gateway: GatewayDep):
+    return respond(await service.request_discount(gateway, ctx, certificate_id, body))
+
+
+@router.post("/certificates/{certificate_id}/discount-request/cancel",
+             response_model=WriteResult[DiscountRequestCancelled],
+             summary="Withdraw the standing discount request (the holder)")
+async def cancel_discount_request(certificate_id: CertificateId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.cancel_discount_request(gateway, ctx, certificate_id))
+
+
+@router.post("/certificates/{certificate_id}/discount", response_model=WriteResult[CertificateDiscounted],
+             summary="Discount a certificate at the holder's request (the requested bank)",
+             description="Pays the holder `amount × (1 − rate × days / 365)` and makes the bank the holder. The "
+             "bank must first allow `PayableCertificates` to move the proceeds (`POST /v1/approvals` with "
+             "`spender: PayableCertificates` in the certificate's currency).")
+async def accept_discount(certificate_id: CertificateId, body: DiscountAcceptance, ctx: WriteContextDep,
+                          gateway: GatewayDep):
+    return respond(await service.accept_discount(gateway, ctx, certificate_id, body))
+
+
+@router.post("/certificates/settle", response_model=WriteResult[CertificatesSettled],
+             summary="Pay due certificates to their holders (the core enterprise, or a holder pulling)",
+             description="From maturity on, each listed live certificate is paid its amount from its tree's core "
+             "enterprise to its holder, once. A tree paid in full releases its invoice lien. The core enterprise "
+             "must first allow `PayableCertificates` to move the amounts (`POST /v1/approvals`).")
+async def settle_certificates(body: CertificateSettlement, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.settle(gateway, ctx, body))
+
+
+@router.post("/certificates/{root_id}/default", response_model=WriteResult[TreeDefaulted],
+             summary="Record that a tree is unpaid after maturity plus grace (any participant)",
+             description="The `Defaulted` state is visible without this call; it puts the default in the event log.")
+async def record_default(root_id: RootId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.record_default(gateway, ctx, root_id))

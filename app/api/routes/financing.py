@@ -1,0 +1,113 @@
+"""Receivable financing and reverse factoring programmes: writes only (reads: `/v1/instruments/financing`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.api.deps import GatewayDep, WriteContextDep
+from app.api.routes._write import respond
+from app.schemas.common import ERROR_RESPONSES, WriteResult
+from app.schemas.financing import (
+    CustomsPolicy, CustomsPolicySet, FinancingApplied, FinancingApply, FinancingApproval, FinancingApproved,
+    FinancingDefaulted, FinancingRejected, FinancingRejection, FinancingRepaid, FinancingRepayment,
+    FinancingRepaymentRecord, FinancingWithdrawn, ProgrammeClosed, ProgrammeOpened, ProgrammeProposal,
+    ProgrammeProposed, RecourseClaimed,
+)
+from app.services import financing as service
+
+router = APIRouter(tags=["financing"], responses=ERROR_RESPONSES)
+
+FinancingId = Annotated[int, Path(gt=0, lt=2**256, description="The financing's id (from 1)")]
+ProgrammeId = Annotated[int, Path(gt=0, lt=2**256, description="The programme's id (from 1)")]
+APPROVE_FIRST = ("The payer must first allow `ReceivableFinancing` to move the amount "
+                 "(`POST /v1/approvals` with `spender: ReceivableFinancing` in the invoice's currency).")
+
+
+@router.post("/financings", status_code=201, response_model=WriteResult[FinancingApplied],
+             summary="Apply for financing of a confirmed invoice (the seller)",
+             description="With `bank`: ordinary factoring at that bank. With `programme_id`: under an open reverse "
+             "factoring programme (its bank, its rate), for an invoice on the programme's buyer. Only the "
+             "invoice's current owner may apply (403 `ReceivableFinancingNotSeller`); the invoice must be "
+             "`Confirmed` (409 `ReceivableFinancingInvoiceNotConfirmed`, also once another bank financed it).")
+async def apply_for_financing(body: FinancingApply, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.apply(gateway, ctx, body))
+
+
+@router.post("/financings/{financing_id}/withdraw", response_model=WriteResult[FinancingWithdrawn],
+             summary="Withdraw an application (the seller)")
+async def withdraw_financing(financing_id: FinancingId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.withdraw(gateway, ctx, financing_id))
+
+
+@router.post("/financings/{financing_id}/approve", response_model=WriteResult[FinancingApproved],
+             summary="Approve with terms: pay the advance and take the invoice's lien (the application's bank)",
+             description="Pays `advance_amount` from the bank to the seller and takes the invoice's lien in one "
+             "transaction; a second bank's approval on the same invoice answers 409. " + APPROVE_FIRST)
+async def approve_financing(financing_id: FinancingId, body: FinancingApproval, ctx: WriteContextDep,
+                            gateway: GatewayDep):
+    return respond(await service.approve(gateway, ctx, financing_id, body))
+
+
+@router.post("/financings/{financing_id}/reject", response_model=WriteResult[FinancingRejected],
+             summary="Reject an application with a reason (the application's bank)")
+async def reject_financing(financing_id: FinancingId, body: FinancingRejection, ctx: WriteContextDep,
+                           gateway: GatewayDep):
+    return respond(await service.reject(gateway, ctx, financing_id, body))
+
+
+@router.post("/financings/{financing_id}/repay", response_model=WriteResult[FinancingRepaid],
+             summary="Repay the bank directly (anyone, typically the seller)",
+             description="Repays up to what is owed now (advance plus simple interest, rounded down); repaying in "
+             "full closes the financing and releases the lien. " + APPROVE_FIRST)
+async def repay_financing(financing_id: FinancingId, body: FinancingRepayment, ctx: WriteContextDep,
+                          gateway: GatewayDep):
+    return respond(await service.repay(gateway, ctx, financing_id, body))
+
+
+@router.post("/financings/{financing_id}/repayments", response_model=WriteResult[FinancingRepaid],
+             summary="Record a repayment received outside the chain (the financing's bank)")
+async def record_financing_repayment(financing_id: FinancingId, body: FinancingRepaymentRecord,
+                                     ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.record_repayment(gateway, ctx, financing_id, body))
+
+
+@router.post("/financings/{financing_id}/default", response_model=WriteResult[FinancingDefaulted],
+             summary="Declare the financing in default (the financing's bank)",
+             description="Allowed once the invoice is `Defaulted` or the financing is past maturity plus the "
+             "invoice registry's grace period; earlier answers 409 `ReceivableFinancingNotOverdue`.")
+async def default_financing(financing_id: FinancingId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.mark_default(gateway, ctx, financing_id))
+
+
+@router.post("/financings/{financing_id}/recourse", response_model=WriteResult[RecourseClaimed],
+             summary="Claim recourse: pull what is still owed from the seller (the financing's bank)",
+             description="Closes a `Defaulted` financing and releases the lien. The seller must have allowed "
+             "`ReceivableFinancing` to move the amount (`POST /v1/approvals`) under its recourse agreement.")
+async def claim_recourse(financing_id: FinancingId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.claim_recourse(gateway, ctx, financing_id))
+
+
+@router.post("/financing-policies/customs", response_model=WriteResult[CustomsPolicySet],
+             summary="Finance only invoices with a matching customs declaration, or not (a bank, for itself)")
+async def set_customs_policy(body: CustomsPolicy, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.set_customs_policy(gateway, ctx, body))
+
+
+@router.post("/financing-programmes", status_code=201, response_model=WriteResult[ProgrammeProposed],
+             summary="Propose a reverse factoring programme to a bank (the buyer)")
+async def propose_programme(body: ProgrammeProposal, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.propose_programme(gateway, ctx, body))
+
+
+@router.post("/financing-programmes/{programme_id}/accept", response_model=WriteResult[ProgrammeOpened],
+             summary="Accept a programme proposed to the caller (the programme's bank)")
+async def accept_programme(programme_id: ProgrammeId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.accept_programme(gateway, ctx, programme_id))
+
+
+@router.post("/financing-programmes/{programme_id}/close", response_model=WriteResult[ProgrammeClosed],
+             summary="Close a programme to new applications (its buyer or its bank)")
+async def close_programme(programme_id: ProgrammeId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.close_programme(gateway, ctx, programme_id))

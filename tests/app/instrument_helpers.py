@@ -1,0 +1,56 @@
+"""Helpers for the instrument route tests: chain time, time travel, confirmed invoices, error codes."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+
+
+def rpc(world: Any, method: str, params: list[Any]) -> Any:
+    answer = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+                        timeout=60).json()
+    if "error" in answer:
+        raise RuntimeError(answer["error"])
+    return answer["result"]
+
+
+def chain_now(world: Any) -> int:
+    return int(rpc(world, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+
+def advance(world: Any, seconds: int) -> None:
+    """Move the chain's clock forward (the shared session chain only ever moves forward)."""
+    rpc(world, "evm_increaseTime", [seconds])
+    rpc(world, "evm_mine", [])
+
+
+def code(response: httpx.Response) -> str:
+    return response.json()["error"]["code"]
+
+
+def usd(api: Any, role: str) -> int:
+    balances = api.get(role, "/v1/balances").json()["balances"]
+    return next(b["amount"] for b in balances if b["currency"] == "USD")
+
+
+def invoice(api: Any, world: Any, seller: str = "exporter", buyer: str = "importer", face: int = 10_000_00,
+            confirm: bool = True, due_in: int = 90 * 86_400) -> str:
+    """A registered (and by default confirmed) USD invoice; its id as the decimal string the API answers."""
+    now = chain_now(world)
+    body = {"buyer": world.roles[buyer], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
+            "face_amount": face, "issue_date": now, "due_date": now + due_in,
+            "document_hash": "0x" + secrets.token_hex(32)}
+    r = api.post(seller, "/v1/invoices", json=body)
+    assert r.status_code == 201, r.text
+    invoice_id = r.json()["result"]["invoice_id"]
+    if confirm:
+        c = api.post(buyer, f"/v1/invoices/{invoice_id}/confirm")
+        assert c.status_code == 200, c.text
+    return invoice_id
+
+
+def approve_spender(api: Any, role: str, spender: str, amount: int = 10**12) -> None:
+    r = api.post(role, "/v1/approvals", json={"currency": "USD", "spender": spender, "amount": amount})
+    assert r.status_code == 200, r.text
