@@ -10,6 +10,7 @@ Tokens move with `transferFromWithPurpose`, so the payer approves `ReceivableFin
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
@@ -18,6 +19,7 @@ from app.schemas.financing import (
     FinancingRepaymentRecord, ProgrammeProposal,
 )
 from app.services.base import Gateway, ParticipantKind, WriteContext, bytes32_of, require_kind, submit
+from app.services.documents import DocumentStore
 
 CONTRACT = "ReceivableFinancing"
 CORPORATE, BANK = ParticipantKind.CORPORATE, ParticipantKind.BANK
@@ -84,11 +86,16 @@ def _repaid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 # ───────────────────────────── Banks ─────────────────────────────
 
-async def approve(gateway: Gateway, ctx: WriteContext, financing_id: int, body: FinancingApproval) -> WriteAnswer:
+async def approve(gateway: Gateway, documents: DocumentStore, ctx: WriteContext, financing_id: int,
+                  body: FinancingApproval) -> WriteAnswer:
     await require_kind(gateway, ctx.caller, BANK)
-    return await _send(gateway, ctx, "approve", financing_id, body.advance_amount, body.rate_bps, body.maturity,
-                       bytes.fromhex(body.terms_hash[2:]), operation="financing.approve",
-                       payload={"financing_id": financing_id, **body.model_dump(mode="json")})
+    answer = await _send(gateway, ctx, "approve", financing_id, body.advance_amount, body.rate_bps, body.maturity,
+                         bytes.fromhex(body.terms_hash[2:]), operation="financing.approve",
+                         payload={"financing_id": financing_id, **body.model_dump(mode="json")})
+    if answer.http_status == 200:
+        # Both parties of the financing may download the agreement it references (when it was uploaded).
+        await asyncio.to_thread(documents.share, body.terms_hash, [ctx.caller.address, answer.body["result"]["seller"]])
+    return answer
 
 
 @register_result("financing.approve")

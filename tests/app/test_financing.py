@@ -3,6 +3,8 @@ default and recourse, reverse factoring programmes, the customs policy, and who 
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from instrument_helpers import advance, approve_spender, chain_now, code, invoice, usd
@@ -60,6 +62,18 @@ def test_seller_applies_and_the_bank_approves_paying_the_advance(api, world, all
     result = approved.json()["result"]
     assert result["advance_amount"] == 8_000_00 and result["rate_bps"] == 650 and result["terms_hash"] == TERMS
     assert usd(api, "exporter") == before + 8_000_00
+
+
+def test_the_seller_may_download_the_agreement_the_approval_references(api, http, world, allowances):
+    agreement = b"receivable purchase agreement " + secrets.token_bytes(8)
+    digest = http.post("/v1/documents", content=agreement, headers=world.auth("bank_cn")).json()["sha256"]
+    assert api.get("exporter", f"/v1/documents/{digest}").status_code == 403
+    financing_id = _applied(api, world, invoice(api, world))
+    r = api.post("bank_cn", f"/v1/financings/{financing_id}/approve", json={
+        "advance_amount": 1_000_00, "rate_bps": 300, "maturity": chain_now(world) + 86_400, "terms_hash": digest})
+    assert r.status_code == 200, r.text
+    assert api.get("exporter", f"/v1/documents/{digest}").content == agreement
+    assert api.get("importer", f"/v1/documents/{digest}").status_code == 403
 
 
 def test_an_invoice_financed_by_one_bank_cannot_be_financed_by_another(api, world, allowances):
@@ -283,3 +297,19 @@ def test_only_banks_set_a_customs_policy(api):
     for role in ("exporter", "attester", "regulator"):
         r = api.post(role, "/v1/financing-policies/customs", json={"customs_match_required": True})
         assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
+
+
+# ───────────────────────────── exactly once ─────────────────────────────
+
+def test_a_repeated_application_key_answers_the_first_financing_and_applies_nothing_new(api, world, allowances):
+    invoice_id = invoice(api, world)
+    body = {"invoice_id": invoice_id, "bank": world.roles["bank_cn"], "requested_amount": 1_000_00}
+    key = f"apply-{secrets.token_hex(8)}"
+    first = api.post("exporter", "/v1/financings", key=key, json=body)
+    again = api.post("exporter", "/v1/financings", key=key, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = api.post("exporter", "/v1/financings", key=key, json=body | {"requested_amount": 2_000_00})
+    assert other.status_code == 422 and code(other) == "IdempotencyKeyReused"
+    following = _applied(api, world, invoice_id, amount=500_00)
+    assert following == first.json()["result"]["financing_id"] + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from app.api.deps import GatewayDep, WriteContextDep
 from app.api.routes._write import respond
@@ -44,10 +44,11 @@ async def withdraw_financing(financing_id: FinancingId, ctx: WriteContextDep, ga
 @router.post("/financings/{financing_id}/approve", response_model=WriteResult[FinancingApproved],
              summary="Approve with terms: pay the advance and take the invoice's lien (the application's bank)",
              description="Pays `advance_amount` from the bank to the seller and takes the invoice's lien in one "
-             "transaction; a second bank's approval on the same invoice answers 409. " + APPROVE_FIRST)
+             "transaction; a second bank's approval on the same invoice answers 409. The seller may then download the "
+             "agreement `terms_hash` names, when the bank uploaded it (`POST /v1/documents`). " + APPROVE_FIRST)
 async def approve_financing(financing_id: FinancingId, body: FinancingApproval, ctx: WriteContextDep,
-                            gateway: GatewayDep):
-    return respond(await service.approve(gateway, ctx, financing_id, body))
+                            gateway: GatewayDep, request: Request):
+    return respond(await service.approve(gateway, request.app.state.documents, ctx, financing_id, body))
 
 
 @router.post("/financings/{financing_id}/reject", response_model=WriteResult[FinancingRejected],
@@ -60,7 +61,9 @@ async def reject_financing(financing_id: FinancingId, body: FinancingRejection, 
 @router.post("/financings/{financing_id}/repay", response_model=WriteResult[FinancingRepaid],
              summary="Repay the bank directly (anyone, typically the seller)",
              description="Repays up to what is owed now (advance plus simple interest, rounded down); repaying in "
-             "full closes the financing and releases the lien. " + APPROVE_FIRST)
+             "full closes the financing and releases the lien. At a non-zero rate what is owed grows every second, "
+             "so an amount above it at the mined block answers 409 `ReceivableFinancingOverpayment`; the buyer's "
+             "invoice payment (`POST /v1/invoices/{id}/payments`) always repays the bank exactly. " + APPROVE_FIRST)
 async def repay_financing(financing_id: FinancingId, body: FinancingRepayment, ctx: WriteContextDep,
                           gateway: GatewayDep):
     return respond(await service.repay(gateway, ctx, financing_id, body))
