@@ -94,7 +94,10 @@ class Demo:
     run_id: str
     step_number: int = 0
     last_block: int = 0
-    seen: dict[str, Any] = field(default_factory=dict)
+    # What later steps refer to: the exporter's invoice, its registration body and its document hash.
+    invoice_id: str = ""
+    invoice_body: dict[str, Any] = field(default_factory=dict)
+    document_hash: str = ""
 
     # ─────────────────────────── plumbing ───────────────────────────
 
@@ -222,23 +225,23 @@ class Demo:
             raise DemoFailure(f"document upload: expected 201 with {expected_hash}, got {uploaded.status} "
                               f"{uploaded.body}")
         now = self.chain_now()
-        self.seen["document_hash"] = expected_hash
-        self.seen["invoice_body"] = {
+        self.document_hash = expected_hash
+        self.invoice_body = {
             "buyer": self.address("importer"), "currency": "USD", "invoice_number": f"INV-DEMO-{self.run_id}",
             "face_amount": INVOICE_FACE, "issue_date": now, "due_date": now + 90 * DAY,
             "document_hash": expected_hash}
         registered = self.write("exporter", "/v1/invoices", "invoice-register", expect=201,
-                                says="registers the invoice to the importer", json=self.seen["invoice_body"])
+                                says="registers the invoice to the importer", json=self.invoice_body)
         invoice_id = registered.result["invoice_id"]
-        self.seen["invoice_id"] = invoice_id
+        self.invoice_id = invoice_id
         self.write("importer", f"/v1/invoices/{invoice_id}/confirm", "invoice-confirm", expect=200,
                    says="confirms the debt")
 
     # ─────────────────────────── 2. financing ───────────────────────────
 
     def financing(self) -> None:
-        self.section("2. Exporter finances the invoice at bank_cn; a second financing and a re-registration are refused")
-        invoice_id = self.seen["invoice_id"]
+        self.section("2. Exporter finances the invoice at bank_cn; double financing and re-registration are refused")
+        invoice_id = self.invoice_id
         self.approve("bank_cn", "USD", "ReceivableFinancing", FINANCING_ADVANCE)
         applied = self.write("exporter", "/v1/financings", "financing-apply-bank-cn", expect=201,
                              says="applies for financing at bank_cn",
@@ -262,7 +265,7 @@ class Demo:
                          "requested_amount": FINANCING_REQUESTED})
         self.write("exporter", "/v1/invoices", "invoice-register-again", expect=409,
                    error="InvoiceRegistryAlreadyRegistered", says="registers the same invoice number again",
-                   json=self.seen["invoice_body"])
+                   json=self.invoice_body)
 
     # ─────────────────────────── 3. letter of credit ───────────────────────────
 
@@ -456,7 +459,7 @@ class Demo:
 
     def audit_trail(self) -> None:
         self.section("7. Exporter: the invoice's audit trail, and its document verified against the chain")
-        invoice_id = self.seen["invoice_id"]
+        invoice_id = self.invoice_id
         trail = self.read("exporter", f"/v1/instruments/invoice/{invoice_id}/trail", "audit trail of the invoice")
         for event in trail["events"]:
             actor = (event["actor"] or "-")[:10]
@@ -465,7 +468,7 @@ class Demo:
         names = {e["event"] for e in trail["events"]}
         _expect({"InvoiceRegistered", "InvoiceConfirmed"} <= names,
                 f"the trail lacks the registration or confirmation: {sorted(names)}")
-        document_hash = self.seen["document_hash"]
+        document_hash = self.document_hash
         verified = self.read("exporter", f"/v1/documents/{document_hash}/verify", "verifies the invoice document")
         for anchor in verified["anchors"]:
             print(f"       anchored by {anchor['kind']} {anchor['id'][:16]}… ({anchor['contract']}) "
@@ -526,7 +529,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/demo.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
     parser.add_argument("--keys", type=Path, default=DEFAULT_KEYS, help=f"API keys file (default {DEFAULT_KEYS})")
-    parser.add_argument("--rpc-url", default=DEFAULT_RPC, help=f"the node, for the chain's time (default {DEFAULT_RPC})")
+    parser.add_argument("--rpc-url", default=DEFAULT_RPC,
+                        help=f"the node, read for the chain's time (default {DEFAULT_RPC})")
     parser.add_argument("--run-id", default=None, help="names this run's idempotency keys and invoice numbers "
                         "(default: random); repeating one replays that run's answers")
     return parser.parse_args(argv)
