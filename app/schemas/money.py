@@ -64,3 +64,17 @@ class PaymentResult(BaseModel):
     large_value_reported: bool
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class LargeValueThresholdSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "currency": "USD", "threshold": 5000000}]})
+    currency: CurrencyCode
+    threshold: int = Field(ge=0, lt=2**256, description="Minor units; a transfer at or above it emits "
+                           "`LargeValueReported`; 0 turns reporting off")
+
+
+class LargeValueThresholdChanged(BaseModel):
+    currency: str
+    regulator: Address
+    threshold: int

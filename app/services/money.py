@@ -8,7 +8,7 @@ from eth_utils import to_checksum_address
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.errors import Forbidden
-from app.schemas.money import BurnRequest, MintRequest, PaymentCreate
+from app.schemas.money import BurnRequest, LargeValueThresholdSet, MintRequest, PaymentCreate
 from app.services.base import (
     Caller,
     Gateway,
@@ -68,6 +68,21 @@ def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
         "cross_border": bool(outcome.events_named("CrossBorderTransfer")),
         "large_value_reported": bool(outcome.events_named("LargeValueReported")),
     }
+
+
+async def set_large_value_threshold(gateway: Gateway, ctx: WriteContext, body: LargeValueThresholdSet) -> WriteAnswer:
+    """The regulator sets the reporting threshold of one currency's settlement token."""
+    await require_kind(gateway, ctx.caller, ParticipantKind.REGULATOR)
+    call = gateway.call(gateway.token_name(body.currency), "setLargeValueThreshold", body.threshold,
+                        operation="supervision.large_value_threshold", currency=body.currency)
+    return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+@register_result("supervision.large_value_threshold")
+def _threshold_set(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("LargeValueThresholdSet").args
+    return 200, {"currency": outcome.context["currency"], "regulator": args["regulator"],
+                 "threshold": args["threshold"]}
 
 
 async def balances(gateway: Gateway, caller: Caller, account: str) -> dict[str, Any]:
