@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, NoReturn
 
 import click
@@ -80,3 +82,57 @@ def refuse(exc: Exception, contracts: dict[str, Any]) -> NoReturn:
 
 def print_json(payload: dict[str, Any]) -> None:
     click.echo(json.dumps(payload, indent=2, sort_keys=False))
+
+
+# ───────────────────────────── Desk commands (bank_financing, bank_lc) ─────────────────────────────
+
+
+class Refused(Exception):
+    """A precondition the contract would enforce failed; nothing was sent."""
+
+
+yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+
+
+def desk_command(f: Callable[..., None]) -> Callable[..., None]:
+    """Maps outcomes to exit codes: a refusal before sending or a revert is 1, with the reason printed."""
+    from ape.exceptions import ContractLogicError
+
+    @wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            f(*args, **kwargs)
+        except Refused as refusal:
+            click.echo(f"REFUSED: {refusal}", err=True)
+            sys.exit(EXIT_REFUSED)
+        except ContractLogicError as revert:
+            click.echo(f"REVERTED: {describe_revert(revert)}", err=True)
+            sys.exit(EXIT_REFUSED)
+
+    return wrapper
+
+
+def describe_revert(revert: Exception) -> str:
+    """`LetterOfCreditNotMatured(lcId=1, presentationId=2, maturityDate=...)` for a custom error Ape decoded;
+    errors of the contracts an instrument calls (registry, token) are named by their selector from every
+    contract type of the project."""
+    inputs = getattr(revert, "inputs", None)
+    if inputs is not None:
+        arguments = ", ".join(f"{k}={v}" for k, v in inputs.items())
+        return f"{type(revert).__name__}({arguments})"
+    data = _revert_data(revert)
+    if len(data) >= 4:
+        name = _project_error_selectors().get(data[:4])
+        if name:
+            return name
+    return str(getattr(revert, "message", None) or revert)
+
+
+def _project_error_selectors() -> dict[bytes, str]:
+    from ape import project
+
+    selectors: dict[bytes, str] = {}
+    for contract_type in project.contracts.values():
+        for abi in contract_type.contract_type.errors:
+            selectors.setdefault(keccak(text=abi.selector)[:4], abi.name)
+    return selectors

@@ -16,23 +16,18 @@ name is printed), 2 usage error (bad arguments, no deployment recorded for this 
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from datetime import datetime, timezone
 from enum import IntEnum
-from functools import wraps
 from typing import Any
 
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
-from ape.exceptions import ContractLogicError
 from eth_utils import keccak
 
+from scripts._cli import Refused, desk_command, yes_option
 from scripts._common import load_deployment
 
-EXIT_DONE, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 # Contracts whose custom errors can surface through a financing transaction.
-_ERROR_SOURCES = ("ReceivableFinancing", "InvoiceRegistry", "ParticipantRegistry", "SettlementToken")
 
 
 class FinancingState(IntEnum):
@@ -57,66 +52,6 @@ class InvoiceState(IntEnum):
     PAID = 4
     CANCELLED = 5
     DEFAULTED = 6
-
-
-class Refused(Exception):
-    """A precondition the contract would enforce failed; nothing was sent."""
-
-
-yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-
-
-def _desk_command(f: Callable[..., None]) -> Callable[..., None]:
-    """Maps outcomes to exit codes: refusals and reverts to 1, with the reason printed."""
-
-    @wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            f(*args, **kwargs)
-        except Refused as refusal:
-            click.echo(f"REFUSED: {refusal}", err=True)
-            sys.exit(EXIT_REFUSED)
-        except ContractLogicError as revert:
-            click.echo(f"REVERTED: {revert_name(revert)}", err=True)
-            sys.exit(EXIT_REFUSED)
-
-    return wrapper
-
-
-def revert_name(revert: ContractLogicError) -> str:
-    """`ReceivableFinancingNotBank(financingId=1, caller=0x...)` for a decoded custom error; errors of the
-    other contracts a financing calls are named by their selector."""
-    inputs = getattr(revert, "inputs", None)
-    if inputs is not None:
-        arguments = ", ".join(f"{k}={v}" for k, v in inputs.items())
-        return f"{type(revert).__name__}({arguments})"
-    data = _revert_data(revert)
-    if len(data) >= 4:
-        name = _error_selectors().get(data[:4])
-        if name:
-            return name
-    return str(revert.message or revert)
-
-
-def _revert_data(revert: ContractLogicError) -> bytes:
-    raw = getattr(revert, "revert_message", None) or getattr(revert, "message", "") or ""
-    if isinstance(raw, bytes):
-        return raw
-    text = str(raw)
-    try:
-        return bytes.fromhex(text[2:] if text.startswith("0x") else text)
-    except ValueError:
-        return b""
-
-
-def _error_selectors() -> dict[bytes, str]:
-    from ape import project
-
-    selectors: dict[bytes, str] = {}
-    for name in _ERROR_SOURCES:
-        for error in project.get_contract(name).contract_type.errors:
-            selectors[keccak(text=error.selector)[:4]] = error.name
-    return selectors
 
 
 # ───────────────────────────── Chain access ─────────────────────────────
@@ -205,7 +140,7 @@ def cli() -> None:
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
 @account_option()
-@_desk_command
+@desk_command
 def pending(account: Any) -> None:
     """List the applications waiting for this bank's decision."""
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
@@ -240,7 +175,7 @@ def pending(account: Any) -> None:
 @click.option("--maturity", required=True, help="Maturity: unix seconds or YYYY-MM-DD (UTC).")
 @click.option("--terms", default="", help="Text of the agreement reference; its hash goes on chain.")
 @yes_option
-@_desk_command
+@desk_command
 def approve(account: Any, financing_id: int, advance: int, rate_bps: int, maturity: str, terms: str,
             yes: bool) -> None:
     """Approve an application: pay the advance to the seller and take the invoice's lien."""
@@ -268,7 +203,7 @@ def approve(account: Any, financing_id: int, advance: int, rate_bps: int, maturi
 @click.argument("financing_id", type=int)
 @click.option("--reason", required=True, help="Reason code, e.g. CREDIT-LIMIT.")
 @yes_option
-@_desk_command
+@desk_command
 def reject(account: Any, financing_id: int, reason: str, yes: bool) -> None:
     """Reject an application with a reason code."""
     financing = _contract("ReceivableFinancing")
@@ -289,7 +224,7 @@ def reject(account: Any, financing_id: int, reason: str, yes: bool) -> None:
 @click.option("--amount", type=click.IntRange(min=1), required=True, help="Amount received, minor units.")
 @click.option("--reference", required=True, help="Payment reference of the off-chain receipt.")
 @yes_option
-@_desk_command
+@desk_command
 def repay(account: Any, financing_id: int, amount: int, reference: str, yes: bool) -> None:
     """Record a repayment the bank received off chain."""
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
@@ -312,7 +247,7 @@ def repay(account: Any, financing_id: int, amount: int, reference: str, yes: boo
 @click.argument("financing_id", type=int)
 @click.option("--recourse", is_flag=True, help="Also recover what is owed from the seller.")
 @yes_option
-@_desk_command
+@desk_command
 def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None:
     """Declare a financing in default (invoice defaulted, or past maturity plus grace); with --recourse,
     pull what is owed from the seller and close it."""

@@ -15,15 +15,12 @@ rely on: 0 done, 1 refused (a precondition failed or the contract reverted: the 
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
-from ape.exceptions import ContractLogicError
 
+from scripts._cli import Refused, desk_command, yes_option
 from scripts._common import load_deployment
 from scripts._letters_of_credit import (
     Availability,
@@ -33,40 +30,6 @@ from scripts._letters_of_credit import (
     describe_discrepancies,
     parse_discrepancies,
 )
-
-EXIT_DONE, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-
-yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-
-
-class Refused(Exception):
-    """A precondition the contract would enforce failed; nothing was sent."""
-
-
-def _desk_command(f: Callable[..., None]) -> Callable[..., None]:
-    """Maps outcomes to exit codes: refusals and reverts to 1, with the reason printed."""
-
-    @wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            f(*args, **kwargs)
-        except Refused as refusal:
-            click.echo(f"REFUSED: {refusal}", err=True)
-            sys.exit(EXIT_REFUSED)
-        except ContractLogicError as revert:
-            click.echo(f"REVERTED: {_error_name(revert)}", err=True)
-            sys.exit(EXIT_REFUSED)
-
-    return wrapper
-
-
-def _error_name(revert: ContractLogicError) -> str:
-    """`LetterOfCreditNotMatured(lcId=1, presentationId=2, maturityDate=...)` for a decoded custom error."""
-    inputs = getattr(revert, "inputs", None)
-    if inputs is not None:
-        arguments = ", ".join(f"{k}={v}" for k, v in inputs.items())
-        return f"{type(revert).__name__}({arguments})"
-    return str(revert.message or revert)
 
 
 def _letters() -> Any:
@@ -134,7 +97,7 @@ def cli() -> None:
 @network_option()
 @click.argument("lc_id", type=int)
 @click.argument("presentation_id", type=int, required=False)
-@_desk_command
+@desk_command
 def show(lc_id: int, presentation_id: int | None) -> None:
     """Print a credit's state, drawings and margin (and one presentation)."""
     lc = _letters()
@@ -165,7 +128,7 @@ def show(lc_id: int, presentation_id: int | None) -> None:
 @click.option("--margin", type=click.IntRange(min=0), default=0, show_default=True,
               help="Applicant's margin to escrow, in minor units.")
 @yes_option
-@_desk_command
+@desk_command
 def issue(account: Any, lc_id: int, margin: int, yes: bool) -> None:
     """Issue an applied credit as its issuing bank (irrevocable from now on, Art. 7(b))."""
     lc = _letters()
@@ -188,7 +151,7 @@ def issue(account: Any, lc_id: int, margin: int, yes: bool) -> None:
 @account_option()
 @click.argument("lc_id", type=int)
 @yes_option
-@_desk_command
+@desk_command
 def advise(account: Any, lc_id: int, yes: bool) -> None:
     """Advise an issued credit to the beneficiary as its advising bank (Art. 9)."""
     lc = _letters()
@@ -213,7 +176,7 @@ def advise(account: Any, lc_id: int, yes: bool) -> None:
 @click.option("--codes", default="", help=f"Discrepancies the bank found, comma separated: "
                                           f"{', '.join(d.name for d in Discrepancy)}.")
 @yes_option
-@_desk_command
+@desk_command
 def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes: str,
             yes: bool) -> None:
     """Examine a presentation within five banking days (Art. 14(b), 16)."""
@@ -263,7 +226,7 @@ def _refuse(lc: Any, account: Any, lc_id: int, presentation_id: int, discrepanci
 @click.argument("lc_id", type=int)
 @click.argument("presentation_id", type=int)
 @yes_option
-@_desk_command
+@desk_command
 def honour(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
     """Honour a compliant, waived or precluded presentation (sight: pay now; deferred: accept)."""
     lc = _letters()
@@ -293,7 +256,7 @@ def honour(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
 @click.argument("lc_id", type=int)
 @click.argument("presentation_id", type=int)
 @yes_option
-@_desk_command
+@desk_command
 def pay(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
     """Pay a matured deferred payment from the issuing bank's funds (anyone may send this)."""
     lc = _letters()
