@@ -58,25 +58,19 @@ def _revert_data(exc: Any) -> bytes:
         return b""
 
 
-def revert_name(exc: Exception, contracts: dict[str, Any]) -> str:
-    """The custom error's name behind `exc`, decoded by selector from every deployed contract's ABI
+def revert_name(exc: Exception) -> str:
+    """The custom error's name behind `exc`, decoded by selector from every contract type of the project
     (Ape decodes only the called contract's own errors)."""
     from ape.exceptions import CustomError
 
     if isinstance(exc, CustomError):
         return type(exc).__name__
-    data = _revert_data(exc)
-    if len(data) >= 4:
-        for contract in contracts.values():
-            for abi in contract.contract_type.errors:
-                if keccak(text=abi.selector)[:4] == data[:4]:
-                    return abi.name
-    return str(getattr(exc, "revert_message", None) or exc)
+    return _selector_name(exc) or str(getattr(exc, "revert_message", None) or exc)
 
 
-def refuse(exc: Exception, contracts: dict[str, Any]) -> NoReturn:
+def refuse(exc: Exception) -> NoReturn:
     """Print the refusal and exit 1."""
-    click.echo(f"refused: {revert_name(exc, contracts)}", err=True)
+    click.echo(f"refused: {revert_name(exc)}", err=True)
     sys.exit(EXIT_REFUSED)
 
 
@@ -120,12 +114,14 @@ def describe_revert(revert: Exception) -> str:
     if inputs is not None:
         arguments = ", ".join(f"{k}={v}" for k, v in inputs.items())
         return f"{type(revert).__name__}({arguments})"
-    data = _revert_data(revert)
-    if len(data) >= 4:
-        name = _project_error_selectors().get(data[:4])
-        if name:
-            return name
-    return str(getattr(revert, "message", None) or revert)
+    return _selector_name(revert) or str(getattr(revert, "message", None) or revert)
+
+
+def _selector_name(exc: Exception) -> str | None:
+    """The name of the custom error whose selector starts the revert data of `exc`, if any contract of the
+    project declares it."""
+    data = _revert_data(exc)
+    return _project_error_selectors().get(data[:4]) if len(data) >= 4 else None
 
 
 def _project_error_selectors() -> dict[bytes, str]:

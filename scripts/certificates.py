@@ -82,13 +82,13 @@ def request_discount(provider, account, certificate_id, bank, rate_bps) -> None:
     """The holder asks a bank to discount a certificate at an annual rate."""
     from ape import chain
 
-    certs, contracts = _certificates(chain.chain_id)
+    certs, _ = _certificates(chain.chain_id)
     view = certs.certificate(certificate_id)
     proceeds, days = certs.discountProceeds(view.amount, view.maturity, rate_bps) if view.state == 1 else (0, 0)
     try:
         certs.requestDiscount(certificate_id, bank, rate_bps, sender=account)
     except ContractLogicError as err:
-        refuse(err, contracts)
+        refuse(err)
     click.echo(f"requested: certificate {certificate_id} at {bank}, {rate_bps} bps "
                f"(about {proceeds} of {view.amount} minor units, {days} days to maturity)")
 
@@ -107,7 +107,7 @@ def discount(provider, account, certificate_id, rate_bps, yes) -> None:
     try:
         proceeds, days = certs.discountProceeds(view.amount, view.maturity, rate_bps)
     except ContractLogicError as err:
-        refuse(err, contracts)
+        refuse(err)
     click.echo(f"certificate {certificate_id}: {view.amount} minor units due in {days} days; "
                f"proceeds at {rate_bps} bps: {proceeds}")
     if not yes:
@@ -118,7 +118,7 @@ def discount(provider, account, certificate_id, rate_bps, yes) -> None:
     try:
         receipt = certs.acceptDiscount(certificate_id, rate_bps, sender=account)
     except ContractLogicError as err:
-        refuse(err, contracts)
+        refuse(err)
     [event] = certs.CertificateDiscounted.from_receipt(receipt)
     click.echo(f"discounted: certificate {certificate_id} paid {event.proceeds} to {event.seller}; "
                f"holder is now {account.address} (tx {receipt.txn_hash})")
@@ -146,7 +146,7 @@ def settle(provider, account, certificate_ids, yes) -> None:
     try:
         receipt = certs.settle(list(certificate_ids), sender=account)
     except ContractLogicError as err:
-        refuse(err, contracts)
+        refuse(err)
     for event in certs.CertificateSettled.from_receipt(receipt):
         click.echo(f"settled: certificate {event.certificateId} paid {event.amount} to {event.holder}")
     for event in certs.CertificateTreePaid.from_receipt(receipt):

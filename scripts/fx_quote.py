@@ -154,5 +154,5 @@ def withdraw(provider, account, nonce, yes) -> None:
     try:
         router.invalidateQuoteNonces(nonce >> 8, 1 << (nonce & 0xFF), sender=account)
     except ContractLogicError as err:
-        refuse(err, contracts)
+        refuse(err)
     click.echo(f"withdrawn: nonce {nonce} of {account.address}")
