@@ -6,23 +6,18 @@ import hashlib
 import secrets
 
 import httpx
+from instrument_helpers import chain_now, code
 
 
-def _now(world) -> int:
-    block = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
-                                            "params": ["latest", False]}).json()["result"]
-    return int(block["timestamp"], 16)
 
 
 def _invoice(world, buyer: str = "importer", **overrides) -> dict:
-    now = _now(world)
+    now = chain_now(world)
     return {"buyer": world.roles[buyer], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
             "face_amount": 12_500_00, "issue_date": now, "due_date": now + 90 * 86_400,
             "document_hash": "0x" + secrets.token_hex(32)} | overrides
 
 
-def _code(r: httpx.Response) -> str:
-    return r.json()["error"]["code"]
 
 
 def test_seller_registers_an_invoice_and_the_buyer_confirms_it(api, world):
@@ -41,7 +36,7 @@ def test_a_second_registration_of_the_same_invoice_is_409(api, world):
     body = _invoice(world)
     first = api.post("exporter", "/v1/invoices", json=body)
     again = api.post("exporter", "/v1/invoices", json=body | {"face_amount": 1, "document_hash": "0x" + "00" * 32})
-    assert again.status_code == 409 and _code(again) == "InvoiceRegistryAlreadyRegistered"
+    assert again.status_code == 409 and code(again) == "InvoiceRegistryAlreadyRegistered"
     assert again.json()["error"]["details"]["existingInvoiceId"] == int(first.json()["result"]["invoice_id"])
 
 
@@ -49,22 +44,22 @@ def test_only_the_buyer_confirms(api, world):
     invoice_id = api.post("exporter", "/v1/invoices", json=_invoice(world)).json()["result"]["invoice_id"]
     for role in ("exporter", "supplier1", "bank_cn"):
         r = api.post(role, f"/v1/invoices/{invoice_id}/confirm")
-        assert r.status_code == 403 and _code(r) == "InvoiceRegistryNotBuyer"
+        assert r.status_code == 403 and code(r) == "InvoiceRegistryNotBuyer"
 
 
 def test_confirming_an_unknown_invoice_is_404(api):
     r = api.post("importer", "/v1/invoices/12345/confirm")
-    assert r.status_code == 404 and _code(r) == "InvoiceRegistryUnknownInvoice"
+    assert r.status_code == 404 and code(r) == "InvoiceRegistryUnknownInvoice"
 
 
 def test_an_invoice_due_in_the_past_is_422(api, world):
     r = api.post("exporter", "/v1/invoices", json=_invoice(world, due_date=1000))
-    assert r.status_code == 422 and _code(r) == "InvoiceRegistryInvalidDueDate"
+    assert r.status_code == 422 and code(r) == "InvoiceRegistryInvalidDueDate"
 
 
 def test_an_invoice_on_oneself_is_422(api, world):
     r = api.post("exporter", "/v1/invoices", json=_invoice(world, buyer="exporter"))
-    assert r.status_code == 422 and _code(r) == "InvoiceRegistrySameParty"
+    assert r.status_code == 422 and code(r) == "InvoiceRegistrySameParty"
 
 
 def test_non_corporates_cannot_register_invoices(api, world):

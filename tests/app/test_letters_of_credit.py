@@ -14,22 +14,16 @@ import time
 
 import httpx
 import pytest
+from instrument_helpers import chain_now, code, rpc
 
 DAY = 86_400
 BASE = "/v1/letters-of-credit"
 
 
-def _rpc(world, method: str, params: list) -> object:
-    answer = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-    return answer.json()["result"]
 
 
-def _now(world) -> int:
-    return int(_rpc(world, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
 
-def _code(r: httpx.Response) -> str:
-    return r.json()["error"]["code"]
 
 
 def _ok(r: httpx.Response, status: int = 200) -> dict:
@@ -38,7 +32,7 @@ def _ok(r: httpx.Response, status: int = 200) -> dict:
 
 
 def _terms(world, **overrides) -> dict:
-    now = _now(world)
+    now = chain_now(world)
     return {"beneficiary": world.roles["exporter"], "issuing_bank": world.roles["bank_us"],
             "advising_bank": world.roles["bank_cn"], "currency": "USD", "amount": 50_000_00,
             "tolerance_percent": 10, "expiry_date": now + 60 * DAY, "latest_shipment_date": now + 30 * DAY,
@@ -62,7 +56,7 @@ def _docs(*types: str) -> list[dict]:
 
 
 def _present(api, world, lc: str, role: str = "exporter", **overrides) -> httpx.Response:
-    body = {"documents": _docs(), "shipment_date": _now(world) - DAY, "amount": 50_000_00} | overrides
+    body = {"documents": _docs(), "shipment_date": chain_now(world) - DAY, "amount": 50_000_00} | overrides
     return api.post(role, f"{BASE}/{lc}/presentations", json=body)
 
 
@@ -136,7 +130,7 @@ def test_a_claim_beyond_the_ceiling_cannot_be_waived(api, world):
     assert over["discrepancies"] == ["OVER_TOLERANCE"]
     _ok(_step(api, "bank_us", lc, over["presentation_id"], "examine", json={}))
     r = _step(api, "importer", lc, over["presentation_id"], "waive")
-    assert r.status_code == 409 and _code(r) == "LetterOfCreditWaiverNotAllowed"
+    assert r.status_code == 409 and code(r) == "LetterOfCreditWaiverNotAllowed"
 
 
 def test_missing_documents_are_found_on_chain_at_presentation(api, world):
@@ -147,7 +141,7 @@ def test_missing_documents_are_found_on_chain_at_presentation(api, world):
 
 def test_deferred_payment_is_honoured_then_paid_by_anyone_at_maturity(api, world):
     lc = _advised(api, world, availability="DeferredPayment", deferred_payment_days=3, partial_shipments_allowed=True)
-    matured = _presented(api, world, lc, amount=10_000_00, shipment_date=_now(world) - 10 * DAY)
+    matured = _presented(api, world, lc, amount=10_000_00, shipment_date=chain_now(world) - 10 * DAY)
     _ok(_step(api, "bank_us", lc, matured, "examine", json={}))
     honoured = _ok(_step(api, "bank_us", lc, matured, "honour"))
     assert honoured["state"] == "Honoured" and honoured["paid_amount"] == 0 and honoured["maturity_date"] > 0
@@ -158,7 +152,7 @@ def test_deferred_payment_is_honoured_then_paid_by_anyone_at_maturity(api, world
     _ok(_step(api, "bank_us", lc, not_yet, "examine", json={}))
     _ok(_step(api, "bank_us", lc, not_yet, "honour"))
     early = _step(api, "regulator", lc, not_yet, "pay")
-    assert early.status_code == 409 and _code(early) == "LetterOfCreditNotMatured"
+    assert early.status_code == 409 and code(early) == "LetterOfCreditNotMatured"
 
 
 # ───────────────────────────── Documents ─────────────────────────────
@@ -226,7 +220,7 @@ def test_every_presented_document_is_shared_once_indexed_too(api, http, world):
 # ───────────────────────────── Presentation with an invoice ─────────────────────────────
 
 def _invoice(api, world, currency: str = "USD", buyer: str = "importer") -> str:
-    now = _now(world)
+    now = chain_now(world)
     body = {"buyer": world.roles[buyer], "currency": currency, "invoice_number": f"INV-{secrets.token_hex(6)}",
             "face_amount": 60_000_00, "issue_date": now, "due_date": now + 90 * DAY,
             "document_hash": "0x" + secrets.token_hex(32)}
@@ -245,13 +239,13 @@ def test_a_presentation_with_the_beneficiarys_invoice_takes_a_lien_on_it(api, wo
 def test_a_presentation_with_an_invoice_to_someone_else_is_409(api, world):
     lc = _advised(api, world)
     r = _present(api, world, lc, invoice_id=_invoice(api, world, buyer="supplier1"))
-    assert r.status_code == 409 and _code(r) == "LetterOfCreditInvoiceMismatch"
+    assert r.status_code == 409 and code(r) == "LetterOfCreditInvoiceMismatch"
 
 
 # ───────────────────────────── Amendments ─────────────────────────────
 
 def _amendment(world, **overrides) -> dict:
-    now = _now(world)
+    now = chain_now(world)
     return {"amount": 55_000_00, "expiry_date": now + 90 * DAY, "latest_shipment_date": now + 45 * DAY,
             "required_documents": ["CommercialInvoice", "TransportDocument", "PackingList"]} | overrides
 
@@ -261,23 +255,23 @@ def test_the_beneficiary_accepts_one_amendment_and_rejects_the_next(api, world):
     proposed = _ok(api.post("bank_us", f"{BASE}/{lc}/amendments", json=_amendment(world)), 201)
     assert proposed["amendment_number"] == 1 and proposed["required_documents"][-1] == "PackingList"
     again = api.post("bank_us", f"{BASE}/{lc}/amendments", json=_amendment(world))
-    assert again.status_code == 409 and _code(again) == "LetterOfCreditAmendmentPending"
+    assert again.status_code == 409 and code(again) == "LetterOfCreditAmendmentPending"
     wrong = api.post("exporter", f"{BASE}/{lc}/amendments/2/accept")
-    assert wrong.status_code == 409 and _code(wrong) == "LetterOfCreditAmendmentNotPending"
+    assert wrong.status_code == 409 and code(wrong) == "LetterOfCreditAmendmentNotPending"
     assert _ok(api.post("exporter", f"{BASE}/{lc}/amendments/1/accept")) == {
         "lc_id": lc, "amendment_number": 1, "decision": "Accepted"}
 
     _ok(api.post("bank_us", f"{BASE}/{lc}/amendments", json=_amendment(world, amount=60_000_00)), 201)
     assert _ok(api.post("exporter", f"{BASE}/{lc}/amendments/2/reject"))["decision"] == "Rejected"
     none = api.post("exporter", f"{BASE}/{lc}/amendments/2/accept")
-    assert none.status_code == 409 and _code(none) == "LetterOfCreditNoPendingAmendment"
+    assert none.status_code == 409 and code(none) == "LetterOfCreditNoPendingAmendment"
 
 
 def test_an_amendment_below_what_is_committed_is_409(api, world):
     lc = _advised(api, world)
     _presented(api, world, lc)
     r = api.post("bank_us", f"{BASE}/{lc}/amendments", json=_amendment(world, amount=10_000_00))
-    assert r.status_code == 409 and _code(r) == "LetterOfCreditAmendmentBelowCommitted"
+    assert r.status_code == 409 and code(r) == "LetterOfCreditAmendmentBelowCommitted"
 
 
 # ───────────────────────────── Cancellation and margin ─────────────────────────────
@@ -287,29 +281,29 @@ def test_a_confirmed_credit_is_cancelled_with_both_agreements_and_the_margin_goe
     requested = _ok(api.post("bank_us", f"{BASE}/{lc}/cancellation/request"))
     assert requested["event"] == "CancellationRequested" and requested["state"] is None
     early = api.post("exporter", f"{BASE}/{lc}/cancellation/consent")
-    assert early.status_code == 409 and _code(early) == "LetterOfCreditConfirmingBankAgreementMissing"
+    assert early.status_code == 409 and code(early) == "LetterOfCreditConfirmingBankAgreementMissing"
     not_confirmer = api.post("bank_us", f"{BASE}/{lc}/cancellation/agree")
-    assert not_confirmer.status_code == 403 and _code(not_confirmer) == "LetterOfCreditUnauthorizedCaller"
+    assert not_confirmer.status_code == 403 and code(not_confirmer) == "LetterOfCreditUnauthorizedCaller"
     assert _ok(api.post("bank_cn", f"{BASE}/{lc}/cancellation/agree"))["by"] == world.roles["bank_cn"]
     not_beneficiary = api.post("importer", f"{BASE}/{lc}/cancellation/consent")
-    assert not_beneficiary.status_code == 403 and _code(not_beneficiary) == "LetterOfCreditUnauthorizedCaller"
+    assert not_beneficiary.status_code == 403 and code(not_beneficiary) == "LetterOfCreditUnauthorizedCaller"
 
     applicant_before = _usd(api, "importer")
     cancelled = _ok(api.post("exporter", f"{BASE}/{lc}/cancellation/consent"))
     assert cancelled["state"] == "Cancelled" and cancelled["margin_released"] == 7_000_00
     assert _usd(api, "importer") == applicant_before + 7_000_00
     nothing = api.post("supplier1", f"{BASE}/{lc}/release-margin")
-    assert nothing.status_code == 409 and _code(nothing) == "LetterOfCreditNoMarginHeld"
+    assert nothing.status_code == 409 and code(nothing) == "LetterOfCreditNoMarginHeld"
 
 
 def test_consent_needs_a_request_and_no_open_presentation(api, world):
     lc = _advised(api, world)
     unrequested = api.post("exporter", f"{BASE}/{lc}/cancellation/consent")
-    assert unrequested.status_code == 409 and _code(unrequested) == "LetterOfCreditNoCancellationRequest"
+    assert unrequested.status_code == 409 and code(unrequested) == "LetterOfCreditNoCancellationRequest"
     _presented(api, world, lc)
     _ok(api.post("bank_us", f"{BASE}/{lc}/cancellation/request"))
     r = api.post("exporter", f"{BASE}/{lc}/cancellation/consent")
-    assert r.status_code == 409 and _code(r) == "LetterOfCreditOpenPresentations"
+    assert r.status_code == 409 and code(r) == "LetterOfCreditOpenPresentations"
 
 
 def test_the_applicant_withdraws_and_the_issuing_bank_declines_applications(api, world):
@@ -317,7 +311,7 @@ def test_the_applicant_withdraws_and_the_issuing_bank_declines_applications(api,
     result = _ok(api.post("importer", f"{BASE}/{withdrawn}/cancel-application"))
     assert result == result | {"state": "Cancelled", "by": world.roles["importer"], "event": "ApplicationCancelled"}
     late = api.post("bank_us", f"{BASE}/{withdrawn}/issue", json={"margin_amount": 0})
-    assert late.status_code == 409 and _code(late) == "LetterOfCreditUnexpectedState"
+    assert late.status_code == 409 and code(late) == "LetterOfCreditUnexpectedState"
     declined = _apply(api, world)
     assert _ok(api.post("bank_us", f"{BASE}/{declined}/cancel-application"))["by"] == world.roles["bank_us"]
 
@@ -327,7 +321,7 @@ def test_a_credit_frozen_by_the_regulator_refuses_every_step_until_unfrozen(api,
     freeze = f"/v1/instruments/LetterOfCredit/{lc}"
     _ok(api.post("regulator", f"{freeze}/freeze", json={"reason": "SANCTIONS-HIT-2026-11"}))
     frozen = _present(api, world, lc)
-    assert frozen.status_code == 409 and _code(frozen) == "LetterOfCreditFrozen"
+    assert frozen.status_code == 409 and code(frozen) == "LetterOfCreditFrozen"
     _ok(api.post("regulator", f"{freeze}/unfreeze", json={"reason": "CLEARED"}))
     _ok(_present(api, world, lc), 201)
 
@@ -335,23 +329,23 @@ def test_a_credit_frozen_by_the_regulator_refuses_every_step_until_unfrozen(api,
 def test_issuing_with_a_margin_the_applicant_has_not_approved_is_409(api, world):
     lc = _ok(api.post("supplier1", BASE, json=_terms(world)), 201)["lc_id"]  # supplier1 approved nothing
     r = api.post("bank_us", f"{BASE}/{lc}/issue", json={"margin_amount": 1_000_00})
-    assert r.status_code == 409 and _code(r) == "ERC20InsufficientAllowance"
+    assert r.status_code == 409 and code(r) == "ERC20InsufficientAllowance"
     assert _ok(api.post("bank_us", f"{BASE}/{lc}/issue", json={"margin_amount": 0}))["margin"] == 0
 
 
 def test_a_margin_above_the_credit_amount_is_422(api, world):
     lc = _apply(api, world)
     r = api.post("bank_us", f"{BASE}/{lc}/issue", json={"margin_amount": 50_000_01})
-    assert r.status_code == 422 and _code(r) == "LetterOfCreditInvalidAmount"
+    assert r.status_code == 422 and code(r) == "LetterOfCreditInvalidAmount"
 
 
 # ───────────────────────────── Input errors ─────────────────────────────
 
 def test_malformed_terms_are_422_from_the_contract(api, world):
-    r = api.post("importer", BASE, json=_terms(world, latest_shipment_date=_now(world) + 90 * DAY))
-    assert r.status_code == 422 and _code(r) == "LetterOfCreditInvalidDates"
+    r = api.post("importer", BASE, json=_terms(world, latest_shipment_date=chain_now(world) + 90 * DAY))
+    assert r.status_code == 422 and code(r) == "LetterOfCreditInvalidDates"
     r = api.post("importer", BASE, json=_terms(world, availability="DeferredPayment"))
-    assert r.status_code == 422 and _code(r) == "LetterOfCreditInvalidAvailability"
+    assert r.status_code == 422 and code(r) == "LetterOfCreditInvalidAvailability"
 
 
 @pytest.mark.parametrize("overrides", [{"tolerance_percent": 11}, {"required_documents": []},
@@ -359,7 +353,7 @@ def test_malformed_terms_are_422_from_the_contract(api, world):
                                        {"required_documents": ["PackingList", "PackingList"]}])
 def test_invalid_terms_are_422_with_field_reasons(api, world, overrides):
     r = api.post("importer", BASE, json=_terms(world, **overrides))
-    assert r.status_code == 422 and _code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
+    assert r.status_code == 422 and code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
 
 
 @pytest.mark.parametrize("overrides", [{"documents": []}, {"amount": 0}, {"invoice_id": str(2**256)},
@@ -367,15 +361,15 @@ def test_invalid_terms_are_422_with_field_reasons(api, world, overrides):
                                        {"documents": [{"type": "PackingList", "sha256": "0xab"}]}])
 def test_invalid_presentations_are_422_with_field_reasons(api, world, overrides):
     r = _present(api, world, "1", **overrides)
-    assert r.status_code == 422 and _code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
+    assert r.status_code == 422 and code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
 
 
 def test_unknown_credits_and_presentations_are_404(api, world):
     r = api.post("bank_cn", f"{BASE}/999999/advise")
-    assert r.status_code == 404 and _code(r) == "LetterOfCreditNonexistent"
+    assert r.status_code == 404 and code(r) == "LetterOfCreditNonexistent"
     lc = _advised(api, world)
     r = _step(api, "bank_us", lc, "77", "examine", json={})
-    assert r.status_code == 404 and _code(r) == "LetterOfCreditNonexistentPresentation"
+    assert r.status_code == 404 and code(r) == "LetterOfCreditNonexistentPresentation"
 
 
 def test_writes_need_an_api_key(http):
@@ -446,36 +440,36 @@ MATRIX = [
 @pytest.mark.parametrize("route,wrong_kind,not_the_party", MATRIX, ids=[m[0] for m in MATRIX])
 def test_only_the_right_party_may_take_the_step(api, world, credits, route, wrong_kind, not_the_party):
     refused = _matrix_request(api, world, credits, route, wrong_kind)
-    assert refused.status_code == 403 and _code(refused) == "CallerKindNotAllowed", refused.text
+    assert refused.status_code == 403 and code(refused) == "CallerKindNotAllowed", refused.text
     for role in ("attester", "operator"):
         assert _matrix_request(api, world, credits, route, role).status_code == 403
     if not_the_party is not None:
         other = _matrix_request(api, world, credits, route, not_the_party)
-        assert other.status_code == 403 and _code(other) == "LetterOfCreditUnauthorizedCaller", other.text
+        assert other.status_code == 403 and code(other) == "LetterOfCreditUnauthorizedCaller", other.text
 
 
 @pytest.mark.parametrize("role", ["bank_us", "regulator"])
 def test_anyone_may_try_to_pay_or_release_and_the_contract_decides(api, world, credits, role):
     early = _matrix_request(api, world, credits, "pay", role)
-    assert early.status_code == 409 and _code(early) == "LetterOfCreditUnexpectedPresentationState"
+    assert early.status_code == 409 and code(early) == "LetterOfCreditUnexpectedPresentationState"
     open_credit = _matrix_request(api, world, credits, "release-margin", role)
-    assert open_credit.status_code == 409 and _code(open_credit) == "LetterOfCreditUnexpectedState"
+    assert open_credit.status_code == 409 and code(open_credit) == "LetterOfCreditUnexpectedState"
 
 
 def test_a_bank_cannot_claim_preclusion_as_the_beneficiary(api, world, credits):
     r = _matrix_request(api, world, credits, "claim-preclusion", "bank_us")
-    assert r.status_code == 403 and _code(r) == "CallerKindNotAllowed"
+    assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
     r = _matrix_request(api, world, credits, "claim-preclusion", "exporter")
-    assert r.status_code == 409 and _code(r) == "LetterOfCreditUnexpectedPresentationState"
+    assert r.status_code == 409 and code(r) == "LetterOfCreditUnexpectedPresentationState"
 
 
 def test_a_bank_cannot_answer_amendments_or_consent_for_the_beneficiary(api, world, credits):
     lc = credits["advised"]
     for path in ("amendments/1/accept", "amendments/1/reject", "cancellation/consent"):
         r = api.post("bank_cn", f"{BASE}/{lc}/{path}")
-        assert r.status_code == 403 and _code(r) == "CallerKindNotAllowed"
+        assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
     r = api.post("exporter", f"{BASE}/{lc}/cancellation/agree")
-    assert r.status_code == 403 and _code(r) == "CallerKindNotAllowed"
+    assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
 
 
 # ───────────────────────────── Preclusion (moves the clock: last) ─────────────────────────────
@@ -483,12 +477,12 @@ def test_a_bank_cannot_answer_amendments_or_consent_for_the_beneficiary(api, wor
 def test_after_five_banking_days_of_silence_the_beneficiary_claims_preclusion(api, world):
     lc = _advised(api, world)
     pid = _presented(api, world, lc)
-    _rpc(world, "evm_increaseTime", [9 * DAY])
-    _rpc(world, "evm_mine", [])
+    rpc(world, "evm_increaseTime", [9 * DAY])
+    rpc(world, "evm_mine", [])
     not_the_beneficiary = _step(api, "importer", lc, pid, "claim-preclusion")
-    assert not_the_beneficiary.status_code == 403 and _code(not_the_beneficiary) == "LetterOfCreditUnauthorizedCaller"
+    assert not_the_beneficiary.status_code == 403 and code(not_the_beneficiary) == "LetterOfCreditUnauthorizedCaller"
     too_late = _step(api, "bank_us", lc, pid, "examine", json={})
-    assert too_late.status_code == 409 and _code(too_late) == "LetterOfCreditUnexpectedPresentationState"
+    assert too_late.status_code == 409 and code(too_late) == "LetterOfCreditUnexpectedPresentationState"
     claimed = _ok(_step(api, "exporter", lc, pid, "claim-preclusion"))
     assert claimed["honoured_from"] == "Precluded" and claimed["state"] == "Paid"
     assert claimed["paid_amount"] == 50_000_00

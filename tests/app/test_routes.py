@@ -10,19 +10,14 @@ from eth_account import Account
 
 from conftest import idem
 from gateway_world import GatewayProcess, free_port
+from instrument_helpers import chain_now, code
 
 CORPORATES = ("exporter", "importer", "supplier1", "supplier2", "supplier3", "exporter2")
 EVERY_ROLE = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester")
 
 
-def _chain_now(world) -> int:
-    block = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
-                                            "params": ["latest", False]}).json()["result"]
-    return int(block["timestamp"], 16)
 
 
-def _error(response: httpx.Response) -> str:
-    return response.json()["error"]["code"]
 
 
 def _new_participant(kind: str = "Corporate", jurisdiction: str = "DE") -> dict:
@@ -39,7 +34,7 @@ def _payment(world, to_role: str = "importer", **overrides) -> dict:
 
 def test_requests_without_api_key_are_unauthenticated(http):
     r = http.get("/v1/me")
-    assert r.status_code == 401 and _error(r) == "Unauthenticated"
+    assert r.status_code == 401 and code(r) == "Unauthenticated"
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
@@ -72,12 +67,12 @@ def test_operator_issues_a_key_that_works_and_revokes_it(api, http, world):
 @pytest.mark.parametrize("role", ["regulator", "bank_cn", "exporter", "attester"])
 def test_only_the_operator_issues_keys(api, world, role):
     r = api.post(role, "/v1/api-keys", json={"participant": world.roles[role]})
-    assert r.status_code == 403 and _error(r) == "CallerKindNotAllowed"
+    assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
 
 
 def test_keys_are_issued_only_to_registered_participants(api):
     r = api.post("operator", "/v1/api-keys", json={"participant": Account.create().address})
-    assert r.status_code == 404 and _error(r) == "ParticipantUnknown"
+    assert r.status_code == 404 and code(r) == "ParticipantUnknown"
 
 
 def test_a_participant_lists_only_its_own_keys_and_cannot_revoke_others(api, world):
@@ -87,7 +82,7 @@ def test_a_participant_lists_only_its_own_keys_and_cannot_revoke_others(api, wor
     assert len({k["participant"] for k in everyone}) > 1
     importer_key = next(k for k in everyone if k["participant"] == world.roles["importer"])
     r = api.delete("exporter", f"/v1/api-keys/{importer_key['key_id']}")
-    assert r.status_code == 403 and _error(r) == "ApiKeyNotYours"
+    assert r.status_code == 403 and code(r) == "ApiKeyNotYours"
 
 
 def test_a_participant_may_revoke_its_own_key(api, http, world):
@@ -134,14 +129,14 @@ def test_registration_input_is_validated_with_field_reasons(api):
 
 def test_unknown_participant_is_404(api):
     r = api.get("exporter", f"/v1/participants/{Account.create().address}")
-    assert r.status_code == 404 and _error(r) == "ParticipantUnknown"
+    assert r.status_code == 404 and code(r) == "ParticipantUnknown"
 
 
 def test_bank_attests_kyc_and_the_corporate_becomes_active(api, world):
     body = _new_participant()
     api.post("operator", "/v1/participants", json=body)
     r = api.post("bank_cn", f"/v1/participants/{body['address']}/kyc",
-                 json={"status": "Approved", "expiry": _chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
+                 json={"status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
     assert r.status_code == 200, r.text
     assert r.json()["result"]["bank"] == world.roles["bank_cn"]
     assert r.json()["result"]["status"] == "Approved"
@@ -151,19 +146,19 @@ def test_bank_attests_kyc_and_the_corporate_becomes_active(api, world):
 def test_kyc_with_a_past_expiry_is_422(api, world):
     r = api.post("bank_cn", f"/v1/participants/{world.roles['exporter']}/kyc",
                  json={"status": "Approved", "expiry": 1, "evidence_hash": "0x" + "e1" * 32})
-    assert r.status_code == 422 and _error(r) == "ParticipantRegistryInvalidKycExpiry"
+    assert r.status_code == 422 and code(r) == "ParticipantRegistryInvalidKycExpiry"
 
 
 def test_only_the_kyc_bank_may_revoke(api, world):
     r = api.post("bank_us", f"/v1/participants/{world.roles['supplier1']}/kyc",
                  json={"status": "Revoked", "expiry": 0, "evidence_hash": "0x" + "e2" * 32})
-    assert r.status_code == 403 and _error(r) == "ParticipantRegistryNotKycBank"
+    assert r.status_code == 403 and code(r) == "ParticipantRegistryNotKycBank"
 
 
 @pytest.mark.parametrize("role", ["operator", "regulator", "exporter", "attester"])
 def test_only_banks_attest_kyc(api, world, role):
     r = api.post(role, f"/v1/participants/{world.roles['exporter']}/kyc",
-                 json={"status": "Approved", "expiry": _chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
+                 json={"status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
     assert r.status_code == 403
 
 
@@ -177,9 +172,9 @@ def test_regulator_freezes_a_participant_whose_payments_then_fail_and_unfreezes_
         assert frozen.json()["result"]["frozen"] is True
         assert api.get("exporter", f"/v1/participants/{target}").json()["frozen"] is True
         again = api.post("regulator", f"/v1/participants/{target}/freeze", json={"reason": "SANCTIONS-CHECK"})
-        assert again.status_code == 409 and _error(again) == "ParticipantRegistryFreezeUnchanged"
+        assert again.status_code == 409 and code(again) == "ParticipantRegistryFreezeUnchanged"
         paid = api.post("supplier1", "/v1/payments", json=_payment(world))
-        assert paid.status_code == 403 and _error(paid) == "SettlementTokenInactiveParty"
+        assert paid.status_code == 403 and code(paid) == "SettlementTokenInactiveParty"
         assert paid.json()["error"]["details"] == {"account": target}
     finally:
         thawed = api.post("regulator", f"/v1/participants/{target}/unfreeze", json={"reason": "CLEARED"})
@@ -196,7 +191,7 @@ def test_regulator_freezes_and_unfreezes_an_instrument(api, world):
 
 def test_freezing_an_unknown_instrument_contract_is_404(api):
     r = api.post("regulator", "/v1/instruments/NoSuchContract/1/freeze", json={"reason": "X"})
-    assert r.status_code == 404 and _error(r) == "InstrumentContractUnknown"
+    assert r.status_code == 404 and code(r) == "InstrumentContractUnknown"
 
 
 @pytest.mark.parametrize("role", ["operator", "bank_cn", "exporter", "attester"])
@@ -231,12 +226,12 @@ def test_only_banks_mint_and_burn(api, world, role):
 def test_minting_to_an_unregistered_account_is_refused_by_the_token(api, world):
     r = api.post("bank_cn", "/v1/deposits/mint", json={"currency": "USD", "to": world.roles["outsider"],
                                                         "amount": 1, "reference": "X"})
-    assert r.status_code == 403 and _error(r) == "SettlementTokenInactiveParty"
+    assert r.status_code == 403 and code(r) == "SettlementTokenInactiveParty"
 
 
 def test_unsupported_currency_is_422(api, world):
     r = api.post("exporter", "/v1/payments", json=_payment(world, currency="JPY"))
-    assert r.status_code == 422 and _error(r) == "UnsupportedCurrency"
+    assert r.status_code == 422 and code(r) == "UnsupportedCurrency"
 
 
 def test_balances_are_visible_to_the_holder_the_regulator_and_the_operator_only(api, world):
@@ -245,7 +240,7 @@ def test_balances_are_visible_to_the_holder_the_regulator_and_the_operator_only(
         assert api.get(role, f"/v1/balances/{target}").status_code == 200
     for role in ("importer", "bank_cn", "attester"):
         r = api.get(role, f"/v1/balances/{target}")
-        assert r.status_code == 403 and _error(r) == "BalancesNotVisible"
+        assert r.status_code == 403 and code(r) == "BalancesNotVisible"
 
 
 # ───────────────────────────── payments ─────────────────────────────
@@ -266,13 +261,13 @@ def test_domestic_payment_is_not_cross_border(api, world):
 
 def test_payment_above_the_balance_is_409(api, world):
     r = api.post("exporter", "/v1/payments", json=_payment(world, amount=10**30))
-    assert r.status_code == 409 and _error(r) == "ERC20InsufficientBalance"
+    assert r.status_code == 409 and code(r) == "ERC20InsufficientBalance"
     assert r.json()["error"]["details"]["sender"] == world.roles["exporter"]
 
 
 def test_payment_to_an_unregistered_account_is_403(api, world):
     r = api.post("exporter", "/v1/payments", json=_payment(world, to_role="outsider"))
-    assert r.status_code == 403 and _error(r) == "SettlementTokenInactiveParty"
+    assert r.status_code == 403 and code(r) == "SettlementTokenInactiveParty"
 
 
 def test_a_refused_write_is_replayed_for_its_key_and_sends_nothing(api, world):
@@ -313,13 +308,13 @@ def test_document_upload_answers_its_sha256_and_only_parties_download(api, http,
     assert download.status_code == 200 and download.content == content
     assert download.headers["content-type"] == "application/pdf"
     refused = api.get("importer", f"/v1/documents/{digest}")
-    assert refused.status_code == 403 and _error(refused) == "DocumentNotShared"
+    assert refused.status_code == 403 and code(refused) == "DocumentNotShared"
     assert api.get("exporter", f"/v1/documents/0x{'00' * 32}").status_code == 404
 
 
 def test_empty_documents_are_refused(http, world):
     r = http.post("/v1/documents", content=b"", headers=world.auth("exporter"))
-    assert r.status_code == 422 and _error(r) == "DocumentEmpty"
+    assert r.status_code == 422 and code(r) == "DocumentEmpty"
 
 
 # ───────────────────────────── chain unavailable ─────────────────────────────
@@ -333,7 +328,7 @@ def test_chain_unavailable_answers_503_and_applies_nothing(world, api, tmp_path)
             body = _payment(world)
             r = client.post("/v1/payments", json=body,
                             headers=world.auth("exporter") | {"Idempotency-Key": "while-chain-down"})
-            assert r.status_code == 503 and _error(r) == "ChainUnavailable"
+            assert r.status_code == 503 and code(r) == "ChainUnavailable"
     finally:
         process.stop()
     # Nothing was stored under that key: the same request succeeds once the chain is back.
@@ -347,7 +342,7 @@ def test_health_reports_outstanding_transactions(http):
 
 def test_unknown_routes_answer_the_error_shape(http):
     r = http.get("/v1/nothing-here")
-    assert r.status_code == 404 and _error(r) == "NotFound"
+    assert r.status_code == 404 and code(r) == "NotFound"
 
 
 def test_idem_helper_gives_fresh_keys():
