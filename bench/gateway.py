@@ -1,15 +1,22 @@
-"""Gateway throughput and latency against the raw ceiling of the same fresh Anvil, in one run.
+"""Gateway throughput and latency against the raw ceiling of Anvil, in one run.
 
-Run: .venv/bin/python bench/gateway.py [--requests-per-level N]
+Run: .venv/bin/python bench/gateway.py [--requests N] [--indexer off|in-process]
 
-(a) raw ceiling: pre-signed token payments sent to Anvil in JSON-RPC batches of 100, until the last
-    receipt; (b) the gateway (its own process, uvloop + httptools): HTTP payments from 1, 16 and 64
-    concurrent clients, each request timed until its answer (which comes after the receipt).
+Rows: (a) the raw ceiling: N pre-signed invoice registrations sent to Anvil in JSON-RPC batches of 100,
+until the last receipt, three times (the best run is the ceiling: Anvil's automine sometimes seals a
+burst in tiny blocks); (b) the gateway (its own process, uvloop + httptools): N invoice registrations
+(`POST /v1/invoices` → InvoiceRegistry.register, a new ERC-721 token and invoice slot each) from 1, 16
+and 64 concurrent clients, each timed until its answer, which comes after the receipt.
 
-The write measured is an invoice registration (`POST /v1/invoices` → InvoiceRegistry.register, a new
-ERC-721 token and storage slot each), both pre-signed for the raw ceiling and through the gateway. Prints a table, then one JSON
-object as the last line: raw_tps, gateway_tps_1, gateway_tps_16, gateway_tps_64, ratio_64, p50_ms_1,
-p99_ms_64 (target: ratio_64 ≥ 0.5, p99_ms_64 < 250, p50_ms_1 < 10).
+Every row runs on its own fresh Anvil with the test world deployed: Anvil's cost per block grows with
+its state (../shared/TOOLCHAIN.md; here the raw ceiling fell from about 2,100 to 230 tx/s over 5,500
+registrations on one chain), so rows measured one after the other on one chain would compare the
+chain's growth, not the gateway. Each row also reports the CPU time the node, the gateway and this
+client spent per transaction, and the transactions per block, which say where the time went.
+
+Prints a table, then one JSON object as the last line: raw_tps, gateway_tps_1, gateway_tps_16,
+gateway_tps_64, ratio_64, p50_ms_1, p99_ms_64 (targets: ratio_64 ≥ 0.5, p99_ms_64 < 250, p50_ms_1 < 10),
+and the CPU figures of the 64-client and raw rows.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -59,7 +67,7 @@ async def raw_ceiling(world, count: int) -> float:
 
         nonce = int((await rpc({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionCount",
                                 "params": [sender.address, "pending"]}))["result"], 16)
-        raws = []
+        raws, hashes = [], []
         for n in range(count):
             data = register.encode((world.roles["supplier3"], token, keccak(text=f"raw-{n}"), 1000, 0, due,
                                     keccak(text=f"doc-{n}")))
@@ -67,7 +75,13 @@ async def raw_ceiling(world, count: int) -> float:
                                               "to": registry, "value": 0, "data": data, "gas": 250_000,
                                               "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9})
             raws.append("0x" + bytes(signed.raw_transaction).hex())
-        last_hash = "0x" + bytes(signed.hash).hex()
+            hashes.append("0x" + bytes(signed.hash).hex())
+
+        async def mined(tx_hash: str) -> None:  # noqa: E306
+            while not (await rpc({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt",
+                                  "params": [tx_hash]})).get("result"):
+                await asyncio.sleep(0.001)
+
         started = time.perf_counter()
         for start in range(0, count, RAW_BATCH):
             batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}
@@ -76,12 +90,7 @@ async def raw_ceiling(world, count: int) -> float:
             errors = [a["error"] for a in answers if "error" in a]
             if errors:
                 raise RuntimeError(f"raw send refused: {errors[0]}")
-        while True:
-            answer = await rpc({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt",
-                                "params": [last_hash]})
-            if answer.get("result"):
-                break
-            await asyncio.sleep(0.001)
+        await mined(hashes[-1])
         return count / (time.perf_counter() - started)
 
 
@@ -119,10 +128,65 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def node_pid(rpc_url: str) -> int:
+    """The process serving `rpc_url` (the Anvil started by `own_anvil`)."""
+    port = rpc_url.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--port" in args and args[args.index(b"--port") + 1 : args.index(b"--port") + 2] == [port.encode()]:
+            return int(cmdline.parent.name)
+    raise RuntimeError(f"no process serves {rpc_url}")
+
+
+def head(rpc_url: str) -> int:
+    import httpx
+
+    answer = httpx.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []})
+    return int(answer.json()["result"], 16)
+
+
+class Level:
+    """One measured row: throughput, latency, and where the CPU went."""
+
+    def __init__(self, name: str, count: int) -> None:
+        self.name, self.count = name, count
+        self.tps = 0.0
+        self.latencies: list[float] = []
+        self.node_ms = self.gateway_ms = self.client_ms = None
+        self.tx_per_block = None
+
+    def measure(self, rpc_url: str, gateway_pid: int | None, run) -> "Level":
+        node = node_pid(rpc_url)
+        blocks, node_cpu = head(rpc_url), cpu_seconds(node)
+        gateway_cpu = cpu_seconds(gateway_pid) if gateway_pid else 0.0
+        client_cpu = time.process_time()
+        self.tps, self.latencies = run()
+        per = 1000 / self.count
+        self.client_ms = (time.process_time() - client_cpu) * per
+        self.node_ms = (cpu_seconds(node) - node_cpu) * per
+        if gateway_pid:
+            self.gateway_ms = (cpu_seconds(gateway_pid) - gateway_cpu) * per
+        self.tx_per_block = self.count / max(1, head(rpc_url) - blocks)
+        return self
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--raw", type=int, default=1000, help="pre-signed transactions for the raw ceiling")
-    parser.add_argument("--requests", type=int, default=1500, help="requests per concurrency level (16, 64)")
+    parser.add_argument("--requests", type=int, default=1500,
+                        help="requests at 16 and 64 clients (a quarter of it, at least 300, at 1 client); "
+                        "the raw ceiling sends as many pre-signed transactions")
+    parser.add_argument("--indexer", choices=("off", "in-process"), default="off",
+                        help="the read-side indexer inside the gateway process (a production gateway runs it "
+                        "as its own process: python -m app.indexer)")
     parser.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL"), default="FULL",
                         help="the gateway's SQLite durability (FULL: survives a power cut; NORMAL: a crash)")
     args = parser.parse_args()
@@ -131,36 +195,54 @@ def main() -> int:
 
     from ape.logging import logger
 
-    rows = []
-    with (tempfile.TemporaryDirectory(prefix="tradefin-bench-") as tmp, own_anvil() as anvil_url,
-          anvil_world(Path(tmp), anvil_url) as world):
-        raw = asyncio.run(raw_ceiling(world, args.raw))
-        rows.append(("raw ceiling (batches of 100)", raw, None, None))
-        results = {}
-        env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous)
-        with GatewayProcess(env, log_path=Path(tmp) / "gateway.log") as gateway:
-            asyncio.run(gateway_level(gateway.url, world, 4, 100, "warmup"))
-            for clients in (1, 16, 64):
-                total = max(300, args.requests // 4) if clients == 1 else args.requests
-                tps, latencies = asyncio.run(gateway_level(gateway.url, world, clients, total, f"c{clients}"))
-                results[clients] = (tps, latencies)
-                rows.append((f"gateway, {clients} clients", tps, percentile(latencies, 0.5),
-                             percentile(latencies, 0.99)))
-        logger.set_level("ERROR")
+    levels: dict[object, Level] = {}
+    for what in ("raw", "raw-2", "raw-3", 1, 16, 64):
+        # Every row on its own fresh chain: Anvil's cost per block grows with its state (TOOLCHAIN.md), so
+        # rows measured one after the other on one chain would measure the chain's growth, not the gateway.
+        count = args.requests if what != 1 else max(300, args.requests // 4)
+        with (tempfile.TemporaryDirectory(prefix="tradefin-bench-") as tmp, own_anvil() as anvil_url,
+              anvil_world(Path(tmp), anvil_url) as world):
+            if isinstance(what, str):
+                levels[what] = Level(f"raw ceiling, run {what[-1] if '-' in what else 1} of 3", count).measure(
+                    anvil_url, None, lambda: (asyncio.run(raw_ceiling(world, count)), []))
+                continue
+            env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous,
+                            TRADEFIN_INDEXER_ENABLED=str(args.indexer == "in-process").lower())
+            with GatewayProcess(env, log_path=Path(tmp) / "gateway.log") as gateway:
+                asyncio.run(gateway_level(gateway.url, world, 4, 100, "warmup"))
+                levels[what] = Level(f"gateway, {what} clients", count).measure(
+                    anvil_url, gateway.process.pid,
+                    lambda: asyncio.run(gateway_level(gateway.url, world, what, count, f"c{what}")))
+    logger.set_level("ERROR")
 
-    print(f"{'measure':<32} {'tx/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, tps, p50, p99 in rows:
-        print(f"{name:<32} {tps:>8.0f} {'' if p50 is None else f'{p50:.1f}':>8} {'' if p99 is None else f'{p99:.1f}':>8}")
+    def cell(value, fmt):
+        return "" if value is None else format(value, fmt)
+
+    print(f"{'measure':<30} {'tx/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'tx/block':>8} "
+          f"{'CPU ms per tx: node':>19} {'gateway':>8} {'client':>7}")
+    for level in levels.values():
+        lat = level.latencies
+        print(f"{level.name:<30} {level.tps:>7.0f} {cell(percentile(lat, 0.5) if lat else None, '.1f'):>7} "
+              f"{cell(percentile(lat, 0.99) if lat else None, '.1f'):>7} {level.tx_per_block:>8.1f} "
+              f"{cell(level.node_ms, '.2f'):>19} {cell(level.gateway_ms, '.2f'):>8} {cell(level.client_ms, '.2f'):>7}")
+    # Anvil's automine packs a burst well in some runs and seals tiny blocks in others (2 against 10-20
+    # transactions per block, 640 against 2,500 tx/s measured here): the ceiling is the best of three runs.
+    raw = max((levels[k] for k in ("raw", "raw-2", "raw-3")), key=lambda level: level.tps)
+    one, sixty_four = levels[1], levels[64]
     figures = {
-        "raw_tps": round(raw, 1),
-        "gateway_tps_1": round(results[1][0], 1),
-        "gateway_tps_16": round(results[16][0], 1),
-        "gateway_tps_64": round(results[64][0], 1),
-        "ratio_64": round(results[64][0] / raw, 3),
-        "p50_ms_1": round(statistics.median(results[1][1]), 2),
-        "p99_ms_64": round(percentile(results[64][1], 0.99), 2),
+        "raw_tps": round(raw.tps, 1),
+        "gateway_tps_1": round(one.tps, 1),
+        "gateway_tps_16": round(levels[16].tps, 1),
+        "gateway_tps_64": round(sixty_four.tps, 1),
+        "ratio_64": round(sixty_four.tps / raw.tps, 3),
+        "p50_ms_1": round(statistics.median(one.latencies), 2),
+        "p99_ms_64": round(percentile(sixty_four.latencies, 0.99), 2),
+        "gateway_cpu_ms_per_tx_64": round(sixty_four.gateway_ms, 3),
+        "node_cpu_ms_per_tx_64": round(sixty_four.node_ms, 3),
+        "node_cpu_ms_per_tx_raw": round(raw.node_ms, 3),
         "write": "invoice registration",
         "sqlite_synchronous": args.sqlite_synchronous,
+        "indexer": args.indexer,
     }
     print(json.dumps(figures))
     return 0

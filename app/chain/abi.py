@@ -117,6 +117,7 @@ class AbiRegistry:
     abis: dict[str, list[dict[str, Any]]]
     _functions: dict[str, dict[str, FunctionAbi]] = field(default_factory=dict)
     _events: dict[bytes, EventAbi] = field(default_factory=dict)
+    _topics_by_name: dict[str, set[str]] = field(default_factory=dict)
     _errors: dict[bytes, ErrorAbi] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -149,6 +150,14 @@ class AbiRegistry:
 
     def has_contract_type(self, contract_type: str) -> bool:
         return contract_type in self._functions
+
+    def topics_named(self, name: str) -> set[str]:
+        """The topic-0 values (0x-hex, lower case) of every event called `name` in any ABI."""
+        cached = self._topics_by_name.get(name)
+        if cached is None:
+            cached = {"0x" + topic.hex() for topic, event in self._events.items() if event.name == name}
+            self._topics_by_name[name] = cached
+        return cached
 
     def decode_log(self, log: dict[str, Any], contract_names: dict[str, str]) -> DecodedEvent | None:
         topics = [_to_bytes(t) for t in log.get("topics", [])]

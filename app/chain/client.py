@@ -2,7 +2,8 @@
 
     execute(participant, Idempotency-Key, fingerprint, call)
       → repeated key? answer the stored (or in-flight) answer, send nothing
-      → the signer's lane (nonces.py): preflight, nonce, sign, store, batch-send
+      → the signer's lane (nonces.py): preflight (preflight.py), nonce, sign, store, batch-send
+        (rpc.py merges the lanes' concurrent batches into one JSON-RPC request)
       → the tracker (tracker.py): receipt, decode events, store the answer, answer the caller
 
 At start-up `recover()` picks up every stored-but-unanswered transaction: the mined ones are answered
@@ -21,6 +22,7 @@ from app.chain.abi import AbiRegistry, Deployment, FunctionAbi
 from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, RpcError
 from app.chain.nonces import SenderLane
 from app.chain.outbox import Outbox
+from app.chain.preflight import Preflight
 from app.chain.rpc import RpcClient
 from app.chain.signer import Signer
 from app.chain.tracker import FeeOracle, ReceiptTracker
@@ -47,7 +49,8 @@ class ChainClient:
         self.contract_names = deployment.names_by_address()
         self.outbox = outbox
         self.chain_id = settings.chain_id
-        self.rpc = RpcClient(settings.rpc_url, settings.rpc_timeout_seconds)
+        self.rpc = RpcClient(settings.rpc_url, settings.rpc_timeout_seconds, settings.rpc_max_in_flight)
+        self.preflight = Preflight()
         self.fees = FeeOracle(self.rpc)
         self.tracker = ReceiptTracker(self)
         self.lanes: dict[str, SenderLane] = {addr: SenderLane(s, self) for addr, s in signers.items()}
@@ -252,16 +255,18 @@ class ChainClient:
             answer = self.revert_answer(reverted)
             answer.body["error"]["details"].update({"tx_hash": tx_hash, "block_number": block})
             return answer
-        events = [e for e in (self.abi.decode_log(log_, self.contract_names) for log_ in receipt.get("logs", [])) if e]
-        outcome = TxOutcome(tx_hash, block, status, int(receipt.get("gasUsed", "0x0"), 16), events,
-                            job.call.context)
+        outcome = TxOutcome(tx_hash, block, status, int(receipt.get("gasUsed", "0x0"), 16), receipt.get("logs", []),
+                            job.call.context, self._decode_log, self.abi.topics_named)
         decoder = RESULT_DECODERS.get(job.call.operation)
         try:
-            http_status, result = decoder(outcome) if decoder else (200, {"events": [e.__dict__ for e in events]})
+            http_status, result = decoder(outcome) if decoder else (200, {"events": [e.__dict__ for e in outcome.events]})
         except Exception:
             log.exception("result decoder %s failed for %s", job.call.operation, tx_hash)
-            http_status, result = 200, {"events": [e.__dict__ for e in events]}
+            http_status, result = 200, {"events": [e.__dict__ for e in outcome.events]}
         return WriteAnswer(http_status, {"result": result, "tx_hash": tx_hash, "block_number": block})
+
+    def _decode_log(self, log_: dict[str, Any]) -> Any:
+        return self.abi.decode_log(log_, self.contract_names)
 
     async def _replay_revert(self, job: WriteJob, block: int) -> ContractReverted:
         """A mined transaction reverted: replay it on the state before its block to decode why."""

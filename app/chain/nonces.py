@@ -4,7 +4,8 @@ web3.py asks the node for the pending nonce on every send, so concurrent request
 (measured: about 20% of 400 landed with 8 threads). Allocating under a lock but sending outside it
 leaves permanent gaps. A lane therefore does all of it itself, one group at a time:
 
-    preflight (one JSON-RPC batch of eth_estimateGas: reverts are answered here, no nonce spent)
+    preflight (one JSON-RPC batch of eth_createAccessList, which runs each call once and answers
+               its gas or its revert: reverts are answered here, no nonce spent)
     → allocate consecutive nonces → sign → store every signed transaction in ONE database commit
     → send them in ONE JSON-RPC batch (group commit) → hand them to the receipt tracker.
 
@@ -24,6 +25,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from app.chain.errors import ChainUnavailable, NodeErrorKind, RpcError
+from app.chain.rpc import SEND
 from app.chain.signer import Signer
 from app.chain.types import Attempt, ContractCall, WriteAnswer, WriteJob
 from app.core.errors import error_body, key_reused
@@ -105,20 +107,21 @@ class SenderLane:
         group = await self._drop_answered(group)
         if not group:
             return
-        calls: list[tuple[str, list[Any]]] = [
-            ("eth_estimateGas", [{"from": self.address, "to": j.call.to, "data": "0x" + j.call.data.hex()}])
-            for j in group
-        ]
+        preflight = self.client.preflight
+        calls: list[tuple[str, list[Any]]] = [preflight.request(self.address, j.call) for j in group]
+        count = None
         if self.next_nonce is None:
             calls.append(("eth_getTransactionCount", [self.address, "pending"]))
         try:
             answers = await self._read_batch(calls)
+            if self.next_nonce is None:
+                count = answers.pop()
+            answers = await preflight.settle(self.address, group, answers, self._read_batch)
         except ChainUnavailable as exc:
             for job in group:
                 self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
             return
-        if self.next_nonce is None:
-            count = answers.pop()
+        if count is not None:
             if count.error is not None:
                 for job in group:
                     self.client.fail(job, 503, error_body("ChainUnavailable", count.error.message))
@@ -129,7 +132,7 @@ class SenderLane:
         refused: list[tuple[WriteJob, WriteAnswer]] = []
         for job, answer in zip(group, answers):
             if answer.error is None:
-                job.gas = self.client.gas_limit(int(answer.result, 16))
+                job.gas = self.client.gas_limit(answer.result)
                 accepted.append(job)
             elif answer.error.revert_data is not None:
                 reverted = self.client.decode_revert(answer.error.revert_data, job.call.to)
@@ -218,11 +221,14 @@ class SenderLane:
             self.client.resolve(job, answer)
 
     async def _send(self, jobs: list[WriteJob], first_nonce: int) -> None:
-        # Watch before sending: a receipt can arrive before the batch's answer does.
+        # Watch before sending: a receipt can arrive before the batch's answer does. The jobs are "in hand"
+        # (the block poll leaves them alone) until the lookup that follows the send has answered.
+        tracker = self.client.tracker
         for job in jobs:
-            self.client.tracker.watch(job)
+            tracker.watch(job, in_hand=True)
         try:
-            answers = await self.client.rpc.batch([("eth_sendRawTransaction", ["0x" + j.latest.raw.hex()]) for j in jobs])
+            answers = await self.client.rpc.batch([("eth_sendRawTransaction", ["0x" + j.latest.raw.hex()]) for j in jobs],
+                                                  SEND)
         except ChainUnavailable as exc:
             if exc.delivered is False:
                 # Nothing reached the node: undo the whole group so the callers may retry their keys.
@@ -234,6 +240,7 @@ class SenderLane:
                     self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
                 return
             # Maybe delivered: the rows are stored and watched; the tracker rebroadcasts or confirms them.
+            tracker.release(jobs)
             return
 
         requeue: list[WriteJob] = []
@@ -251,8 +258,10 @@ class SenderLane:
             else:
                 gaps.append(job.latest.nonce)
                 await self._give_up(job, error)
-        self.client.tracker.check_soon([j for j, a in zip(jobs, answers)
-                                        if a.error is None or a.error.kind is NodeErrorKind.ALREADY_KNOWN])
+        tracker.release([j for j, a in zip(jobs, answers) if a.error is not None
+                         and a.error.kind is not NodeErrorKind.ALREADY_KNOWN])
+        tracker.check_soon([j for j, a in zip(jobs, answers)
+                            if a.error is None or a.error.kind is NodeErrorKind.ALREADY_KNOWN])
         if requeue:
             await self.client.outbox.commit(self.client.outbox.supersede, [j.latest.id for j in requeue if j.latest.id])
             self.next_nonce = None  # ask the node again before the next group
@@ -315,6 +324,6 @@ class SenderLane:
             fillers.append(job)
             self.client.tracker.watch(job)
         try:
-            await self.client.rpc.batch([("eth_sendRawTransaction", ["0x" + j.latest.raw.hex()]) for j in fillers])
+            await self.client.rpc.batch([("eth_sendRawTransaction", ["0x" + j.latest.raw.hex()]) for j in fillers], SEND)
         except ChainUnavailable:
             pass  # stored and watched: the tracker rebroadcasts them

@@ -4,6 +4,11 @@ Every write method here is synchronous and short; the chain client queues them w
 single writer thread runs everything queued meanwhile in ONE database transaction (group commit), so
 the event loop never waits on a disk flush and one flush serves every request that arrived during the
 previous one.
+
+This is the gateway's hottest database path, so it speaks SQLAlchemy Core on a connection (bulk
+`executemany` statements compiled once and cached), not the ORM: a Session and its unit of work cost
+more per request than the statements themselves (measured with bench/gateway.py). The ORM models in
+`app/db/models.py` still define the tables.
 """
 
 from __future__ import annotations
@@ -15,10 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import OutboxTransaction, RequestState, TxState, WriteRequest, utcnow
+
+REQUESTS = WriteRequest.__table__
+ATTEMPTS = OutboxTransaction.__table__
+# executemany statements keyed by primary key, compiled once
+_UPDATE_ATTEMPT = update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("attempt_id"))
+_UPDATE_REQUEST = update(REQUESTS).where(REQUESTS.c.id == bindparam("request_id"))
 
 T = TypeVar("T")
 log = logging.getLogger("tradefin.chain.outbox")
@@ -32,8 +43,8 @@ class GroupCommitter:
     per commit, not per request. If a grouped transaction fails, each write is retried alone so one bad
     write cannot fail its neighbours."""
 
-    def __init__(self, sessions: sessionmaker[Session], local: threading.local) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine, local: threading.local) -> None:
+        self._engine = engine
         self._local = local
         self._queue: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
         self._cv = threading.Condition()
@@ -77,12 +88,12 @@ class GroupCommitter:
                 self._settle(item[2], result, None)
 
     def _run(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]]) -> list[Any]:
-        with self._sessions.begin() as session:
-            self._local.session = session
+        with self._engine.begin() as connection:
+            self._local.connection = connection
             try:
                 return [method(*args) for method, args, _ in batch]
             finally:
-                self._local.session = None
+                self._local.connection = None
 
     @staticmethod
     def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -136,25 +147,42 @@ class RequestRecord:
     response: dict[str, Any] | None
 
 
+_FIND_REQUESTS = select(
+    REQUESTS.c.participant, REQUESTS.c.idempotency_key, REQUESTS.c.fingerprint, REQUESTS.c.state,
+    REQUESTS.c.http_status, REQUESTS.c.response,
+).where(tuple_(REQUESTS.c.participant, REQUESTS.c.idempotency_key).in_(bindparam("keys", expanding=True)))
+
+
+def _request_values(row: dict[str, Any]) -> dict[str, Any]:
+    return {"participant": row["participant"], "idempotency_key": row["idempotency_key"],
+            "fingerprint": row["fingerprint"], "operation": row["operation"], "context": row["context"] or {}}
+
+
+def _attempt_values(tx: dict[str, Any], request_id: int | None, now: Any) -> dict[str, Any]:
+    return tx | {"request_id": request_id, "state": TxState.SIGNED, "created_at": now, "block_number": None,
+                 "status": None}
+
+
 class Outbox:
     """Write methods run inside the group committer's transaction when called through `commit()`
     (one commit, one flush to disk, for everything queued meanwhile), or in their own otherwise."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
         # SQLite answers an indexed read in well under a millisecond: cheaper inline than a thread hop.
-        self.inline_reads = sessions.kw["bind"].dialect.name == "sqlite"
+        self.inline_reads = self._engine.dialect.name == "sqlite"
         self._local = threading.local()
-        self._committer = GroupCommitter(sessions, self._local)
+        self._committer = GroupCommitter(self._engine, self._local)
 
     @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        shared = getattr(self._local, "session", None)
+    def _writing(self) -> Iterator[Connection]:
+        shared = getattr(self._local, "connection", None)
         if shared is not None:
             yield shared
             return
-        with self._sessions.begin() as session:
-            yield session
+        with self._engine.begin() as connection:
+            yield connection
 
     async def commit(self, method: Callable[..., T], *args: Any) -> T:
         """Run the write `method(*args)` in the next group commit and return its result."""
@@ -164,10 +192,10 @@ class Outbox:
         self._committer.close()
 
     def find_request(self, participant: str, key: str) -> RequestRecord | None:
-        with self._sessions() as session:
-            row = session.execute(
-                select(WriteRequest.fingerprint, WriteRequest.state, WriteRequest.http_status, WriteRequest.response)
-                .where(WriteRequest.participant == participant, WriteRequest.idempotency_key == key)
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(REQUESTS.c.fingerprint, REQUESTS.c.state, REQUESTS.c.http_status, REQUESTS.c.response)
+                .where(REQUESTS.c.participant == participant, REQUESTS.c.idempotency_key == key)
             ).first()
             return RequestRecord(*row) if row else None
 
@@ -175,12 +203,8 @@ class Outbox:
         """The stored requests among `keys` (participant, Idempotency-Key), in one query."""
         if not keys:
             return {}
-        with self._sessions() as session:
-            rows = session.execute(
-                select(WriteRequest.participant, WriteRequest.idempotency_key, WriteRequest.fingerprint,
-                       WriteRequest.state, WriteRequest.http_status, WriteRequest.response)
-                .where(tuple_(WriteRequest.participant, WriteRequest.idempotency_key).in_(keys))
-            ).all()
+        with self._engine.connect() as connection:
+            rows = connection.execute(_FIND_REQUESTS, {"keys": keys}).all()
             return {(r[0], r[1]): RequestRecord(*r[2:]) for r in rows}
 
     def store_group(
@@ -192,81 +216,77 @@ class Outbox:
         pending request (creating the request row unless it exists, as for a request re-signed after its
         nonce went elsewhere). Returns (request id, attempt id) per pending request, in order.
         Bulk statements (executemany with RETURNING): ORM unit-of-work costs a millisecond per row."""
-        with self._writing() as session:
+        with self._writing() as connection:
             now = utcnow()
-            new_answers = [row | {"state": RequestState.DONE, "created_at": now, "completed_at": now}
+            new_answers = [_request_values(row) | {"state": RequestState.DONE, "created_at": now,
+                                                   "completed_at": now, "http_status": row["http_status"],
+                                                   "response": row["response"]}
                            for request_id, row in answered if request_id is None]
             if new_answers:
-                session.execute(insert(WriteRequest), new_answers)
-            old_answers = [{"id": request_id, "state": RequestState.DONE, "http_status": row["http_status"],
+                connection.execute(insert(REQUESTS), new_answers)
+            old_answers = [{"request_id": request_id, "state": RequestState.DONE, "http_status": row["http_status"],
                             "response": row["response"], "completed_at": now}
                            for request_id, row in answered if request_id is not None]
             if old_answers:
-                session.execute(update(WriteRequest), old_answers)
-            new_requests = [req | {"state": RequestState.PENDING, "created_at": now}
+                connection.execute(_UPDATE_REQUEST, old_answers)
+            new_requests = [_request_values(req) | {"state": RequestState.PENDING, "created_at": now,
+                                                    "http_status": None, "response": None, "completed_at": None}
                             for request_id, req, _ in pending if request_id is None]
             created: list[int] = []
             if new_requests:
-                created = list(session.scalars(
-                    insert(WriteRequest).returning(WriteRequest.id, sort_by_parameter_order=True), new_requests))
+                created = list(connection.execute(
+                    insert(REQUESTS).returning(REQUESTS.c.id, sort_by_parameter_order=True), new_requests).scalars())
             new_ids = iter(created)
             request_ids = [request_id if request_id is not None else next(new_ids) for request_id, _, _ in pending]
-            attempts = [tx | {"request_id": request_id, "state": TxState.SIGNED, "created_at": now}
-                        for request_id, (_, _, tx) in zip(request_ids, pending)]
+            attempts = [_attempt_values(tx, request_id, now) for request_id, (_, _, tx) in zip(request_ids, pending)]
             attempt_ids: list[int] = []
             if attempts:
-                attempt_ids = list(session.scalars(
-                    insert(OutboxTransaction).returning(OutboxTransaction.id, sort_by_parameter_order=True),
-                    attempts))
+                attempt_ids = list(connection.execute(
+                    insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True), attempts).scalars())
             return list(zip(request_ids, attempt_ids))
 
     def add_attempt(self, request_id: int | None, tx: dict[str, Any]) -> int:
-        with self._writing() as session:
-            row = OutboxTransaction(**tx, request_id=request_id, state=TxState.SIGNED)
-            session.add(row)
-            session.flush()
-            return row.id
+        with self._writing() as connection:
+            return connection.execute(insert(ATTEMPTS).returning(ATTEMPTS.c.id),
+                                      _attempt_values(tx, request_id, utcnow())).scalar_one()
 
     def forget_requests(self, request_ids: list[int]) -> None:
         """Remove requests whose transactions certainly never reached the node, so their keys may be
         retried: the attempts are marked superseded (never rebroadcast) and the requests deleted."""
         if not request_ids:
             return
-        with self._writing() as session:
-            session.execute(
-                update(OutboxTransaction)
-                .where(OutboxTransaction.request_id.in_(request_ids))
+        with self._writing() as connection:
+            connection.execute(
+                update(ATTEMPTS).where(ATTEMPTS.c.request_id.in_(request_ids))
                 .values(state=TxState.SUPERSEDED, request_id=None)
             )
-            session.execute(delete(WriteRequest).where(WriteRequest.id.in_(request_ids)))
+            connection.execute(delete(REQUESTS).where(REQUESTS.c.id.in_(request_ids)))
 
     def supersede(self, attempt_ids: list[int]) -> None:
         if not attempt_ids:
             return
-        with self._writing() as session:
-            session.execute(
-                update(OutboxTransaction).where(OutboxTransaction.id.in_(attempt_ids)).values(state=TxState.SUPERSEDED)
-            )
+        with self._writing() as connection:
+            connection.execute(update(ATTEMPTS).where(ATTEMPTS.c.id.in_(attempt_ids)).values(state=TxState.SUPERSEDED))
 
     def complete(self, results: list[dict[str, Any]]) -> None:
         """Store answers. Each result: request_id (None for a gap filler), attempt_id, other_attempt_ids,
         block_number, status, http_status, response."""
         if not results:
             return
-        with self._writing() as session:
+        with self._writing() as connection:
             now = utcnow()
-            session.execute(update(OutboxTransaction), [
-                {"id": r["attempt_id"], "state": TxState.MINED, "block_number": r["block_number"],
+            connection.execute(_UPDATE_ATTEMPT, [
+                {"attempt_id": r["attempt_id"], "state": TxState.MINED, "block_number": r["block_number"],
                  "status": r["status"]} for r in results])
-            superseded = [{"id": other, "state": TxState.SUPERSEDED}
+            superseded = [{"attempt_id": other, "state": TxState.SUPERSEDED}
                           for r in results for other in r.get("other_attempt_ids", ())]
             if superseded:
-                session.execute(update(OutboxTransaction), superseded)
-            answers = [{"id": r["request_id"], "state": RequestState.DONE, "http_status": r["http_status"],
+                connection.execute(_UPDATE_ATTEMPT.values(state=bindparam("state")), superseded)
+            answers = [{"request_id": r["request_id"], "state": RequestState.DONE, "http_status": r["http_status"],
                         "response": r["response"], "completed_at": now}
                        for r in results if r["request_id"] is not None]
             if answers:
-                session.execute(update(WriteRequest), answers)
+                connection.execute(_UPDATE_REQUEST, answers)
 
     def load_open(self) -> tuple[list[StoredRequest], list[tuple[str, StoredAttempt]]]:
         """Unanswered requests with their signed attempts, and open gap fillers (signer, attempt)."""

@@ -25,7 +25,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from app.chain.errors import ChainError, ChainUnavailable
-from app.chain.rpc import RpcClient
+from app.chain.rpc import SEND, RpcClient
 from app.chain.types import WriteJob
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ log = logging.getLogger("tradefin.chain.tracker")
 
 GWEI = 10**9
 MAX_BLOCKS_PER_POLL = 64
+RECHECK_DELAYS = (0.0, 0.001, 0.002)
 
 
 class FeeOracle:
@@ -70,11 +71,16 @@ class ReceiptTracker:
         self.last_block: int | None = None
         self._checks: set[asyncio.Task[None]] = set()
         self._progress: dict[str, float] = {}
+        self._in_hand: set[str] = set()  # hashes being sent or looked up by their lane (see `watch`)
         self.recoveries = 0  # rebroadcasts and replacements made, for tests and metrics
 
     # ───────────────────────────── bookkeeping ─────────────────────────────
 
-    def watch(self, job: WriteJob) -> None:
+    def watch(self, job: WriteJob, in_hand: bool = False) -> None:
+        """Watch `job` until its receipt is found. `in_hand`: its sender looks its receipt up right after
+        sending (`check_soon`), so the block poll need not; `release()` hands it back to the poll."""
+        if in_hand:
+            self._in_hand.update(a.tx_hash for a in job.attempts[-1:])
         if not self._by_signer.get(job.signer):
             self._progress[job.signer] = time.monotonic()  # idle until now: the clock starts here
         for attempt in job.attempts:
@@ -95,16 +101,42 @@ class ReceiptTracker:
         instead of waiting for the next block poll."""
         if not jobs:
             return
-        task = asyncio.create_task(self._check_now([a.tx_hash for j in jobs for a in j.attempts[-1:]]))
+        hashes = [a.tx_hash for j in jobs for a in j.attempts[-1:]]
+        self._in_hand.update(hashes)
+        task = asyncio.create_task(self._check_now(hashes))
         self._checks.add(task)
         task.add_done_callback(self._checks.discard)
 
     async def _check_now(self, hashes: list[str]) -> None:
+        """Look the receipts up right after their send, and again after 1 and 2 ms for those not found
+        (an automining node answers the send a moment before the block is sealed; waiting for the next
+        block poll would add up to `receipt_poll_seconds`)."""
         try:
-            receipts = await self._receipts_by_hash(hashes)
-            await self.client.finalize(receipts)
+            for delay in RECHECK_DELAYS:
+                if delay:
+                    await asyncio.sleep(delay)
+                receipts = await self._receipts_by_hash([h for h in hashes if h in self._by_hash])
+                await self.client.finalize(receipts)
+                if not any(h in self._by_hash for h in hashes):
+                    break
         except ChainError:
             pass  # the block poll will find them
+        finally:
+            self.release_hashes(hashes)
+
+    def release(self, jobs: list[WriteJob]) -> None:
+        self.release_hashes([a.tx_hash for j in jobs for a in j.attempts[-1:]])
+
+    def release_hashes(self, hashes: list[str]) -> None:
+        """The block poll takes over these transactions (their sender's own lookup is done)."""
+        self._in_hand.difference_update(hashes)
+        if self._by_hash:
+            self._wakeup.set()
+
+    def _needs_poll(self) -> bool:
+        """Whether some watched transaction is not in its sender's hands (being sent, or looked up right
+        after its send, which finds an automined receipt): polling for those too would only load the node."""
+        return len(self._by_hash) > len(self._in_hand) or any(h not in self._in_hand for h in self._by_hash)
 
     def outstanding(self) -> int:
         return sum(len(jobs) for jobs in self._by_signer.values())
@@ -132,7 +164,7 @@ class ReceiptTracker:
     async def _run(self) -> None:
         poll = self.client.settings.receipt_poll_seconds
         while True:
-            if not self._by_hash:
+            if not self._by_hash or not self._needs_poll():
                 self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
@@ -250,7 +282,7 @@ class ReceiptTracker:
         jobs = self._by_signer.get(signer, {})
         raws = ["0x" + jobs[n].latest.raw.hex() for n in sorted(jobs)]
         if raws:
-            await self.client.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
+            await self.client.rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws], SEND)
 
     async def rebroadcast_all(self) -> None:
         for signer in list(self._by_signer):

@@ -33,24 +33,44 @@ class WriteAnswer:
     replayed: bool = False
 
 
-@dataclass(frozen=True)
 class TxOutcome:
-    """A mined transaction of a request: the input to its result decoder."""
+    """A mined transaction of a request: the input to its result decoder.
 
-    tx_hash: str
-    block_number: int
-    status: int
-    gas_used: int
-    events: list[DecodedEvent]
-    context: dict[str, Any]
+    Events are decoded on demand, and only those asked for (`event`, `events_named`): a result decoder
+    reads one or two of a receipt's logs, and ABI decoding is a large share of a write's CPU."""
+
+    __slots__ = ("tx_hash", "block_number", "status", "gas_used", "context", "_logs", "_decode", "_events", "_topics_of")
+
+    def __init__(self, tx_hash: str, block_number: int, status: int, gas_used: int, logs: list[dict[str, Any]],
+                 context: dict[str, Any], decode: Callable[[dict[str, Any]], DecodedEvent | None],
+                 topic_of: Callable[[str], set[str]] | None = None) -> None:
+        self.tx_hash = tx_hash
+        self.block_number = block_number
+        self.status = status
+        self.gas_used = gas_used
+        self.context = context
+        self._logs = logs
+        self._decode = decode
+        self._events: list[DecodedEvent] | None = None
+        self._topics_of = topic_of
+
+    @property
+    def events(self) -> list[DecodedEvent]:
+        """Every decodable event of the receipt, in log order."""
+        if self._events is None:
+            self._events = [e for e in map(self._decode, self._logs) if e is not None]
+        return self._events
 
     def events_named(self, name: str) -> list[DecodedEvent]:
+        if self._events is None and self._topics_of is not None:
+            topics = self._topics_of(name)
+            logs = [log for log in self._logs if log.get("topics") and log["topics"][0].lower() in topics]
+            return [e for e in map(self._decode, logs) if e is not None and e.name == name]
         return [e for e in self.events if e.name == name]
 
     def event(self, name: str) -> DecodedEvent:
-        for e in self.events:
-            if e.name == name:
-                return e
+        for e in self.events_named(name):
+            return e
         raise LookupError(f"no {name} event in {self.tx_hash}")
 
 

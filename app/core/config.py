@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_batch: int = 64
     gas_multiplier: float = 1.25
     rpc_timeout_seconds: float = 30.0
+    rpc_max_in_flight: int = Field(
+        default=2, ge=1, description="JSON-RPC requests to the node at once; batches asked for meanwhile are "
+        "merged into the next request")
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -52,6 +52,22 @@ class DocumentStore:
                 session.add(DocumentUpload(sha256=key, participant=uploader))
         return document, created
 
+    def stored(self, sha256: str) -> bool:
+        """Whether the gateway holds the document at all (a file check, no database): most hashes that
+        instruments carry were never uploaded here, and then there is nothing to share."""
+        return len(sha256) == 66 and self._path(sha256[2:]).is_file()
+
+    def share_as(self, sha256: str, reader: str, participants: list[str]) -> bool:
+        """Share a stored document with `participants` only when `reader` (the participant who put its
+        hash on chain) may read it itself; True when shared."""
+        with self._sessions.begin() as session:
+            if session.get(DocumentUpload, (sha256, reader)) is None:
+                return False
+            for participant in set(participants):
+                if session.get(DocumentUpload, (sha256, participant)) is None:
+                    session.add(DocumentUpload(sha256=sha256, participant=participant))
+        return True
+
     def share(self, sha256: str, participants: list[str]) -> None:
         """Let `participants` (the parties of an instrument referencing the hash) read a stored document."""
         with self._sessions.begin() as session:

@@ -29,11 +29,11 @@ async def register(gateway: Gateway, documents: DocumentStore, ctx: WriteContext
         operation="invoices.register", currency=body.currency, invoice_number=body.invoice_number,
     )
     answer = await submit(gateway, ctx, call, body.model_dump(mode="json"))
-    if answer.http_status == 201 and await asyncio.to_thread(documents.may_read, body.document_hash,
-                                                             ctx.caller.address):
+    if answer.http_status == 201 and documents.stored(body.document_hash):
         # The buyer may download the document the invoice references, but only when the seller could read it
         # itself: a hash is public once on chain, and naming someone else's document must not leak it.
-        await asyncio.to_thread(documents.share, body.document_hash, [ctx.caller.address, body.buyer])
+        await asyncio.to_thread(documents.share_as, body.document_hash, ctx.caller.address,
+                                [ctx.caller.address, body.buyer])
     return answer
 
 

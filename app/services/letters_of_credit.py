@@ -210,7 +210,7 @@ async def present(gateway: Gateway, documents: DocumentStore, ctx: WriteContext,
 async def _share_with_parties(gateway: Gateway, documents: DocumentStore, presenter: str, lc_id: int,
                               hashes: list[str]) -> list[str]:
     """Let the credit's parties download the presented documents the presenter itself may read."""
-    readable = [h for h in hashes if await asyncio.to_thread(documents.may_read, h, presenter)]
+    readable = [h for h in hashes if documents.stored(h) and await asyncio.to_thread(documents.may_read, h, presenter)]
     if not readable:
         return []
     (applicant,), (terms,) = await asyncio.gather(gateway.read(CONTRACT, "applicantOf", lc_id),
