@@ -103,7 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 indexer.stop()
             await gateway.chain.stop()
 
+    # FastAPI's native OpenTelemetry looks the global providers up on every request; it is opt-in here.
+    telemetry = {} if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False}
     app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
+                  telemetry=telemetry,
                   docs_url="/docs", redoc_url=None)
 
     for router in (access.router, participants.router, money.router, fx.router, invoices.router,

@@ -13,7 +13,8 @@ from app.services.base import Caller, Gateway, WriteContext
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tfk_<key id>_<secret>`")
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a hop per request
     return request.app.state.gateway
 
 

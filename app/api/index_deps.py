@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 
-def get_index_engine(request: Request) -> Engine:
+async def get_index_engine(request: Request) -> Engine:  # async: no worker-thread hop per request
     return request.app.state.index_engine
 
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default=2, ge=1, description="JSON-RPC requests to the node at once; batches asked for meanwhile are "
         "merged into the next request")
 
+    opentelemetry: bool = Field(
+        default=False, description="FastAPI's native OpenTelemetry traces, metrics and logs, exported through the "
+        "global providers configured by the environment (OTEL_*)")
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

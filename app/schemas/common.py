@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from eth_utils import is_address, to_checksum_address
@@ -10,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 T = TypeVar("T")
 
 
+@lru_cache(maxsize=65_536)
 def _checksum(value: str) -> str:
     if not is_address(value):
         raise ValueError("not a 20-byte hex address")

@@ -24,3 +24,18 @@ def test_signer_repr_shows_only_the_address():
 
 def test_coincurve_backend_is_active():
     assert require_coincurve() == "CoinCurveECCBackend"
+
+
+def test_rlp_matches_pyrlp() -> None:
+    import random
+
+    import rlp
+
+    from app.chain.signer import rlp_encode
+
+    rng = random.Random(3)
+    samples = [0, 1, 0x7F, 0x80, 0xFF, 2**64, 2**256 - 1, b"", b"\x00", b"\x7f", b"\x80", b"x" * 55, b"y" * 56,
+               b"z" * 1024, [], [b""], [0, [1, [2]]], [b"a" * 60] * 3]
+    samples += [[rng.getrandbits(rng.choice([8, 64, 256])), rng.randbytes(rng.randrange(0, 300)), []] for _ in range(200)]
+    for item in samples:
+        assert rlp_encode(item) == rlp.encode(item), item
