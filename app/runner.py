@@ -91,14 +91,17 @@ def _available(module: str, fallback: str) -> str:
 
 
 def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, data_dir: str | None = None,
-                          ready_timeout: float = 120.0) -> subprocess.Popen[bytes]:
+                          ready_timeout: float = 120.0, indexer_in_process: bool = True) -> subprocess.Popen[bytes]:
     """Create the demo world's keystores and API keys (printed once, kept in the data folder), then start
     `python -m app.runner` as a child process against `rpc_url` and return once `/health` says the chain
-    is ready. Settings not given here come from the environment (TRADEFIN_*). Stop it with SIGINT."""
+    is ready. Settings not given here come from the environment (TRADEFIN_*). Stop it with SIGINT.
+    `indexer_in_process=False`: the gateway runs no indexer (start one with `start_indexer_process`)."""
     import time
     import urllib.request
 
     env = dict(os.environ, TRADEFIN_RPC_URL=rpc_url, TRADEFIN_CHAIN_ID=str(chain_id))
+    if not indexer_in_process:
+        env["TRADEFIN_INDEXER_ENABLED"] = "false"
     if port is not None:
         env["TRADEFIN_PORT"] = str(port)
     if data_dir is not None:
@@ -123,6 +126,14 @@ def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, 
         time.sleep(0.2)
     process.terminate()
     raise RuntimeError("the gateway did not become ready in time")
+
+
+def start_indexer_process(rpc_url: str, chain_id: int) -> subprocess.Popen[bytes]:
+    """`python -m app.indexer` as a child process against `rpc_url`, on the gateway's database (settings
+    from the environment, TRADEFIN_* and TRADEFIN_INDEXER_*). Stop it with SIGINT or SIGTERM."""
+    env = dict(os.environ, TRADEFIN_RPC_URL=rpc_url, TRADEFIN_CHAIN_ID=str(chain_id))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.Popen([sys.executable, "-m", "app.indexer"], cwd=root, env=env)
 
 
 def main(argv: list[str]) -> int:

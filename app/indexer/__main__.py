@@ -17,6 +17,7 @@ from app.indexer.worker import build_indexer
 def main(argv: list[str]) -> int:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per JSON-RPC request
     if any(a not in ("--once",) for a in argv):
         print("usage: python -m app.indexer [--once]", file=sys.stderr)
         return 2
