@@ -48,18 +48,18 @@ class Preflight:
 
     async def settle(self, sender: str, group: list[WriteJob], answers: list[RpcResult],
                      read_batch: ReadBatch) -> list[RpcResult]:
-        """`answers` to this lane's `request()`s for `group`, in order; estimates again where needed."""
-        method = self.method
+        """`answers` to this lane's `request()`s for `group`, in order; estimates again where needed. Read
+        by their shape, not by `self.method`: another lane may have switched it meanwhile."""
         settled: list[RpcResult] = []
         again: list[int] = []
         for index, answer in enumerate(answers):
-            if method == ESTIMATE:
-                settled.append(answer if answer.error else RpcResult(result=int(answer.result, 16)))
-            elif answer.error is not None:
+            if answer.error is not None:
                 if _unsupported(answer.error):
                     self._fall_back(answer.error)
                     again.append(index)
                 settled.append(answer)
+            elif isinstance(answer.result, str):  # an estimate
+                settled.append(RpcResult(result=int(answer.result, 16)))
             elif not isinstance(answer.result, dict) or answer.result.get("error"):
                 again.append(index)  # a revert without its data: estimate to get it
                 settled.append(answer)
