@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import Forbidden, NotFound
@@ -60,6 +62,9 @@ class DocumentStore:
     def share_as(self, sha256: str, reader: str, participants: list[str]) -> bool:
         """Share a stored document with `participants` only when `reader` (the participant who put its
         hash on chain) may read it itself; True when shared."""
+        return _once_more_on_conflict(self._share_as, sha256, reader, participants)
+
+    def _share_as(self, sha256: str, reader: str, participants: list[str]) -> bool:
         with self._sessions.begin() as session:
             if session.get(DocumentUpload, (sha256, reader)) is None:
                 return False
@@ -70,6 +75,9 @@ class DocumentStore:
 
     def share(self, sha256: str, participants: list[str]) -> None:
         """Let `participants` (the parties of an instrument referencing the hash) read a stored document."""
+        _once_more_on_conflict(self._share, sha256, participants)
+
+    def _share(self, sha256: str, participants: list[str]) -> None:
         with self._sessions.begin() as session:
             if session.get(Document, sha256) is None:
                 return
@@ -98,3 +106,12 @@ class DocumentStore:
     def read(self, sha256: str, participant: str) -> tuple[Document, bytes]:
         document = self.metadata(sha256, participant)
         return document, self._path(sha256[2:]).read_bytes()
+
+
+def _once_more_on_conflict(share: Any, *args: Any) -> Any:
+    """The indexer shares the same documents when it sees the instrument's event, in its own thread or
+    process: a grant inserted between our read and our insert is a conflict; the second try sees it."""
+    try:
+        return share(*args)
+    except IntegrityError:
+        return share(*args)
