@@ -133,6 +133,15 @@ class ChainClient:
     def has_signer(self, address: str) -> bool:
         return address in self.lanes
 
+    def add_signer(self, signer: Signer) -> None:
+        """Hold a key created while running (a custodial participant): its lane owns its nonces from now on."""
+        if signer.address in self.lanes:
+            return
+        lane = SenderLane(signer, self)
+        self.lanes[signer.address] = lane
+        if self.ready:
+            lane.start()
+
     async def execute(self, participant: str, key: str, fingerprint: str, call: ContractCall) -> WriteAnswer:
         """Run a write once per (participant, key). The stored answer of an earlier request with the same
         key is found by the lane, for a whole group in one query (see `SenderLane._process`)."""

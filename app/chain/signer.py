@@ -145,6 +145,12 @@ class KeystoreDirectory:
         """A new random key, stored encrypted; returns its address."""
         return self.create(Account.create().key)
 
+    def generate_signer(self) -> Signer:
+        """A new random key, stored encrypted (and fsynced) before it is returned, ready to sign."""
+        account = Account.create()
+        self.create(account.key)
+        return Signer(account)
+
     def unlock(self, address: str) -> Signer:
         keyfile = json.loads(self.path_for(address).read_text())
         return Signer(Account.from_key(Account.decrypt(keyfile, self._passphrase)))

@@ -31,6 +31,20 @@ class Base(DeclarativeBase):
     pass
 
 
+class CustodialKey(Base):
+    """A key the gateway created and holds for a participant the operator onboarded without an address,
+    recorded under the operator's Idempotency-Key so that a repeated request reuses it. The key itself is
+    only in the encrypted keystore (`<data_dir>/keystores/<address>.json`)."""
+
+    __tablename__ = "custodial_keys"
+    __table_args__ = (UniqueConstraint("requested_by", "idempotency_key", name="uq_custodial_key_request"),)
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(42))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiKey(Base):
     """An API key of one participant. Only a salted SHA-256 of the secret is stored."""
 

@@ -25,7 +25,9 @@ class ParticipantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "address": "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", "kind": "Corporate", "jurisdiction": "DE",
         "identity_hash": "0x" + "5a" * 32}]})
-    address: Address
+    address: Address | None = Field(
+        default=None, description="The participant's own address, whose key it holds; omit it to have the gateway "
+        "create the participant's key in an encrypted keystore and sign for it (custody)")
     kind: Kind
     jurisdiction: JurisdictionCode
     identity_hash: Bytes32 = Field(description="keccak256 of the LEI or unified social credit code plus a salt")
@@ -36,6 +38,7 @@ class ParticipantRegistered(BaseModel):
     kind: str
     jurisdiction: str
     identity_hash: str
+    custodial: bool = Field(description="Whether the gateway created and holds this participant's key")
 
 
 class ParticipantPublic(BaseModel):

@@ -1,11 +1,18 @@
-"""Participants and KYC: the operator registers, a bank attests KYC, the regulator freezes."""
+"""Participants and KYC: the operator registers (with the participant's own address, or without one: then
+the gateway creates and holds the participant's key), a bank attests KYC, the regulator freezes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.chain.signer import Signer
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.errors import NotFound
+from app.db.models import CustodialKey
 from app.schemas.participants import FreezeRequest, KycAttestation, ParticipantCreate
 from app.services.base import (
     Gateway,
@@ -23,19 +30,62 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 async def register(gateway: Gateway, ctx: WriteContext, body: ParticipantCreate) -> WriteAnswer:
+    """Register a participant. Without an address, the gateway creates the participant's key in an
+    encrypted keystore and signs for it from now on (custody): the key is created, and recorded under the
+    operator's Idempotency-Key, before the registration is sent, so a repeated request reuses it."""
     await require_kind(gateway, ctx.caller, ParticipantKind.OPERATOR)
+    address = body.address or await _custodial_address(gateway, ctx)
     call = gateway.call(
-        "ParticipantRegistry", "registerParticipant", body.address, ParticipantKind[body.kind.name.upper()].value,
+        "ParticipantRegistry", "registerParticipant", address, ParticipantKind[body.kind.name.upper()].value,
         body.jurisdiction.encode(), bytes.fromhex(body.identity_hash[2:]), operation="participants.register",
+        custodial=body.address is None,
     )
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
+
+
+async def _custodial_address(gateway: Gateway, ctx: WriteContext) -> str:
+    if await asyncio.to_thread(gateway.chain.outbox.find_request, ctx.caller.address, ctx.idempotency_key):
+        # The key was used already: the chain client replays that answer (or refuses a different request)
+        # and sends nothing, so no key is created for it.
+        return await asyncio.to_thread(_recorded_custodial_key, gateway, ctx) or ZERO_ADDRESS
+    address, signer = await asyncio.to_thread(_create_custodial_key, gateway, ctx)
+    if signer is not None:
+        gateway.chain.add_signer(signer)
+    return address
+
+
+def _recorded_custodial_key(gateway: Gateway, ctx: WriteContext) -> str | None:
+    with gateway.sessions() as session:
+        return session.scalars(select(CustodialKey.address).where(
+            CustodialKey.requested_by == ctx.caller.address, CustodialKey.idempotency_key == ctx.idempotency_key,
+        )).first()
+
+
+def _create_custodial_key(gateway: Gateway, ctx: WriteContext) -> tuple[str, Signer | None]:
+    """(address, its new signer) for this request, or (the address recorded earlier, None)."""
+    recorded = _recorded_custodial_key(gateway, ctx)
+    if recorded is not None:
+        return recorded, None
+    signer = gateway.keystores.generate_signer()
+    try:
+        with gateway.sessions.begin() as session:
+            session.add(CustodialKey(address=signer.address, requested_by=ctx.caller.address,
+                                     idempotency_key=ctx.idempotency_key))
+    except IntegrityError:  # the same request, repeated concurrently, recorded its key first
+        gateway.keystores.path_for(signer.address).unlink(missing_ok=True)
+        recorded = _recorded_custodial_key(gateway, ctx)
+        if recorded is None:
+            raise
+        return recorded, None
+    return signer.address, signer
 
 
 @register_result("participants.register")
 def _registered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("ParticipantRegistered").args
     return 201, {"address": args["account"], "kind": ParticipantKind(args["kind"]).name.title(),
-                 "jurisdiction": ascii_code(args["jurisdiction"]), "identity_hash": args["identityHash"]}
+                 "jurisdiction": ascii_code(args["jurisdiction"]), "identity_hash": args["identityHash"],
+                 "custodial": bool(outcome.context.get("custodial", False))}
 
 
 async def attest_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: KycAttestation) -> WriteAnswer:

@@ -10,7 +10,7 @@ from eth_account import Account
 
 from conftest import idem
 from gateway_world import GatewayProcess, free_port
-from instrument_helpers import chain_now, code
+from instrument_helpers import chain_now, code, rpc
 
 CORPORATES = ("exporter", "importer", "supplier1", "supplier2", "supplier3", "exporter2")
 EVERY_ROLE = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester")
@@ -99,10 +99,42 @@ def test_operator_registers_a_participant(api):
     assert r.status_code == 201, r.text
     result = r.json()["result"]
     assert result == {"address": body["address"], "kind": "Corporate", "jurisdiction": "DE",
-                      "identity_hash": body["identity_hash"]}
+                      "identity_hash": body["identity_hash"], "custodial": False}
     assert r.json()["block_number"] > 0
     public = api.get("exporter", f"/v1/participants/{body['address']}").json()
     assert public["kind"] == "Corporate" and public["active"] is False  # no KYC yet
+
+
+def test_a_participant_onboarded_without_an_address_gets_a_key_the_gateway_holds_and_signs_with(api, http, world):
+    keystores = world.data_dir / "keystores"
+    before = set(keystores.glob("0x*.json"))
+    body = {k: v for k, v in _new_participant().items() if k != "address"}
+    first = api.post("operator", "/v1/participants", key="onboard-custodial-1", json=body)
+    assert first.status_code == 201, first.text
+    result = first.json()["result"]
+    assert result["custodial"] is True and result["kind"] == "Corporate"
+    address = result["address"]
+    created = set(keystores.glob("0x*.json")) - before
+    assert [p.name for p in created] == [f"{address}.json"], "one encrypted keystore, named by the address"
+    assert "crypto" in (keystores / f"{address}.json").read_text()  # eth-account keyfile, never the key
+
+    again = api.post("operator", "/v1/participants", key="onboard-custodial-1", json=body)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert set(keystores.glob("0x*.json")) - before == created, "a repeated request creates no second key"
+
+    # KYC by a bank, an API key from the operator, gas from the chain's own policy (here Anvil's)
+    assert api.post("bank_cn", f"/v1/participants/{address}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e3" * 32}).status_code == 200
+    token = api.post("operator", "/v1/api-keys", json={"participant": address}).json()["api_key"]
+    rpc(world, "anvil_setBalance", [address, hex(10**18)])
+
+    invoice = {"buyer": world.roles["importer"], "currency": "USD", "invoice_number": f"CUST-{secrets.token_hex(4)}",
+               "face_amount": 1000, "issue_date": 0, "due_date": chain_now(world) + 90 * 86_400,
+               "document_hash": "0x" + "c5" * 32}
+    r = http.post("/v1/invoices", json=invoice, headers={"Authorization": f"Bearer {token}", **idem()})
+    assert r.status_code == 201, r.text
+    assert r.json()["result"]["seller"] == address, "signed by the key the gateway created"
 
 
 def test_registering_twice_answers_409_with_the_custom_error(api):
