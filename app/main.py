@@ -6,6 +6,7 @@ decode) → contract. Run it with `python -m app.runner` or `app.runner.serve(se
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
@@ -96,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await gateway.chain.start()
         indexer = start_in_gateway(settings)
         log.info("gateway ready: chain %d, %d signers", settings.chain_id, len(gateway.chain.lanes))
+        # Everything built so far (modules, ABIs, routes, schemas) lives as long as the process: keep it out of
+        # the collector's full passes, which otherwise walk it all and pause every request in flight.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
