@@ -1,10 +1,12 @@
 """Starting the gateway, and giving the demo world its keystores and API keys.
 
-For `tools/platform.py` (make run), whose `start_gateway(rpc_url, chain_id)` hook returns a child process:
+For `tools/platform.py` (make run), whose `start_gateway_and_indexer(rpc_url, chain_id)` starts two child
+processes:
 
-    from app.runner import start_gateway_process
-    return start_gateway_process(rpc_url, chain_id)   # keystores + API keys (printed once), then the
-                                                      # gateway on 127.0.0.1:8000, ready when it returns
+    from app.runner import start_gateway_process, start_indexer_process
+    gateway = start_gateway_process(rpc_url, chain_id, indexer_in_process=False)  # keystores + API keys
+    indexer = start_indexer_process(rpc_url, chain_id)     # (printed once), then the gateway on
+                                                           # 127.0.0.1:8000, ready when it returns
 
 In-process alternatives: `prepare_demo_access(settings)` then `serve(settings)` (blocks until Ctrl-C).
 
@@ -21,7 +23,7 @@ from typing import Any
 
 from eth_account import Account
 
-from app.core.config import Settings
+from app.core.config import ROOT, Settings
 
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -99,7 +101,7 @@ def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, 
     import time
     import urllib.request
 
-    env = dict(os.environ, TRADEFIN_RPC_URL=rpc_url, TRADEFIN_CHAIN_ID=str(chain_id))
+    env = _child_env(rpc_url, chain_id)
     if not indexer_in_process:
         env["TRADEFIN_INDEXER_ENABLED"] = "false"
     if port is not None:
@@ -109,8 +111,7 @@ def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, 
     settings = Settings(rpc_url=rpc_url, chain_id=chain_id, **({"port": port} if port else {}),
                         **({"data_dir": data_dir} if data_dir else {}))
     prepare_demo_access(settings)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=root, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=env)
     url = f"http://{settings.host}:{settings.port}"
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
@@ -131,9 +132,13 @@ def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, 
 def start_indexer_process(rpc_url: str, chain_id: int) -> subprocess.Popen[bytes]:
     """`python -m app.indexer` as a child process against `rpc_url`, on the gateway's database (settings
     from the environment, TRADEFIN_* and TRADEFIN_INDEXER_*). Stop it with SIGINT or SIGTERM."""
-    env = dict(os.environ, TRADEFIN_RPC_URL=rpc_url, TRADEFIN_CHAIN_ID=str(chain_id))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return subprocess.Popen([sys.executable, "-m", "app.indexer"], cwd=root, env=env)
+    return subprocess.Popen([sys.executable, "-m", "app.indexer"], cwd=ROOT,
+                            env=_child_env(rpc_url, chain_id))
+
+
+def _child_env(rpc_url: str, chain_id: int) -> dict[str, str]:
+    """This process's environment with the chain a child process is to use."""
+    return dict(os.environ, TRADEFIN_RPC_URL=rpc_url, TRADEFIN_CHAIN_ID=str(chain_id))
 
 
 def main(argv: list[str]) -> int:

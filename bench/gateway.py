@@ -78,7 +78,7 @@ async def raw_ceiling(world, count: int) -> float:
             raws.append("0x" + bytes(signed.raw_transaction).hex())
             hashes.append("0x" + bytes(signed.hash).hex())
 
-        async def mined(tx_hash: str) -> None:  # noqa: E306
+        async def mined(tx_hash: str) -> None:
             while not (await rpc({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt",
                                   "params": [tx_hash]})).get("result"):
                 await asyncio.sleep(0.001)

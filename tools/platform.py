@@ -7,7 +7,7 @@
 2. connects Ape to it and deploys the contracts unless this chain's recorded deployment is all there
    (`.data/deployments/<chain_id>.json`);
 3. bootstraps the demo world (participants, KYC, settlement-token funding), only what is missing;
-4. starts the gateway and the indexer (`start_gateway`, two child processes), prints the RPC URL and
+4. starts the gateway and the indexer (`start_gateway_and_indexer`, two child processes), prints the RPC URL and
    addresses, and waits.
 
 Ctrl-C (or SIGTERM) stops the gateway and the devnet cleanly; the next run resumes the same chain.
@@ -105,7 +105,7 @@ def print_summary(rpc_url: str, summary: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def start_gateway(rpc_url: str, chain_id: int) -> list[subprocess.Popen]:
+def start_gateway_and_indexer(rpc_url: str, chain_id: int) -> list[subprocess.Popen]:
     """Start the HTTP gateway (127.0.0.1:8000 unless TRADEFIN_PORT) and the indexer against the devnet, as
     two child processes: the indexer in the gateway's process would share its core with the write path
     (bench/gateway.py: p99 at 64 clients 318 ms with it inside, about 200 ms without).
@@ -178,7 +178,7 @@ def run(port: int, kind: str, redeploy: bool) -> int:
             print(f"deployment failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
         print_summary(devnet.url, summary)
-        children = start_gateway(devnet.url, summary["chain_id"])
+        children = start_gateway_and_indexer(devnet.url, summary["chain_id"])
         print("\nrunning; Ctrl-C stops (the chain is kept for the next run)", flush=True)
         assert devnet.process is not None
         while devnet.process.poll() is None:

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from app.chain.abi import AbiRegistry, Deployment, FunctionAbi
-from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, NodeErrorKind, RpcError
+from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, RpcError
 from app.chain.nonces import SenderLane
 from app.chain.outbox import Outbox
 from app.chain.preflight import Preflight
@@ -38,7 +38,6 @@ from app.core.errors import (
 from app.db.models import RequestState
 
 log = logging.getLogger("tradefin.chain")
-READ_ATTEMPTS = 3
 
 
 class ChainClient:
@@ -327,20 +326,9 @@ class ChainClient:
         return result
 
     async def read_many(self, calls: list[tuple[str, FunctionAbi, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-        """`eth_call`s in one batch. A call the node fails for a moment (an error that is neither a revert
-        nor a classified node error, e.g. Anvil's BlockOutOfRangeError under --prune-history) is asked
-        again, up to READ_ATTEMPTS times: a read is safe to repeat."""
-        requests = [("eth_call", [{"to": to, "data": "0x" + fn.encode(args).hex()}, "latest"]) for to, fn, args in calls]
-        answers: list[Any] = [None] * len(calls)
-        todo = list(range(len(calls)))
-        for attempt in range(READ_ATTEMPTS):
-            for index, answer in zip(todo, await self.rpc.batch([requests[i] for i in todo])):
-                answers[index] = answer
-            todo = [i for i in todo if answers[i].error is not None and answers[i].error.revert_data is None
-                    and answers[i].error.kind is NodeErrorKind.UNKNOWN]
-            if not todo or attempt == READ_ATTEMPTS - 1:
-                break
-            await asyncio.sleep(0.002 * (attempt + 1))
+        answers = await self.rpc.batch(
+            [("eth_call", [{"to": to, "data": "0x" + fn.encode(args).hex()}, "latest"]) for to, fn, args in calls]
+        )
         out = []
         for (to, fn, _), answer in zip(calls, answers):
             if answer.error is not None:

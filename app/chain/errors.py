@@ -74,6 +74,8 @@ def classify_node_error(message: str) -> NodeErrorKind:
 
 
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
+# invalid request, method not found, invalid params, method not supported (EIP-1474)
+_REQUEST_FAULTS = (-32600, -32601, -32602, -32004)
 
 
 class RpcError(ChainError):
@@ -89,6 +91,14 @@ class RpcError(ChainError):
     @classmethod
     def from_json(cls, error: dict[str, Any]) -> "RpcError":
         return cls(int(error.get("code", -32603)), str(error.get("message", "")), error.get("data"))
+
+    @property
+    def transient(self) -> bool:
+        """Neither a revert, nor an error nodes give for a transaction's own fault, nor a request the node
+        cannot serve at all: a failure of the moment (e.g. Anvil's BlockOutOfRangeError under
+        --prune-history, when a block is sealed between resolving "latest" and running a call)."""
+        return (self.kind is NodeErrorKind.UNKNOWN and self.code not in _REQUEST_FAULTS
+                and self.revert_data is None)
 
     @property
     def revert_data(self) -> bytes | None:

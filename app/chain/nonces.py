@@ -38,14 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("tradefin.chain.lane")
 
 FILLER_GAS = 21_000
-PREFLIGHT_ATTEMPTS = 3
-
-
-def _transient(answer: Any) -> bool:
-    """A read answered with an error that is neither a revert nor one of the kinds nodes use for a
-    transaction's own fault (those stay as they are)."""
-    error = answer.error
-    return error is not None and error.revert_data is None and error.kind is NodeErrorKind.UNKNOWN
 
 
 class SenderLane:
@@ -115,8 +107,16 @@ class SenderLane:
         group = await self._drop_answered(group)
         if not group:
             return
+        preflight = self.client.preflight
+        calls: list[tuple[str, list[Any]]] = [preflight.request(self.address, j.call) for j in group]
+        count = None
+        if self.next_nonce is None:
+            calls.append(("eth_getTransactionCount", [self.address, "pending"]))
         try:
-            answers, count = await self._preflight(group)
+            answers = await self._read_batch(calls)
+            if self.next_nonce is None:
+                count = answers.pop()
+            answers = await preflight.settle(self.address, group, answers, self._read_batch)
         except ChainUnavailable as exc:
             for job in group:
                 self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
@@ -157,33 +157,6 @@ class SenderLane:
             log.debug("lane %s: %d jobs; preflight+sign %.1f ms, store %.1f ms, send %.1f ms", self.address[:8],
                       len(group), (signed - started) * 1e3, (stored - signed) * 1e3,
                       (time.perf_counter() - stored) * 1e3)
-
-    async def _preflight(self, group: list[WriteJob]) -> tuple[list[Any], Any]:
-        """Each job's preflight answer (its gas, its revert, or a node error) and, when this lane does not
-        know its next nonce, the node's pending count. Answers that are neither gas nor a revert are asked
-        again, up to PREFLIGHT_ATTEMPTS times: a node can fail a read for a moment (Anvil with
-        --prune-history answers BlockOutOfRangeError when a block is sealed between resolving "latest"
-        and running the call), and a read is safe to repeat."""
-        preflight = self.client.preflight
-        answers: list[Any] = [None] * len(group)
-        count = None
-        todo = list(range(len(group)))
-        for attempt in range(PREFLIGHT_ATTEMPTS):
-            ask_count = self.next_nonce is None and (count is None or count.error is not None)
-            calls = [preflight.request(self.address, group[i].call) for i in todo]
-            if ask_count:
-                calls.append(("eth_getTransactionCount", [self.address, "pending"]))
-            batch = await self._read_batch(calls)
-            if ask_count:
-                count = batch.pop()
-            settled = await preflight.settle(self.address, [group[i] for i in todo], batch, self._read_batch)
-            for index, answer in zip(todo, settled):
-                answers[index] = answer
-            todo = [i for i in todo if _transient(answers[i])]
-            if not todo and (count is None or count.error is None):
-                break
-            await asyncio.sleep(0.002 * (attempt + 1))
-        return answers, count
 
     async def _read_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """A read-only batch, retried once if the node did not answer in time (reads are safe to repeat)."""

@@ -27,7 +27,7 @@ from app.db.models import OutboxTransaction, RequestState, TxState, WriteRequest
 
 REQUESTS = WriteRequest.__table__
 ATTEMPTS = OutboxTransaction.__table__
-# executemany statements keyed by primary key, compiled once
+# executemany statements keyed by primary key, compiled once; the columns set are the parameters' other keys
 _UPDATE_ATTEMPT = update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("attempt_id"))
 _UPDATE_REQUEST = update(REQUESTS).where(REQUESTS.c.id == bindparam("request_id"))
 
@@ -192,12 +192,7 @@ class Outbox:
         self._committer.close()
 
     def find_request(self, participant: str, key: str) -> RequestRecord | None:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(REQUESTS.c.fingerprint, REQUESTS.c.state, REQUESTS.c.http_status, REQUESTS.c.response)
-                .where(REQUESTS.c.participant == participant, REQUESTS.c.idempotency_key == key)
-            ).first()
-            return RequestRecord(*row) if row else None
+        return self.find_requests([(participant, key)]).get((participant, key))
 
     def find_requests(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RequestRecord]:
         """The stored requests among `keys` (participant, Idempotency-Key), in one query."""
@@ -281,7 +276,7 @@ class Outbox:
             superseded = [{"attempt_id": other, "state": TxState.SUPERSEDED}
                           for r in results for other in r.get("other_attempt_ids", ())]
             if superseded:
-                connection.execute(_UPDATE_ATTEMPT.values(state=bindparam("state")), superseded)
+                connection.execute(_UPDATE_ATTEMPT, superseded)
             answers = [{"request_id": r["request_id"], "state": RequestState.DONE, "http_status": r["http_status"],
                         "response": r["response"], "completed_at": now}
                        for r in results if r["request_id"] is not None]

@@ -37,6 +37,13 @@ class RpcResult:
 
 MAX_MERGED = 500  # JSON-RPC requests per merged batch
 READ, SEND = "read", "send"
+READ_ATTEMPTS = 3
+# Methods that change nothing, so a transient failure of one is asked again (`RpcError.transient`).
+READ_ONLY = frozenset({
+    "eth_call", "eth_createAccessList", "eth_estimateGas", "eth_getTransactionCount", "eth_getTransactionReceipt",
+    "eth_getBlockReceipts", "eth_getBlockByNumber", "eth_getTransactionByHash", "eth_blockNumber",
+    "eth_maxPriorityFeePerGas", "eth_chainId",
+})
 
 
 class _Channel:
@@ -143,16 +150,27 @@ class RpcClient:
         return [first + n for n in range(count)]
 
     async def call(self, method: str, params: list[Any]) -> Any:
-        (request_id,) = self._next_ids(1)
-        answers = await self._exchange([{"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}])
-        answer = answers.get(request_id) or answers.get(None) or {"error": {"code": -32603, "message": "no answer"}}
-        if "error" in answer:
-            raise RpcError.from_json(answer["error"])
-        return answer.get("result")
+        (answer,) = await self.batch([(method, params)])
+        if answer.error is not None:
+            raise answer.error
+        return answer.result
 
     async def batch(self, calls: list[tuple[str, list[Any]]], channel: str = READ) -> list[RpcResult]:
         """Send `calls` as (part of) one JSON-RPC batch; answers come back in the order of `calls`.
-        Signed transactions go on the `SEND` channel."""
+        Signed transactions go on the `SEND` channel. A read-only call the node fails for a moment is
+        asked again, up to READ_ATTEMPTS times in all."""
+        results = await self._batch_once(calls, channel)
+        for attempt in range(1, READ_ATTEMPTS):
+            again = [i for i, (result, (method, _)) in enumerate(zip(results, calls))
+                     if result.error is not None and result.error.transient and method in READ_ONLY]
+            if not again:
+                break
+            await asyncio.sleep(0.002 * attempt)
+            for index, result in zip(again, await self._batch_once([calls[i] for i in again], channel)):
+                results[index] = result
+        return results
+
+    async def _batch_once(self, calls: list[tuple[str, list[Any]]], channel: str) -> list[RpcResult]:
         if not calls:
             return []
         ids = self._next_ids(len(calls))

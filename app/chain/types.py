@@ -43,7 +43,7 @@ class TxOutcome:
 
     def __init__(self, tx_hash: str, block_number: int, status: int, gas_used: int, logs: list[dict[str, Any]],
                  context: dict[str, Any], decode: Callable[[dict[str, Any]], DecodedEvent | None],
-                 topic_of: Callable[[str], set[str]] | None = None) -> None:
+                 topics_of: Callable[[str], set[str]]) -> None:
         self.tx_hash = tx_hash
         self.block_number = block_number
         self.status = status
@@ -52,7 +52,7 @@ class TxOutcome:
         self._logs = logs
         self._decode = decode
         self._events: list[DecodedEvent] | None = None
-        self._topics_of = topic_of
+        self._topics_of = topics_of  # event name → its topic-0 values (lower-case hex)
 
     @property
     def events(self) -> list[DecodedEvent]:
@@ -62,11 +62,11 @@ class TxOutcome:
         return self._events
 
     def events_named(self, name: str) -> list[DecodedEvent]:
-        if self._events is None and self._topics_of is not None:
-            topics = self._topics_of(name)
-            logs = [log for log in self._logs if log.get("topics") and log["topics"][0].lower() in topics]
-            return [e for e in map(self._decode, logs) if e is not None and e.name == name]
-        return [e for e in self.events if e.name == name]
+        if self._events is not None:
+            return [e for e in self._events if e.name == name]
+        topics = self._topics_of(name)
+        logs = [log for log in self._logs if log.get("topics") and log["topics"][0].lower() in topics]
+        return [e for e in map(self._decode, logs) if e is not None and e.name == name]
 
     def event(self, name: str) -> DecodedEvent:
         for e in self.events_named(name):

@@ -59,31 +59,21 @@ class DocumentStore:
         instruments carry were never uploaded here, and then there is nothing to share."""
         return len(sha256) == 66 and self._path(sha256[2:]).is_file()
 
-    def share_as(self, sha256: str, reader: str, participants: list[str]) -> bool:
-        """Share a stored document with `participants` only when `reader` (the participant who put its
-        hash on chain) may read it itself; True when shared."""
-        return _once_more_on_conflict(self._share_as, sha256, reader, participants)
+    def share(self, sha256: str, participants: list[str], reader: str | None = None) -> bool:
+        """Let `participants` (the parties of an instrument referencing the hash) read a stored document;
+        with `reader` (the participant who put the hash on chain), only when `reader` may read it itself.
+        True when shared."""
+        return _once_more_on_conflict(self._share, sha256, participants, reader)
 
-    def _share_as(self, sha256: str, reader: str, participants: list[str]) -> bool:
+    def _share(self, sha256: str, participants: list[str], reader: str | None) -> bool:
         with self._sessions.begin() as session:
-            if session.get(DocumentUpload, (sha256, reader)) is None:
+            gate = session.get(DocumentUpload, (sha256, reader)) if reader else session.get(Document, sha256)
+            if gate is None:
                 return False
             for participant in set(participants):
                 if session.get(DocumentUpload, (sha256, participant)) is None:
                     session.add(DocumentUpload(sha256=sha256, participant=participant))
         return True
-
-    def share(self, sha256: str, participants: list[str]) -> None:
-        """Let `participants` (the parties of an instrument referencing the hash) read a stored document."""
-        _once_more_on_conflict(self._share, sha256, participants)
-
-    def _share(self, sha256: str, participants: list[str]) -> None:
-        with self._sessions.begin() as session:
-            if session.get(Document, sha256) is None:
-                return
-            for participant in set(participants):
-                if session.get(DocumentUpload, (sha256, participant)) is None:
-                    session.add(DocumentUpload(sha256=sha256, participant=participant))
 
     def may_read(self, sha256: str, participant: str) -> bool:
         with self._sessions() as session:

@@ -32,8 +32,8 @@ async def register(gateway: Gateway, documents: DocumentStore, ctx: WriteContext
     if answer.http_status == 201 and documents.stored(body.document_hash):
         # The buyer may download the document the invoice references, but only when the seller could read it
         # itself: a hash is public once on chain, and naming someone else's document must not leak it.
-        await asyncio.to_thread(documents.share_as, body.document_hash, ctx.caller.address,
-                                [ctx.caller.address, body.buyer])
+        await asyncio.to_thread(documents.share, body.document_hash, [ctx.caller.address, body.buyer],
+                                ctx.caller.address)
     return answer
 
 

@@ -44,28 +44,21 @@ async def register(gateway: Gateway, ctx: WriteContext, body: ParticipantCreate)
 
 
 async def _custodial_address(gateway: Gateway, ctx: WriteContext) -> str:
-    if await asyncio.to_thread(gateway.chain.outbox.find_request, ctx.caller.address, ctx.idempotency_key):
-        # The key was used already: the chain client replays that answer (or refuses a different request)
-        # and sends nothing, so no key is created for it.
-        return await asyncio.to_thread(_recorded_custodial_key, gateway, ctx) or ZERO_ADDRESS
-    address, signer = await asyncio.to_thread(_create_custodial_key, gateway, ctx)
+    address, signer = await asyncio.to_thread(_custodial_key, gateway, ctx)
     if signer is not None:
         gateway.chain.add_signer(signer)
     return address
 
 
-def _recorded_custodial_key(gateway: Gateway, ctx: WriteContext) -> str | None:
-    with gateway.sessions() as session:
-        return session.scalars(select(CustodialKey.address).where(
-            CustodialKey.requested_by == ctx.caller.address, CustodialKey.idempotency_key == ctx.idempotency_key,
-        )).first()
-
-
-def _create_custodial_key(gateway: Gateway, ctx: WriteContext) -> tuple[str, Signer | None]:
-    """(address, its new signer) for this request, or (the address recorded earlier, None)."""
+def _custodial_key(gateway: Gateway, ctx: WriteContext) -> tuple[str, Signer | None]:
+    """(address, its new signer) for this request; (the address recorded earlier, None) for a repeat. When
+    the Idempotency-Key already belongs to a request that made no key, (zero address, None): the chain
+    client replays that answer (or refuses a different request) and sends nothing, so no key is made."""
     recorded = _recorded_custodial_key(gateway, ctx)
     if recorded is not None:
         return recorded, None
+    if gateway.chain.outbox.find_request(ctx.caller.address, ctx.idempotency_key) is not None:
+        return ZERO_ADDRESS, None
     signer = gateway.keystores.generate_signer()
     try:
         with gateway.sessions.begin() as session:
@@ -78,6 +71,13 @@ def _create_custodial_key(gateway: Gateway, ctx: WriteContext) -> tuple[str, Sig
             raise
         return recorded, None
     return signer.address, signer
+
+
+def _recorded_custodial_key(gateway: Gateway, ctx: WriteContext) -> str | None:
+    with gateway.sessions() as session:
+        return session.scalars(select(CustodialKey.address).where(
+            CustodialKey.requested_by == ctx.caller.address, CustodialKey.idempotency_key == ctx.idempotency_key,
+        )).first()
 
 
 @register_result("participants.register")
