@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 
@@ -10,6 +12,7 @@ import {IInvoiceRegistry} from "./interfaces/IInvoiceRegistry.sol";
 import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title InvoiceRegistry
 /// @notice See `IInvoiceRegistry`. Surprises, stated up front:
@@ -17,8 +20,11 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// - `Defaulted` and `Paid` are derived, never stored; the grace period applies to every invoice at once;
 /// - a buyer payment calls the lien instrument's hook (a trusted, operator-registered contract) before
 ///   the registry's own effects, under a transient reentrancy lock that every state-changing function
-///   (and every token transfer) honours: a hook that calls back into the registry reverts.
-contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
+///   (and every token transfer) honours: a hook that calls back into the registry reverts;
+/// - `takeLien` trusts the registered instrument to have checked its own parties (it is an audited
+///   contract of the platform); the registry checks what only it can: that the consenting creditor owns
+///   the invoice, and that no other lien exists.
+contract InvoiceRegistry is IInvoiceRegistry, ERC2771Context, ERC721, ReentrancyGuardTransient {
     // ───────────────────────────── Storage ─────────────────────────────
 
     /// @dev Written once at registration; later transitions only flip `flags` (a warm rewrite).
@@ -31,21 +37,18 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         uint8 flags;
     }
 
-    /// @dev Zero until the first lien or payment. `lienPaymentHook` copies the instrument's flag when the
-    /// lien is taken, so a payment skips one lookup.
-    /// Slot: paidAmount (6) + lienFinancier (20) + lienInstrumentIndex (1) + lienPaymentHook (1) = 28 bytes.
+    /// @dev Zero until the first lien or payment.
+    /// Slot: paidAmount (6) + lienFinancier (20) + lienInstrumentIndex (1) = 27 bytes.
     struct InvoiceBook {
         uint48 paidAmount;
         address lienFinancier;
         uint8 lienInstrumentIndex;
-        bool lienPaymentHook;
     }
 
-    /// @dev Slot: index (1) + registered (1) + paymentHook (1).
+    /// @dev Slot: index (1) + registered (1).
     struct InstrumentEntry {
         uint8 index;
         bool registered;
-        bool paymentHook;
     }
 
     /// @dev Slot: index (1) + accepted (1).
@@ -60,6 +63,10 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     uint8 private constant FLAG_CUSTOMS_MISMATCH = 8;
 
     bytes4 private constant PURPOSE_GOODS = "GDDS";
+
+    /// @dev One bit per byte of a word: 0x0101…01. Byte-wise arithmetic on invoice numbers (SWAR).
+    uint256 private constant BYTE_ONES = 0x0101010101010101010101010101010101010101010101010101010101010101;
+    uint256 private constant BYTE_HIGH_BITS = BYTE_ONES * 0x80;
 
     IParticipantRegistry private immutable _registry;
     /// @dev Immutable: every state check derives `Defaulted` from it, and a stored value would cost a cold
@@ -77,12 +84,17 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     mapping(uint8 index => address instrument) private _instrumentAt;
     mapping(address token => CurrencyEntry) private _currencies;
     mapping(uint8 index => address token) private _currencyAt;
+    mapping(uint256 invoiceId => address attester) private _customsAttesters;
 
     // ───────────────────────────── Constructor ─────────────────────────────
 
     /// @param registry_ The participant registry.
     /// @param gracePeriod_ Seconds after the due date before an unpaid invoice defaults.
-    constructor(IParticipantRegistry registry_, uint32 gracePeriod_) ERC721("tradefin invoice", "TFINV") {
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(IParticipantRegistry registry_, uint32 gracePeriod_, address trustedForwarder)
+        ERC721("tradefin invoice", "TFINV")
+        ERC2771Context(trustedForwarder)
+    {
         _registry = registry_;
         _gracePeriod = gracePeriod_;
         emit GracePeriodSet(gracePeriod_);
@@ -92,22 +104,27 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
 
     /// @inheritdoc IInvoiceRegistry
     function setInstrument(address instrument, bool registered) external {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Operator);
+        _registry.requireAuthorized(_msgSender(), Roles.OPERATOR);
+        if (registered) {
+            if (!ERC165Checker.supportsInterface(instrument, type(IInvoicePaymentHook).interfaceId)) {
+                revert InvoiceRegistryMissingPaymentHook(instrument);
+            }
+            _registry.requireAuthorized(instrument, Roles.INSTRUMENT);
+        }
         InstrumentEntry memory entry = _instruments[instrument];
         if (entry.index == 0) {
             entry.index = _nextIndex(_instrumentCount);
             _instrumentCount = entry.index;
             _instrumentAt[entry.index] = instrument;
-            entry.paymentHook = ERC165Checker.supportsInterface(instrument, type(IInvoicePaymentHook).interfaceId);
         }
         entry.registered = registered;
         _instruments[instrument] = entry;
-        emit InstrumentSet(instrument, registered, entry.paymentHook);
+        emit InstrumentSet(instrument, registered);
     }
 
     /// @inheritdoc IInvoiceRegistry
     function setCurrency(address token, bool accepted) external {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Operator);
+        _registry.requireAuthorized(_msgSender(), Roles.OPERATOR);
         CurrencyEntry memory entry = _currencies[token];
         if (entry.index == 0) {
             entry.index = _nextIndex(_currencyCount);
@@ -131,8 +148,8 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         uint64 dueDate,
         bytes32 documentHash
     ) external returns (uint256 invoiceId) {
-        bytes32 sellerIdentity = _activeCorporateIdentity(msg.sender);
-        bytes32 buyerIdentity = _activeCorporateIdentity(buyer);
+        bytes32 sellerIdentity = _corporateIdentity(_msgSender());
+        bytes32 buyerIdentity = _corporateIdentity(buyer);
         invoiceId = _register(
             sellerIdentity,
             buyerIdentity,
@@ -142,14 +159,16 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
 
     /// @inheritdoc IInvoiceRegistry
     function registerBatch(InvoiceInput[] calldata invoices) external returns (uint256[] memory invoiceIds) {
-        bytes32 sellerIdentity = _activeCorporateIdentity(msg.sender);
+        bytes32 sellerIdentity = _corporateIdentity(_msgSender());
         invoiceIds = new uint256[](invoices.length);
         address lastBuyer;
         bytes32 buyerIdentity;
         for (uint256 i; i < invoices.length; ++i) {
             InvoiceInput calldata input = invoices[i];
-            if (input.buyer != lastBuyer) {
-                buyerIdentity = _activeCorporateIdentity(input.buyer);
+            // Every position's buyer is checked: a zero buyer (never an authorized corporate) is refused
+            // wherever it stands, the first position included (audit L3).
+            if (i == 0 || input.buyer != lastBuyer) {
+                buyerIdentity = _corporateIdentity(input.buyer);
                 lastBuyer = input.buyer;
             }
             invoiceIds[i] = _register(sellerIdentity, buyerIdentity, input);
@@ -161,13 +180,14 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     /// @inheritdoc IInvoiceRegistry
     function confirm(uint256 invoiceId) external nonReentrant {
         InvoiceData memory data = _existing(invoiceId);
-        if (msg.sender != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, msg.sender);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        address buyer = _msgSender();
+        if (buyer != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, buyer);
+        _registry.requireAuthorized(buyer, Roles.CORPORATE);
         _requireNotFrozen(invoiceId);
         _requireState(invoiceId, data, _books[invoiceId], _bit(InvoiceState.Registered));
 
         _invoices[invoiceId].flags = data.flags | FLAG_CONFIRMED;
-        emit InvoiceConfirmed(invoiceId, msg.sender);
+        emit InvoiceConfirmed(invoiceId, buyer);
     }
 
     /// @inheritdoc IInvoiceRegistry
@@ -176,25 +196,33 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         nonReentrant
     {
         InvoiceData memory data = _existing(invoiceId);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Attester);
+        address attester = _msgSender();
+        _registry.requireAuthorized(attester, Roles.ATTESTER);
         _requireNotFrozen(invoiceId);
         _requireState(
             invoiceId, data, _books[invoiceId], _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed)
         );
+        address previous = _customsAttesters[invoiceId];
+        // A declaration is replaced only by its own attester or by a customs authority (audit L7).
+        if (previous != address(0) && previous != attester && !_registry.isAuthorized(attester, Roles.CUSTOMS)) {
+            revert InvoiceRegistryNotCustomsAttester(invoiceId, previous, attester);
+        }
 
         bool matched = declaredAmount == data.faceAmount;
         uint8 flags = (data.flags & ~FLAG_CUSTOMS_MISMATCH) | FLAG_CUSTOMS_ATTESTED;
         if (!matched) flags |= FLAG_CUSTOMS_MISMATCH;
         _invoices[invoiceId].flags = flags;
-        emit CustomsAttested(invoiceId, msg.sender, declarationHash, declaredAmount, data.faceAmount, matched);
+        if (previous != attester) _customsAttesters[invoiceId] = attester;
+        emit CustomsAttested(invoiceId, attester, declarationHash, declaredAmount, data.faceAmount, matched);
     }
 
     // ───────────────────────────── Liens ─────────────────────────────
 
     /// @inheritdoc IInvoiceLiens
-    function takeLien(uint256 invoiceId, address financier) external nonReentrant {
+    function takeLien(uint256 invoiceId, address creditor, address financier) external nonReentrant {
         InstrumentEntry memory entry = _instruments[msg.sender];
         if (!entry.registered) revert InvoiceRegistryUnauthorizedInstrument(msg.sender);
+        _registry.requireAuthorized(msg.sender, Roles.INSTRUMENT);
         InvoiceData memory data = _existing(invoiceId);
         InvoiceBook memory book = _books[invoiceId];
         if (book.lienFinancier != address(0)) {
@@ -204,11 +232,13 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         }
         _requireNotFrozen(invoiceId);
         _requireState(invoiceId, data, book, _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed));
-        _registry.requireActive(financier, IParticipantRegistry.ParticipantKind.None);
+        // Nobody pledges another's receivable: the party that consented in the instrument owns it (M3).
+        address owner = _ownerOf(invoiceId);
+        if (creditor != owner) revert InvoiceRegistryCreditorMismatch(invoiceId, owner, creditor);
+        if (financier == address(0)) revert InvoiceRegistryNoLien(invoiceId, financier);
 
         book.lienFinancier = financier;
         book.lienInstrumentIndex = entry.index;
-        book.lienPaymentHook = entry.paymentHook;
         _books[invoiceId] = book;
         emit LienTaken(invoiceId, msg.sender, financier);
     }
@@ -225,7 +255,6 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         address financier = book.lienFinancier;
         book.lienFinancier = address(0);
         book.lienInstrumentIndex = 0;
-        book.lienPaymentHook = false;
         _books[invoiceId] = book;
         emit LienReleased(invoiceId, msg.sender, financier);
     }
@@ -251,15 +280,16 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     /// @inheritdoc IInvoiceRegistry
     function cancel(uint256 invoiceId, bytes32 reasonCode) external nonReentrant {
         InvoiceData memory data = _existing(invoiceId);
-        if (msg.sender != _ownerOf(invoiceId)) revert InvoiceRegistryNotSeller(invoiceId, msg.sender);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        address seller = _msgSender();
+        if (seller != _ownerOf(invoiceId)) revert InvoiceRegistryNotSeller(invoiceId, seller);
+        _registry.requireAuthorized(seller, Roles.CORPORATE);
         _requireNotFrozen(invoiceId);
         InvoiceBook memory book = _books[invoiceId];
         _requireState(invoiceId, data, book, _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed));
         if (book.paidAmount != 0) revert InvoiceRegistryPaymentsReceived(invoiceId, book.paidAmount);
 
         _invoices[invoiceId].flags = data.flags | FLAG_CANCELLED;
-        emit InvoiceCancelled(invoiceId, msg.sender, reasonCode);
+        emit InvoiceCancelled(invoiceId, seller, reasonCode);
     }
 
     // ───────────────────────────── Payment ─────────────────────────────
@@ -267,8 +297,9 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     /// @inheritdoc IInvoiceRegistry
     function pay(uint256 invoiceId, uint256 amount) external nonReentrant {
         InvoiceData memory data = _existing(invoiceId);
-        if (msg.sender != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, msg.sender);
-        // The buyer's activity is checked by the settlement token on the transfer itself.
+        address buyer = _msgSender();
+        if (buyer != data.buyer) revert InvoiceRegistryNotBuyer(invoiceId, buyer);
+        // The buyer's activity (and every payee's) is checked by the settlement token on the transfer itself.
         _requireNotFrozen(invoiceId);
         InvoiceBook memory book = _books[invoiceId];
         _requireState(
@@ -283,20 +314,19 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         if (amount > outstanding) revert InvoiceRegistryOverpayment(invoiceId, amount, outstanding);
 
         address financier = book.lienFinancier;
-        (address instrument, uint256 toFinancier, bool release) = _lienShare(invoiceId, book, amount);
+        (address instrument, uint256 toFinancier, bool release) = _lienShare(invoiceId, book, amount, outstanding);
 
         book.paidAmount += uint48(amount); // amount <= outstanding < 2**48
         if (release) {
             book.lienFinancier = address(0);
             book.lienInstrumentIndex = 0;
-            book.lienPaymentHook = false;
         }
         _books[invoiceId] = book;
 
-        emit InvoicePaid(invoiceId, msg.sender, amount, toFinancier, amount - toFinancier, book.paidAmount);
+        emit InvoicePaid(invoiceId, buyer, amount, toFinancier, amount - toFinancier, book.paidAmount);
         if (release) emit LienReleased(invoiceId, instrument, financier);
 
-        _settle(ISettlementToken(_currencyAt[data.currencyIndex]), invoiceId, financier, toFinancier, amount);
+        _settle(ISettlementToken(_currencyAt[data.currencyIndex]), buyer, invoiceId, financier, toFinancier, amount);
     }
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -326,7 +356,17 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
 
     /// @inheritdoc IInvoiceRegistry
     function invoiceKey(address seller, address buyer, bytes32 invoiceNumber) external view returns (bytes32) {
-        return _key(_registry.identityHashOf(seller), _registry.identityHashOf(buyer), invoiceNumber);
+        return _key(_registry.identityHashOf(seller), _registry.identityHashOf(buyer), _canonical(invoiceNumber));
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function canonicalInvoiceNumber(bytes32 invoiceNumber) external pure returns (bytes32) {
+        return _canonical(invoiceNumber);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function customsAttesterOf(uint256 invoiceId) external view returns (address) {
+        return _customsAttesters[invoiceId];
     }
 
     /// @inheritdoc IInvoiceRegistry
@@ -358,19 +398,24 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
 
     // ───────────────────────────── Token transfers ─────────────────────────────
 
-    /// @dev Assignment of a receivable: only `Registered` or `Confirmed` (no lien), unfrozen, to an active
-    /// corporate. Mints pass straight through (registration has checked everything).
+    /// @dev Assignment of a receivable: only `Registered` or `Confirmed` (no lien), unfrozen, from an
+    /// authorized corporate to an authorized corporate that is not the debtor's identity; an approved
+    /// operator moving it must be active (audit H3: a frozen or lapsed owner, or an operator it approved
+    /// earlier, cannot hand the receivable to an accomplice). Mints pass straight through (registration has
+    /// checked everything).
     function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
-        if (_ownerOf(tokenId) != address(0)) {
+        address from = _ownerOf(tokenId);
+        if (from != address(0)) {
             if (_reentrancyGuardEntered()) revert ReentrancyGuardReentrantCall();
+            InvoiceData memory data = _invoices[tokenId];
             _requireNotFrozen(tokenId);
             _requireState(
-                tokenId,
-                _invoices[tokenId],
-                _books[tokenId],
-                _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed)
+                tokenId, data, _books[tokenId], _bit(InvoiceState.Registered) | _bit(InvoiceState.Confirmed)
             );
-            _registry.requireActive(to, IParticipantRegistry.ParticipantKind.Corporate);
+            _registry.requireAuthorized(from, Roles.CORPORATE);
+            bytes32 toIdentity = _corporateIdentity(to);
+            if (auth != address(0) && auth != from) _registry.requireActive(auth);
+            if (toIdentity == _registry.identityHashOf(data.buyer)) revert InvoiceRegistrySameParty(toIdentity);
         }
         return super._update(to, tokenId, auth);
     }
@@ -390,7 +435,8 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
         if (input.dueDate <= block.timestamp || input.dueDate > type(uint32).max) {
             revert InvoiceRegistryInvalidDueDate(input.dueDate, block.timestamp);
         }
-        bytes32 key = _key(sellerIdentity, buyerIdentity, input.invoiceNumber);
+        bytes32 invoiceNumber = _canonical(input.invoiceNumber);
+        bytes32 key = _key(sellerIdentity, buyerIdentity, invoiceNumber);
         invoiceId = uint256(key);
         if (_invoices[invoiceId].buyer != address(0)) revert InvoiceRegistryAlreadyRegistered(key, invoiceId);
 
@@ -401,50 +447,73 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
             currencyIndex: currency.index,
             flags: 0
         });
+        address seller = _msgSender();
         emit InvoiceRegistered(
             invoiceId,
-            msg.sender,
+            seller,
             input.buyer,
             input.currency,
             input.faceAmount,
             input.issueDate,
             input.dueDate,
-            input.invoiceNumber,
+            invoiceNumber,
             input.documentHash
         );
-        _mint(msg.sender, invoiceId);
+        _mint(seller, invoiceId);
     }
 
     /// @dev What the lien's financier is owed out of `amount`, asked of the lien instrument (a trusted,
-    /// operator-registered contract, called while the registry is locked). No lien: nothing.
-    function _lienShare(uint256 invoiceId, InvoiceBook memory book, uint256 amount)
+    /// operator-registered contract that implements the hook, called while the registry is locked; it may
+    /// revert to refuse the payment). No lien: nothing.
+    function _lienShare(uint256 invoiceId, InvoiceBook memory book, uint256 amount, uint256 outstanding)
         private
         returns (address instrument, uint256 toFinancier, bool release)
     {
         if (book.lienFinancier == address(0)) return (address(0), 0, false);
         instrument = _instrumentAt[book.lienInstrumentIndex];
-        if (!book.lienPaymentHook) return (instrument, amount, false);
-        (toFinancier, release) = IInvoicePaymentHook(instrument).onInvoicePayment(invoiceId, amount);
+        (toFinancier, release) = IInvoicePaymentHook(instrument).onInvoicePayment(invoiceId, amount, outstanding);
         if (toFinancier > amount) toFinancier = amount;
     }
 
     /// @dev Moves the buyer's payment: `toFinancier` to the financier, the rest to the invoice owner.
-    function _settle(ISettlementToken token, uint256 invoiceId, address financier, uint256 toFinancier, uint256 amount)
-        private
-    {
+    function _settle(
+        ISettlementToken token,
+        address buyer,
+        uint256 invoiceId,
+        address financier,
+        uint256 toFinancier,
+        uint256 amount
+    ) private {
         if (toFinancier != 0) {
-            token.transferFromWithPurpose(msg.sender, financier, toFinancier, PURPOSE_GOODS, bytes32(invoiceId));
+            token.transferFromWithPurpose(buyer, financier, toFinancier, PURPOSE_GOODS, bytes32(invoiceId));
         }
         if (amount != toFinancier) {
             token.transferFromWithPurpose(
-                msg.sender, _ownerOf(invoiceId), amount - toFinancier, PURPOSE_GOODS, bytes32(invoiceId)
+                buyer, _ownerOf(invoiceId), amount - toFinancier, PURPOSE_GOODS, bytes32(invoiceId)
             );
         }
     }
 
-    function _activeCorporateIdentity(address account) private view returns (bytes32) {
-        _registry.requireActive(account, IParticipantRegistry.ParticipantKind.Corporate);
+    /// @dev The identity of an authorized corporate (`requireAuthorized(account, CORPORATE_ROLE)`).
+    function _corporateIdentity(address account) private view returns (bytes32) {
+        _registry.requireAuthorized(account, Roles.CORPORATE);
         return _registry.identityHashOf(account);
+    }
+
+    /// @dev The canonical invoice number (see `canonicalInvoiceNumber`), byte-wise on the whole word: every
+    /// byte below 0x80, so adding a constant below 0x80 to each byte never carries into the next one.
+    function _canonical(bytes32 invoiceNumber) private pure returns (bytes32) {
+        uint256 w = uint256(invoiceNumber);
+        if (w & BYTE_HIGH_BITS != 0) revert InvoiceRegistryInvalidInvoiceNumber(invoiceNumber);
+        uint256 nonZero = (w + BYTE_ONES * 0x7F) & BYTE_HIGH_BITS; // byte >= 0x01
+        uint256 printable = (w + BYTE_ONES * 0x5F) & ~(w + BYTE_ONES * 0x01) & BYTE_HIGH_BITS; // 0x21..0x7E
+        // Every character printable, the first byte a character, and the characters a prefix (zero padding
+        // after them): no byte's marker without the marker of the byte before it, but the first byte's.
+        if (nonZero != printable || (nonZero & ~(nonZero >> 8)) != 1 << 255) {
+            revert InvoiceRegistryInvalidInvoiceNumber(invoiceNumber);
+        }
+        uint256 lower = (w + BYTE_ONES * 0x1F) & ~(w + BYTE_ONES * 0x05) & BYTE_HIGH_BITS; // 0x61..0x7A
+        return bytes32(w - (lower >> 2)); // 0x80 >> 2 == 0x20: 'a' - 'A'
     }
 
     function _existing(uint256 invoiceId) private view returns (InvoiceData memory data) {
@@ -491,5 +560,19 @@ contract InvoiceRegistry is IInvoiceRegistry, ERC721, ReentrancyGuardTransient {
     function _nextIndex(uint8 count) private pure returns (uint8) {
         if (count == type(uint8).max) revert InvoiceRegistryTooManyEntries();
         return count + 1;
+    }
+
+    // ───────────────────────────── ERC-2771 ─────────────────────────────
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 }

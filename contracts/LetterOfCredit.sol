@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 
 import {IInvoiceLiens} from "./interfaces/IInvoiceLiens.sol";
+import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
+import {IInvoiceRegistry} from "./interfaces/IInvoiceRegistry.sol";
 import {ILetterOfCredit} from "./interfaces/ILetterOfCredit.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+import {Roles} from "./libraries/Roles.sol";
 import {UcpCalendar} from "./libraries/UcpCalendar.sol";
 
 /// @title LetterOfCredit
@@ -18,13 +23,16 @@ import {UcpCalendar} from "./libraries/UcpCalendar.sol";
 /// Surprising on purpose:
 /// - `Expired`, `Exhausted` and `Precluded` are never stored; `state` and `presentationState` derive them
 ///   from `block.timestamp` and the drawings, as OpenZeppelin's Governor derives its proposal states.
-/// - This contract holds applicants' margins, so the operator registers it as a participant (the token
-///   only moves money between active participants). Without a margin it never holds money.
+/// - This contract holds applicants' margins, each credit in its own account (`_marginHeld`): the token
+///   balance of this contract always equals the sum of what it holds for each credit. Without a margin it
+///   never holds money.
+/// - A presentation's invoice lien reserves the invoice but routes nothing to the issuing bank: the payment
+///   hook answers zero and refuses a direct payment that would eat into the presented amount.
 /// - Honour pulls the issuing bank's tokens under its allowance; the applicant's balance is never read.
 /// - Every rule that reads the clock works on whole UTC days (or, for maturity, on a day's first second):
 ///   the few seconds a block proposer can shift `block.timestamp` cannot move a UCP 600 deadline in a
 ///   meaningful way, hence the `slither-disable-next-line timestamp` notes below.
-contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
+contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context, ERC165, ReentrancyGuardTransient {
     using UcpCalendar for uint256;
 
     // ───────────────────────────── Constants ─────────────────────────────
@@ -44,8 +52,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// @inheritdoc ILetterOfCredit
     uint8 public constant DISCREPANCY_INCONSISTENT_DATA = 1 << 6;
 
-    uint8 private constant _ALL_DISCREPANCIES = (1 << 7) - 1;
     uint8 private constant _ALL_DOCUMENTS = (1 << 6) - 1;
+    uint8 private constant _COMMERCIAL_INVOICE = uint8(1) << uint8(DocumentType.CommercialInvoice);
     uint8 private constant _DEFAULT_PRESENTATION_DAYS = 21; // Art. 14(c)
     uint8 private constant _MAX_TOLERANCE_PERCENT = 10; // Art. 30(a): "about"
     uint8 private constant _UNSTATED_LOWER_TOLERANCE_PERCENT = 5; // Art. 30(c)
@@ -122,20 +130,34 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         bool pending;
     }
 
+    /// @dev What a presentation's deadlines need besides its own slot; written only when non-zero (a credit
+    /// frozen before the presentation, or a waiver), so the common presentation pays nothing for it.
+    /// slot 0: frozenAtPresentation 6 + waivedAt 5 = 11
+    struct PresentationClock {
+        uint48 frozenAtPresentation; // the credit's total frozen seconds when the documents were presented
+        uint40 waivedAt; // when the applicant waived the discrepancies
+    }
+
     IParticipantRegistry private immutable _registry;
-    IInvoiceLiens private immutable _invoiceRegistry;
+    IInvoiceRegistry private immutable _invoiceRegistry;
 
     uint256 private _creditCount;
     mapping(uint256 lcId => Credit) private _credits;
     mapping(uint256 lcId => mapping(uint256 presentationId => Presentation)) private _presentations;
+    mapping(uint256 lcId => mapping(uint256 presentationId => PresentationClock)) private _clocks;
     mapping(uint256 lcId => PendingAmendment) private _amendments;
+    /// @dev The presentation holding each invoice's lien: `_reference(lcId, presentationId)`.
+    mapping(uint256 invoiceId => bytes32 presentationKey) private _invoicePresentations;
 
     // ───────────────────────────── Constructor ─────────────────────────────
 
     /// @param registry_ The participant registry.
-    /// @param invoiceRegistry_ The invoice registry whose liens presentations take; zero if none is deployed
-    /// (then `presentWithInvoice` reverts `LetterOfCreditInvoicesUnavailable`).
-    constructor(IParticipantRegistry registry_, IInvoiceLiens invoiceRegistry_) {
+    /// @param invoiceRegistry_ The invoice registry: the settlement tokens it accepts are the credits'
+    /// currencies, and commercial-invoice presentations take its liens.
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(IParticipantRegistry registry_, IInvoiceRegistry invoiceRegistry_, address trustedForwarder)
+        ERC2771Context(trustedForwarder)
+    {
         _registry = registry_;
         _invoiceRegistry = invoiceRegistry_;
     }
@@ -144,15 +166,14 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
 
     /// @inheritdoc ILetterOfCredit
     function applyForCredit(Terms calldata t) external returns (uint256 lcId) {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
-        _registry.requireActive(t.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
-        _registry.requireActive(t.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
-        _registry.requireActive(t.advisingBank, IParticipantRegistry.ParticipantKind.Bank);
-        if (t.confirmingBank != address(0)) {
-            _registry.requireActive(t.confirmingBank, IParticipantRegistry.ParticipantKind.Bank);
-        }
-        if (t.beneficiary == msg.sender) revert LetterOfCreditInvalidParties(msg.sender, t.beneficiary);
-        if (t.currency == address(0)) revert LetterOfCreditInvalidCurrency(t.currency);
+        address applicant = _msgSender();
+        _registry.requireAuthorized(applicant, Roles.CORPORATE);
+        _registry.requireAuthorized(t.beneficiary, Roles.CORPORATE);
+        _registry.requireAuthorized(t.issuingBank, Roles.BANK);
+        _registry.requireAuthorized(t.advisingBank, Roles.BANK);
+        if (t.confirmingBank != address(0)) _registry.requireAuthorized(t.confirmingBank, Roles.BANK);
+        if (t.beneficiary == applicant) revert LetterOfCreditInvalidParties(applicant, t.beneficiary);
+        if (!_invoiceRegistry.isCurrency(t.currency)) revert LetterOfCreditInvalidCurrency(t.currency);
         if (t.amount == 0) revert LetterOfCreditInvalidAmount(t.amount);
         if (t.tolerancePercent > _MAX_TOLERANCE_PERCENT) revert LetterOfCreditInvalidTolerance(t.tolerancePercent);
         _checkDates(t.expiryDate, t.latestShipmentDate);
@@ -163,7 +184,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
 
         lcId = ++_creditCount;
         Credit storage c = _credits[lcId];
-        c.applicant = msg.sender;
+        c.applicant = applicant;
         c.expiryDate = t.expiryDate;
         c.latestShipmentDate = t.latestShipmentDate;
         c.state = CreditState.Applied;
@@ -181,7 +202,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         c.currency = t.currency;
         if (t.confirmingBank != address(0)) c.confirmingBank = t.confirmingBank;
 
-        emit CreditApplied(lcId, msg.sender, t.issuingBank, t);
+        emit CreditApplied(lcId, applicant, t.issuingBank, t);
     }
 
     /// @inheritdoc ILetterOfCredit
@@ -189,13 +210,14 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         _requireCreditState(lcId, c, CreditState.Applied);
         _requireNotFrozen(lcId);
-        if (msg.sender != c.applicant && msg.sender != c.issuingBank) {
-            revert LetterOfCreditUnauthorizedCaller(lcId, msg.sender, c.applicant);
+        address caller = _msgSender();
+        if (caller != c.applicant && caller != c.issuingBank) {
+            revert LetterOfCreditUnauthorizedCaller(lcId, caller, c.applicant);
         }
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.None);
+        _registry.requireActive(caller);
 
         c.state = CreditState.Cancelled;
-        emit ApplicationCancelled(lcId, msg.sender);
+        emit ApplicationCancelled(lcId, caller);
     }
 
     /// @inheritdoc ILetterOfCredit
@@ -204,13 +226,13 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         _requireCreditState(lcId, c, CreditState.Applied);
         _requireNotFrozen(lcId);
         address applicant = c.applicant;
-        _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
-        _registry.requireActive(applicant, IParticipantRegistry.ParticipantKind.Corporate);
+        _requireCaller(lcId, c.issuingBank, Roles.BANK);
+        _registry.requireAuthorized(applicant, Roles.CORPORATE);
         if (marginAmount > c.amount) revert LetterOfCreditInvalidAmount(marginAmount);
 
         c.state = CreditState.Issued;
         if (marginAmount != 0) c.margin = uint96(marginAmount);
-        emit CreditIssued(lcId, msg.sender, marginAmount);
+        emit CreditIssued(lcId, c.issuingBank, marginAmount);
 
         if (marginAmount != 0) {
             // A settlement token returns true or reverts.
@@ -226,10 +248,10 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         _requireCreditState(lcId, c, CreditState.Issued);
         _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.advisingBank, IParticipantRegistry.ParticipantKind.Bank);
+        _requireCaller(lcId, c.advisingBank, Roles.BANK);
 
         c.state = CreditState.Advised;
-        emit CreditAdvised(lcId, msg.sender);
+        emit CreditAdvised(lcId, c.advisingBank);
     }
 
     // ───────────────────────────── Amendment and cancellation ─────────────────────────────
@@ -239,7 +261,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         _requireOperative(lcId, c);
         _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
+        _requireCaller(lcId, c.issuingBank, Roles.BANK);
         PendingAmendment storage p = _amendments[lcId];
         if (p.pending) revert LetterOfCreditAmendmentPending(lcId);
         _checkAmendment(lcId, c, a.amount, a.expiryDate, a.latestShipmentDate, a.requiredDocuments);
@@ -282,10 +304,10 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         _requireOperative(lcId, c);
         _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
+        _requireCaller(lcId, c.issuingBank, Roles.BANK);
 
         c.cancellationRequested = true;
-        emit CancellationRequested(lcId, msg.sender);
+        emit CancellationRequested(lcId, c.issuingBank);
     }
 
     /// @inheritdoc ILetterOfCredit
@@ -293,11 +315,11 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         _requireOperative(lcId, c);
         _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.confirmingBank, IParticipantRegistry.ParticipantKind.Bank);
+        _requireCaller(lcId, c.confirmingBank, Roles.BANK);
         if (!c.cancellationRequested) revert LetterOfCreditNoCancellationRequest(lcId);
 
         c.confirmingBankAgreedToCancel = true;
-        emit CancellationAgreedByConfirmingBank(lcId, msg.sender);
+        emit CancellationAgreedByConfirmingBank(lcId, c.confirmingBank);
     }
 
     /// @inheritdoc ILetterOfCredit
@@ -305,7 +327,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         _requireOperative(lcId, c);
         _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
+        _requireCaller(lcId, c.beneficiary, Roles.CORPORATE);
         if (!c.cancellationRequested) revert LetterOfCreditNoCancellationRequest(lcId);
         if (c.confirmingBank != address(0) && !c.confirmingBankAgreedToCancel) {
             revert LetterOfCreditConfirmingBankAgreementMissing(lcId, c.confirmingBank);
@@ -313,7 +335,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         if (c.openPresentations != 0) revert LetterOfCreditOpenPresentations(lcId, c.openPresentations);
 
         c.state = CreditState.Cancelled;
-        emit CreditCancelled(lcId, msg.sender);
+        emit CreditCancelled(lcId, c.beneficiary);
         _releaseMargin(lcId, c);
     }
 
@@ -324,6 +346,9 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         external
         returns (uint256)
     {
+        // A commercial invoice is presented with its registered invoice, whose lien the presentation takes:
+        // documents alone could draw against an invoice financed elsewhere (audit M6).
+        if (_documentSet(documents) & _COMMERCIAL_INVOICE != 0) revert LetterOfCreditInvoiceRequired(lcId);
         return _present(lcId, documents, shipmentDate, amount);
     }
 
@@ -335,8 +360,10 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         uint96 amount,
         uint256 invoiceId
     ) external nonReentrant returns (uint256 presentationId) {
-        if (address(_invoiceRegistry) == address(0)) revert LetterOfCreditInvoicesUnavailable();
         Credit storage c = _credit(lcId);
+        if (_documentSet(documents) & _COMMERCIAL_INVOICE == 0) {
+            revert LetterOfCreditInvoiceDocumentRequired(lcId, invoiceId);
+        }
         IInvoiceLiens.InvoiceView memory inv = _invoiceRegistry.invoice(invoiceId);
         if (
             inv.seller != c.beneficiary || inv.buyer != c.applicant || inv.currency != c.currency
@@ -347,9 +374,12 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Presentation storage p = _presentations[lcId][presentationId];
         p.hasInvoice = true;
         p.invoiceId = invoiceId;
+        _invoicePresentations[invoiceId] = _reference(lcId, presentationId);
         emit PresentationInvoiceLinked(lcId, presentationId, invoiceId);
 
-        _invoiceRegistry.takeLien(invoiceId, c.issuingBank);
+        // The beneficiary, presenting, consents to the lien; it reserves the invoice against every other
+        // instrument (one lien at a time) and routes nothing to the bank (see `onInvoicePayment`).
+        _invoiceRegistry.takeLien(invoiceId, c.beneficiary, c.issuingBank);
     }
 
     // ───────────────────────────── Examination ─────────────────────────────
@@ -357,10 +387,13 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// @inheritdoc ILetterOfCredit
     function examine(uint256 lcId, uint256 presentationId, uint8 bankDiscrepancies) external {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
-        _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Presented));
-        _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
-        if (bankDiscrepancies & ~_ALL_DISCREPANCIES != 0) revert LetterOfCreditInvalidDiscrepancies(bankDiscrepancies);
+        uint256 frozenTime = _requireNotFrozen(lcId);
+        _requirePresentationState(lcId, presentationId, p, frozenTime, _bit(PresentationState.Presented));
+        _requireCaller(lcId, c.issuingBank, Roles.BANK);
+        // The bank declares only documentary discrepancies; the coded ones are the contract's (audit M2).
+        if (bankDiscrepancies & ~DISCREPANCY_INCONSISTENT_DATA != 0) {
+            revert LetterOfCreditInvalidDiscrepancies(bankDiscrepancies);
+        }
 
         uint8 discrepancies = p.discrepancies | bankDiscrepancies;
         p.discrepancies = discrepancies;
@@ -371,30 +404,33 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// @inheritdoc ILetterOfCredit
     function waive(uint256 lcId, uint256 presentationId) external {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
-        _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Discrepant));
-        _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.applicant, IParticipantRegistry.ParticipantKind.Corporate);
+        uint256 frozenTime = _requireNotFrozen(lcId);
+        _requirePresentationState(lcId, presentationId, p, frozenTime, _bit(PresentationState.Discrepant));
+        _requireCaller(lcId, c.applicant, Roles.CORPORATE);
         if (p.discrepancies & DISCREPANCY_OVER_TOLERANCE != 0) {
             revert LetterOfCreditWaiverNotAllowed(lcId, presentationId, p.discrepancies);
         }
 
         p.state = PresentationState.Waived;
-        emit DiscrepanciesWaived(lcId, presentationId, msg.sender);
+        _clocks[lcId][presentationId].waivedAt = uint40(block.timestamp);
+        emit DiscrepanciesWaived(lcId, presentationId, c.applicant);
     }
 
     /// @inheritdoc ILetterOfCredit
     function refuse(uint256 lcId, uint256 presentationId) external nonReentrant {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
-        _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Discrepant));
-        _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
+        uint256 frozenTime = _requireNotFrozen(lcId);
+        _requirePresentationState(lcId, presentationId, p, frozenTime, _bit(PresentationState.Discrepant));
+        _requireCaller(lcId, c.issuingBank, Roles.BANK);
 
         p.state = PresentationState.Refused;
         c.openPresentations -= 1;
+        // Only the contract's own codes decide whether the presentation reserved (the bank may add only
+        // INCONSISTENT_DATA), so the reserve taken at presentation is the reserve given back here.
         if (p.discrepancies & DISCREPANCY_OVER_TOLERANCE == 0) c.reserved -= p.amount;
         emit PresentationRefused(lcId, presentationId, p.discrepancies);
 
-        if (p.hasInvoice) _invoiceRegistry.releaseLien(p.invoiceId);
+        if (p.hasInvoice) _releaseInvoice(p.invoiceId);
     }
 
     // ───────────────────────────── Honour and payment ─────────────────────────────
@@ -402,32 +438,34 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// @inheritdoc ILetterOfCredit
     function honour(uint256 lcId, uint256 presentationId) external nonReentrant {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
+        uint256 frozenTime = _requireNotFrozen(lcId);
         PresentationState from = _requirePresentationState(
             lcId,
             presentationId,
             p,
+            frozenTime,
             _bit(PresentationState.Compliant) | _bit(PresentationState.Waived) | _bit(PresentationState.Precluded)
         );
-        _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.issuingBank, IParticipantRegistry.ParticipantKind.Bank);
+        _requireCaller(lcId, c.issuingBank, Roles.BANK);
         _honour(lcId, presentationId, c, p, from);
     }
 
     /// @inheritdoc ILetterOfCredit
     function claimPreclusion(uint256 lcId, uint256 presentationId) external nonReentrant {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
-        _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Precluded));
-        _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
-        emit PreclusionClaimed(lcId, presentationId, msg.sender);
+        uint256 frozenTime = _requireNotFrozen(lcId);
+        _requirePresentationState(lcId, presentationId, p, frozenTime, _bit(PresentationState.Precluded));
+        _requireCaller(lcId, c.beneficiary, Roles.CORPORATE);
+        emit PreclusionClaimed(lcId, presentationId, c.beneficiary);
         _honour(lcId, presentationId, c, p, PresentationState.Precluded);
     }
 
     /// @inheritdoc ILetterOfCredit
     function payAtMaturity(uint256 lcId, uint256 presentationId) external nonReentrant {
         (Credit storage c, Presentation storage p) = _presentationOf(lcId, presentationId);
-        _requirePresentationState(lcId, presentationId, p, _bit(PresentationState.Honoured));
-        _requireNotFrozen(lcId);
+        uint256 frozenTime = _requireNotFrozen(lcId);
+        _requirePresentationState(lcId, presentationId, p, frozenTime, _bit(PresentationState.Honoured));
+        _registry.requireActive(_msgSender());
         // slither-disable-next-line timestamp
         if (block.timestamp < p.maturityDate) revert LetterOfCreditNotMatured(lcId, presentationId, p.maturityDate);
 
@@ -447,9 +485,43 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
             _bit(CreditState.Expired) | _bit(CreditState.Exhausted) | _bit(CreditState.Cancelled)
         );
         _requireNotFrozen(lcId);
+        _registry.requireActive(_msgSender());
         if (c.openPresentations != 0) revert LetterOfCreditOpenPresentations(lcId, c.openPresentations);
-        if (c.marginReleased || c.margin == c.marginApplied) revert LetterOfCreditNoMarginHeld(lcId);
+        if (_marginHeld(c) == 0) revert LetterOfCreditNoMarginHeld(lcId);
         _releaseMargin(lcId, c);
+    }
+
+    // ───────────────────────────── Invoice payment hook ─────────────────────────────
+
+    /// @notice The buyer pays, in the invoice registry, an invoice presented under a credit: nothing goes to
+    /// the issuing bank (its lien only reserves the invoice; the bank pays the beneficiary through the
+    /// credit), and a payment that would leave less outstanding than the presented amount is refused with
+    /// `LetterOfCreditInvoiceUnderPresentation` (that part is paid through the credit).
+    /// @dev Caller: the invoice registry only. A frozen credit refuses every payment of its invoices.
+    function onInvoicePayment(uint256 invoiceId, uint256 amount, uint256 outstanding)
+        external
+        view
+        returns (uint256 toFinancier, bool releaseLien)
+    {
+        if (msg.sender != address(_invoiceRegistry)) revert LetterOfCreditNotInvoiceRegistry(msg.sender);
+        bytes32 key = _invoicePresentations[invoiceId];
+        uint256 lcId = uint256(key) >> 128;
+        uint256 presentationId = uint128(uint256(key));
+        _requireNotFrozen(lcId);
+        uint256 committed = _presentations[lcId][presentationId].amount;
+        if (amount + committed > outstanding) {
+            revert LetterOfCreditInvoiceUnderPresentation(
+                lcId, presentationId, invoiceId, outstanding > committed ? outstanding - committed : 0
+            );
+        }
+        return (0, false);
+    }
+
+    /// @notice ERC-165: this contract implements the invoice payment hook (the invoice registry checks it
+    /// when the operator registers this contract as a lien instrument).
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IInvoicePaymentHook).interfaceId
+            || interfaceId == type(ILetterOfCredit).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -462,7 +534,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// @inheritdoc ILetterOfCredit
     function presentationState(uint256 lcId, uint256 presentationId) external view returns (PresentationState) {
         (, Presentation storage p) = _presentationOf(lcId, presentationId);
-        return _presentationState(p);
+        return _presentationState(lcId, presentationId, p, _frozenTime(lcId));
     }
 
     /// @inheritdoc ILetterOfCredit
@@ -494,12 +566,13 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
     /// @inheritdoc ILetterOfCredit
     function presentation(uint256 lcId, uint256 presentationId) external view returns (PresentationView memory) {
         (, Presentation storage p) = _presentationOf(lcId, presentationId);
+        uint256 frozenTime = _frozenTime(lcId);
         return PresentationView({
-            state: _presentationState(p),
+            state: _presentationState(lcId, presentationId, p, frozenTime),
             amount: p.amount,
             shipmentDate: p.shipmentDate,
             presentedAt: p.presentedAt,
-            examinationDeadline: uint40(_examinationDeadline(p)),
+            examinationDeadline: uint40(_deadline(lcId, presentationId, p, frozenTime)),
             maturityDate: p.maturityDate,
             documents: p.documents,
             discrepancies: p.discrepancies,
@@ -533,9 +606,8 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         Credit storage c = _credit(lcId);
         m.escrowed = c.margin;
         m.applied = c.marginApplied;
-        uint256 rest = m.escrowed - m.applied;
-        if (c.marginReleased) m.released = rest;
-        else m.held = rest;
+        m.held = _marginHeld(c);
+        m.released = m.escrowed - m.applied - m.held;
     }
 
     /// @inheritdoc ILetterOfCredit
@@ -585,6 +657,12 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         return address(_invoiceRegistry);
     }
 
+    /// @inheritdoc ILetterOfCredit
+    function presentationOfInvoice(uint256 invoiceId) external view returns (uint256 lcId, uint256 presentationId) {
+        bytes32 key = _invoicePresentations[invoiceId];
+        return (uint256(key) >> 128, uint128(uint256(key)));
+    }
+
     // ───────────────────────────── Internals: transitions ─────────────────────────────
 
     function _present(uint256 lcId, Document[] calldata documents, uint40 shipmentDate, uint96 amount)
@@ -592,17 +670,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         returns (uint256 presentationId)
     {
         Credit storage c = _credit(lcId);
-        // Presentable once advised, also after expiry (the presentation then carries `Expired`).
-        CreditState current = _state(c);
-        if (c.state != CreditState.Advised || (current != CreditState.Advised && current != CreditState.Expired)) {
-            revert LetterOfCreditUnexpectedState(lcId, current, _bit(CreditState.Advised) | _bit(CreditState.Expired));
-        }
-        _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
-        if (amount == 0) revert LetterOfCreditInvalidPresentationAmount(amount);
-        uint256 today = block.timestamp.day();
-        // slither-disable-next-line timestamp
-        if (uint256(shipmentDate).day() > today) revert LetterOfCreditInvalidShipmentDate(shipmentDate, today);
+        uint256 frozenTime = _checkPresentable(lcId, c, shipmentDate, amount);
         uint8 presented = _documentSet(documents);
 
         uint8 discrepancies = _discrepancies(c, shipmentDate, amount, presented);
@@ -620,7 +688,29 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
             hasInvoice: false,
             invoiceId: 0
         });
+        // The examination period runs from now; time the credit was frozen before does not extend it.
+        if (frozenTime != 0) _clocks[lcId][presentationId].frozenAtPresentation = uint48(frozenTime);
         emit DocumentsPresented(lcId, presentationId, amount, shipmentDate, discrepancies, documents);
+    }
+
+    /// @dev The checks of a presentation: the credit advised (also after expiry: the presentation then carries
+    /// `Expired`), not frozen, the caller its beneficiary, a non-zero amount, a shipment not in the future.
+    /// Returns the seconds the credit was frozen so far.
+    function _checkPresentable(uint256 lcId, Credit storage c, uint40 shipmentDate, uint96 amount)
+        private
+        view
+        returns (uint256 frozenTime)
+    {
+        CreditState current = _state(c);
+        if (c.state != CreditState.Advised || (current != CreditState.Advised && current != CreditState.Expired)) {
+            revert LetterOfCreditUnexpectedState(lcId, current, _bit(CreditState.Advised) | _bit(CreditState.Expired));
+        }
+        frozenTime = _requireNotFrozen(lcId);
+        _requireCaller(lcId, c.beneficiary, Roles.CORPORATE);
+        if (amount == 0) revert LetterOfCreditInvalidPresentationAmount(amount);
+        uint256 today = block.timestamp.day();
+        // slither-disable-next-line timestamp
+        if (uint256(shipmentDate).day() > today) revert LetterOfCreditInvalidShipmentDate(shipmentDate, today);
     }
 
     /// @dev Honours a presentation whose state the caller checked: sight pays now, deferred accepts.
@@ -674,33 +764,46 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         if (p.hasInvoice) _settleInvoice(p.invoiceId, p.amount);
     }
 
-    /// @dev Records `paid` against the presented invoice, capped at what is still outstanding (the buyer may
-    /// have paid part of it in the registry meanwhile: that money went to the issuing bank as the lien's
-    /// financier), then releases the presentation's lien.
+    /// @dev Records `paid` against the presented invoice (the hook kept at least that much outstanding, the
+    /// cap is a second guard), then releases the presentation's lien.
     function _settleInvoice(uint256 invoiceId, uint256 paid) private {
         IInvoiceLiens.InvoiceView memory inv = _invoiceRegistry.invoice(invoiceId);
         uint256 outstanding = inv.faceAmount - inv.paidAmount;
         uint256 settled = paid < outstanding ? paid : outstanding;
         if (settled != 0) _invoiceRegistry.recordSettlement(invoiceId, settled);
+        _releaseInvoice(invoiceId);
+    }
+
+    function _releaseInvoice(uint256 invoiceId) private {
+        delete _invoicePresentations[invoiceId];
         _invoiceRegistry.releaseLien(invoiceId);
     }
 
-    /// @dev Raises the applied margin to `margin * drawn / amount` (rounded down, at most the margin);
-    /// returns the increase. Never lowers it (an amendment may raise `amount` after a drawing).
+    /// @dev Raises the applied margin towards `margin * drawn / amount` (rounded down, at most the margin),
+    /// taking only from what this credit still holds (audit H1: never after its release, never from another
+    /// credit's escrow); returns the increase. Never lowers it (an amendment may raise `amount`).
     function _applyMargin(Credit storage c, uint256 drawn) private returns (uint256 share) {
+        uint256 held = _marginHeld(c);
+        if (held == 0) return 0;
         uint256 escrowed = c.margin;
-        if (escrowed == 0) return 0;
         uint256 target = drawn >= c.amount ? escrowed : escrowed * drawn / c.amount;
         uint256 applied = c.marginApplied;
         if (target <= applied) return 0;
         share = target - applied;
-        c.marginApplied = uint96(target);
+        if (share > held) share = held;
+        c.marginApplied = uint96(applied + share);
+    }
+
+    /// @dev What this credit holds in escrow now: its margin, less what was applied, nothing once released.
+    /// The contract's token balance is the sum of this over every credit.
+    function _marginHeld(Credit storage c) private view returns (uint256) {
+        if (c.marginReleased) return 0;
+        return uint256(c.margin) - c.marginApplied;
     }
 
     /// @dev Releases whatever margin is held to the applicant (no-op when none is held).
     function _releaseMargin(uint256 lcId, Credit storage c) private {
-        if (c.marginReleased) return;
-        uint256 held = uint256(c.margin) - c.marginApplied;
+        uint256 held = _marginHeld(c);
         if (held == 0) return;
         c.marginReleased = true;
         emit MarginReleased(lcId, held);
@@ -713,7 +816,7 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         c = _credit(lcId);
         _requireOperative(lcId, c);
         _requireNotFrozen(lcId);
-        _requireCaller(lcId, c.beneficiary, IParticipantRegistry.ParticipantKind.Corporate);
+        _requireCaller(lcId, c.beneficiary, Roles.CORPORATE);
         p = _amendments[lcId];
         if (!p.pending) revert LetterOfCreditNoPendingAmendment(lcId);
     }
@@ -804,16 +907,47 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         return stored;
     }
 
-    function _presentationState(Presentation storage p) private view returns (PresentationState) {
+    /// @dev `Presented`, `Compliant` and `Waived` presentations read `Precluded` once their deadline has
+    /// passed (Art. 16(f); audit M1: marking a presentation compliant does not stop the clock). A claim
+    /// beyond the ceiling (`OverTolerance`) is outside the undertaking and never precluded.
+    function _presentationState(uint256 lcId, uint256 presentationId, Presentation storage p, uint256 frozenTime)
+        private
+        view
+        returns (PresentationState)
+    {
         PresentationState stored = p.state;
-        if (stored != PresentationState.Presented || p.discrepancies & DISCREPANCY_OVER_TOLERANCE != 0) return stored;
+        if (stored == PresentationState.Presented) {
+            if (p.discrepancies & DISCREPANCY_OVER_TOLERANCE != 0) return stored;
+        } else if (stored != PresentationState.Compliant && stored != PresentationState.Waived) {
+            return stored;
+        }
         // slither-disable-next-line timestamp
-        return block.timestamp > _examinationDeadline(p) ? PresentationState.Precluded : stored;
+        return block.timestamp > _deadline(lcId, presentationId, p, frozenTime) ? PresentationState.Precluded : stored;
     }
 
-    /// @dev The last second of the fifth banking day following the day of presentation (Art. 14(b)).
-    function _examinationDeadline(Presentation storage p) private view returns (uint256) {
-        return UcpCalendar.endOf(UcpCalendar.addBankingDays(uint256(p.presentedAt).day(), _EXAMINATION_BANKING_DAYS));
+    /// @dev The bank's deadline for a presentation: the last second of the fifth banking day following the
+    /// day of presentation (Art. 14(b)); a presentation received on a Saturday or Sunday counts from the next
+    /// banking day (audit L4). A waived presentation is due five banking days after the waiver, if that is
+    /// later. The deadline is extended by the time the credit was frozen since the presentation (audit L5).
+    function _deadline(uint256 lcId, uint256 presentationId, Presentation storage p, uint256 frozenTime)
+        private
+        view
+        returns (uint256 deadline)
+    {
+        PresentationClock memory clock = _clocks[lcId][presentationId];
+        deadline = _bankingDeadline(p.presentedAt);
+        if (clock.waivedAt != 0) {
+            uint256 afterWaiver = _bankingDeadline(clock.waivedAt);
+            if (afterWaiver > deadline) deadline = afterWaiver;
+        }
+        deadline += frozenTime - clock.frozenAtPresentation;
+    }
+
+    /// @dev The last second of the fifth banking day following the day of `t` (or, when `t` falls on a
+    /// weekend, following the next banking day).
+    function _bankingDeadline(uint256 t) private pure returns (uint256) {
+        uint256 received = UcpCalendar.firstBankingDayFrom(t.day());
+        return UcpCalendar.endOf(UcpCalendar.addBankingDays(received, _EXAMINATION_BANKING_DAYS));
     }
 
     function _credit(uint256 lcId) private view returns (Credit storage c) {
@@ -849,21 +983,32 @@ contract LetterOfCredit is ILetterOfCredit, ReentrancyGuardTransient {
         uint256 lcId,
         uint256 presentationId,
         Presentation storage p,
+        uint256 frozenTime,
         bytes32 expectedStates
     ) private view returns (PresentationState current) {
-        current = _presentationState(p);
+        current = _presentationState(lcId, presentationId, p, frozenTime);
         if (_bit(current) & expectedStates == 0) {
             revert LetterOfCreditUnexpectedPresentationState(lcId, presentationId, current, expectedStates);
         }
     }
 
-    function _requireCaller(uint256 lcId, address expected, IParticipantRegistry.ParticipantKind kind) private view {
-        if (msg.sender != expected) revert LetterOfCreditUnauthorizedCaller(lcId, msg.sender, expected);
-        _registry.requireActive(msg.sender, kind);
+    /// @dev The caller is `expected`, authorized for `role` (the one check of the participant registry).
+    function _requireCaller(uint256 lcId, address expected, bytes32 role) private view {
+        address caller = _msgSender();
+        if (caller != expected) revert LetterOfCreditUnauthorizedCaller(lcId, caller, expected);
+        _registry.requireAuthorized(caller, role);
     }
 
-    function _requireNotFrozen(uint256 lcId) private view {
-        if (_registry.isInstrumentFrozen(address(this), lcId)) revert LetterOfCreditFrozen(lcId);
+    /// @dev Reverts while the regulator holds the credit frozen; returns the seconds it was frozen so far.
+    function _requireNotFrozen(uint256 lcId) private view returns (uint256 frozenTime) {
+        bool frozen;
+        (frozen, frozenTime) = _registry.instrumentFreeze(address(this), lcId);
+        if (frozen) revert LetterOfCreditFrozen(lcId);
+    }
+
+    /// @dev The seconds the credit has been frozen so far, the current freeze included.
+    function _frozenTime(uint256 lcId) private view returns (uint256 frozenTime) {
+        (, frozenTime) = _registry.instrumentFreeze(address(this), lcId);
     }
 
     function _bit(CreditState s) private pure returns (bytes32) {

@@ -2,39 +2,63 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title ParticipantRegistry
-/// @notice KYC, roles, jurisdictions and freezes for every tradefin participant.
-/// @dev Table of contents: roles · storage · constructor · operator · banks · regulator · views · internals.
+/// @notice KYC, roles, jurisdictions, wallets and freezes for every tradefin participant.
+/// @dev Table of contents: roles · storage · constructor · operator · banks · regulator · the one check ·
+/// views · AccessControl storage · internals.
 ///
-/// Roles mirror kinds: registering a participant grants the role of its kind (`BANK_ROLE`,
-/// `REGULATOR_ROLE`, `ATTESTER_ROLE`, `CORPORATE_ROLE`, `OPERATOR_ROLE`, `INSTRUMENT_ROLE`). Authority to act needs the
-/// role and an active participant record of the matching kind, so a frozen bank can do nothing, and a
-/// role granted by the admin to a participant of another kind confers nothing here.
-contract ParticipantRegistry is AccessControl, IParticipantRegistry {
+/// Surprising on purpose:
+/// - the roles of `Roles` are kept in a bitmap inside each participant's slot (`hasRole`, `_grantRole` and
+///   `_revokeRole` are overridden), so `requireAuthorized` and every token transfer read one slot per
+///   account; any other role lives in OpenZeppelin's storage as usual;
+/// - KYC and freezes belong to the legal identity and are copied to each of its wallets when they change
+///   (at most 8 wallets, 16 attesting banks), because reads are hot (every transfer) and writes are rare.
+contract ParticipantRegistry is ERC2771Context, AccessControl, IParticipantRegistry {
     // ───────────────────────────── Roles ─────────────────────────────
 
-    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
-    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
-    bytes32 public constant BANK_ROLE = keccak256("BANK_ROLE");
-    bytes32 public constant ATTESTER_ROLE = keccak256("ATTESTER_ROLE");
-    bytes32 public constant CORPORATE_ROLE = keccak256("CORPORATE_ROLE");
-    bytes32 public constant INSTRUMENT_ROLE = keccak256("INSTRUMENT_ROLE");
+    bytes32 public constant OPERATOR_ROLE = Roles.OPERATOR;
+    bytes32 public constant REGULATOR_ROLE = Roles.REGULATOR;
+    bytes32 public constant BANK_ROLE = Roles.BANK;
+    bytes32 public constant ATTESTER_ROLE = Roles.ATTESTER;
+    bytes32 public constant CORPORATE_ROLE = Roles.CORPORATE;
+    bytes32 public constant INSTRUMENT_ROLE = Roles.INSTRUMENT;
+    bytes32 public constant CUSTOMS_ROLE = Roles.CUSTOMS;
+
+    uint256 private constant MAX_WALLETS = 8;
+    uint256 private constant MAX_KYC_BANKS = 16;
 
     // ───────────────────────────── Storage ─────────────────────────────
 
+    /// @dev Slot: frozen (1) + since (6) + total (6).
+    struct FreezeRecord {
+        bool frozen;
+        uint48 since;
+        uint48 total;
+    }
+
     mapping(address account => Participant) private _participants;
     mapping(address account => bytes32) private _identityHashes;
-    mapping(address instrument => mapping(uint256 instrumentId => bool)) private _frozenInstruments;
+    mapping(bytes32 identityHash => address[]) private _wallets;
+    mapping(bytes32 identityHash => mapping(address bank => KycAttestation)) private _attestations;
+    mapping(bytes32 identityHash => address[]) private _kycBanks;
+    mapping(address instrument => mapping(uint256 instrumentId => FreezeRecord)) private _instrumentFreezes;
 
     // ───────────────────────────── Constructor ─────────────────────────────
 
     /// @param operator The platform operator: admin of every role, registered as an `Operator`.
     /// @param jurisdiction The operator's jurisdiction.
     /// @param identityHash The operator's identity hash.
-    constructor(address operator, bytes2 jurisdiction, bytes32 identityHash) {
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(address operator, bytes2 jurisdiction, bytes32 identityHash, address trustedForwarder)
+        ERC2771Context(trustedForwarder)
+    {
         _grantRole(DEFAULT_ADMIN_ROLE, operator);
         _register(operator, ParticipantKind.Operator, jurisdiction, identityHash);
     }
@@ -44,23 +68,43 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     /// @inheritdoc IParticipantRegistry
     function registerParticipant(address account, ParticipantKind kind, bytes2 jurisdiction, bytes32 identityHash)
         external
-        onlyRole(OPERATOR_ROLE)
     {
-        _requireActiveSender(ParticipantKind.Operator);
+        _requireAuthorized(_msgSender(), Roles.OPERATOR);
         _register(account, kind, jurisdiction, identityHash);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function linkWallet(address wallet, address existing) external {
+        _requireAuthorized(_msgSender(), Roles.OPERATOR);
+        Participant memory p = _participants[existing];
+        if (p.kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(existing);
+        if (wallet == address(0)) revert ParticipantRegistryInvalidParticipant(wallet, p.kind);
+        if (_participants[wallet].kind != ParticipantKind.None) revert ParticipantRegistryAlreadyRegistered(wallet);
+        bytes32 identityHash = _identityHashes[existing];
+        address[] storage wallets = _wallets[identityHash];
+        if (wallets.length >= MAX_WALLETS) revert ParticipantRegistryTooManyEntries(existing, MAX_WALLETS);
+
+        Participant storage w = _participants[wallet];
+        w.kind = p.kind;
+        w.jurisdiction = p.jurisdiction;
+        w.frozen = p.frozen;
+        w.kycExpiry = p.kycExpiry;
+        _identityHashes[wallet] = identityHash;
+        wallets.push(wallet);
+        _grantRole(_roleOf(p.kind), wallet);
+        emit ParticipantRegistered(wallet, p.kind, p.jurisdiction, identityHash);
+        emit WalletLinked(wallet, existing, identityHash);
     }
 
     // ───────────────────────────── Banks ─────────────────────────────
 
     /// @inheritdoc IParticipantRegistry
-    function attestKyc(address account, KycStatus status, uint48 expiry, bytes32 evidenceHash)
-        external
-        onlyRole(BANK_ROLE)
-    {
-        _requireActiveSender(ParticipantKind.Bank);
-        Participant storage p = _participants[account];
-        if (p.kind != ParticipantKind.Corporate) {
-            revert ParticipantRegistryUnexpectedKind(account, p.kind, ParticipantKind.Corporate);
+    function attestKyc(address account, KycStatus status, uint48 expiry, bytes32 evidenceHash) external {
+        address bank = _msgSender();
+        _requireAuthorized(bank, Roles.BANK);
+        ParticipantKind kind = _participants[account].kind;
+        if (kind != ParticipantKind.Corporate) {
+            revert ParticipantRegistryUnexpectedKind(account, kind, ParticipantKind.Corporate);
         }
         if (status == KycStatus.None) revert ParticipantRegistryInvalidKycStatus(status);
         if (status == KycStatus.Approved) {
@@ -70,70 +114,103 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         } else {
             expiry = 0;
         }
-        if (status != KycStatus.Approved && p.kycBank != msg.sender) {
-            if (status == KycStatus.Revoked || _hasValidKyc(p)) {
-                revert ParticipantRegistryNotKycBank(account, p.kycBank);
-            }
+        bytes32 identityHash = _identityHashes[account];
+        KycAttestation storage a = _attestations[identityHash][bank];
+        if (a.status == KycStatus.None) {
+            address[] storage banks = _kycBanks[identityHash];
+            if (banks.length >= MAX_KYC_BANKS) revert ParticipantRegistryTooManyEntries(account, MAX_KYC_BANKS);
+            banks.push(bank);
         }
+        uint48 previous = a.expiry;
+        a.status = status;
+        a.expiry = expiry;
+        emit KycAttested(account, bank, status, expiry, evidenceHash);
 
-        p.kycStatus = status;
-        p.kycExpiry = expiry;
-        p.kycBank = msg.sender;
-        emit KycAttested(account, msg.sender, status, expiry, evidenceHash);
+        uint48 validUntil = _participants[account].kycExpiry;
+        if (expiry > validUntil) {
+            validUntil = expiry; // a later approval extends the identity's validity: no need to look further
+        } else if (previous == validUntil && expiry != previous) {
+            validUntil = _latestValidExpiry(identityHash); // this bank's approval was the latest: look again
+        } else {
+            return; // the identity's validity does not change
+        }
+        _setKycExpiry(identityHash, validUntil);
     }
 
     // ───────────────────────────── Regulator ─────────────────────────────
 
     /// @inheritdoc IParticipantRegistry
-    function freezeParticipant(address account, bytes32 reasonCode) external onlyRole(REGULATOR_ROLE) {
-        _setParticipantFrozen(account, true);
-        emit ParticipantFrozen(account, msg.sender, reasonCode);
+    function revokeKyc(address account, bytes32 reasonCode) external {
+        address regulator = _msgSender();
+        _requireAuthorized(regulator, Roles.REGULATOR);
+        if (_participants[account].kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
+        bytes32 identityHash = _identityHashes[account];
+        address[] storage banks = _kycBanks[identityHash];
+        for (uint256 i; i < banks.length; ++i) {
+            KycAttestation storage a = _attestations[identityHash][banks[i]];
+            a.status = KycStatus.Revoked;
+            a.expiry = 0;
+        }
+        emit KycRevokedByRegulator(account, regulator, reasonCode);
+        _setKycExpiry(identityHash, 0);
     }
 
     /// @inheritdoc IParticipantRegistry
-    function unfreezeParticipant(address account, bytes32 reasonCode) external onlyRole(REGULATOR_ROLE) {
-        _setParticipantFrozen(account, false);
-        emit ParticipantUnfrozen(account, msg.sender, reasonCode);
+    function freezeParticipant(address account, bytes32 reasonCode) external {
+        _setParticipantFrozen(account, true, reasonCode);
     }
 
     /// @inheritdoc IParticipantRegistry
-    function freezeInstrument(address instrument, uint256 instrumentId, bytes32 reasonCode)
-        external
-        onlyRole(REGULATOR_ROLE)
-    {
-        _setInstrumentFrozen(instrument, instrumentId, true);
-        emit InstrumentFrozen(instrument, instrumentId, msg.sender, reasonCode);
+    function unfreezeParticipant(address account, bytes32 reasonCode) external {
+        _setParticipantFrozen(account, false, reasonCode);
     }
 
     /// @inheritdoc IParticipantRegistry
-    function unfreezeInstrument(address instrument, uint256 instrumentId, bytes32 reasonCode)
-        external
-        onlyRole(REGULATOR_ROLE)
-    {
-        _setInstrumentFrozen(instrument, instrumentId, false);
-        emit InstrumentUnfrozen(instrument, instrumentId, msg.sender, reasonCode);
+    function freezeInstrument(address instrument, uint256 instrumentId, bytes32 reasonCode) external {
+        address regulator = _msgSender();
+        _requireAuthorized(regulator, Roles.REGULATOR);
+        FreezeRecord storage f = _instrumentFreezes[instrument][instrumentId];
+        if (f.frozen) revert ParticipantRegistryFreezeUnchanged(true);
+        f.frozen = true;
+        f.since = uint48(block.timestamp);
+        emit InstrumentFrozen(instrument, instrumentId, regulator, reasonCode);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function unfreezeInstrument(address instrument, uint256 instrumentId, bytes32 reasonCode) external {
+        address regulator = _msgSender();
+        _requireAuthorized(regulator, Roles.REGULATOR);
+        FreezeRecord storage f = _instrumentFreezes[instrument][instrumentId];
+        if (!f.frozen) revert ParticipantRegistryFreezeUnchanged(false);
+        f.frozen = false;
+        f.total += uint48(block.timestamp) - f.since;
+        f.since = 0;
+        emit InstrumentUnfrozen(instrument, instrumentId, regulator, reasonCode);
+    }
+
+    // ───────────────────────────── The one check ─────────────────────────────
+
+    /// @inheritdoc IParticipantRegistry
+    function requireAuthorized(address account, bytes32 role) external view {
+        _requireAuthorized(account, role);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function requireActive(address account) external view {
+        _requireActive(account, _participants[account]);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isAuthorized(address account, bytes32 role) external view returns (bool) {
+        return hasRole(role, account) && _isActive(_participants[account]);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isActive(address account) external view returns (bool) {
+        return _isActive(_participants[account]);
     }
 
     // ───────────────────────────── Views ─────────────────────────────
-
-    /// @inheritdoc IParticipantRegistry
-    function isActive(address account) public view returns (bool active) {
-        (, active,) = _standing(account);
-    }
-
-    /// @inheritdoc IParticipantRegistry
-    function requireActive(address account, ParticipantKind kind) external view {
-        (ParticipantKind actual, bool active,) = _standing(account);
-        // `actual` is the stored kind (an enum); Slither's taint from `_standing`'s KYC-expiry comparison
-        // reaches it only because both come out of the same call.
-        // slither-disable-next-line incorrect-equality,timestamp
-        if (actual == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
-        // slither-disable-next-line timestamp
-        if (kind != ParticipantKind.None && actual != kind) {
-            revert ParticipantRegistryUnexpectedKind(account, actual, kind);
-        }
-        if (!active) revert ParticipantRegistryInactiveParticipant(account);
-    }
 
     /// @inheritdoc IParticipantRegistry
     function participant(address account) external view returns (Participant memory) {
@@ -143,6 +220,13 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     /// @inheritdoc IParticipantRegistry
     function identityHashOf(address account) external view returns (bytes32) {
         return _identityHashes[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function walletsOf(address account) external view returns (address[] memory) {
+        bytes32 identityHash = _identityHashes[account];
+        if (identityHash == bytes32(0)) return new address[](0);
+        return _wallets[identityHash];
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -156,13 +240,23 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
     }
 
     /// @inheritdoc IParticipantRegistry
+    function kycAttestation(address account, address bank) external view returns (KycAttestation memory) {
+        return _attestations[_identityHashes[account]][bank];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function kycBanksOf(address account) external view returns (address[] memory) {
+        return _kycBanks[_identityHashes[account]];
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function transferProfile(address from, address to)
         external
         view
         returns (bool fromActive, bool toActive, bytes2 fromJurisdiction, bytes2 toJurisdiction)
     {
-        (, fromActive, fromJurisdiction) = _standing(from);
-        (, toActive, toJurisdiction) = _standing(to);
+        (fromActive, fromJurisdiction) = _standing(from);
+        (toActive, toJurisdiction) = _standing(to);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -170,23 +264,69 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
         external
         view
         returns (
-            bool spenderAllowed,
+            bool spenderActive,
             bool fromActive,
             bool toActive,
             bytes2 fromJurisdiction,
             bytes2 toJurisdiction
         )
     {
-        // Most spenders are instrument contracts that are no participant: answer them from the kind alone.
-        spenderAllowed = _participants[spender].kind == ParticipantKind.None;
-        if (!spenderAllowed) (, spenderAllowed,) = _standing(spender);
-        (, fromActive, fromJurisdiction) = _standing(from);
-        (, toActive, toJurisdiction) = _standing(to);
+        (spenderActive,) = _standing(spender);
+        (fromActive, fromJurisdiction) = _standing(from);
+        (toActive, toJurisdiction) = _standing(to);
     }
 
     /// @inheritdoc IParticipantRegistry
     function isInstrumentFrozen(address instrument, uint256 instrumentId) external view returns (bool) {
-        return _frozenInstruments[instrument][instrumentId];
+        return _instrumentFreezes[instrument][instrumentId].frozen;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function instrumentFreeze(address instrument, uint256 instrumentId)
+        external
+        view
+        returns (bool frozen, uint256 frozenTime)
+    {
+        FreezeRecord storage f = _instrumentFreezes[instrument][instrumentId];
+        frozen = f.frozen;
+        frozenTime = f.total;
+        if (frozen) frozenTime += block.timestamp - f.since;
+    }
+
+    // ───────────────────────────── AccessControl storage ─────────────────────────────
+
+    /// @notice Whether `account` holds `role`. The roles of `Roles` are read from the participant's slot.
+    function hasRole(bytes32 role, address account)
+        public
+        view
+        override(AccessControl, IAccessControl)
+        returns (bool)
+    {
+        uint8 bit = Roles.bit(role);
+        if (bit == 0) return super.hasRole(role, account);
+        return _participants[account].roles & bit != 0;
+    }
+
+    /// @dev The roles of `Roles` go to the participant's role bitmap; any other role to AccessControl.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        uint8 bit = Roles.bit(role);
+        if (bit == 0) return super._grantRole(role, account);
+        Participant storage p = _participants[account];
+        if (p.roles & bit != 0) return false;
+        p.roles |= bit;
+        emit RoleGranted(role, account, _msgSender());
+        return true;
+    }
+
+    /// @dev The roles of `Roles` leave the participant's role bitmap; any other role AccessControl.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        uint8 bit = Roles.bit(role);
+        if (bit == 0) return super._revokeRole(role, account);
+        Participant storage p = _participants[account];
+        if (p.roles & bit == 0) return false;
+        p.roles &= ~bit;
+        emit RoleRevoked(role, account, _msgSender());
+        return true;
     }
 
     // ───────────────────────────── Internals ─────────────────────────────
@@ -196,87 +336,121 @@ contract ParticipantRegistry is AccessControl, IParticipantRegistry {
             revert ParticipantRegistryInvalidParticipant(account, kind);
         }
         if (!_isJurisdictionCode(jurisdiction)) revert ParticipantRegistryInvalidJurisdiction(jurisdiction);
+        if (identityHash == bytes32(0)) revert ParticipantRegistryInvalidIdentity();
         if (_participants[account].kind != ParticipantKind.None) revert ParticipantRegistryAlreadyRegistered(account);
+        address[] storage wallets = _wallets[identityHash];
+        if (wallets.length != 0) revert ParticipantRegistryIdentityTaken(identityHash, wallets[0]);
 
-        _participants[account] = Participant({
-            kind: kind,
-            jurisdiction: jurisdiction,
-            frozen: false,
-            kycStatus: KycStatus.None,
-            kycExpiry: 0,
-            kycBank: address(0)
-        });
+        // Field by field: an admin may have granted this account a role before it registered.
+        Participant storage p = _participants[account];
+        p.kind = kind;
+        p.jurisdiction = jurisdiction;
         _identityHashes[account] = identityHash;
+        wallets.push(account);
         _grantRole(_roleOf(kind), account);
         emit ParticipantRegistered(account, kind, jurisdiction, identityHash);
     }
 
-    function _setParticipantFrozen(address account, bool frozen) private {
-        _requireActiveSender(ParticipantKind.Regulator);
+    function _setParticipantFrozen(address account, bool frozen, bytes32 reasonCode) private {
+        address regulator = _msgSender();
+        _requireAuthorized(regulator, Roles.REGULATOR);
         Participant storage p = _participants[account];
         if (p.kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
         // A regulator freezing a regulator (itself included) could lock supervision for good; the operator
         // revokes a regulator's role instead.
         if (p.kind == ParticipantKind.Regulator) revert ParticipantRegistryCannotFreezeRegulator(account);
         if (p.frozen == frozen) revert ParticipantRegistryFreezeUnchanged(frozen);
-        p.frozen = frozen;
+        address[] storage wallets = _wallets[_identityHashes[account]];
+        for (uint256 i; i < wallets.length; ++i) {
+            address wallet = wallets[i];
+            _participants[wallet].frozen = frozen;
+            if (frozen) emit ParticipantFrozen(wallet, regulator, reasonCode);
+            else emit ParticipantUnfrozen(wallet, regulator, reasonCode);
+        }
     }
 
-    function _setInstrumentFrozen(address instrument, uint256 instrumentId, bool frozen) private {
-        _requireActiveSender(ParticipantKind.Regulator);
-        if (_frozenInstruments[instrument][instrumentId] == frozen) revert ParticipantRegistryFreezeUnchanged(frozen);
-        _frozenInstruments[instrument][instrumentId] = frozen;
+    /// @dev The latest expiry among the identity's valid `Approved` attestations (zero when none).
+    function _latestValidExpiry(bytes32 identityHash) private view returns (uint48 latest) {
+        address[] storage banks = _kycBanks[identityHash];
+        for (uint256 i; i < banks.length; ++i) {
+            KycAttestation storage a = _attestations[identityHash][banks[i]];
+            if (a.status == KycStatus.Approved && a.expiry > latest) latest = a.expiry;
+        }
     }
 
-    /// @dev The caller holds the role already (checked by `onlyRole`); it must also be an active
-    /// participant of the kind that goes with the role. The admin can grant any role to any account,
-    /// so the role alone must not make, say, a corporate a KYC-attesting bank.
-    function _requireActiveSender(ParticipantKind kind) private view {
-        (ParticipantKind actual, bool active,) = _standing(msg.sender);
+    function _setKycExpiry(bytes32 identityHash, uint48 validUntil) private {
+        address[] storage wallets = _wallets[identityHash];
+        for (uint256 i; i < wallets.length; ++i) {
+            _participants[wallets[i]].kycExpiry = validUntil;
+        }
+        emit KycValidityChanged(identityHash, validUntil);
+    }
+
+    /// @dev The one check: `role` held, then the participant active (see `_requireActive`).
+    function _requireAuthorized(address account, bytes32 role) private view {
+        if (!hasRole(role, account)) revert AccessControlUnauthorizedAccount(account, role);
+        _requireActive(account, _participants[account]);
+    }
+
+    /// @dev Registered, holding the role of its kind (its membership), not frozen, KYC-valid if a corporate.
+    function _requireActive(address account, Participant storage p) private view {
+        ParticipantKind kind = p.kind;
+        if (kind == ParticipantKind.None) revert ParticipantRegistryUnknownParticipant(account);
+        if (p.roles & _kindBit(kind) == 0) revert AccessControlUnauthorizedAccount(account, _roleOf(kind));
+        if (p.frozen) revert ParticipantRegistryParticipantFrozen(account);
+        // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
         // slither-disable-next-line timestamp
-        if (actual != kind) revert ParticipantRegistryUnexpectedKind(msg.sender, actual, kind);
-        if (!active) revert ParticipantRegistryInactiveParticipant(msg.sender);
+        if (kind == ParticipantKind.Corporate && p.kycExpiry <= block.timestamp) {
+            revert ParticipantRegistryKycNotValid(account);
+        }
     }
 
-    /// @dev Kind, activity and jurisdiction of `account`, read field by field through a storage pointer:
-    /// measured about 500 gas less per participant than copying the struct to memory, on every token
-    /// transfer and every `requireActive`.
-    function _standing(address account)
-        private
-        view
-        returns (ParticipantKind kind, bool active, bytes2 jurisdiction)
-    {
+    /// @dev Whether `account` is active, and its jurisdiction: one storage read.
+    function _standing(address account) private view returns (bool active, bytes2 jurisdiction) {
         Participant storage p = _participants[account];
-        kind = p.kind;
         jurisdiction = p.jurisdiction;
-        bool frozen = p.frozen;
-        KycStatus kycStatus = p.kycStatus;
-        uint48 kycExpiry = p.kycExpiry;
-        // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
-        // slither-disable-next-line timestamp
-        bool kycValid = kycStatus == KycStatus.Approved && kycExpiry > block.timestamp;
-        active = kind != ParticipantKind.None && !frozen && (kind != ParticipantKind.Corporate || kycValid);
+        active = _isActive(p);
     }
 
-    /// @dev An `Approved` attestation that expires after now (active one second before expiry, not at it).
-    function _hasValidKyc(Participant storage p) private view returns (bool) {
+    function _isActive(Participant storage p) private view returns (bool) {
+        ParticipantKind kind = p.kind;
         // KYC expiry is a calendar date (DESIGN §1): seconds of validator clock drift cannot matter.
         // slither-disable-next-line timestamp
-        return p.kycStatus == KycStatus.Approved && p.kycExpiry > block.timestamp;
+        return kind != ParticipantKind.None && p.roles & _kindBit(kind) != 0 && !p.frozen
+            && (kind != ParticipantKind.Corporate || p.kycExpiry > block.timestamp);
+    }
+
+    /// @dev `Roles.bit` of the role of `kind`: the bits follow the kinds' order (Corporate is bit 0).
+    function _kindBit(ParticipantKind kind) private pure returns (uint8) {
+        return uint8(1) << (uint8(kind) - 1);
     }
 
     function _roleOf(ParticipantKind kind) private pure returns (bytes32) {
-        if (kind == ParticipantKind.Bank) return BANK_ROLE;
-        if (kind == ParticipantKind.Regulator) return REGULATOR_ROLE;
-        if (kind == ParticipantKind.Attester) return ATTESTER_ROLE;
-        if (kind == ParticipantKind.Operator) return OPERATOR_ROLE;
-        if (kind == ParticipantKind.Instrument) return INSTRUMENT_ROLE;
-        return CORPORATE_ROLE;
+        if (kind == ParticipantKind.Bank) return Roles.BANK;
+        if (kind == ParticipantKind.Regulator) return Roles.REGULATOR;
+        if (kind == ParticipantKind.Attester) return Roles.ATTESTER;
+        if (kind == ParticipantKind.Operator) return Roles.OPERATOR;
+        if (kind == ParticipantKind.Instrument) return Roles.INSTRUMENT;
+        return Roles.CORPORATE;
     }
 
     function _isJurisdictionCode(bytes2 code) private pure returns (bool) {
         uint8 a = uint8(code[0]);
         uint8 b = uint8(code[1]);
         return a >= 0x41 && a <= 0x5A && b >= 0x41 && b <= 0x5A;
+    }
+
+    // ───────────────────────────── ERC-2771 ─────────────────────────────
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 
@@ -11,10 +11,11 @@ import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IPayableCertificates} from "./interfaces/IPayableCertificates.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title PayableCertificates
 /// @notice Splittable payable certificates of core enterprises, backed by invoice liens (DESIGN §7).
-/// @dev Table of contents: constants · storage · constructor · core enterprise (issue) · holders
+/// @dev Table of contents: constants · storage · constructor · core enterprise (offer) · sellers (accept) · holders
 /// (transfer, split, discount request) · banks (discount) · settlement · invoice registry hook · views ·
 /// internals.
 ///
@@ -25,9 +26,13 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// Surprising on purpose: the contract never holds money. A discount moves the bank's tokens straight
 /// to the selling holder and a settlement moves the core enterprise's tokens straight to each holder,
 /// so a frozen holder blocks only its own payment, never the rest of the tree.
-contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertificates, IInvoicePaymentHook {
-    using SafeCast for uint256;
-
+contract PayableCertificates is
+    ReentrancyGuardTransient,
+    ERC2771Context,
+    ERC165,
+    IPayableCertificates,
+    IInvoicePaymentHook
+{
     // ───────────────────────────── Constants ─────────────────────────────
 
     /// @inheritdoc IPayableCertificates
@@ -61,13 +66,18 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
     mapping(uint256 rootId => Tree) private _trees;
     /// @dev Keyed by the requesting holder too: a request lapses by itself when the certificate moves.
     mapping(uint256 certificateId => mapping(address holder => DiscountRequest)) private _discountRequests;
+    mapping(uint256 invoiceId => CertificateOffer) private _offers;
+    mapping(uint256 invoiceId => uint256 rootId) private _rootOfInvoice;
 
     // ───────────────────────────── Constructor ─────────────────────────────
 
     /// @param registry_ The participant registry.
     /// @param invoices_ The invoice registry; the operator must register this contract as a lien instrument.
     /// @param gracePeriod_ Seconds after maturity before an unpaid tree reads `Defaulted`.
-    constructor(IParticipantRegistry registry_, IInvoiceLiens invoices_, uint256 gracePeriod_) {
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(IParticipantRegistry registry_, IInvoiceLiens invoices_, uint256 gracePeriod_, address trustedForwarder)
+        ERC2771Context(trustedForwarder)
+    {
         _registry = registry_;
         _invoices = invoices_;
         _gracePeriod = gracePeriod_;
@@ -76,39 +86,64 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
     // ───────────────────────────── Core enterprise ─────────────────────────────
 
     /// @inheritdoc IPayableCertificates
-    function issue(uint256 invoiceId, uint256 amount, uint64 maturity) external returns (uint256 certificateId) {
+    function offer(uint256 invoiceId, uint256 amount, uint64 maturity) external {
+        address issuer = _msgSender();
         IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
-        if (inv.buyer != msg.sender) revert PayableCertificatesNotInvoiceBuyer(invoiceId, inv.buyer, msg.sender);
-        if (inv.state != IInvoiceLiens.InvoiceState.Confirmed) {
-            revert PayableCertificatesInvoiceNotConfirmed(invoiceId, uint8(inv.state));
-        }
-        if (amount == 0) revert PayableCertificatesZeroAmount();
-        uint256 available = inv.faceAmount - inv.paidAmount;
-        if (amount > available) revert PayableCertificatesAmountExceedsInvoice(amount, available);
-        if (maturity <= block.timestamp || maturity > type(uint32).max) {
-            revert PayableCertificatesInvalidMaturity(maturity, block.timestamp);
-        }
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
-        _registry.requireActive(inv.seller, IParticipantRegistry.ParticipantKind.None);
+        if (inv.buyer != issuer) revert PayableCertificatesNotInvoiceBuyer(invoiceId, inv.buyer, issuer);
+        _registry.requireAuthorized(issuer, Roles.CORPORATE);
+        if (_offers[invoiceId].amount != 0) revert PayableCertificatesOfferPending(invoiceId);
+        _checkTerms(invoiceId, inv, amount, maturity);
 
+        _offers[invoiceId] = CertificateOffer({amount: uint56(amount), maturity: uint32(maturity)});
+        emit CertificateOffered(invoiceId, issuer, inv.seller, amount, maturity);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function withdrawOffer(uint256 invoiceId) external {
+        address issuer = _msgSender();
+        IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
+        if (inv.buyer != issuer) revert PayableCertificatesNotInvoiceBuyer(invoiceId, inv.buyer, issuer);
+        _closeOffer(invoiceId, issuer);
+    }
+
+    // ───────────────────────────── Sellers ─────────────────────────────
+
+    /// @inheritdoc IPayableCertificates
+    function acceptOffer(uint256 invoiceId) external returns (uint256 certificateId) {
+        address seller = _msgSender();
+        IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
+        if (inv.seller != seller) revert PayableCertificatesNotInvoiceSeller(invoiceId, inv.seller, seller);
+        _registry.requireAuthorized(seller, Roles.CORPORATE);
+        CertificateOffer memory o = _offers[invoiceId];
+        if (o.amount == 0) revert PayableCertificatesNoOffer(invoiceId);
+        _checkTerms(invoiceId, inv, o.amount, o.maturity);
+        _registry.requireAuthorized(inv.buyer, Roles.CORPORATE);
+
+        delete _offers[invoiceId];
         certificateId = _nextId++;
-        _certificates[certificateId] = Certificate({
-            holder: inv.seller,
-            amount: amount.toUint56(),
-            status: CertificateStatus.Live,
-            siblingIndex: 0
-        });
+        _certificates[certificateId] =
+            Certificate({holder: seller, amount: o.amount, status: CertificateStatus.Live, siblingIndex: 0});
         _trees[certificateId] = Tree({
             currency: inv.currency,
-            maturity: uint32(maturity),
+            maturity: o.maturity,
             defaultRecorded: false,
             settledAmount: 0,
             invoiceId: invoiceId
         });
+        _rootOfInvoice[invoiceId] = certificateId;
 
-        emit CertificateIssued(certificateId, invoiceId, msg.sender, inv.seller, inv.currency, amount, maturity);
+        emit CertificateIssued(certificateId, invoiceId, inv.buyer, seller, inv.currency, o.amount, o.maturity);
 
-        _invoices.takeLien(invoiceId, inv.seller);
+        // The seller, accepting, consents to the lien (audit M3): the tree reserves the invoice.
+        _invoices.takeLien(invoiceId, seller, seller);
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function declineOffer(uint256 invoiceId) external {
+        address seller = _msgSender();
+        IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
+        if (inv.seller != seller) revert PayableCertificatesNotInvoiceSeller(invoiceId, inv.seller, seller);
+        _closeOffer(invoiceId, seller);
     }
 
     // ───────────────────────────── Holders ─────────────────────────────
@@ -116,12 +151,13 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
     /// @inheritdoc IPayableCertificates
     function transfer(uint256 certificateId, address to) external {
         (Certificate storage c,) = _holderAction(certificateId);
-        _registry.requireActive(to, IParticipantRegistry.ParticipantKind.None);
+        _registry.requireActive(to);
+        address from = c.holder;
 
-        delete _discountRequests[certificateId][msg.sender];
+        delete _discountRequests[certificateId][from];
         c.holder = to;
 
-        emit CertificateTransferred(certificateId, msg.sender, to);
+        emit CertificateTransferred(certificateId, from, to);
     }
 
     /// @inheritdoc IPayableCertificates
@@ -138,7 +174,7 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         for (uint256 i; i < count; ++i) {
             if (amounts[i] == 0) revert PayableCertificatesZeroAmount();
             sum += amounts[i];
-            _registry.requireActive(holders[i], IParticipantRegistry.ParticipantKind.None);
+            _registry.requireActive(holders[i]);
         }
         uint256 parentAmount = parent.amount;
         if (sum != parentAmount) revert PayableCertificatesSplitSumMismatch(parentAmount, sum);
@@ -161,23 +197,26 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
 
     /// @inheritdoc IPayableCertificates
     function requestDiscount(uint256 certificateId, address bank, uint16 rateBps) external {
-        _holderAction(certificateId);
+        (Certificate storage c,) = _holderAction(certificateId);
         if (rateBps == 0 || rateBps > 10_000) revert PayableCertificatesInvalidRate(rateBps);
-        _registry.requireActive(bank, IParticipantRegistry.ParticipantKind.Bank);
+        _registry.requireAuthorized(bank, Roles.BANK);
+        address holder = c.holder;
 
-        _discountRequests[certificateId][msg.sender] = DiscountRequest({bank: bank, rateBps: rateBps});
+        _discountRequests[certificateId][holder] = DiscountRequest({bank: bank, rateBps: rateBps});
 
-        emit DiscountRequested(certificateId, msg.sender, bank, rateBps);
+        emit DiscountRequested(certificateId, holder, bank, rateBps);
     }
 
     /// @inheritdoc IPayableCertificates
     function cancelDiscountRequest(uint256 certificateId) external {
-        address bank = _discountRequests[certificateId][msg.sender].bank;
+        address holder = _msgSender();
+        _registry.requireActive(holder);
+        address bank = _discountRequests[certificateId][holder].bank;
         if (bank == address(0)) revert PayableCertificatesNoDiscountRequest(certificateId, address(0));
 
-        delete _discountRequests[certificateId][msg.sender];
+        delete _discountRequests[certificateId][holder];
 
-        emit DiscountRequestCancelled(certificateId, msg.sender, bank);
+        emit DiscountRequestCancelled(certificateId, holder, bank);
     }
 
     // ───────────────────────────── Banks ─────────────────────────────
@@ -189,29 +228,27 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         Tree storage t = _trees[rootId];
         _requireState(certificateId, _stateOf(c, t), ACTIVE);
         _requireNotFrozen(rootId);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Bank);
+        address bank = _msgSender();
+        _registry.requireAuthorized(bank, Roles.BANK);
         address seller = c.holder;
-        DiscountRequest memory request = _discountRequests[certificateId][seller];
-        if (request.bank != msg.sender) revert PayableCertificatesNoDiscountRequest(certificateId, msg.sender);
-        if (request.rateBps != rateBps) {
-            revert PayableCertificatesDiscountRateMismatch(certificateId, request.rateBps, rateBps);
-        }
+        _checkDiscountRequest(certificateId, seller, bank, rateBps);
         uint256 amount = c.amount;
         uint256 daysToMaturity;
         (proceeds, daysToMaturity) = _discountProceeds(amount, t.maturity, rateBps);
 
         delete _discountRequests[certificateId][seller];
-        c.holder = msg.sender;
+        c.holder = bank;
 
-        emit CertificateDiscounted(certificateId, seller, msg.sender, rateBps, daysToMaturity, amount, proceeds);
+        emit CertificateDiscounted(certificateId, seller, bank, rateBps, daysToMaturity, amount, proceeds);
 
-        _transferFrom(t.currency, msg.sender, seller, proceeds, PURPOSE_DISCOUNT, certificateId);
+        _transferFrom(t.currency, bank, seller, proceeds, PURPOSE_DISCOUNT, certificateId);
     }
 
     // ───────────────────────────── Settlement ─────────────────────────────
 
     /// @inheritdoc IPayableCertificates
     function settle(uint256[] calldata certificateIds) external nonReentrant {
+        _registry.requireActive(_msgSender());
         for (uint256 i; i < certificateIds.length; ++i) {
             _settleOne(certificateIds[i]);
         }
@@ -219,6 +256,7 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
 
     /// @inheritdoc IPayableCertificates
     function recordDefault(uint256 rootId) external {
+        _registry.requireActive(_msgSender());
         Certificate storage root = _certificates[rootId];
         if (root.amount == 0 || _rootOf(root, rootId) != rootId) {
             revert PayableCertificatesUnexpectedState(rootId, CertificateState.None, DEFAULTED);
@@ -237,11 +275,28 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
 
     // ───────────────────────────── Invoice registry hook ─────────────────────────────
 
-    /// @notice Refuses a direct payment of an invoice pledged to a certificate tree (see the interface's
-    /// notes): the core enterprise pays the certificates' holders through `settle` instead.
-    /// @dev Called by the invoice registry inside `pay`; reverting makes that payment revert.
-    function onInvoicePayment(uint256 invoiceId, uint256) external pure returns (uint256, bool) {
-        revert PayableCertificatesPayThroughCertificates(invoiceId);
+    /// @notice A direct payment of an invoice pledged to a certificate tree may take only the part the tree
+    /// does not cover, and goes to the invoice's owner (nothing to a financier: the lien reserves the
+    /// invoice for the tree's holders, who are paid through `settle`). More reverts
+    /// `PayableCertificatesPayThroughCertificates`; a frozen tree refuses every payment.
+    /// @dev Called by the invoice registry inside `pay`; reverting makes that payment revert. The tree's
+    /// settlements are recorded on the invoice only when the tree is paid, so the registry's `outstanding`
+    /// still includes the whole tree amount until then.
+    function onInvoicePayment(uint256 invoiceId, uint256 amount, uint256 outstanding)
+        external
+        view
+        returns (uint256, bool)
+    {
+        if (msg.sender != address(_invoices)) revert PayableCertificatesNotInvoiceRegistry(msg.sender);
+        uint256 rootId = _rootOfInvoice[invoiceId];
+        _requireNotFrozen(rootId);
+        uint256 committed = _certificates[rootId].amount;
+        if (amount + committed > outstanding) {
+            revert PayableCertificatesPayThroughCertificates(
+                invoiceId, rootId, outstanding > committed ? outstanding - committed : 0
+            );
+        }
+        return (0, false);
     }
 
     /// @notice ERC-165: this contract implements `IInvoicePaymentHook` (read by the invoice registry when
@@ -324,6 +379,16 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         return _nextId;
     }
 
+    /// @inheritdoc IPayableCertificates
+    function offerOf(uint256 invoiceId) external view returns (CertificateOffer memory) {
+        return _offers[invoiceId];
+    }
+
+    /// @inheritdoc IPayableCertificates
+    function rootOfInvoice(uint256 invoiceId) external view returns (uint256) {
+        return _rootOfInvoice[invoiceId];
+    }
+
     // ───────────────────────────── Internals ─────────────────────────────
 
     /// @dev Pays one live certificate from its tree's core enterprise to its holder.
@@ -335,9 +400,7 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         uint256 invoiceId = t.invoiceId;
         address issuer = _invoices.invoice(invoiceId).buyer;
         address holder = c.holder;
-        if (msg.sender != issuer && msg.sender != holder) {
-            revert PayableCertificatesNotSettlementParty(certificateId, msg.sender);
-        }
+        _requireSettlementParty(certificateId, issuer, holder);
         _requireNotFrozen(rootId);
 
         uint256 amount = c.amount;
@@ -351,8 +414,9 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
 
         _transferFrom(t.currency, issuer, holder, amount, PURPOSE_SETTLEMENT, certificateId);
         if (treePaid) {
-            // The tree's amount was at most the invoice's outstanding amount at issue, and nothing else can
-            // be paid on the invoice while the tree holds its lien (`onInvoicePayment` refuses): it fits.
+            // The tree's amount was at most the invoice's outstanding amount at issue, and direct payments
+            // in the registry may take only the part the tree does not cover (`onInvoicePayment`): it fits.
+            delete _rootOfInvoice[invoiceId];
             _invoices.recordSettlement(invoiceId, settled);
             _invoices.releaseLien(invoiceId);
         }
@@ -374,9 +438,52 @@ contract PayableCertificates is ReentrancyGuardTransient, ERC165, IPayableCertif
         c = _certificates[certificateId];
         rootId = _rootOf(c, certificateId);
         _requireState(certificateId, _stateOf(c, _trees[rootId]), ACTIVE);
-        if (c.holder != msg.sender) revert PayableCertificatesNotHolder(certificateId, c.holder, msg.sender);
+        address caller = _msgSender();
+        if (c.holder != caller) revert PayableCertificatesNotHolder(certificateId, c.holder, caller);
         _requireNotFrozen(rootId);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.None);
+        _registry.requireActive(caller);
+    }
+
+    function _requireSettlementParty(uint256 certificateId, address issuer, address holder) private view {
+        address caller = _msgSender();
+        if (caller != issuer && caller != holder) revert PayableCertificatesNotSettlementParty(certificateId, caller);
+    }
+
+    /// @dev The holder `seller` asked `bank` to discount `certificateId` at exactly `rateBps`.
+    function _checkDiscountRequest(uint256 certificateId, address seller, address bank, uint16 rateBps)
+        private
+        view
+    {
+        DiscountRequest memory request = _discountRequests[certificateId][seller];
+        if (request.bank != bank) revert PayableCertificatesNoDiscountRequest(certificateId, bank);
+        if (request.rateBps != rateBps) {
+            revert PayableCertificatesDiscountRateMismatch(certificateId, request.rateBps, rateBps);
+        }
+    }
+
+    /// @dev A certificate's terms against its invoice: `Confirmed` (so unliened), an amount of 1 ..= what is
+    /// unpaid, a maturity after now and no later than the invoice's due date (the debtor does not
+    /// reschedule its own debt).
+    function _checkTerms(uint256 invoiceId, IInvoiceLiens.InvoiceView memory inv, uint256 amount, uint256 maturity)
+        private
+        view
+    {
+        if (inv.state != IInvoiceLiens.InvoiceState.Confirmed) {
+            revert PayableCertificatesInvoiceNotConfirmed(invoiceId, inv.state);
+        }
+        if (amount == 0) revert PayableCertificatesZeroAmount();
+        uint256 available = inv.faceAmount - inv.paidAmount;
+        if (amount > available) revert PayableCertificatesAmountExceedsInvoice(amount, available);
+        // slither-disable-next-line timestamp
+        if (maturity <= block.timestamp) revert PayableCertificatesInvalidMaturity(maturity, block.timestamp);
+        if (maturity > inv.dueDate) revert PayableCertificatesMaturityAfterDueDate(maturity, inv.dueDate);
+    }
+
+    function _closeOffer(uint256 invoiceId, address by) private {
+        _registry.requireActive(by);
+        if (_offers[invoiceId].amount == 0) revert PayableCertificatesNoOffer(invoiceId);
+        delete _offers[invoiceId];
+        emit CertificateOfferClosed(invoiceId, by);
     }
 
     /// @dev A root has no lineage record, so its lookup reads zero.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -8,6 +9,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title PaymentRouter
 /// @notice Atomic same-currency and cross-currency payments at a bank's EIP-712 FX quote.
@@ -21,7 +23,7 @@ import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 /// Surprising on purpose: the router accepts any token address named in a bank-signed quote; the bank
 /// vouches for the pair by signing it, and the payer chooses the token of a same-currency payment. A
 /// token that is not a tradefin settlement token can only move the caller's own approvals.
-contract PaymentRouter is EIP712, IPaymentRouter {
+contract PaymentRouter is EIP712, ERC2771Context, IPaymentRouter {
     // ───────────────────────────── Constants ─────────────────────────────
 
     /// @inheritdoc IPaymentRouter
@@ -41,8 +43,12 @@ contract PaymentRouter is EIP712, IPaymentRouter {
 
     // ───────────────────────────── Constructor ─────────────────────────────
 
-    /// @param registry_ The participant registry (quoting banks must be active banks).
-    constructor(IParticipantRegistry registry_) EIP712("tradefin PaymentRouter", "1") {
+    /// @param registry_ The participant registry (quoting banks must be authorized banks).
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(IParticipantRegistry registry_, address trustedForwarder)
+        EIP712("tradefin PaymentRouter", "1")
+        ERC2771Context(trustedForwarder)
+    {
         _registry = registry_;
     }
 
@@ -54,9 +60,10 @@ contract PaymentRouter is EIP712, IPaymentRouter {
     {
         if (amount == 0) revert PaymentRouterZeroAmount();
         if (purposeCode == bytes4(0)) revert PaymentRouterMissingPurposeCode();
+        address payer = _msgSender();
 
         emit PaymentSettled(
-            msg.sender,
+            payer,
             beneficiary,
             address(0),
             token,
@@ -69,7 +76,7 @@ contract PaymentRouter is EIP712, IPaymentRouter {
             paymentReference
         );
 
-        _transferFrom(token, msg.sender, beneficiary, amount, purposeCode, paymentReference);
+        _transferFrom(token, payer, beneficiary, amount, purposeCode, paymentReference);
     }
 
     /// @inheritdoc IPaymentRouter
@@ -87,9 +94,9 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         if (quote.baseToken == quote.quoteToken) revert PaymentRouterQuoteSameCurrency(quote.baseToken);
         if (quote.rate == 0) revert PaymentRouterQuoteZeroRate();
         if (block.timestamp > quote.expiry) revert PaymentRouterQuoteExpired(quote.expiry, block.timestamp);
-        if (quote.payer != address(0) && quote.payer != msg.sender) {
-            revert PaymentRouterQuoteNotForPayer(quote.payer, msg.sender);
-        }
+        address payer = _msgSender();
+        // A quote names its payer: an open quote (payer zero) could be spent by anyone for one minor unit.
+        if (quote.payer != payer) revert PaymentRouterQuoteNotForPayer(quote.payer, payer);
         if (baseAmount > quote.maxBaseAmount) revert PaymentRouterQuoteAmountExceeded(baseAmount, quote.maxBaseAmount);
         quoteAmount = Math.mulDiv(baseAmount, quote.rate, RATE_SCALE); // rounds down: bank's favour
         if (quoteAmount == 0) revert PaymentRouterZeroAmount();
@@ -98,15 +105,15 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         // slither-disable-next-line unused-return
         (address recovered,,) = ECDSA.tryRecover(_hashQuote(quote), signature);
         if (recovered != quote.bank) revert PaymentRouterQuoteSignerMismatch(quote.bank, recovered);
-        _registry.requireActive(quote.bank, IParticipantRegistry.ParticipantKind.Bank);
+        _registry.requireAuthorized(quote.bank, Roles.BANK);
 
         // Effects: the quote is spent before any token moves.
         _useNonce(quote.bank, quote.nonce);
 
-        _emitQuotedPayment(quote, beneficiary, baseAmount, quoteAmount, purposeCode, paymentReference);
+        _emitQuotedPayment(quote, payer, beneficiary, baseAmount, quoteAmount, purposeCode, paymentReference);
 
         // Interactions: both legs or neither (a reverting leg reverts the transaction).
-        _transferFrom(quote.baseToken, msg.sender, quote.bank, baseAmount, purposeCode, paymentReference);
+        _transferFrom(quote.baseToken, payer, quote.bank, baseAmount, purposeCode, paymentReference);
         _transferFrom(quote.quoteToken, quote.bank, beneficiary, quoteAmount, purposeCode, paymentReference);
     }
 
@@ -114,8 +121,9 @@ contract PaymentRouter is EIP712, IPaymentRouter {
 
     /// @inheritdoc IPaymentRouter
     function invalidateQuoteNonces(uint256 wordPosition, uint256 mask) external {
-        _nonceBitmaps[msg.sender][wordPosition] |= mask;
-        emit QuoteNoncesInvalidated(msg.sender, wordPosition, mask);
+        address bank = _msgSender();
+        _nonceBitmaps[bank][wordPosition] |= mask;
+        emit QuoteNoncesInvalidated(bank, wordPosition, mask);
     }
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -168,6 +176,7 @@ contract PaymentRouter is EIP712, IPaymentRouter {
     /// @dev A separate frame keeps `payWithQuote` within the stack limit without via-IR.
     function _emitQuotedPayment(
         FxQuote calldata quote,
+        address payer,
         address beneficiary,
         uint256 baseAmount,
         uint256 quoteAmount,
@@ -175,7 +184,7 @@ contract PaymentRouter is EIP712, IPaymentRouter {
         bytes32 paymentReference
     ) private {
         emit PaymentSettled(
-            msg.sender,
+            payer,
             beneficiary,
             quote.bank,
             quote.baseToken,

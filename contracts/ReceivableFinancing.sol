@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IInvoiceLiens} from "./interfaces/IInvoiceLiens.sol";
 import {IInvoicePaymentHook} from "./interfaces/IInvoicePaymentHook.sol";
@@ -10,16 +10,16 @@ import {IInvoiceRegistry} from "./interfaces/IInvoiceRegistry.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IReceivableFinancing} from "./interfaces/IReceivableFinancing.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title ReceivableFinancing
 /// @notice See `IReceivableFinancing`. Surprises, stated up front:
 /// - interest accrues on the full advance until the financing closes, past maturity too, rounded down;
 /// - a buyer payment closes the financing inside the invoice registry's `pay` (through the payment hook),
 ///   and the registry releases the lien itself; every other closing path calls `releaseLien` here;
-/// - money never rests in this contract: advances and repayments move between participants directly.
-contract ReceivableFinancing is IReceivableFinancing, ERC165 {
-    using SafeCast for uint256;
-
+/// - money never rests in this contract: advances and repayments move between participants directly;
+/// - the debt is capped at `2**48 - 1` minor units (see the interface), so `repaidAmount` always fits.
+contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
     uint256 private constant BPS = 10_000;
     uint256 private constant YEAR = 365 days;
     bytes4 private constant PURPOSE_LOAN = "LOAN";
@@ -43,7 +43,10 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
     /// @param registry_ The participant registry.
     /// @param invoices_ The invoice registry whose liens this contract takes (the operator registers this
     /// contract there as an instrument).
-    constructor(IParticipantRegistry registry_, IInvoiceRegistry invoices_) {
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(IParticipantRegistry registry_, IInvoiceRegistry invoices_, address trustedForwarder)
+        ERC2771Context(trustedForwarder)
+    {
         _registry = registry_;
         _invoices = invoices_;
     }
@@ -52,47 +55,48 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
 
     /// @inheritdoc IReceivableFinancing
     function proposeProgramme(address bank, uint16 rateBps, uint256 limit) external returns (uint256 programmeId) {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
-        _registry.requireActive(bank, IParticipantRegistry.ParticipantKind.Bank);
+        address buyer = _msgSender();
+        _registry.requireAuthorized(buyer, Roles.CORPORATE);
+        _registry.requireAuthorized(bank, Roles.BANK);
         _checkRate(rateBps);
         _checkAmount(limit);
 
         programmeId = ++_programmeCount;
         _programmes[programmeId] = Programme({
-            buyer: msg.sender,
+            buyer: buyer,
             rateBps: rateBps,
             state: ProgrammeState.Proposed,
             used: 0,
             bank: bank,
             limit: uint48(limit)
         });
-        emit ProgrammeProposed(programmeId, msg.sender, bank, rateBps, limit);
+        emit ProgrammeProposed(programmeId, buyer, bank, rateBps, limit);
     }
 
     /// @inheritdoc IReceivableFinancing
     function acceptProgramme(uint256 programmeId) external {
         Programme storage p = _existingProgramme(programmeId);
-        if (msg.sender != p.bank) revert ReceivableFinancingNotProgrammeParty(programmeId, msg.sender);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Bank);
+        address bank = _msgSender();
+        if (bank != p.bank) revert ReceivableFinancingNotProgrammeParty(programmeId, bank);
+        _registry.requireAuthorized(bank, Roles.BANK);
         _requireProgrammeState(programmeId, p.state, _bit(ProgrammeState.Proposed));
 
         p.state = ProgrammeState.Open;
-        emit ProgrammeOpened(programmeId, msg.sender);
+        emit ProgrammeOpened(programmeId, bank);
     }
 
     /// @inheritdoc IReceivableFinancing
     function closeProgramme(uint256 programmeId) external {
         Programme storage p = _existingProgramme(programmeId);
-        if (msg.sender != p.bank && msg.sender != p.buyer) {
-            revert ReceivableFinancingNotProgrammeParty(programmeId, msg.sender);
-        }
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.None);
+        address caller = _msgSender();
+        if (caller != p.bank && caller != p.buyer) revert ReceivableFinancingNotProgrammeParty(programmeId, caller);
+        _registry.requireActive(caller);
         _requireProgrammeState(
             programmeId, p.state, _bit(ProgrammeState.Proposed) | _bit(ProgrammeState.Open)
         );
 
         p.state = ProgrammeState.Closed;
-        emit ProgrammeClosed(programmeId, msg.sender);
+        emit ProgrammeClosed(programmeId, caller);
     }
 
     // ───────────────────────────── Application ─────────────────────────────
@@ -102,8 +106,8 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         external
         returns (uint256 financingId)
     {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
-        _registry.requireActive(bank, IParticipantRegistry.ParticipantKind.Bank);
+        _registry.requireAuthorized(_msgSender(), Roles.CORPORATE);
+        _registry.requireAuthorized(bank, Roles.BANK);
         financingId = _apply(invoiceId, _invoices.invoice(invoiceId), bank, requestedAmount, 0, 0);
     }
 
@@ -112,9 +116,10 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         external
         returns (uint256 financingId)
     {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Corporate);
+        _registry.requireAuthorized(_msgSender(), Roles.CORPORATE);
         Programme memory p = _existingProgramme(programmeId);
         _requireProgrammeState(programmeId, p.state, _bit(ProgrammeState.Open));
+        _registry.requireAuthorized(p.bank, Roles.BANK);
         IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
         if (inv.buyer != p.buyer) revert ReceivableFinancingNotProgrammeBuyer(programmeId, inv.buyer);
         financingId = _apply(invoiceId, inv, p.bank, requestedAmount, programmeId, p.rateBps);
@@ -123,12 +128,14 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
     /// @inheritdoc IReceivableFinancing
     function withdraw(uint256 financingId) external {
         Financing storage f = _existingFinancing(financingId);
-        if (msg.sender != f.seller) revert ReceivableFinancingNotSeller(f.invoiceId, msg.sender);
+        address seller = _msgSender();
+        if (seller != f.seller) revert ReceivableFinancingNotSeller(f.invoiceId, seller);
+        _registry.requireAuthorized(seller, Roles.CORPORATE);
         _requireNotFrozen(financingId);
         _requireState(financingId, f.state, _bit(FinancingState.Applied));
 
         f.state = FinancingState.Withdrawn;
-        emit FinancingWithdrawn(financingId, msg.sender);
+        emit FinancingWithdrawn(financingId, seller);
     }
 
     // ───────────────────────────── Decision ─────────────────────────────
@@ -148,7 +155,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         }
         uint256 programmeId = f.underProgramme ? _programmeOf[financingId] : 0;
         if (programmeId != 0) _checkProgrammeTerms(programmeId, rateBps, advanceAmount);
-        IInvoiceLiens.InvoiceView memory inv = _checkFinanceable(f.invoiceId, f.seller, f.bank);
+        IInvoiceLiens.InvoiceView memory inv = _checkFinanceable(f.invoiceId, f.seller, f.bank, advanceAmount);
 
         f.state = FinancingState.Active;
         f.disbursedAt = uint32(block.timestamp);
@@ -160,7 +167,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         if (programmeId != 0) _programmes[programmeId].used += uint48(advanceAmount); // <= limit < 2**48
         emit FinancingApproved(financingId, f.bank, f.seller, advanceAmount, rateBps, uint32(maturity), termsHash);
 
-        _invoices.takeLien(f.invoiceId, f.bank);
+        _invoices.takeLien(f.invoiceId, f.seller, f.bank);
         ISettlementToken(inv.currency).transferFromWithPurpose(
             f.bank, f.seller, advanceAmount, PURPOSE_LOAN, bytes32(financingId)
         );
@@ -172,28 +179,30 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         _checkBankAction(financingId, f, _bit(FinancingState.Applied));
 
         f.state = FinancingState.Rejected;
-        emit FinancingRejected(financingId, msg.sender, reasonCode);
+        emit FinancingRejected(financingId, f.bank, reasonCode);
     }
 
     /// @inheritdoc IReceivableFinancing
     function setCustomsMatchRequired(bool required) external {
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Bank);
-        _customsMatchRequired[msg.sender] = required;
-        emit CustomsPolicySet(msg.sender, required);
+        address bank = _msgSender();
+        _registry.requireAuthorized(bank, Roles.BANK);
+        _customsMatchRequired[bank] = required;
+        emit CustomsPolicySet(bank, required);
     }
 
     // ───────────────────────────── Repayment ─────────────────────────────
 
     /// @inheritdoc IInvoicePaymentHook
-    function onInvoicePayment(uint256 invoiceId, uint256 amount)
+    function onInvoicePayment(uint256 invoiceId, uint256 amount, uint256)
         external
         returns (uint256 toFinancier, bool releaseLien)
     {
         if (msg.sender != address(_invoices)) revert ReceivableFinancingNotInvoiceRegistry(msg.sender);
         uint256 financingId = _activeFinancingOf[invoiceId];
         if (financingId == 0) return (0, false);
-        // No freeze check here: a buyer payment is governed by the invoice's freeze (the registry refuses
-        // a frozen invoice's payment before calling this hook).
+        // A frozen financing is neither repaid nor closed by the buyer's payment (audit L1): the whole
+        // payment waits until the regulator unfreezes it.
+        _requireNotFrozen(financingId);
         uint256 owedNow = _owedNow(_financings[financingId]);
         toFinancier = amount < owedNow ? amount : owedNow;
         releaseLien = _recordRepayment(financingId, invoiceId, toFinancier, owedNow, msg.sender, bytes32(invoiceId));
@@ -203,15 +212,16 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
     /// @inheritdoc IReceivableFinancing
     function repay(uint256 financingId, uint256 amount) external {
         Financing storage f = _existingFinancing(financingId);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.None);
+        address payer = _msgSender();
+        _registry.requireActive(payer);
         _requireNotFrozen(financingId);
         _requireState(financingId, f.state, _bit(FinancingState.Active) | _bit(FinancingState.Defaulted));
         uint256 invoiceId = f.invoiceId;
         address bank = f.bank;
 
-        bool closed = _recordRepayment(financingId, invoiceId, amount, _owedNow(f), msg.sender, bytes32(0));
+        bool closed = _recordRepayment(financingId, invoiceId, amount, _owedNow(f), payer, bytes32(0));
 
-        _collect(invoiceId, msg.sender, bank, amount, financingId);
+        _collect(invoiceId, payer, bank, amount, financingId);
         if (closed) _invoices.releaseLien(invoiceId);
     }
 
@@ -222,7 +232,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
 
         uint256 invoiceId = f.invoiceId;
 
-        bool closed = _recordRepayment(financingId, invoiceId, amount, _owedNow(f), msg.sender, paymentReference);
+        bool closed = _recordRepayment(financingId, invoiceId, amount, _owedNow(f), f.bank, paymentReference);
 
         if (closed) _invoices.releaseLien(invoiceId);
     }
@@ -239,7 +249,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         }
 
         f.state = FinancingState.Defaulted;
-        emit FinancingDefaulted(financingId, msg.sender, _owedNow(f));
+        emit FinancingDefaulted(financingId, f.bank, _owedNow(f));
     }
 
     /// @inheritdoc IReceivableFinancing
@@ -253,7 +263,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         _recordRepayment(financingId, invoiceId, owedNow, owedNow, seller, bytes32(0));
         emit RecourseClaimed(financingId, seller, owedNow);
 
-        _collect(invoiceId, seller, msg.sender, owedNow, financingId);
+        _collect(invoiceId, seller, f.bank, owedNow, financingId);
         _invoices.releaseLien(invoiceId);
     }
 
@@ -267,6 +277,11 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
     /// @inheritdoc IReceivableFinancing
     function owed(uint256 financingId) external view returns (uint256) {
         return _owedNow(_financings[financingId]);
+    }
+
+    /// @inheritdoc IReceivableFinancing
+    function owedAt(uint256 financingId, uint256 at) external view returns (uint256) {
+        return _owedAt(_financings[financingId], at < block.timestamp ? block.timestamp : at);
     }
 
     /// @inheritdoc IReceivableFinancing
@@ -320,52 +335,66 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         uint256 programmeId,
         uint16 rateBps
     ) private returns (uint256 financingId) {
-        if (inv.seller != msg.sender) revert ReceivableFinancingNotSeller(invoiceId, msg.sender);
-        if (inv.state != IInvoiceLiens.InvoiceState.Confirmed) {
-            revert ReceivableFinancingInvoiceNotConfirmed(invoiceId, uint8(inv.state));
-        }
+        address seller = _msgSender();
+        if (inv.seller != seller) revert ReceivableFinancingNotSeller(invoiceId, seller);
+        _requireFinanceableState(invoiceId, inv);
         if (requestedAmount == 0) revert ReceivableFinancingInvalidAmount(requestedAmount);
-        if (requestedAmount > inv.faceAmount) {
-            revert ReceivableFinancingRequestAboveFace(invoiceId, requestedAmount, inv.faceAmount);
+        uint256 outstanding = inv.faceAmount - inv.paidAmount;
+        if (requestedAmount > outstanding) {
+            revert ReceivableFinancingAboveOutstanding(invoiceId, requestedAmount, outstanding);
         }
 
         financingId = ++_financingCount;
         _financings[financingId] = Financing({
             invoiceId: invoiceId,
-            seller: msg.sender,
+            seller: seller,
             state: FinancingState.Applied,
             disbursedAt: 0,
             repaidAmount: 0,
             underProgramme: programmeId != 0,
             bank: bank,
-            amount: uint48(requestedAmount), // <= face < 2**48
+            amount: uint48(requestedAmount), // <= outstanding <= face < 2**48
             rateBps: rateBps,
             maturity: 0
         });
         if (programmeId != 0) _programmeOf[financingId] = programmeId;
-        emit FinancingApplied(financingId, invoiceId, msg.sender, bank, requestedAmount, programmeId);
+        emit FinancingApplied(financingId, invoiceId, seller, bank, requestedAmount, programmeId);
     }
 
-    /// @dev The invoice must still be the applicant's, `Confirmed` (so unliened, unpaid, not defaulted), and
-    /// match the bank's customs policy.
-    function _checkFinanceable(uint256 invoiceId, address seller, address bank)
+    /// @dev The invoice must still be the applicant's, unliened, `Confirmed` (so unpaid, not defaulted), with at
+    /// least `advance` unpaid (audit L2), and match the bank's customs policy (the latest declaration).
+    function _checkFinanceable(uint256 invoiceId, address seller, address bank, uint256 advance)
         private
         view
         returns (IInvoiceLiens.InvoiceView memory inv)
     {
         inv = _invoices.invoice(invoiceId);
         if (inv.seller != seller) revert ReceivableFinancingNotSeller(invoiceId, seller);
-        if (inv.state != IInvoiceLiens.InvoiceState.Confirmed) {
-            revert ReceivableFinancingInvoiceNotConfirmed(invoiceId, uint8(inv.state));
-        }
+        _requireFinanceableState(invoiceId, inv);
+        uint256 outstanding = inv.faceAmount - inv.paidAmount;
+        if (advance > outstanding) revert ReceivableFinancingAboveOutstanding(invoiceId, advance, outstanding);
         if (_customsMatchRequired[bank]) {
             (, bool matched) = _invoices.customsOf(invoiceId);
             if (!matched) revert ReceivableFinancingCustomsMatchRequired(invoiceId);
         }
     }
 
+    /// @dev A liened invoice is named as such (a second bank learns where the lien is), any other state as
+    /// itself.
+    function _requireFinanceableState(uint256 invoiceId, IInvoiceLiens.InvoiceView memory inv) private pure {
+        if (inv.lienFinancier != address(0)) {
+            revert ReceivableFinancingInvoiceLiened(invoiceId, inv.lienInstrument, inv.lienFinancier);
+        }
+        if (inv.state != IInvoiceLiens.InvoiceState.Confirmed) {
+            revert ReceivableFinancingInvoiceNotConfirmed(invoiceId, inv.state);
+        }
+    }
+
+    /// @dev The programme must still be `Open` (audit L6: a closed programme approves nothing), at its rate,
+    /// within its limit.
     function _checkProgrammeTerms(uint256 programmeId, uint16 rateBps, uint256 advanceAmount) private view {
         Programme memory p = _programmes[programmeId];
+        _requireProgrammeState(programmeId, p.state, _bit(ProgrammeState.Open));
         if (rateBps != p.rateBps) revert ReceivableFinancingProgrammeRateMismatch(programmeId, p.rateBps, rateBps);
         if (uint256(p.used) + advanceAmount > p.limit) {
             revert ReceivableFinancingProgrammeLimitExceeded(programmeId, p.used, advanceAmount, p.limit);
@@ -385,7 +414,8 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         if (amount == 0) revert ReceivableFinancingInvalidAmount(amount);
         if (amount > owedNow) revert ReceivableFinancingOverpayment(financingId, amount, owedNow);
         Financing storage f = _financings[financingId];
-        uint48 repaid = (uint256(f.repaidAmount) + amount).toUint48();
+        // The debt is capped at 2**48 - 1 (`_owedAt`), so what is repaid never exceeds it.
+        uint48 repaid = uint48(uint256(f.repaidAmount) + amount);
         closed = amount == owedNow;
         f.repaidAmount = repaid;
         if (closed) {
@@ -404,18 +434,26 @@ contract ReceivableFinancing is IReceivableFinancing, ERC165 {
         );
     }
 
-    /// @dev Reads slots 1 and 2 of the financing only (not the invoice id).
     function _owedNow(Financing storage f) private view returns (uint256) {
+        return _owedAt(f, block.timestamp);
+    }
+
+    /// @dev Reads slots 1 and 2 of the financing only (not the invoice id). The debt (advance plus interest)
+    /// is capped at `2**48 - 1`, the width of `repaidAmount`.
+    function _owedAt(Financing storage f, uint256 at) private view returns (uint256) {
         FinancingState current = f.state;
         if (current != FinancingState.Active && current != FinancingState.Defaulted) return 0;
         uint256 advance = f.amount;
-        return advance + interest(advance, f.rateBps, block.timestamp - f.disbursedAt) - f.repaidAmount;
+        uint256 debt = advance + interest(advance, f.rateBps, at - f.disbursedAt);
+        if (debt > type(uint48).max) debt = type(uint48).max;
+        return debt - f.repaidAmount;
     }
 
-    /// @dev The caller is the financing's bank, active; the financing is unfrozen and in an expected state.
+    /// @dev The caller is the financing's bank, authorized; the financing is unfrozen and in an expected state.
     function _checkBankAction(uint256 financingId, Financing memory f, bytes32 expectedStates) private view {
-        if (msg.sender != f.bank) revert ReceivableFinancingNotBank(financingId, msg.sender);
-        _registry.requireActive(msg.sender, IParticipantRegistry.ParticipantKind.Bank);
+        address bank = _msgSender();
+        if (bank != f.bank) revert ReceivableFinancingNotBank(financingId, bank);
+        _registry.requireAuthorized(bank, Roles.BANK);
         _requireNotFrozen(financingId);
         _requireState(financingId, f.state, expectedStates);
     }

@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title SettlementToken
 /// @notice A permissioned ERC-20 for one currency's tokenized bank deposits.
 /// @dev Every balance change goes through `_update`, which is where the parties are checked (as in
 /// ERC-3643): one registry call answers both parties' status and jurisdictions. Payment transfers reach
 /// the same checks through `_settle` with their purpose code and reference. A transfer under an allowance
-/// (`transferFrom`, `transferFromWithPurpose`) also checks its spender in the same registry call: a
-/// registered participant that is not active (frozen, KYC lapsed) may not spend an allowance, while a
-/// spender that is no participant at all (an instrument contract such as the invoice registry) may.
-contract SettlementToken is ERC20, ISettlementToken {
+/// (`transferFrom`, `transferFromWithPurpose`) also checks its spender in the same registry call: only an
+/// active participant (an instrument contract is one, of kind `Instrument`) may spend an allowance.
+/// Minting, burning and the reporting threshold need the role (`requireAuthorized`), not a kind.
+contract SettlementToken is ERC2771Context, ERC20, ISettlementToken {
     IParticipantRegistry private immutable _registry;
     bytes3 private immutable _currency;
     uint8 private immutable _decimals;
@@ -26,9 +29,14 @@ contract SettlementToken is ERC20, ISettlementToken {
     /// @param currency_ ISO 4217 code, e.g. "USD"; also the symbol.
     /// @param decimals_ Minor-unit exponent of the currency (USD 2, JPY 0).
     /// @param registry_ The participant registry.
-    constructor(string memory name_, bytes3 currency_, uint8 decimals_, IParticipantRegistry registry_)
-        ERC20(name_, string(abi.encodePacked(currency_)))
-    {
+    /// @param trustedForwarder The ERC-2771 forwarder that relays participants' signed requests.
+    constructor(
+        string memory name_,
+        bytes3 currency_,
+        uint8 decimals_,
+        IParticipantRegistry registry_,
+        address trustedForwarder
+    ) ERC20(name_, string(abi.encodePacked(currency_))) ERC2771Context(trustedForwarder) {
         _currency = currency_;
         _decimals = decimals_;
         _registry = registry_;
@@ -38,18 +46,20 @@ contract SettlementToken is ERC20, ISettlementToken {
 
     /// @inheritdoc ISettlementToken
     function mint(address to, uint256 amount, bytes32 paymentReference) external {
-        _checkBank(msg.sender);
+        address bank = _msgSender();
+        _registry.requireAuthorized(bank, Roles.BANK);
         if (amount == 0) revert SettlementTokenZeroAmount();
         _mint(to, amount);
-        emit DepositMinted(msg.sender, to, amount, paymentReference);
+        emit DepositMinted(bank, to, amount, paymentReference);
     }
 
     /// @inheritdoc ISettlementToken
     function burn(uint256 amount, bytes32 paymentReference) external {
-        _checkBank(msg.sender);
+        address bank = _msgSender();
+        _registry.requireAuthorized(bank, Roles.BANK);
         if (amount == 0) revert SettlementTokenZeroAmount();
-        _burn(msg.sender, amount);
-        emit DepositBurned(msg.sender, amount, paymentReference);
+        _burn(bank, amount);
+        emit DepositBurned(bank, amount, paymentReference);
     }
 
     // ───────────────────────────── Payments ─────────────────────────────
@@ -59,8 +69,9 @@ contract SettlementToken is ERC20, ISettlementToken {
         external
         returns (bool)
     {
-        _checkTransferAddresses(msg.sender, to);
-        _settle(address(0), msg.sender, to, amount, true, purposeCode, paymentReference);
+        address from = _msgSender();
+        _checkTransferAddresses(from, to);
+        _settle(address(0), from, to, amount, true, purposeCode, paymentReference);
         return true;
     }
 
@@ -69,21 +80,22 @@ contract SettlementToken is ERC20, ISettlementToken {
         external
         returns (bool)
     {
+        address spender = _msgSender();
         _checkTransferAddresses(from, to);
-        _spendAllowance(from, msg.sender, amount);
-        _settle(msg.sender, from, to, amount, true, purposeCode, paymentReference);
+        _spendAllowance(from, spender, amount);
+        _settle(spender, from, to, amount, true, purposeCode, paymentReference);
         return true;
     }
 
     /// @notice ERC-20 `transferFrom`, with the spender checked as well as both parties (see the contract
-    /// notes): reverts `SettlementTokenInactiveParty(spender)` for a registered participant spender that is
-    /// not active.
+    /// notes): reverts `SettlementTokenInactiveParty(spender)` for a spender that is not active.
     /// @dev The allowance is spent before the addresses are checked, as OpenZeppelin's `transferFrom` does (a
     /// zero `from` is refused as `ERC20InvalidApprover`).
     function transferFrom(address from, address to, uint256 value) public override(ERC20, IERC20) returns (bool) {
-        _spendAllowance(from, msg.sender, value);
+        address spender = _msgSender();
+        _spendAllowance(from, spender, value);
         _checkTransferAddresses(from, to);
-        _settle(msg.sender, from, to, value, false, bytes4(0), bytes32(0));
+        _settle(spender, from, to, value, false, bytes4(0), bytes32(0));
         return true;
     }
 
@@ -91,12 +103,10 @@ contract SettlementToken is ERC20, ISettlementToken {
 
     /// @inheritdoc ISettlementToken
     function setLargeValueThreshold(uint256 threshold) external {
-        IParticipantRegistry.Participant memory p = _registry.participant(msg.sender);
-        if (p.kind != IParticipantRegistry.ParticipantKind.Regulator || p.frozen) {
-            revert SettlementTokenNotRegulator(msg.sender);
-        }
+        address regulator = _msgSender();
+        _registry.requireAuthorized(regulator, Roles.REGULATOR);
         _largeValueThreshold = threshold;
-        emit LargeValueThresholdSet(msg.sender, threshold);
+        emit LargeValueThresholdSet(regulator, threshold);
     }
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -160,8 +170,8 @@ contract SettlementToken is ERC20, ISettlementToken {
         }
     }
 
-    /// @dev One registry call: reverts `SettlementTokenInactiveParty` for an inactive non-zero party or a
-    /// registered, inactive spender; returns both parties' jurisdictions. A spender that is `from` itself
+    /// @dev One registry call: reverts `SettlementTokenInactiveParty` for an inactive non-zero party or an
+    /// inactive spender; returns both parties' jurisdictions. A spender that is `from` itself
     /// needs no second look.
     function _checkParties(address spender, address from, address to)
         private
@@ -173,10 +183,10 @@ contract SettlementToken is ERC20, ISettlementToken {
         if (spender == address(0) || spender == from) {
             (fromActive, toActive, fromJurisdiction, toJurisdiction) = _registry.transferProfile(from, to);
         } else {
-            bool spenderAllowed;
-            (spenderAllowed, fromActive, toActive, fromJurisdiction, toJurisdiction) =
+            bool spenderActive;
+            (spenderActive, fromActive, toActive, fromJurisdiction, toJurisdiction) =
                 _registry.transferFromProfile(spender, from, to);
-            if (!spenderAllowed) revert SettlementTokenInactiveParty(spender);
+            if (!spenderActive) revert SettlementTokenInactiveParty(spender);
         }
         if (from != address(0) && !fromActive) revert SettlementTokenInactiveParty(from);
         if (to != address(0) && !toActive) revert SettlementTokenInactiveParty(to);
@@ -187,8 +197,17 @@ contract SettlementToken is ERC20, ISettlementToken {
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
     }
 
-    function _checkBank(address account) private view {
-        IParticipantRegistry.Participant memory p = _registry.participant(account);
-        if (p.kind != IParticipantRegistry.ParticipantKind.Bank || p.frozen) revert SettlementTokenNotBank(account);
+    // ───────────────────────────── ERC-2771 ─────────────────────────────
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 }

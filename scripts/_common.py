@@ -1,9 +1,14 @@
 """Deployment and demo-world helpers shared by the Ape scripts and the tests.
 
-One place knows the deployment order and the demo world, so `ape run deploy`, `make run` and the
-test fixtures all build the same platform:
+One place knows the deployment order and the demo world, so `ape run deploy`, `make run`, the test fixtures
+and the benchmarks all build the same platform:
 
-    ParticipantRegistry → SettlementToken (USD, CNY, EUR) → instrument contracts
+    Forwarder → ParticipantRegistry → SettlementToken (USD, CNY, EUR) → InvoiceRegistry →
+    ReceivableFinancing → LetterOfCredit → PaymentRouter → PayableCertificates
+
+then every instrument contract is registered as an `Instrument` participant (it spends allowances, the
+letters of credit escrow margins), the tokens are accepted for invoices, and the three lien instruments are
+registered with the invoice registry.
 
 Addresses are recorded per chain id under `.data/deployments/<chain_id>.json`.
 """
@@ -31,6 +36,15 @@ KIND_CORPORATE, KIND_BANK, KIND_REGULATOR, KIND_ATTESTER, KIND_OPERATOR, KIND_IN
 # KYC statuses, as in IParticipantRegistry.KycStatus.
 KYC_APPROVED, KYC_REJECTED, KYC_REVOKED = 1, 2, 3
 
+# Seconds after an invoice's due date before it counts as `Defaulted` (InvoiceRegistry, fixed at deployment).
+INVOICE_GRACE_PERIOD = 7 * 24 * 3600
+# Seconds after a certificate tree's maturity before it reads `Defaulted` (PayableCertificates).
+CERTIFICATE_GRACE_PERIOD = 30 * 24 * 3600
+# The instrument contracts, in deployment order; each is registered as an `Instrument` participant.
+INSTRUMENT_CONTRACTS = ("InvoiceRegistry", "ReceivableFinancing", "LetterOfCredit", "PaymentRouter",
+                        "PayableCertificates")
+# The instruments that take invoice liens (each implements IInvoicePaymentHook).
+LIEN_INSTRUMENTS = ("ReceivableFinancing", "LetterOfCredit", "PayableCertificates")
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -77,6 +91,9 @@ DEMO_WORLD: tuple[DemoParticipant, ...] = (
     DemoParticipant("importer", KIND_CORPORATE, "US", "LEI-IMPORTER-US-0001"),
     DemoParticipant("attester", KIND_ATTESTER, "CN", "CN-CUSTOMS-SHANGHAI"),
 )
+# Attesters of the demo world that are customs authorities (`CUSTOMS_ROLE`: may replace another attester's
+# customs declaration).
+CUSTOMS_AUTHORITIES = ("attester",)
 
 
 @dataclass
@@ -94,41 +111,44 @@ class Platform:
 
 
 def deploy_platform(project: Any, operator: Any, chain_id: int) -> Platform:
-    """Deploy every tradefin contract from `operator`, in dependency order."""
+    """Deploy every tradefin contract from `operator`, in dependency order, and wire them together."""
     platform = Platform(chain_id=chain_id)
+    contracts = platform.contracts
+    forwarder = operator.deploy(project.Forwarder)
+    contracts["Forwarder"] = forwarder
     registry = operator.deploy(
         project.ParticipantRegistry,
         operator.address,
         jurisdiction(DEMO_WORLD[0].jurisdiction),
         identity_hash(DEMO_WORLD[0].legal_id),
+        forwarder.address,
     )
-    platform.contracts["ParticipantRegistry"] = registry
+    contracts["ParticipantRegistry"] = registry
     for code, decimals in CURRENCIES.items():
-        token = operator.deploy(
-            project.SettlementToken, f"tradefin {code} deposit", currency_code(code), decimals, registry.address
+        contracts[f"SettlementToken{code}"] = operator.deploy(
+            project.SettlementToken, f"tradefin {code} deposit", currency_code(code), decimals, registry.address,
+            forwarder.address,
         )
-        platform.contracts[f"SettlementToken{code}"] = token
-    deploy_instruments(project, operator, platform)
+    invoices = operator.deploy(project.InvoiceRegistry, registry.address, INVOICE_GRACE_PERIOD, forwarder.address)
+    contracts["InvoiceRegistry"] = invoices
+    contracts["ReceivableFinancing"] = operator.deploy(
+        project.ReceivableFinancing, registry.address, invoices.address, forwarder.address)
+    contracts["LetterOfCredit"] = operator.deploy(
+        project.LetterOfCredit, registry.address, invoices.address, forwarder.address)
+    contracts["PaymentRouter"] = operator.deploy(project.PaymentRouter, registry.address, forwarder.address)
+    contracts["PayableCertificates"] = operator.deploy(
+        project.PayableCertificates, registry.address, invoices.address, CERTIFICATE_GRACE_PERIOD, forwarder.address)
+
+    operator_jurisdiction = jurisdiction(DEMO_WORLD[0].jurisdiction)
+    for name in INSTRUMENT_CONTRACTS:
+        address = contracts[name].address
+        registry.registerParticipant(address, KIND_INSTRUMENT, operator_jurisdiction,
+                                     keccak(text=f"instrument:{name}:{address}"), sender=operator)
+    for code in CURRENCIES:
+        invoices.setCurrency(contracts[f"SettlementToken{code}"].address, True, sender=operator)
+    for name in LIEN_INSTRUMENTS:
+        invoices.setInstrument(contracts[name].address, True, sender=operator)
     return platform
-
-
-def deploy_instruments(project: Any, operator: Any, platform: Platform) -> None:
-    """Deploy the instrument contracts on top of the registry and tokens.
-
-    Each instrument that exists in the project is deployed and wired here, in dependency order.
-    """
-    if hasattr(project, "InvoiceRegistry"):
-        from scripts._receivables import deploy_receivables
-
-        deploy_receivables(project, operator, platform)
-    if hasattr(project, "LetterOfCredit"):
-        from scripts._letters_of_credit import deploy_letters_of_credit
-
-        deploy_letters_of_credit(project, operator, platform)
-    if hasattr(project, "PaymentRouter") or hasattr(project, "PayableCertificates"):
-        from scripts._payments import deploy_payments
-
-        deploy_payments(project, operator, platform)
 
 
 def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_expiry: int) -> None:
@@ -145,6 +165,10 @@ def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_ex
             registry.registerParticipant(
                 account.address, p.kind, jurisdiction(p.jurisdiction), identity_hash(p.legal_id), sender=operator
             )
+    customs_role = registry.CUSTOMS_ROLE()
+    for role in CUSTOMS_AUTHORITIES:
+        if not registry.hasRole(customs_role, accounts_by_role[role].address):
+            registry.grantRole(customs_role, accounts_by_role[role].address, sender=operator)
     bank_for = {"CN": accounts_by_role["bank_cn"], "US": accounts_by_role["bank_us"]}
     for p in DEMO_WORLD:
         if p.kind != KIND_CORPORATE:

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from enum import IntEnum, IntFlag
 from typing import Any
 
-from scripts._common import Platform
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 86_400
@@ -123,41 +122,3 @@ class CreditTerms:
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(asdict(self).values())
-
-
-def deploy_letters_of_credit(project: Any, operator: Any, platform: Platform) -> Any:
-    """Deploy `LetterOfCredit`, register it as a participant (it escrows applicants' margins), and as a
-    lien instrument with the invoice registry when one is deployed."""
-    registry = platform["ParticipantRegistry"]
-    invoice_registry = platform.contracts.get("InvoiceRegistry")
-    letters = operator.deploy(
-        project.LetterOfCredit,
-        registry.address,
-        invoice_registry.address if invoice_registry is not None else ZERO_ADDRESS,
-    )
-    platform.contracts["LetterOfCredit"] = letters
-    _register_as_participant(registry, letters, operator)
-    if invoice_registry is not None and hasattr(invoice_registry, "setInstrument"):
-        invoice_registry.setInstrument(letters.address, True, sender=operator)
-    return letters
-
-
-def _register_as_participant(registry: Any, letters: Any, operator: Any) -> None:
-    """The settlement tokens move money only between active participants, and margins sit in the contract.
-
-    The contract is registered as an `Instrument` participant in the operator's jurisdiction: tokens may
-    move to and from it, and the kind confers no authority.
-    """
-    from eth_utils import keccak
-
-    from scripts._common import KIND_INSTRUMENT
-
-    if registry.kindOf(letters.address) != 0:
-        return
-    registry.registerParticipant(
-        letters.address,
-        KIND_INSTRUMENT,
-        registry.jurisdictionOf(operator.address),
-        keccak(text=f"instrument:LetterOfCredit:{letters.address}"),
-        sender=operator,
-    )

@@ -2,9 +2,19 @@
 pragma solidity ^0.8.24;
 
 /// @title Invoice liens: the one primitive that makes double financing impossible.
-/// @notice The invoice registry holds at most one lien per invoice at any time. Only instrument
-/// contracts registered by the operator (receivable financing, letters of credit, payable
-/// certificates) may take or release a lien, and only the instrument that took a lien may release it.
+/// @notice The invoice registry holds at most one lien per invoice at any time, across every instrument.
+/// Only instrument contracts registered by the operator (receivable financing, letters of credit, payable
+/// certificates), each implementing `IInvoicePaymentHook`, may take or release a lien, and only the
+/// instrument that took a lien may release it.
+///
+/// The lien protocol (DESIGN §4):
+/// - **consent**: the creditor (the invoice's current owner) consents to every lien. The instrument names
+///   who consented (`creditor`, who acted in the instrument: applied, presented, accepted a certificate)
+///   and the registry checks that it is the owner now; nobody pledges another's receivable;
+/// - **reserve, then route**: a lien reserves the invoice against every other instrument from the moment it
+///   is taken, but a buyer's payment reaches the lien's financier only once that financier has advanced
+///   value, and only up to what it is owed (the instrument's payment hook decides);
+/// - the value advanced against an invoice never exceeds what is unpaid on it.
 /// @dev This is the part of the invoice registry that other instruments depend on. Its signatures are
 /// fixed; the registry's storage layout is its own business.
 interface IInvoiceLiens {
@@ -54,13 +64,19 @@ interface IInvoiceLiens {
     /// @notice `invoiceId` carries no lien held by the caller.
     error InvoiceRegistryNoLien(uint256 invoiceId, address caller);
 
+    /// @notice The lien on `invoiceId` was asked with the consent of `creditor`, but `owner` owns the invoice.
+    error InvoiceRegistryCreditorMismatch(uint256 invoiceId, address owner, address creditor);
+
     /// @notice A settlement of `amount` is zero or exceeds the `outstanding` amount of `invoiceId`.
     error InvoiceRegistryInvalidSettlement(uint256 invoiceId, uint256 amount, uint256 outstanding);
 
-    /// @notice Takes the lien on `invoiceId` for `financier`; the invoice becomes `Financed`.
-    /// @dev Caller: a registered instrument. The invoice must be `Confirmed` (or `Registered` where the
-    /// instrument accepts unconfirmed invoices), unfrozen, and carry no lien.
-    function takeLien(uint256 invoiceId, address financier) external;
+    /// @notice Takes the lien on `invoiceId` for `financier`, with the consent of `creditor`; the invoice
+    /// becomes `Financed`.
+    /// @dev Caller: a registered instrument, itself an authorized `INSTRUMENT_ROLE` participant. `creditor`
+    /// must own the invoice now and be active; `financier` must be active. The invoice must be `Confirmed`
+    /// (or `Registered` where the instrument accepts unconfirmed invoices), unfrozen, and carry no lien
+    /// (`InvoiceRegistryLienAlreadyHeld` names the holder).
+    function takeLien(uint256 invoiceId, address creditor, address financier) external;
 
     /// @notice Releases the caller's lien on `invoiceId`; the invoice returns to `Confirmed`, or stays
     /// `Paid` when fully paid.

@@ -10,9 +10,15 @@ import {IInvoiceLiens} from "./IInvoiceLiens.sol";
 /// date plus the grace period is `Defaulted` (derived from `block.timestamp`, never stored).
 ///
 /// **Invoice id = duplicate key.** `invoiceId = uint256(keccak256(abi.encode(identityHashOf(seller),
-/// identityHashOf(buyer), invoiceNumber)))`. Keys are built from *legal identities*, not wallets, so the same
-/// seller registering from a second wallet, or registering "for another bank", hits the same id and reverts
-/// `InvoiceRegistryAlreadyRegistered`. Using the key as the token id saves a key→id mapping slot (about
+/// identityHashOf(buyer), canonicalInvoiceNumber(invoiceNumber))))`. Keys are built from *legal identities*,
+/// not wallets (a further wallet of an identity is linked by the operator, never registered afresh), so the
+/// same seller registering from a second wallet, or registering "for another bank", hits the same id and
+/// reverts `InvoiceRegistryAlreadyRegistered`.
+///
+/// **One canonical invoice number, decided here.** An invoice number is 1 to 32 printable ASCII characters
+/// without spaces (0x21–0x7E), left-aligned in a `bytes32` and zero-padded. The registry folds lower-case
+/// letters to upper case and refuses every other encoding (`InvoiceRegistryInvalidInvoiceNumber`), so
+/// `inv-7` and `INV-7` are one key, and no hashed or padded variant can make a second one. Using the key as the token id saves a key→id mapping slot (about
 /// 22,100 gas per registration) and makes the duplicate check and the existence check one lookup. Ids are
 /// therefore not sequential; anyone holding the raw invoice can compute its id off chain (`invoiceKey`).
 ///
@@ -20,21 +26,27 @@ import {IInvoiceLiens} from "./IInvoiceLiens.sol";
 /// are at most `2**48 - 1` minor units (about 2.8 trillion USD) and due dates at most `2**32 - 1`
 /// (year 2106). Out-of-range inputs revert; nothing is truncated.
 ///
-/// **Liens and payments.** Only operator-registered instruments take and release liens (`IInvoiceLiens`).
-/// When the buyer pays a liened invoice, the registry asks the lien's instrument how much its financier
-/// is owed (`IInvoicePaymentHook`, detected by ERC-165 at registration of the instrument); an instrument
-/// without the hook is owed every payment until it releases its lien. Money never rests in the registry:
+/// **Liens and payments.** Only operator-registered instruments take and release liens (`IInvoiceLiens`),
+/// with the creditor's consent. When the buyer pays a liened invoice, the registry asks the lien's
+/// instrument how much its financier is owed (`IInvoicePaymentHook`, which every lien instrument
+/// implements: `setInstrument` refuses one without it); a lien that only reserves the invoice routes
+/// nothing to its would-be financier. Money never rests in the registry:
 /// it moves from the buyer straight to the financier and the seller with `transferFromWithPurpose`
 /// (purpose `GDDS`, reference = `bytes32(invoiceId)`), so the buyer approves the registry beforehand.
 ///
 /// **Transfers of the token** (assignment of the receivable) are allowed only while the invoice is
-/// `Registered` or `Confirmed`, unfrozen, to an active corporate; payments go to the current owner.
+/// `Registered` or `Confirmed` (so unliened) and unfrozen; the owner and the recipient must both be
+/// authorized corporates, an approved operator moving it must be active, and the recipient may not be the
+/// debtor's own identity. Payments go to the current owner.
+///
+/// **Customs declarations** are replaced only by the attester that attached them or by a customs authority
+/// (`CUSTOMS_ROLE`); a bank's customs policy reads the latest (`customsOf`).
 interface IInvoiceRegistry is IInvoiceLiens {
     /// @notice One invoice of a batch registration (the seller is the caller).
     struct InvoiceInput {
         address buyer; // the debtor: an active corporate of another legal identity
         address currency; // an accepted settlement token
-        bytes32 invoiceNumber; // ASCII right-padded, or keccak256 of a longer number (one convention per gateway)
+        bytes32 invoiceNumber; // 1..32 printable ASCII characters, zero-padded (see `canonicalInvoiceNumber`)
         uint256 faceAmount; // minor units, 1 ..= 2**48 - 1
         uint64 issueDate; // unix seconds (event only)
         uint64 dueDate; // unix seconds, after the current block, at most 2**32 - 1
@@ -43,8 +55,8 @@ interface IInvoiceRegistry is IInvoiceLiens {
 
     // ───────────────────────────── Events ─────────────────────────────
 
-    /// @notice The seller registered an invoice. `issueDate`, `invoiceNumber` and `documentHash` live only
-    /// here (not in storage).
+    /// @notice The seller registered an invoice. `issueDate`, `invoiceNumber` (canonical: upper case) and
+    /// `documentHash` live only here (not in storage).
     event InvoiceRegistered(
         uint256 indexed invoiceId,
         address indexed seller,
@@ -86,7 +98,7 @@ interface IInvoiceRegistry is IInvoiceLiens {
     );
 
     /// @notice The operator registered (or deregistered) an instrument contract allowed to take liens.
-    event InstrumentSet(address indexed instrument, bool registered, bool paymentHook);
+    event InstrumentSet(address indexed instrument, bool registered);
 
     /// @notice The operator accepted (or stopped accepting) a settlement token for new invoices.
     event CurrencySet(address indexed token, uint8 index, bool accepted);
@@ -138,11 +150,22 @@ interface IInvoiceRegistry is IInvoiceLiens {
     /// @notice The operator has already registered the maximum 255 instruments or currencies.
     error InvoiceRegistryTooManyEntries();
 
+    /// @notice `invoiceNumber` is not 1 to 32 printable ASCII characters without spaces, zero-padded.
+    error InvoiceRegistryInvalidInvoiceNumber(bytes32 invoiceNumber);
+
+    /// @notice `instrument` does not implement `IInvoicePaymentHook` (ERC-165): it may not hold liens.
+    error InvoiceRegistryMissingPaymentHook(address instrument);
+
+    /// @notice The customs declaration of `invoiceId` was attached by `attester`; `caller` is neither it nor
+    /// a customs authority.
+    error InvoiceRegistryNotCustomsAttester(uint256 invoiceId, address attester, address caller);
+
     // ───────────────────────────── Sellers ─────────────────────────────
 
     /// @notice Registers an invoice of the caller (the seller) on `buyer`; mints its token to the caller.
-    /// @dev Caller and `buyer`: active corporates of different legal identities. Reverts
-    /// `InvoiceRegistryAlreadyRegistered` when the duplicate key exists, whoever registered it.
+    /// @dev Caller and `buyer`: authorized corporates of different legal identities. `invoiceNumber` is
+    /// folded to its canonical form. Reverts `InvoiceRegistryAlreadyRegistered` when the duplicate key
+    /// exists, whoever registered it.
     /// @return invoiceId The duplicate key as a token id.
     function register(
         address buyer,
@@ -154,26 +177,27 @@ interface IInvoiceRegistry is IInvoiceLiens {
         bytes32 documentHash
     ) external returns (uint256 invoiceId);
 
-    /// @notice Registers many invoices of the caller in one transaction (same rules as `register`; one
-    /// duplicate reverts the whole batch).
+    /// @notice Registers many invoices of the caller in one transaction (same rules as `register`, every
+    /// buyer checked in every position; one refusal reverts the whole batch).
     /// @return invoiceIds The ids, in input order.
     function registerBatch(InvoiceInput[] calldata invoices) external returns (uint256[] memory invoiceIds);
 
     /// @notice Cancels `invoiceId`: `Registered` or `Confirmed`, no lien, nothing paid yet.
-    /// @dev Caller: the seller (current owner), active. The token stays, in state `Cancelled`, so the
+    /// @dev Caller: the seller (current owner), an authorized corporate. The token stays, in state `Cancelled`, so the
     /// duplicate key stays taken.
     function cancel(uint256 invoiceId, bytes32 reasonCode) external;
 
     // ───────────────────────────── Buyers ─────────────────────────────
 
     /// @notice The buyer acknowledges the debt: `Registered → Confirmed`.
-    /// @dev Caller: the buyer, active.
+    /// @dev Caller: the buyer, an authorized corporate.
     function confirm(uint256 invoiceId) external;
 
     /// @notice The buyer pays `amount` (partial payments allowed, never above what is outstanding).
     /// The lien's financier receives what its instrument says it is owed, the seller the rest.
     /// @dev Caller: the buyer, having approved this registry on the invoice's settlement token (the token
-    /// refuses an inactive buyer, seller or financier).
+    /// refuses an inactive buyer, seller or financier). A liened invoice's instrument may refuse a payment
+    /// that would eat into what it has committed (see `IInvoicePaymentHook`).
     /// States: `Registered`, `Confirmed`, `Financed`, `Defaulted` (late payment is still payment).
     function pay(uint256 invoiceId, uint256 amount) external;
 
@@ -181,19 +205,20 @@ interface IInvoiceRegistry is IInvoiceLiens {
 
     /// @notice Attaches (or replaces) a customs declaration: its hash and declared amount. A declared
     /// amount different from the face amount is recorded as a mismatch.
-    /// @dev Caller: an active attester. States: `Registered` or `Confirmed` (before financing).
+    /// @dev Caller: authorized `ATTESTER_ROLE`; a declaration already attached is replaced only by its
+    /// attester or an authorized `CUSTOMS_ROLE`. States: `Registered` or `Confirmed` (before financing).
     function attestCustoms(uint256 invoiceId, bytes32 declarationHash, uint256 declaredAmount) external;
 
     // ───────────────────────────── Operator ─────────────────────────────
 
     /// @notice Registers or deregisters an instrument contract allowed to take liens. A deregistered
     /// instrument can take no new lien but can still release the liens it holds.
-    /// @dev Caller: the active operator. Whether the instrument implements `IInvoicePaymentHook` is read
-    /// with ERC-165 on its first registration.
+    /// @dev Caller: authorized `OPERATOR_ROLE`. Registering needs `instrument` to implement
+    /// `IInvoicePaymentHook` (ERC-165) and to be an authorized `INSTRUMENT_ROLE` participant.
     function setInstrument(address instrument, bool registered) external;
 
     /// @notice Accepts (or stops accepting) settlement token `token` for new invoices.
-    /// @dev Caller: the active operator. Existing invoices keep their currency either way.
+    /// @dev Caller: authorized `OPERATOR_ROLE`. Existing invoices keep their currency either way.
     function setCurrency(address token, bool accepted) external;
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -201,8 +226,17 @@ interface IInvoiceRegistry is IInvoiceLiens {
     /// @notice The state of `invoiceId` now (`None` when unknown).
     function state(uint256 invoiceId) external view returns (InvoiceState);
 
-    /// @notice The duplicate key of an invoice, computed from the raw invoice (its id is `uint256(key)`).
+    /// @notice The duplicate key of an invoice, computed from the raw invoice (its id is `uint256(key)`);
+    /// the number is folded to its canonical form first.
     function invoiceKey(address seller, address buyer, bytes32 invoiceNumber) external view returns (bytes32);
+
+    /// @notice The canonical form of an invoice number: lower-case ASCII letters folded to upper case.
+    /// Reverts `InvoiceRegistryInvalidInvoiceNumber` for anything but 1 to 32 printable ASCII characters
+    /// (0x21–0x7E), left-aligned and zero-padded.
+    function canonicalInvoiceNumber(bytes32 invoiceNumber) external pure returns (bytes32);
+
+    /// @notice The attester whose customs declaration `invoiceId` carries (zero when none).
+    function customsAttesterOf(uint256 invoiceId) external view returns (address);
 
     /// @notice Whether a customs declaration is attached to `invoiceId`, and whether it matched the face
     /// amount.

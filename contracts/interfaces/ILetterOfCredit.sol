@@ -33,14 +33,29 @@ pragma solidity ^0.8.24;
 ///   a drawing below `amount - amount * lowerTolerance / 100` (lowerTolerance = tolerancePercent, or 5%
 ///   when the credit states no tolerance, Art. 30(c)), is `PartialNotAllowed`.
 /// - **Examination period** (Art. 14(b)): five banking days following the day of presentation; banking
-///   days skip Saturday and Sunday (no holiday calendar). The issuing bank may examine up to the end of the
-///   fifth banking day; from the next day on the presentation is `Precluded` (Art. 16(f)) and counts as
-///   compliant. A presentation claiming more than the credit's ceiling (`OverTolerance`) is outside the
-///   bank's undertaking: it reserves nothing, cannot be waived and is never precluded.
-/// - **Margin**: money escrowed by this contract from the applicant at issuance. Each honour applies the
-///   share `margin * drawn / amount` (rounded down, capped at the margin) to the issuing bank; whatever
-///   remains when the credit is cancelled, expired or exhausted with no presentation open is released to
-///   the applicant. At every moment `escrowed == held + applied + released`.
+///   days skip Saturday and Sunday (no holiday calendar), and documents received on a Saturday or Sunday
+///   count as received on the next banking day (Art. 33). The issuing bank must decide, and honour a
+///   presentation it finds compliant, up to the end of the fifth banking day; from the next day on a
+///   `Presented` or `Compliant` presentation is `Precluded` (Art. 16(f)) and the beneficiary is paid as for
+///   a compliant one. A `Waived` presentation must be honoured within five banking days of the waiver (or of
+///   the presentation, if later), else it is `Precluded` too. These deadlines are extended by the time the
+///   regulator held the credit frozen since the presentation (the bank could not act). A presentation
+///   claiming more than the credit's ceiling (`OverTolerance`) is outside the bank's undertaking: it
+///   reserves nothing, cannot be waived and is never precluded.
+/// - **Discrepancies**: the contract computes the six coded ones at presentation; the bank adds only the
+///   documentary one, `INCONSISTENT_DATA` (Art. 14(d)), when it examines the documents.
+/// - **Invoices**: a presentation that includes a commercial invoice names its registered invoice
+///   (`presentWithInvoice`) and takes the invoice's lien with the beneficiary's consent: an invoice financed
+///   or presented elsewhere cannot be drawn against. The lien reserves the invoice but routes nothing to the
+///   issuing bank; the buyer's direct payments may not eat into the presented amount (that part is paid
+///   through the credit, and recorded as paid on the invoice when the credit pays).
+/// - **Margin**: money escrowed by this contract from the applicant at issuance, held in the credit's own
+///   account. Each honour applies the share `margin * drawn / amount` (rounded down, capped at the margin
+///   and at what the credit still holds) to the issuing bank; whatever remains when the credit is
+///   cancelled, expired or exhausted with no presentation open is released to the applicant. At every
+///   moment `escrowed == held + applied + released` per credit, and this contract's balance of a currency
+///   is the sum of `held` over that currency's credits.
+/// - **Currency**: a settlement token the invoice registry accepts.
 interface ILetterOfCredit {
     // ───────────────────────────── Types ─────────────────────────────
 
@@ -123,7 +138,7 @@ interface ILetterOfCredit {
         uint96 amount;
         uint40 shipmentDate;
         uint40 presentedAt;
-        uint40 examinationDeadline; // last second of the fifth banking day after presentation
+        uint40 examinationDeadline; // the bank's deadline to decide and honour (see the conventions above)
         uint40 maturityDate; // deferred payment: 00:00 UTC of the maturity day; zero before acceptance
         uint8 documents; // bitmask of DocumentType presented
         uint8 discrepancies; // bitmask of discrepancy codes (on-chain and, after examination, the bank's)
@@ -267,7 +282,7 @@ interface ILetterOfCredit {
     /// inactive one, is refused by the participant registry with its own error.)
     error LetterOfCreditInvalidParties(address applicant, address beneficiary);
 
-    /// @notice The settlement token `currency` is the zero address.
+    /// @notice `currency` is not a settlement token the invoice registry accepts.
     error LetterOfCreditInvalidCurrency(address currency);
 
     /// @notice The credit amount is zero.
@@ -294,7 +309,8 @@ interface ILetterOfCredit {
     /// @notice The shipment date is after today (goods cannot have shipped in the future).
     error LetterOfCreditInvalidShipmentDate(uint40 shipmentDate, uint256 today);
 
-    /// @notice The bank named a discrepancy code that does not exist.
+    /// @notice The bank named discrepancy codes other than the documentary one (`INCONSISTENT_DATA`): the
+    /// coded ones are the contract's.
     error LetterOfCreditInvalidDiscrepancies(uint8 discrepancies);
 
     /// @notice The applicant may not waive `discrepancies`: a claim beyond the credit's ceiling lies outside
@@ -325,8 +341,21 @@ interface ILetterOfCredit {
     /// @notice The credit holds no margin to release.
     error LetterOfCreditNoMarginHeld(uint256 lcId);
 
-    /// @notice This contract was deployed without an invoice registry.
-    error LetterOfCreditInvoicesUnavailable();
+    /// @notice The documents include a commercial invoice: present them with its registered invoice
+    /// (`presentWithInvoice`).
+    error LetterOfCreditInvoiceRequired(uint256 lcId);
+
+    /// @notice Invoice `invoiceId` was named but the documents include no commercial invoice.
+    error LetterOfCreditInvoiceDocumentRequired(uint256 lcId, uint256 invoiceId);
+
+    /// @notice Invoice `invoiceId` is presented under credit `lcId` (presentation `presentationId`): a direct
+    /// payment may take at most `payableDirectly`; the presented amount is paid through the credit.
+    error LetterOfCreditInvoiceUnderPresentation(
+        uint256 lcId, uint256 presentationId, uint256 invoiceId, uint256 payableDirectly
+    );
+
+    /// @notice Only the invoice registry may call the payment hook.
+    error LetterOfCreditNotInvoiceRegistry(address caller);
 
     /// @notice Invoice `invoiceId` is not the beneficiary's invoice to the applicant in the credit's currency,
     /// or its outstanding amount is below the amount claimed.
@@ -335,9 +364,10 @@ interface ILetterOfCredit {
     // ───────────────────────────── Application and issuance ─────────────────────────────
 
     /// @notice The applicant (caller) applies for a credit on `creditTerms`; returns its id (ids start at 1).
-    /// @dev Caller: an active corporate. Beneficiary: an active corporate other than the caller. Issuing and
-    /// advising bank (and the confirming bank when set): active banks. Reverts `LetterOfCreditInvalid*` on
-    /// malformed terms. The expiry day may be today at the earliest.
+    /// @dev Caller: authorized `CORPORATE_ROLE`. Beneficiary: an authorized corporate other than the caller.
+    /// Issuing and advising bank (and the confirming bank when set): authorized `BANK_ROLE`. The currency: a
+    /// settlement token the invoice registry accepts. Reverts `LetterOfCreditInvalid*` on malformed terms.
+    /// The expiry day may be today at the earliest.
     function applyForCredit(Terms calldata creditTerms) external returns (uint256 lcId);
 
     /// @notice The issuing bank declines an application, or the applicant withdraws it: `Applied → Cancelled`.
@@ -381,15 +411,22 @@ interface ILetterOfCredit {
     /// @notice The beneficiary presents `documents` for `amount`, for goods shipped on `shipmentDate`.
     /// @dev Credit `Advised` (or `Expired` after being advised: the presentation is then `Expired`-discrepant).
     /// Computes the on-chain discrepancies now and records them. Returns the presentation id (from 1).
+    /// Documents that include a commercial invoice revert `LetterOfCreditInvoiceRequired`: they are
+    /// presented with `presentWithInvoice`.
     function present(uint256 lcId, Document[] calldata documents, uint40 shipmentDate, uint96 amount)
         external
         returns (uint256 presentationId);
 
-    /// @notice As `present`, with registered invoice `invoiceId`, on which a lien is taken for the issuing
-    /// bank while the presentation is open (released on refusal or payment). When the presentation is
-    /// paid, its amount (capped at what is still outstanding on the invoice) is recorded as paid on the
-    /// invoice (`IInvoiceLiens.recordSettlement`) before the lien is released, so the invoice reads `Paid`
-    /// once the credit has paid its face amount.
+    /// @notice As `present`, with registered invoice `invoiceId` (the documents must include the commercial
+    /// invoice), on which a lien is taken for the issuing bank with the beneficiary's consent while the
+    /// presentation is open or accepted (released on refusal or payment). The lien reserves the invoice: it
+    /// routes nothing to the bank, and the buyer's direct payments may not eat into `amount`. When the
+    /// presentation is paid, its amount is recorded as paid on the invoice
+    /// (`IInvoiceLiens.recordSettlement`) before the lien is released, so the invoice reads `Paid` once the
+    /// credit has paid its face amount.
+    /// @dev The invoice must be the beneficiary's on the applicant, in the credit's currency, with at least
+    /// `amount` unpaid (`LetterOfCreditInvoiceMismatch`), and unliened (`InvoiceRegistryLienAlreadyHeld`
+    /// names where it is financed or presented).
     function presentWithInvoice(
         uint256 lcId,
         Document[] calldata documents,
@@ -402,7 +439,10 @@ interface ILetterOfCredit {
 
     /// @notice The issuing bank examines a presentation within five banking days: with no discrepancy (the
     /// on-chain codes or `bankDiscrepancies`) it becomes `Compliant`, otherwise `Discrepant` (notice given,
-    /// documents held pending the applicant's waiver, Art. 16(b), (c)).
+    /// documents held pending the applicant's waiver, Art. 16(b), (c)). A compliant presentation must still
+    /// be honoured by the same deadline.
+    /// @dev `bankDiscrepancies` may hold only `DISCREPANCY_INCONSISTENT_DATA`
+    /// (`LetterOfCreditInvalidDiscrepancies`).
     function examine(uint256 lcId, uint256 presentationId, uint8 bankDiscrepancies) external;
 
     /// @notice The applicant waives the discrepancies of a `Discrepant` presentation: `Discrepant → Waived`.
@@ -422,13 +462,14 @@ interface ILetterOfCredit {
     /// @notice The beneficiary claims a `Precluded` presentation (Art. 16(f)); it is honoured as by `honour`.
     function claimPreclusion(uint256 lcId, uint256 presentationId) external;
 
-    /// @notice Anyone pays a matured deferred payment from the issuing bank's tokens: `Honoured → Paid`.
+    /// @notice Any active participant pays a matured deferred payment from the issuing bank's tokens:
+    /// `Honoured → Paid`.
     function payAtMaturity(uint256 lcId, uint256 presentationId) external;
 
     // ───────────────────────────── Margin ─────────────────────────────
 
-    /// @notice Anyone releases the held margin to the applicant once the credit is `Expired`, `Exhausted` or
-    /// `Cancelled` and no presentation is open.
+    /// @notice Any active participant releases the held margin to the applicant once the credit is
+    /// `Expired`, `Exhausted` or `Cancelled` and no presentation is open.
     function releaseMargin(uint256 lcId) external;
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -480,6 +521,9 @@ interface ILetterOfCredit {
     /// @notice The participant registry this contract asks.
     function registry() external view returns (address);
 
-    /// @notice The invoice registry whose liens presentations take (zero when none).
+    /// @notice The invoice registry whose liens presentations take.
     function invoiceRegistry() external view returns (address);
+
+    /// @notice The presentation whose lien `invoiceId` carries (zeros when none).
+    function presentationOfInvoice(uint256 invoiceId) external view returns (uint256 lcId, uint256 presentationId);
 }

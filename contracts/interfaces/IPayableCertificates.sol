@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IInvoiceLiens} from "./IInvoiceLiens.sol";
+
 /// @title Payable certificates: a core enterprise's confirmed payable, split down its supply chain.
-/// @notice A core enterprise (the buyer of a confirmed invoice) issues a certificate to its tier-1
-/// supplier (the invoice's seller) for up to the invoice's open amount, payable in the invoice's
-/// currency at a maturity it chooses; the certificate contract takes the invoice's lien. A holder may
+/// @notice A core enterprise (the buyer of a confirmed invoice) offers a certificate to its tier-1
+/// supplier (the invoice's seller) for up to the invoice's open amount, payable in the invoice's currency
+/// at a maturity no later than the invoice's due date; the supplier accepts it (consenting to the lien: the
+/// debtor cannot pledge its creditor's receivable, nor reschedule its own debt), and the certificate is
+/// issued and takes the invoice's lien. A holder may
 /// transfer a certificate whole, or split it into children for its own suppliers, any number of tiers
 /// down; a child records its parent and its root, and the children of a split always sum to the
 /// parent. A holder may discount a certificate at a bank before maturity: the bank pays
@@ -33,12 +37,11 @@ pragma solidity ^0.8.24;
 /// day); `discount = ceil(amount × rateBps × days / (10,000 × 365))`; `proceeds = amount − discount`.
 /// Both roundings favour the discounting bank, by less than one minor unit and one day.
 ///
-/// **Direct invoice payments are refused while a tree holds the lien.** The contract implements the
-/// invoice registry's `IInvoicePaymentHook` and reverts `PayableCertificatesPayThroughCertificates`: a
-/// buyer paying the invoice itself would send the money to the invoice's owner (the tier-1 supplier),
-/// past the suppliers and banks who now hold the pieces. The core enterprise pays through `settle`; the
-/// lien is released when the last piece is paid, and any part of the invoice not covered by the
-/// certificate can then be paid in the registry.
+/// **Direct invoice payments may not eat into the tree.** The contract implements the invoice registry's
+/// `IInvoicePaymentHook`: a buyer paying the invoice in the registry may pay only the part the certificate
+/// does not cover (it goes to the invoice's owner); more reverts `PayableCertificatesPayThroughCertificates`,
+/// because that money would reach the tier-1 supplier past the suppliers and banks who now hold the pieces.
+/// The core enterprise pays the tree through `settle`; the lien is released when the last piece is paid.
 ///
 /// **The invoice registry's book.** When the last piece of a tree is paid, the contract records the
 /// tree's amount as paid on the invoice (`IInvoiceLiens.recordSettlement`) before releasing the lien, so
@@ -120,7 +123,24 @@ interface IPayableCertificates {
         uint256 invoiceId;
     }
 
+    /// @notice A core enterprise's offer of a certificate against one invoice, awaiting its seller; one slot.
+    /// @dev amount (7) + maturity (4) = 11 bytes. Zero amount: no offer.
+    struct CertificateOffer {
+        uint56 amount;
+        uint32 maturity;
+    }
+
     // ───────────────────────────── Events ─────────────────────────────
+
+    /// @notice `issuer` (the buyer of `invoiceId`) offered its seller `seller` a certificate for `amount`
+    /// due at `maturity`.
+    event CertificateOffered(
+        uint256 indexed invoiceId, address indexed issuer, address indexed seller, uint256 amount, uint64 maturity
+    );
+
+    /// @notice The offer on `invoiceId` ended without a certificate: withdrawn by the issuer or declined by
+    /// the seller (`by`).
+    event CertificateOfferClosed(uint256 indexed invoiceId, address indexed by);
 
     /// @notice `issuer` issued root certificate `certificateId` to `holder` against `invoiceId`.
     event CertificateIssued(
@@ -181,11 +201,26 @@ interface IPayableCertificates {
     /// @notice `certificateId` is held by `holder`, not by `caller`.
     error PayableCertificatesNotHolder(uint256 certificateId, address holder, address caller);
 
-    /// @notice Only the invoice's buyer `buyer` may issue against invoice `invoiceId`; `caller` is not it.
+    /// @notice Only the invoice's buyer `buyer` may offer against invoice `invoiceId`; `caller` is not it.
     error PayableCertificatesNotInvoiceBuyer(uint256 invoiceId, address buyer, address caller);
 
-    /// @notice Invoice `invoiceId` is in `state`; issuing needs a `Confirmed` invoice.
-    error PayableCertificatesInvoiceNotConfirmed(uint256 invoiceId, uint8 state);
+    /// @notice Only the invoice's seller (owner) `seller` may accept or decline; `caller` is not it.
+    error PayableCertificatesNotInvoiceSeller(uint256 invoiceId, address seller, address caller);
+
+    /// @notice Invoice `invoiceId` is in `state`; a certificate needs a `Confirmed` (so unliened) invoice.
+    error PayableCertificatesInvoiceNotConfirmed(uint256 invoiceId, IInvoiceLiens.InvoiceState state);
+
+    /// @notice No certificate is offered on invoice `invoiceId`.
+    error PayableCertificatesNoOffer(uint256 invoiceId);
+
+    /// @notice A certificate offered on invoice `invoiceId` awaits its seller's answer.
+    error PayableCertificatesOfferPending(uint256 invoiceId);
+
+    /// @notice `maturity` is after the invoice's due date `dueDate`: the debtor may not reschedule its debt.
+    error PayableCertificatesMaturityAfterDueDate(uint256 maturity, uint256 dueDate);
+
+    /// @notice Only the invoice registry may call the payment hook.
+    error PayableCertificatesNotInvoiceRegistry(address caller);
 
     /// @notice `amount` is above the invoice's open amount `available`.
     error PayableCertificatesAmountExceedsInvoice(uint256 amount, uint256 available);
@@ -226,27 +261,46 @@ interface IPayableCertificates {
     /// @notice The default of tree `rootId` was already recorded.
     error PayableCertificatesDefaultAlreadyRecorded(uint256 rootId);
 
-    /// @notice Invoice `invoiceId` is pledged to a certificate tree: pay its holders through `settle`.
-    error PayableCertificatesPayThroughCertificates(uint256 invoiceId);
+    /// @notice Invoice `invoiceId` is pledged to certificate tree `rootId`: a direct payment may take at most
+    /// `payableDirectly`; pay the tree's holders through `settle`.
+    error PayableCertificatesPayThroughCertificates(uint256 invoiceId, uint256 rootId, uint256 payableDirectly);
 
     // ───────────────────────────── Core enterprise ─────────────────────────────
 
-    /// @notice Issues a root certificate against the caller's confirmed invoice `invoiceId` to its seller.
-    /// @dev Caller: the invoice's buyer, an active corporate. The seller must be active. The invoice must be
-    /// `Confirmed` and lien-free; `amount` at most its face amount minus what is paid (and below 2^56);
-    /// `maturity` after now.
-    /// Takes the invoice's lien (financier: the seller, the tree's first holder). Emits `CertificateIssued`.
+    /// @notice Offers the seller of the caller's confirmed invoice `invoiceId` a certificate for `amount` due
+    /// at `maturity`; nothing is pledged until the seller accepts.
+    /// @dev Caller: the invoice's buyer, authorized `CORPORATE_ROLE`. The invoice must be `Confirmed` and
+    /// lien-free, with no offer pending; `amount` at most what is unpaid (and below 2^56); `maturity` after
+    /// now and no later than the invoice's due date. Emits `CertificateOffered`.
+    function offer(uint256 invoiceId, uint256 amount, uint64 maturity) external;
+
+    /// @notice Withdraws the caller's pending offer on `invoiceId`. Emits `CertificateOfferClosed`.
+    /// @dev Caller: the invoice's buyer, active.
+    function withdrawOffer(uint256 invoiceId) external;
+
+    // ───────────────────────────── Sellers ─────────────────────────────
+
+    /// @notice Accepts the certificate offered on the caller's invoice `invoiceId`: the root certificate is
+    /// issued to the caller and takes the invoice's lien with the caller's consent.
+    /// @dev Caller: the invoice's seller (owner), authorized `CORPORATE_ROLE`. The offer's terms are checked
+    /// again (invoice `Confirmed` and lien-free, amount at most what is unpaid, maturity after now and no
+    /// later than the due date); the issuer must still be authorized. Emits `CertificateIssued`.
     /// @return certificateId The new root's id (also its tree's id).
-    function issue(uint256 invoiceId, uint256 amount, uint64 maturity) external returns (uint256 certificateId);
+    function acceptOffer(uint256 invoiceId) external returns (uint256 certificateId);
+
+    /// @notice Declines the certificate offered on the caller's invoice `invoiceId`. Emits
+    /// `CertificateOfferClosed`.
+    /// @dev Caller: the invoice's seller (owner), active.
+    function declineOffer(uint256 invoiceId) external;
 
     // ───────────────────────────── Holders ─────────────────────────────
 
     /// @notice Transfers `certificateId` whole to `to`, an active participant.
-    /// @dev Caller: the holder. State `Active`. Withdraws any discount request. Emits `CertificateTransferred`.
+    /// @dev Caller: the holder, active. State `Active`. Withdraws any discount request. Emits `CertificateTransferred`.
     function transfer(uint256 certificateId, address to) external;
 
     /// @notice Splits `certificateId` into children of `amounts` held by `holders`.
-    /// @dev Caller: the holder. State `Active`. 2 to `MAX_CHILDREN` children, non-zero amounts summing to
+    /// @dev Caller: the holder, active. State `Active`. 2 to `MAX_CHILDREN` children, non-zero amounts summing to
     /// the parent's; every holder active. The parent becomes `Split`. Emits one `CertificateCreated` per
     /// child.
     /// @return firstChildId The first child's id; the others follow consecutively.
@@ -255,18 +309,19 @@ interface IPayableCertificates {
         returns (uint256 firstChildId);
 
     /// @notice Asks `bank` to discount `certificateId` at `rateBps` a year; replaces any earlier request.
-    /// @dev Caller: the holder. State `Active`. `bank` an active bank; 0 < rateBps ≤ 10,000.
+    /// @dev Caller: the holder, active. State `Active`. `bank` authorized `BANK_ROLE`; 0 < rateBps ≤ 10,000.
     /// Emits `DiscountRequested`.
     function requestDiscount(uint256 certificateId, address bank, uint16 rateBps) external;
 
     /// @notice Withdraws the caller's discount request on `certificateId`. Emits `DiscountRequestCancelled`.
+    /// @dev Caller: the requesting holder, active.
     function cancelDiscountRequest(uint256 certificateId) external;
 
     // ───────────────────────────── Banks ─────────────────────────────
 
     /// @notice Discounts `certificateId` at the holder's request: pays the holder the proceeds and becomes
     /// the holder.
-    /// @dev Caller: the requested bank, active. State `Active` (so strictly before maturity). `rateBps` must
+    /// @dev Caller: the requested bank, authorized `BANK_ROLE`. State `Active` (so strictly before maturity). `rateBps` must
     /// equal the request's (the bank states what it agrees to). Emits `CertificateDiscounted`, then pays.
     /// @return proceeds What the bank paid (rounded down; see the discount arithmetic above).
     function acceptDiscount(uint256 certificateId, uint16 rateBps) external returns (uint256 proceeds);
@@ -275,13 +330,14 @@ interface IPayableCertificates {
 
     /// @notice Pays each of `certificateIds` its amount, from its tree's core enterprise to its holder.
     /// @dev Caller, per certificate: its tree's core enterprise, or its holder (pulling under the core
-    /// enterprise's allowance). State `Due` or `Defaulted` (late payment is accepted). Each certificate
+    /// enterprise's allowance), active. State `Due` or `Defaulted` (late payment is accepted). Each certificate
     /// becomes `Settled` (never paid twice) and emits `CertificateSettled`; a tree whose every live
     /// certificate is settled emits `CertificateTreePaid`, records the tree's amount as paid on the invoice
     /// (`IInvoiceLiens.recordSettlement`) and releases the invoice lien.
     function settle(uint256[] calldata certificateIds) external;
 
-    /// @notice Records that tree `rootId` is unpaid after maturity plus grace (anyone may call).
+    /// @notice Records that tree `rootId` is unpaid after maturity plus grace (any active participant may
+    /// call).
     /// @dev The `Defaulted` state is visible without this call; the call puts it in the event log.
     /// Emits `CertificateTreeDefaulted`.
     function recordDefault(uint256 rootId) external;
@@ -325,4 +381,10 @@ interface IPayableCertificates {
 
     /// @notice The id the next certificate will get.
     function nextCertificateId() external view returns (uint256);
+
+    /// @notice The certificate offered on `invoiceId`, awaiting its seller (zero amount: none).
+    function offerOf(uint256 invoiceId) external view returns (CertificateOffer memory);
+
+    /// @notice The root of the certificate tree holding the lien on `invoiceId` (zero when none).
+    function rootOfInvoice(uint256 invoiceId) external view returns (uint256);
 }

@@ -31,7 +31,7 @@ interface IPaymentRouter {
     /// uint256 rate,uint256 maxBaseAmount,uint64 expiry,uint256 nonce)` (no spaces).
     struct FxQuote {
         address bank; // the quoting bank: signer and counterparty of both legs
-        address payer; // the customer the quote is for; zero: any payer
+        address payer; // the customer the quote is for (never zero: an open quote could be used up by anyone)
         address baseToken; // settlement token the payer pays in (currency A)
         address quoteToken; // settlement token the beneficiary receives (currency B)
         uint256 rate; // quote minor units per base minor unit, scaled by 1e18
@@ -89,7 +89,7 @@ interface IPaymentRouter {
     /// @notice `baseAmount` is above the quote's `maxBaseAmount`.
     error PaymentRouterQuoteAmountExceeded(uint256 baseAmount, uint256 maxBaseAmount);
 
-    /// @notice The quote was made out for `payer`; `caller` may not use it.
+    /// @notice The quote was made out for `payer` (zero: for nobody, refused); `caller` may not use it.
     error PaymentRouterQuoteNotForPayer(address payer, address caller);
 
     /// @notice The quote's rate is zero.
@@ -109,7 +109,8 @@ interface IPaymentRouter {
     /// @notice Pays `baseAmount` of the quote's base currency to the quoting bank, and the bank pays the
     /// converted amount of the quote currency to `beneficiary`, in one transaction.
     /// @dev Checks, in order: non-zero amount and purpose code, distinct currencies, non-zero rate, expiry
-    /// (`block.timestamp <= expiry`), payer restriction, amount limit, signature, bank is an active bank,
+    /// (`block.timestamp <= expiry`), the quote made out for the caller, amount limit, signature, bank
+    /// authorized (`BANK_ROLE`),
     /// nonce unused. Then the nonce is consumed, `PaymentSettled` emitted, and the two legs moved:
     /// payer → bank (base), bank → beneficiary (quote). If either leg reverts (inactive or frozen party,
     /// insufficient balance or allowance) the whole payment reverts and nothing moves.

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IInvoiceLiens} from "./IInvoiceLiens.sol";
 import {IInvoicePaymentHook} from "./IInvoicePaymentHook.sol";
 
 /// @title Receivable financing (factoring) and reverse factoring programmes (DESIGN §5).
-/// @notice A seller applies to one bank for one confirmed invoice (requested amount at most the face
-/// amount). The bank approves with terms (advance, annual rate in basis points, maturity) or rejects with a
-/// reason. Approval pays the advance from the bank to the seller in the invoice's settlement token and
-/// takes the invoice's lien in the same transaction: a second bank's approval on the same invoice reverts
-/// in the invoice registry (`InvoiceRegistryLienAlreadyHeld`), so double financing is impossible.
+/// @notice A seller applies to one bank for one confirmed invoice (requested amount at most what is still
+/// unpaid on it). The bank approves with terms (advance, annual rate in basis points, maturity) or rejects
+/// with a reason. Approval pays the advance from the bank to the seller in the invoice's settlement token
+/// and takes the invoice's lien in the same transaction, with the seller's consent given by its
+/// application: a second bank's approval on the same invoice reverts `ReceivableFinancingInvoiceLiened`
+/// (naming the lien's instrument and financier), so double financing is impossible.
 ///
-/// **What is owed.** `owed(t) = advance + interest(t) - repaid`, with simple interest on the full advance
-/// from disbursement until the financing closes, also past maturity (no penalty rate):
-/// `interest(t) = floor(advance * rateBps * (t - disbursedAt) / (10_000 * 365 days))`.
+/// **What is owed.** `owed(t) = min(advance + interest(t), 2**48 - 1) - repaid`, with simple interest on the
+/// full advance from disbursement until the financing closes, also past maturity (no penalty rate):
+/// `interest(t) = floor(advance * rateBps * (t - disbursedAt) / (10_000 * 365 days))`. The debt is capped at
+/// `2**48 - 1` minor units (about 2.8 trillion in a two-decimal currency), the largest amount the platform
+/// records, so every financing can close.
 /// Rounding: **down**, in the debtor's favour; the bank never charges more than the contractual rate and
 /// forgoes less than one minor unit. Partial repayments reduce what is owed, not the interest base.
 ///
@@ -20,7 +24,8 @@ import {IInvoicePaymentHook} from "./IInvoicePaymentHook.sol";
 /// instrument, `IInvoicePaymentHook`) what the bank is owed: the bank receives up to that, the seller the
 /// rest; when the bank is repaid in full the financing closes and the registry releases the lien in the
 /// same transaction. Anyone (typically the seller) may also repay the bank directly (`repay`), and the bank
-/// may record a repayment received off chain (`recordRepayment`).
+/// may record a repayment received off chain (`recordRepayment`). A frozen financing is repaid by nothing:
+/// the hook refuses the buyer's payment while the regulator holds it.
 ///
 /// **Default and recourse.** Once the invoice is `Defaulted` in the registry (due date plus grace passed,
 /// unpaid) or the financing is past maturity plus the registry's grace period, the bank may mark the
@@ -158,14 +163,18 @@ interface IReceivableFinancing is IInvoicePaymentHook {
     /// @notice `caller` is not the bank of `financingId`.
     error ReceivableFinancingNotBank(uint256 financingId, address caller);
 
-    /// @notice The invoice must be `Confirmed` (registry state code `invoiceState`) to be financed.
-    error ReceivableFinancingInvoiceNotConfirmed(uint256 invoiceId, uint8 invoiceState);
+    /// @notice The invoice must be `Confirmed` to be financed; it is `invoiceState`.
+    error ReceivableFinancingInvoiceNotConfirmed(uint256 invoiceId, IInvoiceLiens.InvoiceState invoiceState);
+
+    /// @notice The invoice is already liened: through `instrument`, for `financier` (financed or presented
+    /// elsewhere).
+    error ReceivableFinancingInvoiceLiened(uint256 invoiceId, address instrument, address financier);
 
     /// @notice `amount` is zero or above `2**48 - 1`.
     error ReceivableFinancingInvalidAmount(uint256 amount);
 
-    /// @notice The requested amount is above the invoice's face amount.
-    error ReceivableFinancingRequestAboveFace(uint256 invoiceId, uint256 requestedAmount, uint256 faceAmount);
+    /// @notice The amount asked or advanced is above what is still unpaid on the invoice (`outstanding`).
+    error ReceivableFinancingAboveOutstanding(uint256 invoiceId, uint256 amount, uint256 outstanding);
 
     /// @notice The advance is zero or above the requested amount.
     error ReceivableFinancingInvalidAdvance(uint256 advanceAmount, uint256 requestedAmount);
@@ -217,8 +226,8 @@ interface IReceivableFinancing is IInvoicePaymentHook {
     // ───────────────────────────── Sellers ─────────────────────────────
 
     /// @notice Applies to `bank` for financing of invoice `invoiceId`.
-    /// @dev Caller: the invoice's seller (current owner), an active corporate. `bank`: an active bank.
-    /// The invoice must be `Confirmed`; `requestedAmount` in 1 ..= face amount.
+    /// @dev Caller: the invoice's seller (current owner), authorized `CORPORATE_ROLE`. `bank`: authorized
+    /// `BANK_ROLE`. The invoice must be `Confirmed` and unliened; `requestedAmount` in 1 ..= what is unpaid.
     function applyForFinancing(uint256 invoiceId, address bank, uint256 requestedAmount)
         external
         returns (uint256 financingId);
@@ -231,22 +240,24 @@ interface IReceivableFinancing is IInvoicePaymentHook {
         returns (uint256 financingId);
 
     /// @notice The seller withdraws its application: `Applied → Withdrawn`.
+    /// @dev Caller: the applicant, authorized `CORPORATE_ROLE`.
     function withdraw(uint256 financingId) external;
 
     /// @notice Repays `amount` of what `financingId` owes, from the caller to the bank. Closes the
     /// financing and releases the lien when it repays in full.
-    /// @dev Caller: anyone (typically the seller), having approved this contract. States: `Active`,
-    /// `Defaulted`.
+    /// @dev Caller: any active participant (typically the seller), having approved this contract. States:
+    /// `Active`, `Defaulted`; not frozen.
     function repay(uint256 financingId, uint256 amount) external;
 
     // ───────────────────────────── Banks ─────────────────────────────
 
     /// @notice Approves with terms: pays `advanceAmount` from the bank to the seller and takes the
     /// invoice's lien, in one transaction. `Applied → Active`.
-    /// @dev Caller: the application's bank, active, having approved this contract for the advance. The
-    /// invoice must still be `Confirmed`, owned by the applicant and unliened. Under a programme `rateBps`
-    /// must be the programme's rate and the limit must hold.
-    /// @param advanceAmount 1 ..= requested amount, minor units.
+    /// @dev Caller: the application's bank, authorized `BANK_ROLE`, having approved this contract for the
+    /// advance. The invoice must still be `Confirmed`, owned by the applicant and unliened, with at least the
+    /// advance unpaid. Under a programme, the programme must still be `Open`, `rateBps` must be its rate and
+    /// its limit must hold.
+    /// @param advanceAmount 1 ..= requested amount (and what is unpaid), minor units.
     /// @param rateBps Annual interest rate in basis points, at most 10,000.
     /// @param maturity Unix time the bank expects repayment (after now, at most `2**32 - 1`).
     /// @param termsHash Hash of the financing agreement kept off chain.
@@ -254,40 +265,41 @@ interface IReceivableFinancing is IInvoicePaymentHook {
         external;
 
     /// @notice Rejects the application with a reason: `Applied → Rejected`.
-    /// @dev Caller: the application's bank, active.
+    /// @dev Caller: the application's bank, authorized `BANK_ROLE`.
     function reject(uint256 financingId, bytes32 reasonCode) external;
 
     /// @notice Records `amount` repaid to the bank outside the chain (e.g. by wire), with its reference.
     /// Closes the financing and releases the lien when it repays in full.
-    /// @dev Caller: the financing's bank, active. States: `Active`, `Defaulted`.
+    /// @dev Caller: the financing's bank, authorized `BANK_ROLE`. States: `Active`, `Defaulted`.
     function recordRepayment(uint256 financingId, uint256 amount, bytes32 paymentReference) external;
 
     /// @notice Declares the financing in default: `Active → Defaulted`.
-    /// @dev Caller: the financing's bank, active. The invoice must be `Defaulted`, or the financing past
-    /// maturity plus the registry's grace period.
+    /// @dev Caller: the financing's bank, authorized `BANK_ROLE`. The invoice must be `Defaulted`, or the
+    /// financing past maturity plus the registry's grace period.
     function markDefault(uint256 financingId) external;
 
     /// @notice Recourse: pulls everything still owed from the seller to the bank, closes the financing and
     /// releases the lien. `Defaulted → Closed`.
-    /// @dev Caller: the financing's bank, active. The seller must have approved this contract.
+    /// @dev Caller: the financing's bank, authorized `BANK_ROLE`. The seller must have approved this contract.
     function claimRecourse(uint256 financingId) external;
 
     /// @notice Sets whether the calling bank approves only invoices with a matching customs declaration.
-    /// @dev Caller: an active bank.
+    /// @dev Caller: authorized `BANK_ROLE`.
     function setCustomsMatchRequired(bool required) external;
 
     /// @notice Accepts a programme proposed to the calling bank: `Proposed → Open`.
+    /// @dev Caller: the programme's bank, authorized `BANK_ROLE`.
     function acceptProgramme(uint256 programmeId) external;
 
     // ───────────────────────────── Buyers (reverse factoring) ─────────────────────────────
 
     /// @notice Proposes a reverse factoring programme to `bank`: suppliers' confirmed invoices on the caller
     /// may be financed at `rateBps` while the programme's outstanding advances stay within `limit`.
-    /// @dev Caller: an active corporate. `bank`: an active bank.
+    /// @dev Caller: authorized `CORPORATE_ROLE`. `bank`: authorized `BANK_ROLE`.
     function proposeProgramme(address bank, uint16 rateBps, uint256 limit) external returns (uint256 programmeId);
 
     /// @notice Closes a programme to new applications (`Proposed` or `Open` → `Closed`).
-    /// @dev Caller: the programme's buyer or bank.
+    /// @dev Caller: the programme's buyer or bank, active.
     function closeProgramme(uint256 programmeId) external;
 
     // ───────────────────────────── Views ─────────────────────────────
@@ -297,6 +309,10 @@ interface IReceivableFinancing is IInvoicePaymentHook {
 
     /// @notice What `financingId` owes the bank now (zero unless `Active` or `Defaulted`).
     function owed(uint256 financingId) external view returns (uint256);
+
+    /// @notice What `financingId` would owe the bank at time `at` if nothing more were repaid: its payoff
+    /// amount on that date (a time before now counts as now; zero unless `Active` or `Defaulted`).
+    function owedAt(uint256 financingId, uint256 at) external view returns (uint256);
 
     /// @notice Interest on `advance` at `rateBps` over `elapsed` seconds, rounded down.
     function interest(uint256 advance, uint256 rateBps, uint256 elapsed) external pure returns (uint256);

@@ -7,9 +7,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// @notice Amounts are integers in the currency's minor units (USD, CNY, EUR: 2 decimals; JPY: 0).
 /// Banks mint against a customer's deposit and burn what they hold on withdrawal. Every transfer,
 /// mint and burn needs its non-zero parties to be active participants (checked in `_update`). A transfer
-/// under an allowance (`transferFrom`, `transferFromWithPurpose`) also needs its spender active when the
-/// spender is a registered participant (`SettlementTokenInactiveParty(spender)` otherwise); a spender that
-/// is no participant at all (an instrument contract such as the invoice registry) is not refused.
+/// under an allowance (`transferFrom`, `transferFromWithPurpose`) also needs its spender active
+/// (`SettlementTokenInactiveParty(spender)` otherwise): instrument contracts that move money against
+/// documents are registered participants of kind `Instrument`, so the operator can stop one, and the
+/// regulator freeze one, like any other participant.
 /// @dev A transfer between parties in different jurisdictions emits `CrossBorderTransfer`; any transfer
 /// at or above the regulator's threshold for this currency emits `LargeValueReported`. A purpose code
 /// (ISO 20022 `ExternalPurpose1Code`, four ASCII letters such as `GDDS`) and a reference travel with a
@@ -56,15 +57,9 @@ interface ISettlementToken is IERC20 {
 
     // ───────────────────────────── Errors ─────────────────────────────
 
-    /// @notice `account` is not an active participant, so it may not send or receive this token; or it is a
-    /// registered participant that is not active, spending an allowance.
+    /// @notice `account` is not an active participant (unknown, frozen, its membership revoked, or a corporate
+    /// without valid KYC), so it may not send, receive or spend this token.
     error SettlementTokenInactiveParty(address account);
-
-    /// @notice `account` is not an active bank.
-    error SettlementTokenNotBank(address account);
-
-    /// @notice `account` is not an active regulator.
-    error SettlementTokenNotRegulator(address account);
 
     /// @notice `amount` is zero.
     error SettlementTokenZeroAmount();
@@ -72,12 +67,12 @@ interface ISettlementToken is IERC20 {
     // ───────────────────────────── Banks ─────────────────────────────
 
     /// @notice Mints `amount` to `to` against a customer deposit.
-    /// @dev Caller: an active bank. `to` must be active.
+    /// @dev Caller: authorized `BANK_ROLE` (`IParticipantRegistry.requireAuthorized`). `to` must be active.
     /// @param paymentReference The bank's deposit reference (a hash; nothing personal).
     function mint(address to, uint256 amount, bytes32 paymentReference) external;
 
     /// @notice Burns `amount` of the calling bank's own balance (a withdrawal it has paid out).
-    /// @dev Caller: an active bank.
+    /// @dev Caller: authorized `BANK_ROLE`.
     function burn(uint256 amount, bytes32 paymentReference) external;
 
     // ───────────────────────────── Payments ─────────────────────────────
@@ -89,7 +84,7 @@ interface ISettlementToken is IERC20 {
 
     /// @notice Transfers `amount` from `from` to `to` under an allowance, as a payment with a purpose
     /// code and a reference. Used by instrument contracts that move money against documents.
-    /// @dev A registered participant spender (the caller) must be active, as `from` and `to` must.
+    /// @dev The spender (the caller) must be active, as `from` and `to` must.
     function transferFromWithPurpose(address from, address to, uint256 amount, bytes4 purposeCode, bytes32 paymentReference)
         external
         returns (bool);
@@ -97,7 +92,7 @@ interface ISettlementToken is IERC20 {
     // ───────────────────────────── Regulator ─────────────────────────────
 
     /// @notice Sets the threshold at or above which a transfer emits `LargeValueReported`.
-    /// @dev Caller: an active regulator.
+    /// @dev Caller: authorized `REGULATOR_ROLE`.
     function setLargeValueThreshold(uint256 threshold) external;
 
     // ───────────────────────────── Views ─────────────────────────────

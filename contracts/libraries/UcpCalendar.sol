@@ -29,6 +29,17 @@ library UcpCalendar {
         return (d + 3) % 7 >= 5;
     }
 
+    /// @notice Day `d` if it is a banking day, else the next banking day (a presentation received on a
+    /// weekend counts from the next banking day: UCP 600 Art. 33 and 14(b)).
+    function firstBankingDayFrom(uint256 d) internal pure returns (uint256) {
+        while (isWeekend(d)) {
+            unchecked {
+                ++d;
+            }
+        }
+        return d;
+    }
+
     /// @notice The `n`-th banking day following day `d` (Art. 14(b): "following the day of presentation").
     /// @dev At most `n + 2 * (n / 5 + 1)` iterations; callers pass `n = 5`.
     function addBankingDays(uint256 d, uint256 n) internal pure returns (uint256) {
