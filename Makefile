@@ -1,6 +1,7 @@
 # tradefin — two commands on a fresh machine (Python 3.11, Node, npm):
 #   make run    set up, compile, start the devnet, deploy if needed, start the gateway; Ctrl-C stops
 #   make test   set up, then run every test suite
+#   make reset  start afresh: remove the devnet chain, its deployment record and the gateway's database
 # Everything is installed pinned from PyPI and npm; nothing downloads a binary.
 
 SHELL := /bin/bash
@@ -17,10 +18,14 @@ export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup compile test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-snapshot home-check clean
+.PHONY: run reset test setup compile test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-snapshot home-check clean
 
 run: setup compile
 	$(PY) -m tools.platform run
+
+# When `make run` finds a chain deployed from another build of the contracts, it stops and says to run this.
+reset: $(VENV)/.installed
+	$(PY) -m tools.platform reset
 
 # home-snapshot/home-check: the suites must leave nothing under the home folder (tools/home_check.py).
 test: setup compile home-snapshot test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-check
@@ -72,7 +77,7 @@ test-forge:
 	mkdir -p $(TOOL_HOME)
 	cd $(ROOT) && HOME=$(TOOL_HOME) forge test --root $(ROOT)
 
-# Slither on contracts/ (through forge, see tools/slither_check.py): fails on any High finding.
+# Slither on contracts/ (through forge, see tools/slither_check.py): fails on any High or Medium finding.
 test-slither:
 	mkdir -p $(TOOL_HOME)
 	cd $(ROOT) && HOME=$(TOOL_HOME) $(PY) -m tools.slither_check

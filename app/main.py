@@ -136,9 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ContractReverted)
     async def _reverted(_: Request, exc: ContractReverted) -> JSONResponse:
-        where = f"{exc.contract} " if exc.contract else ""
-        return JSONResponse(error_body(exc.name, f"{where}reverted with {exc.name}", dict(exc.arguments)),
-                            status_code=exc.http_status)
+        return JSONResponse(error_body(exc.name, exc.message, dict(exc.arguments)), status_code=exc.http_status)
 
     @app.exception_handler(ChainUnavailable)
     async def _unavailable(_: Request, exc: ChainUnavailable) -> JSONResponse:
@@ -150,8 +148,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [{"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e.get("msg", ""),
-                   "type": e.get("type", "")} for e in exc.errors()]
+        # A rule of the domain (a validator's ValueError) reads as its own sentence, without pydantic's prefix.
+        fields = [{"field": ".".join(str(p) for p in e.get("loc", ())),
+                   "reason": e.get("msg", "").removeprefix("Value error, "), "type": e.get("type", "")}
+                  for e in exc.errors()]
         return JSONResponse(error_body("ValidationError", "the request is invalid", {"fields": fields}),
                             status_code=422)
 

@@ -67,7 +67,6 @@ contract PayableCertificates is
     /// @dev Keyed by the requesting holder too: a request lapses by itself when the certificate moves.
     mapping(uint256 certificateId => mapping(address holder => DiscountRequest)) private _discountRequests;
     mapping(uint256 invoiceId => CertificateOffer) private _offers;
-    mapping(uint256 invoiceId => uint256 rootId) private _rootOfInvoice;
 
     // ───────────────────────────── Constructor ─────────────────────────────
 
@@ -91,10 +90,10 @@ contract PayableCertificates is
         IInvoiceLiens.InvoiceView memory inv = _invoices.invoice(invoiceId);
         if (inv.buyer != issuer) revert PayableCertificatesNotInvoiceBuyer(invoiceId, inv.buyer, issuer);
         _registry.requireAuthorized(issuer, Roles.CORPORATE);
-        if (_offers[invoiceId].amount != 0) revert PayableCertificatesOfferPending(invoiceId);
         _checkTerms(invoiceId, inv, amount, maturity);
+        if (_offers[invoiceId].amount != 0) revert PayableCertificatesOfferPending(invoiceId);
 
-        _offers[invoiceId] = CertificateOffer({amount: uint56(amount), maturity: uint32(maturity)});
+        _offers[invoiceId] = CertificateOffer({amount: uint56(amount), maturity: uint32(maturity), rootId: 0});
         emit CertificateOffered(invoiceId, issuer, inv.seller, amount, maturity);
     }
 
@@ -115,12 +114,12 @@ contract PayableCertificates is
         if (inv.seller != seller) revert PayableCertificatesNotInvoiceSeller(invoiceId, inv.seller, seller);
         _registry.requireAuthorized(seller, Roles.CORPORATE);
         CertificateOffer memory o = _offers[invoiceId];
-        if (o.amount == 0) revert PayableCertificatesNoOffer(invoiceId);
+        if (o.amount == 0 || o.rootId != 0) revert PayableCertificatesNoOffer(invoiceId);
         _checkTerms(invoiceId, inv, o.amount, o.maturity);
         _registry.requireAuthorized(inv.buyer, Roles.CORPORATE);
 
-        delete _offers[invoiceId];
         certificateId = _nextId++;
+        _offers[invoiceId].rootId = uint64(certificateId); // ids stay far below 2^64
         _certificates[certificateId] =
             Certificate({holder: seller, amount: o.amount, status: CertificateStatus.Live, siblingIndex: 0});
         _trees[certificateId] = Tree({
@@ -130,7 +129,6 @@ contract PayableCertificates is
             settledAmount: 0,
             invoiceId: invoiceId
         });
-        _rootOfInvoice[invoiceId] = certificateId;
 
         emit CertificateIssued(certificateId, invoiceId, inv.buyer, seller, inv.currency, o.amount, o.maturity);
 
@@ -288,9 +286,10 @@ contract PayableCertificates is
         returns (uint256, bool)
     {
         if (msg.sender != address(_invoices)) revert PayableCertificatesNotInvoiceRegistry(msg.sender);
-        uint256 rootId = _rootOfInvoice[invoiceId];
+        CertificateOffer memory tree_ = _offers[invoiceId]; // accepted: its tree holds the lien
+        uint256 rootId = tree_.rootId;
         _requireNotFrozen(rootId);
-        uint256 committed = _certificates[rootId].amount;
+        uint256 committed = tree_.amount; // the root's amount
         if (amount + committed > outstanding) {
             revert PayableCertificatesPayThroughCertificates(
                 invoiceId, rootId, outstanding > committed ? outstanding - committed : 0
@@ -386,7 +385,7 @@ contract PayableCertificates is
 
     /// @inheritdoc IPayableCertificates
     function rootOfInvoice(uint256 invoiceId) external view returns (uint256) {
-        return _rootOfInvoice[invoiceId];
+        return _offers[invoiceId].rootId;
     }
 
     // ───────────────────────────── Internals ─────────────────────────────
@@ -416,7 +415,7 @@ contract PayableCertificates is
         if (treePaid) {
             // The tree's amount was at most the invoice's outstanding amount at issue, and direct payments
             // in the registry may take only the part the tree does not cover (`onInvoicePayment`): it fits.
-            delete _rootOfInvoice[invoiceId];
+            delete _offers[invoiceId];
             _invoices.recordSettlement(invoiceId, settled);
             _invoices.releaseLien(invoiceId);
         }
@@ -481,7 +480,8 @@ contract PayableCertificates is
 
     function _closeOffer(uint256 invoiceId, address by) private {
         _registry.requireActive(by);
-        if (_offers[invoiceId].amount == 0) revert PayableCertificatesNoOffer(invoiceId);
+        CertificateOffer memory o = _offers[invoiceId];
+        if (o.amount == 0 || o.rootId != 0) revert PayableCertificatesNoOffer(invoiceId);
         delete _offers[invoiceId];
         emit CertificateOfferClosed(invoiceId, by);
     }

@@ -280,8 +280,8 @@ contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
     }
 
     /// @inheritdoc IReceivableFinancing
-    function owedAt(uint256 financingId, uint256 at) external view returns (uint256) {
-        return _owedAt(_financings[financingId], at < block.timestamp ? block.timestamp : at);
+    function owedAt(uint256 financingId, uint256 timestamp) external view returns (uint256) {
+        return _owedAt(_financings[financingId], timestamp < block.timestamp ? block.timestamp : timestamp);
     }
 
     /// @inheritdoc IReceivableFinancing
@@ -440,11 +440,11 @@ contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
 
     /// @dev Reads slots 1 and 2 of the financing only (not the invoice id). The debt (advance plus interest)
     /// is capped at `2**48 - 1`, the width of `repaidAmount`.
-    function _owedAt(Financing storage f, uint256 at) private view returns (uint256) {
+    function _owedAt(Financing storage f, uint256 time) private view returns (uint256) {
         FinancingState current = f.state;
         if (current != FinancingState.Active && current != FinancingState.Defaulted) return 0;
         uint256 advance = f.amount;
-        uint256 debt = advance + interest(advance, f.rateBps, at - f.disbursedAt);
+        uint256 debt = advance + interest(advance, f.rateBps, time - f.disbursedAt);
         if (debt > type(uint48).max) debt = type(uint48).max;
         return debt - f.repaidAmount;
     }

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any, NoReturn
 
 import click
+from eth_abi import decode
 from eth_utils import keccak
 from hexbytes import HexBytes
 
@@ -108,27 +109,58 @@ def desk_command(f: Callable[..., None]) -> Callable[..., None]:
 
 def describe_revert(revert: Exception) -> str:
     """`LetterOfCreditNotMatured(lcId=1, presentationId=2, maturityDate=...)` for a custom error Ape decoded;
-    errors of the contracts an instrument calls (registry, token) are named by their selector from every
-    contract type of the project."""
+    errors of the contracts an instrument calls (registry, token) are found by their selector among every
+    contract type of the project and decoded the same way. A role reads as its name
+    (`AccessControlUnauthorizedAccount(account=0x..., neededRole=BANK_ROLE)`)."""
     inputs = getattr(revert, "inputs", None)
     if inputs is not None:
-        arguments = ", ".join(f"{k}={v}" for k, v in inputs.items())
-        return f"{type(revert).__name__}({arguments})"
-    return _selector_name(revert) or str(getattr(revert, "message", None) or revert)
+        return _describe(type(revert).__name__, dict(inputs))
+    nested = _selector_error(revert)
+    if nested is not None:
+        abi, data = nested
+        try:
+            values = decode([i.canonical_type for i in abi.inputs], data[4:])
+        except Exception:  # malformed arguments: the name still says what happened
+            return abi.name
+        return _describe(abi.name, {i.name: v for i, v in zip(abi.inputs, values)})
+    return str(getattr(revert, "message", None) or revert)
+
+
+# The AccessControl roles of `contracts/libraries/Roles.sol`, by hash, to name them in refusals.
+_ROLE_NAMES = {keccak(text=name): name for name in (
+    "OPERATOR_ROLE", "REGULATOR_ROLE", "BANK_ROLE", "ATTESTER_ROLE", "CORPORATE_ROLE", "INSTRUMENT_ROLE",
+    "CUSTOMS_ROLE",
+)}
+
+
+def _describe(name: str, arguments: dict[str, Any]) -> str:
+    def show(value: Any) -> str:
+        if isinstance(value, (bytes, bytearray)):
+            return _ROLE_NAMES.get(bytes(value)) or "0x" + bytes(value).hex()
+        return str(value)
+
+    return f"{name}({', '.join(f'{k}={show(v)}' for k, v in arguments.items())})"
 
 
 def _selector_name(exc: Exception) -> str | None:
     """The name of the custom error whose selector starts the revert data of `exc`, if any contract of the
     project declares it."""
+    nested = _selector_error(exc)
+    return nested[0].name if nested is not None else None
+
+
+def _selector_error(exc: Exception) -> tuple[Any, bytes] | None:
+    """The ABI of the custom error whose selector starts the revert data of `exc`, and that data."""
     data = _revert_data(exc)
-    return _project_error_selectors().get(data[:4]) if len(data) >= 4 else None
+    abi = _project_errors().get(data[:4]) if len(data) >= 4 else None
+    return (abi, data) if abi is not None else None
 
 
-def _project_error_selectors() -> dict[bytes, str]:
+def _project_errors() -> dict[bytes, Any]:
     from ape import project
 
-    selectors: dict[bytes, str] = {}
+    errors: dict[bytes, Any] = {}
     for contract_type in project.contracts.values():
         for abi in contract_type.contract_type.errors:
-            selectors.setdefault(keccak(text=abi.selector)[:4], abi.name)
-    return selectors
+            errors.setdefault(keccak(text=abi.selector)[:4], abi)
+    return errors

@@ -3,6 +3,9 @@
 A quote's `rate` is quote-currency minor units per base-currency minor unit, scaled by `RATE_SCALE`
 (1e18); the beneficiary receives `floor(base_amount * rate / 1e18)`. `rate_from_decimal` turns a
 market rate ("1 CNY = 0.1385 USD") into that integer, rounding down like the contract.
+
+A quote is made out to one payer: the router refuses a quote whose payer is zero (an open quote could be
+used up by anyone for one minor unit), so `quote_payer` checks the payer before a bank signs.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
-from eth_utils import to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
 RATE_SCALE = 10**18
 DOMAIN_NAME = "tradefin PaymentRouter"
@@ -32,9 +35,21 @@ FX_QUOTE_TYPE: list[dict[str, str]] = [
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
+def quote_payer(payer: str) -> str:
+    """`payer` checksummed, the one account a quote may be made out to: never the zero address, which
+    `PaymentRouter` refuses (`PaymentRouterQuoteNotForPayer(0x0, caller)`). Raises ValueError otherwise."""
+    if not isinstance(payer, str) or not is_address(payer):
+        raise ValueError(f"not an address: {payer!r}")
+    address = to_checksum_address(payer)
+    if address == ZERO_ADDRESS:
+        raise ValueError("a quote must name its payer: the router refuses an open quote (payer zero)")
+    return address
+
+
 @dataclass(frozen=True)
 class FxQuote:
-    """A bank's firm quote, field for field as `IPaymentRouter.FxQuote`."""
+    """A bank's firm quote, field for field as `IPaymentRouter.FxQuote`. `payer` is the only account that
+    may use it (never zero on chain: see `quote_payer`)."""
 
     bank: str
     payer: str

@@ -1,6 +1,8 @@
 """Payable certificates: the invoice desk the tests and benchmarks use to make invoices to issue against.
 
-The contracts are deployed by `scripts._common.deploy_platform`.
+The contracts are deployed by `scripts._common.deploy_platform`. A certificate is issued in two steps: the
+invoice's buyer offers it (`offer`), the seller accepts it (`acceptOffer`, consenting to the lien);
+`InvoiceDesk.issue_certificate` does both.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ class InvoiceDesk:
     def registered(self, seller: Any, buyer: Any, token: Any, face_amount: int, due_date: int) -> int:
         """A new invoice, registered by `seller` and not (yet) confirmed; its id."""
         return self._new(seller, buyer, token, face_amount, due_date, confirm=False)
+
+    def issue_certificate(self, invoice_id: int, amount: int, maturity: int, *, buyer: Any, seller: Any) -> int:
+        """A root certificate on `invoice_id`: `buyer` offers it, `seller` accepts it (and so consents to the
+        lien); the new certificate's id, read from `CertificateIssued`."""
+        self.certificates.offer(invoice_id, amount, maturity, sender=buyer)
+        receipt = self.certificates.acceptOffer(invoice_id, sender=seller)
+        [issued] = self.certificates.CertificateIssued.from_receipt(receipt)
+        return int(issued.certificateId)
 
     def _new(self, seller: Any, buyer: Any, token: Any, face_amount: int, due_date: int, confirm: bool) -> int:
         number = self.next_number

@@ -12,10 +12,16 @@ registry repay the bank automatically. Amounts are integers in minor units. Ever
 preconditions before sending, asks before an irreversible step (unless `--yes`), and exits with a code a
 scheduler can rely on: 0 done, 1 refused (precondition failed or the contract reverted: the custom error's
 name is printed), 2 usage error (bad arguments, no deployment recorded for this chain).
+
+A refused precondition names the contract error the chain would answer, e.g. `ReceivableFinancingInvoiceLiened`
+when another bank (or another instrument) holds the invoice's lien, `ReceivableFinancingAboveOutstanding` when
+the buyer has paid part of the invoice since the application, or the registry's reason when the bank itself may
+not act (`AccessControlUnauthorizedAccount`, `ParticipantRegistryParticipantFrozen`).
 """
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any
@@ -27,7 +33,7 @@ from eth_utils import keccak
 from scripts._cli import Refused, desk_command, yes_option
 from scripts._common import load_deployment
 
-# Contracts whose custom errors can surface through a financing transaction.
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class FinancingState(IntEnum):
@@ -54,6 +60,15 @@ class InvoiceState(IntEnum):
     DEFAULTED = 6
 
 
+class ProgrammeState(IntEnum):
+    """IReceivableFinancing.ProgrammeState."""
+
+    NONE = 0
+    PROPOSED = 1
+    OPEN = 2
+    CLOSED = 3
+
+
 # ───────────────────────────── Chain access ─────────────────────────────
 
 
@@ -66,6 +81,15 @@ def _contract(name: str) -> Any:
     if deployment is None or name not in deployment.get("contracts", {}):
         raise click.UsageError(f"no {name} deployment recorded for chain {chain_id}")
     return Contract(deployment["contracts"][name], contract_type=project.get_contract(name).contract_type)
+
+
+def _contract_name(address: str) -> str:
+    """The recorded name of the deployed contract at `address`, or the address itself."""
+    deployment = load_deployment(_node_chain_id()) or {}
+    for name, recorded in deployment.get("contracts", {}).items():
+        if recorded.lower() == str(address).lower():
+            return name
+    return str(address)
 
 
 def _node_chain_id() -> int:
@@ -117,6 +141,92 @@ def _financing_of(financing: Any, financing_id: int, bank: Any) -> Any:
     return f
 
 
+def _require_bank(bank: Any) -> None:
+    """The bank must be authorized for BANK_ROLE now (role held, active, not frozen); otherwise the registry's
+    own reason, as the financing contract would revert with it."""
+    registry = _contract("ParticipantRegistry")
+    role = registry.BANK_ROLE()
+    if registry.isAuthorized(bank.address, role):
+        return
+    reason = _view_revert(registry, "requireAuthorized", bank.address, role)
+    raise Refused(f"{bank.address} may not act as a bank now" + (f": {reason}" if reason else ""))
+
+
+def _view_revert(contract: Any, method: str, *args: Any) -> str | None:
+    """The custom error the view `contract.method(*args)` reverts with, as `Name(arg=value, ...)` decoded by
+    selector from the contract's own ABI (None when it does not revert). A raw `eth_call`: Ape hands a view
+    call's revert over decoded on eth-tester but without its selector on Anvil."""
+    from ape import networks
+    from eth_abi import decode
+    from eth_tester.exceptions import TransactionFailed
+    from web3.exceptions import ContractLogicError
+
+    calldata = bytes(getattr(contract, method).encode_input(*args))
+    try:
+        networks.provider.web3.eth.call({"to": str(contract.address), "data": "0x" + calldata.hex()})
+    except (ContractLogicError, TransactionFailed) as revert:
+        data = _revert_bytes(revert)
+        for error in contract.contract_type.errors:
+            if data[:4] == keccak(text=error.selector)[:4]:
+                values = decode([i.canonical_type for i in error.inputs], data[4:])
+                return f"{error.name}(" + ", ".join(f"{i.name}={_shown(v)}" for i, v in zip(error.inputs, values)) + ")"
+        return str(revert)
+    return None
+
+
+def _revert_bytes(revert: Exception) -> bytes:
+    """Revert data from web3 (`.data`, hex: a node such as Anvil) or eth-tester (`execution reverted: b'...'`)."""
+    data = getattr(revert, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    text = str(revert.args[0]) if revert.args else ""
+    text = text.removeprefix("execution reverted: ")
+    return ast.literal_eval(text) if text.startswith(("b'", 'b"')) else b""
+
+
+def _shown(value: Any) -> str:
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+
+
+def _require_financeable(financing: Any, invoices: Any, f: Any, bank: Any, advance: int) -> Any:
+    """The checks of `ReceivableFinancing.approve` on the invoice, in the contract's order; the invoice."""
+    invoice = invoices.invoice(f.invoiceId)
+    if invoice.seller != f.seller:
+        raise Refused(f"invoice {f.invoiceId:#x} now belongs to {invoice.seller}, not the applicant {f.seller} "
+                      f"(ReceivableFinancingNotSeller)")
+    if invoice.lienFinancier != ZERO_ADDRESS:
+        raise Refused(f"invoice {f.invoiceId:#x} is liened through {_contract_name(invoice.lienInstrument)} for "
+                      f"{invoice.lienFinancier} (ReceivableFinancingInvoiceLiened)")
+    if invoice.state != InvoiceState.CONFIRMED:
+        raise Refused(f"invoice {f.invoiceId:#x} is {InvoiceState(invoice.state).name}, must be CONFIRMED "
+                      f"(ReceivableFinancingInvoiceNotConfirmed)")
+    unpaid = invoice.faceAmount - invoice.paidAmount
+    if advance > unpaid:
+        raise Refused(f"advance {advance} is above what is still unpaid on invoice {f.invoiceId:#x} ({unpaid}) "
+                      f"(ReceivableFinancingAboveOutstanding)")
+    if financing.customsMatchRequired(bank.address) and not invoices.customsOf(f.invoiceId)[1]:
+        raise Refused(f"this bank requires a matching customs declaration and invoice {f.invoiceId:#x} has none "
+                      f"(ReceivableFinancingCustomsMatchRequired)")
+    return invoice
+
+
+def _require_programme_terms(financing: Any, financing_id: int, f: Any, rate_bps: int, advance: int) -> None:
+    """Under a reverse factoring programme: still open, at its rate, within its limit."""
+    if not f.underProgramme:
+        return
+    programme_id = financing.programmeOf(financing_id)
+    p = financing.programme(programme_id)
+    if p.state != ProgrammeState.OPEN:
+        raise Refused(f"programme {programme_id} is {ProgrammeState(p.state).name}, must be OPEN "
+                      f"(ReceivableFinancingUnexpectedProgrammeState)")
+    if rate_bps != p.rateBps:
+        raise Refused(f"programme {programme_id} finances at {p.rateBps} bps, not {rate_bps} "
+                      f"(ReceivableFinancingProgrammeRateMismatch)")
+    if p.used + advance > p.limit:
+        raise Refused(f"programme {programme_id} has {p.limit - p.used} of its limit left, below {advance} "
+                      f"(ReceivableFinancingProgrammeLimitExceeded)")
+
+
 def _require_state(financing_id: int, f: Any, *expected: FinancingState) -> None:
     state = FinancingState(f.state)
     if state not in expected:
@@ -153,10 +263,16 @@ def pending(account: Any) -> None:
         token = _token(invoice.currency)
         attested, matched = invoices.customsOf(f.invoiceId)
         customs = "matched" if matched else ("MISMATCH" if attested else "none")
+        if attested:
+            customs += f" (declared by {invoices.customsAttesterOf(f.invoiceId)})"
         programme = financing.programmeOf(financing_id) if f.underProgramme else 0
         click.echo(f"financing {financing_id}: seller {f.seller} requests {_money(f.amount, token)}")
         click.echo(f"  invoice {f.invoiceId:#x}: {InvoiceState(invoice.state).name}, face "
-                   f"{_money(invoice.faceAmount, token)}, due {_date(invoice.dueDate)}, buyer {invoice.buyer}")
+                   f"{_money(invoice.faceAmount, token)}, unpaid "
+                   f"{_money(invoice.faceAmount - invoice.paidAmount, token)}, due {_date(invoice.dueDate)}, "
+                   f"buyer {invoice.buyer}")
+        if invoice.lienFinancier != ZERO_ADDRESS:
+            click.echo(f"  LIENED through {_contract_name(invoice.lienInstrument)} for {invoice.lienFinancier}")
         click.echo(f"  customs declaration: {customs}"
                    + (f"; programme {programme} at {f.rateBps} bps" if programme else ""))
         rows += 1
@@ -182,12 +298,12 @@ def approve(account: Any, financing_id: int, advance: int, rate_bps: int, maturi
     maturity_at = _parse_time(maturity)
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
     f = _financing_of(financing, financing_id, account)
+    _require_bank(account)
     _require_state(financing_id, f, FinancingState.APPLIED)
     if advance > f.amount:
-        raise Refused(f"advance {advance} is above the requested {f.amount}")
-    invoice = invoices.invoice(f.invoiceId)
-    if invoice.state != InvoiceState.CONFIRMED:
-        raise Refused(f"invoice {f.invoiceId:#x} is {InvoiceState(invoice.state).name}, must be CONFIRMED")
+        raise Refused(f"advance {advance} is above the requested {f.amount} (ReceivableFinancingInvalidAdvance)")
+    _require_programme_terms(financing, financing_id, f, rate_bps, advance)
+    invoice = _require_financeable(financing, invoices, f, account, advance)
     token = _token(invoice.currency)
     _confirm(f"Pay {_money(advance, token)} to {f.seller} at {rate_bps} bps until {_date(maturity_at)} "
              f"and take the lien on invoice {f.invoiceId:#x}?", yes)
@@ -208,6 +324,7 @@ def reject(account: Any, financing_id: int, reason: str, yes: bool) -> None:
     """Reject an application with a reason code."""
     financing = _contract("ReceivableFinancing")
     f = _financing_of(financing, financing_id, account)
+    _require_bank(account)
     _require_state(financing_id, f, FinancingState.APPLIED)
     _confirm(f"Reject financing {financing_id} ({reason})?", yes)
     financing.reject(financing_id, _code(reason), sender=account)
@@ -229,11 +346,12 @@ def repay(account: Any, financing_id: int, amount: int, reference: str, yes: boo
     """Record a repayment the bank received off chain."""
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
     f = _financing_of(financing, financing_id, account)
+    _require_bank(account)
     _require_state(financing_id, f, FinancingState.ACTIVE, FinancingState.DEFAULTED)
     token = _token(invoices.invoice(f.invoiceId).currency)
     owed = financing.owed(financing_id)
     if amount > owed:
-        raise Refused(f"amount {amount} is above what is owed now ({owed})")
+        raise Refused(f"amount {amount} is above what is owed now ({owed}) (ReceivableFinancingOverpayment)")
     _confirm(f"Record {_money(amount, token)} received for financing {financing_id} (ref {reference})?", yes)
     financing.recordRepayment(financing_id, amount, _code(reference), sender=account)
     state = FinancingState(financing.financing(financing_id).state)
@@ -255,13 +373,15 @@ def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None
 
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
     f = _financing_of(financing, financing_id, account)
+    _require_bank(account)
     _require_state(financing_id, f, FinancingState.ACTIVE, FinancingState.DEFAULTED)
     token = _token(invoices.invoice(f.invoiceId).currency)
     if f.state == FinancingState.ACTIVE:
         defaults_at = f.maturity + invoices.gracePeriod()
         invoice_defaulted = invoices.state(f.invoiceId) == InvoiceState.DEFAULTED
         if not invoice_defaulted and chain.pending_timestamp <= defaults_at:
-            raise Refused(f"financing {financing_id} is not overdue before {_date(defaults_at)}")
+            raise Refused(f"financing {financing_id} is not overdue before {_date(defaults_at)} "
+                          f"(ReceivableFinancingNotOverdue)")
         _confirm(f"Declare financing {financing_id} in default?", yes)
         financing.markDefault(financing_id, sender=account)
         click.echo(f"Financing {financing_id} declared in default; owed "

@@ -3,14 +3,19 @@
     ape run bank_lc show LC_ID [PRESENTATION_ID]          --network ... (read only)
     ape run bank_lc issue LC_ID [--margin MINOR_UNITS]    --account BANK
     ape run bank_lc advise LC_ID                          --account ADVISING_BANK
-    ape run bank_lc examine LC_ID PRESENTATION_ID --decision compliant|hold|refuse [--codes A,B]
+    ape run bank_lc examine LC_ID PRESENTATION_ID --decision compliant|hold|refuse [--codes INCONSISTENT_DATA]
     ape run bank_lc honour LC_ID PRESENTATION_ID          --account ISSUING_BANK
-    ape run bank_lc pay LC_ID PRESENTATION_ID             --account ANYONE
+    ape run bank_lc pay LC_ID PRESENTATION_ID             --account ANY_ACTIVE_PARTICIPANT
 
 Amounts are integers in minor units. Every command checks its preconditions before it sends anything,
 asks for confirmation before an irreversible step (unless `--yes`), and exits with a code a scheduler can
 rely on: 0 done, 1 refused (a precondition failed or the contract reverted: the custom error is printed),
 2 usage error (bad arguments, no deployment recorded for this chain).
+
+The bank declares only the documentary discrepancy, INCONSISTENT_DATA (Art. 14(d)); the coded ones are
+computed by the contract at presentation. A presentation found compliant must still be honoured by its
+deadline (the end of the fifth banking day, later after a waiver or a freeze): past it, the beneficiary
+claims preclusion (Art. 16(f)).
 """
 
 from __future__ import annotations
@@ -68,6 +73,9 @@ def _presentation(lc: Any, lc_id: int, presentation_id: int) -> Any:
     return lc.presentation(lc_id, presentation_id)
 
 
+BANK_DISCREPANCY = Discrepancy.INCONSISTENT_DATA  # the only code the bank declares (audit M2)
+
+
 def _require_state(actual: Any, expected: set[Any], what: str) -> None:
     if actual not in expected:
         wanted = " or ".join(sorted(s.name for s in expected))
@@ -77,6 +85,15 @@ def _require_state(actual: Any, expected: set[Any], what: str) -> None:
 def _require_sender(account: Any, expected: str, role: str) -> None:
     if account.address != expected:
         raise Refused(f"{account.address} is not the {role} ({expected})")
+
+
+def _require_active(lc: Any, account: Any) -> None:
+    """The contract accepts this call from an active participant only (registered, not frozen, KYC valid)."""
+    from ape import Contract, project
+
+    registry = Contract(lc.registry(), contract_type=project.ParticipantRegistry.contract_type)
+    if not registry.isActive(account.address):
+        raise Refused(f"{account.address} is not an active participant of the platform")
 
 
 def _money(amount: int, token: Any) -> str:
@@ -115,7 +132,9 @@ def show(lc_id: int, presentation_id: int | None) -> None:
         p = _presentation(lc, lc_id, presentation_id)
         click.echo(f"Presentation {presentation_id}: {PresentationState(p.state).name}, amount {p.amount}")
         click.echo(f"  discrepancies: {', '.join(describe_discrepancies(p.discrepancies)) or 'none'}")
-        click.echo(f"  examination deadline {p.examinationDeadline}, maturity {p.maturityDate or '-'}")
+        click.echo(f"  decide and honour by {p.examinationDeadline}, maturity {p.maturityDate or '-'}")
+        if p.hasInvoice:
+            click.echo(f"  invoice {hex(p.invoiceId)} (lien reserved for the issuing bank)")
 
 
 # ───────────────────────────── Issuing and advising ─────────────────────────────
@@ -173,8 +192,9 @@ def advise(account: Any, lc_id: int, yes: bool) -> None:
 @click.option("--decision", type=click.Choice(["compliant", "hold", "refuse"]), required=True,
               help="compliant; hold (notice of discrepancies, documents held pending the applicant's "
                    "waiver); refuse (notice and final refusal).")
-@click.option("--codes", default="", help=f"Discrepancies the bank found, comma separated: "
-                                          f"{', '.join(d.name for d in Discrepancy)}.")
+@click.option("--codes", default="", help=f"Discrepancies the bank found in the documents: "
+                                          f"{BANK_DISCREPANCY.name} (Art. 14(d)); the other codes are the "
+                                          f"contract's.")
 @yes_option
 @desk_command
 def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes: str,
@@ -184,6 +204,11 @@ def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes
         bank_codes = parse_discrepancies([c for c in codes.split(",") if c.strip()])
     except KeyError as unknown:
         raise click.BadParameter(f"unknown discrepancy code {unknown}", param_hint="--codes") from None
+    coded_codes = int(bank_codes) & ~int(BANK_DISCREPANCY)
+    if coded_codes:
+        coded = ", ".join(describe_discrepancies(coded_codes))
+        raise click.BadParameter(f"the bank declares only {BANK_DISCREPANCY.name}; {coded} is found by the "
+                                 f"contract at presentation", param_hint="--codes")
     if decision == "compliant" and bank_codes:
         raise click.BadParameter("a compliant decision names no discrepancy", param_hint="--codes")
 
@@ -207,6 +232,8 @@ def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes
     _confirm(f"Declare presentation {presentation_id} of letter of credit {lc_id} {verdict}?", yes)
     lc.examine(lc_id, presentation_id, bank_codes, sender=account)
     click.echo(f"Presentation {presentation_id}: {PresentationState(lc.presentationState(lc_id, presentation_id)).name}")
+    if decision == "compliant":
+        click.echo(f"  honour by {p.examinationDeadline}; past it the beneficiary may claim preclusion")
     if decision == "refuse":
         _refuse(lc, account, lc_id, presentation_id, all_codes, yes=True)
 
@@ -258,10 +285,11 @@ def honour(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
 @yes_option
 @desk_command
 def pay(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
-    """Pay a matured deferred payment from the issuing bank's funds (anyone may send this)."""
+    """Pay a matured deferred payment from the issuing bank's funds (any active participant may send this)."""
     lc = _letters()
     p = _presentation(lc, lc_id, presentation_id)
     _require_state(PresentationState(p.state), {PresentationState.HONOURED}, f"presentation {presentation_id}")
+    _require_active(lc, account)
     from ape import chain
 
     now = chain.blocks.head.timestamp

@@ -4,7 +4,7 @@
 
 Needs the chain's recorded deployment (`ape run deploy platform` or `make run`) and the test mnemonic's
 accounts, so it runs on local networks only. Idempotent: only what is missing is registered, attested or minted.
-Exit codes: 0 done, 1 no deployment or a transaction refused (the contract's custom error is printed), 2 usage.
+Exit codes: 0 done, 1 no deployment (or a stale one) or a transaction refused (the contract's custom error is printed), 2 usage.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ape.cli import ConnectedProviderCommand, ape_cli_context
 from ape.exceptions import ApeException
 
 from scripts._common import accounts_by_role
-from scripts._devnet import attach_recorded, bootstrap_demo, demo_roles
+from scripts._devnet import RESET_COMMAND, StaleDeployment, attach_recorded, bootstrap_demo, demo_roles
 
 
 @click.group()
@@ -32,10 +32,14 @@ def demo(cli_ctx, network) -> None:
 
     if not network.is_local:
         raise click.UsageError("the demo world uses the test mnemonic's accounts: local networks only")
-    deployed, reason = attach_recorded(project, chain)
+    remedy = "run `ape run deploy platform` first"
+    try:
+        deployed, reason = attach_recorded(project, chain)
+    except StaleDeployment as exc:
+        deployed, reason = None, f"the recorded contracts were built from other code ({'; '.join(exc.changes)})"
+        remedy = f"run `ape run deploy platform --redeploy`, or start afresh with `{RESET_COMMAND}`"
     if deployed is None:
-        click.echo(f"no usable deployment on chain {chain.chain_id}: {reason}; run `ape run deploy platform` first",
-                   err=True)
+        click.echo(f"no usable deployment on chain {chain.chain_id}: {reason}; {remedy}", err=True)
         sys.exit(1)
     roles = accounts_by_role(accounts.test_accounts)
     try:

@@ -8,14 +8,19 @@ Plain HTTP (httpx), no Ape: every write carries a fresh `Idempotency-Key` derive
 invoice number includes the run id, so the demo can be run again on the same chain. Dates come from the
 chain (the latest block's timestamp over JSON-RPC), never from the wall clock.
 
-1. the exporter (CN) uploads an invoice document and registers the invoice to the importer (US), who confirms;
-2. the exporter finances it at bank_cn (advance paid, lien taken); financing it again at bank_us is 409, and
-   registering the same invoice number again is 409 `InvoiceRegistryAlreadyRegistered`;
-3. a sight letter of credit importer → exporter (issuing bank_us, advising bank_cn): a presentation missing a
-   document is refused, a compliant one is honoured and paid;
-4. a cross-currency payment: the exporter pays CNY, the importer receives USD at bank_cn's signed quote;
-5. a payable certificate from the core enterprise (importer) split down three supplier tiers, one piece
-   discounted at bank_cn;
+1. the exporter (CN) uploads an invoice document and registers the invoice to the importer (US), who confirms
+   (the chain records the invoice number in upper case, its one canonical form);
+2. the exporter finances it at bank_cn (advance paid, lien taken); financing it again at bank_us is 409
+   `ReceivableFinancingInvoiceLiened` (naming the lien), and registering the same invoice number again is 409
+   `InvoiceRegistryAlreadyRegistered`;
+3. a sight letter of credit importer → exporter (issuing bank_us, advising bank_cn): a commercial invoice is
+   presented only with its registered invoice (422 without), a presentation missing a document is refused, the
+   importer may not pay directly what a presentation claims (409), a compliant one is honoured and paid, and
+   the invoice reads paid;
+4. a cross-currency payment: the exporter pays CNY, the importer receives USD at bank_cn's signed quote (made
+   out for the exporter);
+5. a payable certificate offered by the core enterprise (importer) and accepted by its tier-1 supplier, split
+   down three supplier tiers, one piece discounted at bank_cn;
 6. the regulator sets the USD large-value threshold, the importer sends several transfers just under it, and
    the regulator reads flows, large-value reports, refused duplicate registrations and alerts;
 7. the exporter reads its invoice's audit trail and verifies the invoice document against the chain.
@@ -50,6 +55,7 @@ INVOICE_FACE = 120_000_00  # USD 120,000.00
 FINANCING_REQUESTED = 100_000_00
 FINANCING_ADVANCE = 96_000_00
 LC_AMOUNT = 80_000_00
+LC_INVOICE_FACE = LC_AMOUNT  # the invoice the credit's documents include, drawn in full
 LC_MARGIN = 8_000_00
 FX_CNY = 350_000_00
 FX_RATE = "0.1385"
@@ -232,6 +238,9 @@ class Demo:
             "document_hash": expected_hash}
         registered = self.write("exporter", "/v1/invoices", "invoice-register", expect=201,
                                 says="registers the invoice to the importer", json=self.invoice_body)
+        _expect(registered.result["invoice_number"] == self.invoice_body["invoice_number"].upper(),
+                f"the chain recorded {registered.result['invoice_number']}, not the canonical (upper-case) "
+                f"{self.invoice_body['invoice_number'].upper()}")
         invoice_id = registered.result["invoice_id"]
         self.invoice_id = invoice_id
         self.write("importer", f"/v1/invoices/{invoice_id}/confirm", "invoice-confirm", expect=200,
@@ -259,7 +268,7 @@ class Demo:
                 f"{FINANCING_ADVANCE}")
         print(f"     exporter's USD balance +{received / 100:,.2f} (advance), rate {approved.result['rate_bps']} bps")
         self.write("exporter", "/v1/financings", "financing-apply-bank-us", expect=409,
-                   error="ReceivableFinancingInvoiceNotConfirmed",
+                   error="ReceivableFinancingInvoiceLiened",
                    says="tries to finance the same invoice at bank_us (double financing)",
                    json={"invoice_id": invoice_id, "bank": self.address("bank_us"),
                          "requested_amount": FINANCING_REQUESTED})
@@ -285,26 +294,45 @@ class Demo:
                    json={"margin_amount": LC_MARGIN})
         self.write("bank_cn", f"{base}/{lc}/advise", "lc-advise", expect=200, says="advises the beneficiary")
 
+        # The commercial invoice presented under the credit is a registered invoice of the exporter to the
+        # importer: the presentation names it, and its lien keeps it from being financed or paid twice.
+        now = self.chain_now()
+        commercial_invoice = self._lc_documents("CommercialInvoice")[0]["sha256"]
+        lc_invoice = self.write("exporter", "/v1/invoices", "lc-invoice-register", expect=201,
+                                says="registers the invoice the credit's documents include", json={
+                                    "buyer": self.address("importer"), "currency": "USD",
+                                    "invoice_number": f"INV-LC-{self.run_id}", "face_amount": LC_INVOICE_FACE,
+                                    "issue_date": now, "due_date": now + 60 * DAY,
+                                    "document_hash": commercial_invoice}).result["invoice_id"]
         shipped = self.chain_now() - DAY
+        self.write("exporter", f"{base}/{lc}/presentations", "lc-present-unnamed-invoice", expect=422,
+                   error="ValidationError", says="presents a commercial invoice without naming the registered one",
+                   json={"documents": self._lc_documents("CommercialInvoice", "TransportDocument", "PackingList"),
+                         "shipment_date": shipped, "amount": LC_AMOUNT})
         first = self.write("exporter", f"{base}/{lc}/presentations", "lc-present-discrepant", expect=201,
                            says="presents without the packing list", json={
                                "documents": self._lc_documents("CommercialInvoice", "TransportDocument"),
-                               "shipment_date": shipped, "amount": LC_AMOUNT})
+                               "shipment_date": shipped, "amount": LC_AMOUNT, "invoice_id": lc_invoice})
         _expect("MISSING_DOCUMENT" in first.result["discrepancies"],
                 f"the chain did not find the missing document: {first.result['discrepancies']}")
         pid = first.result["presentation_id"]
         self.write("bank_us", f"{base}/{lc}/presentations/{pid}/examine", "lc-examine-discrepant", expect=200,
                    says="examines: discrepant", json={"bank_discrepancies": []})
         refused = self.write("bank_us", f"{base}/{lc}/presentations/{pid}/refuse", "lc-refuse", expect=200,
-                             says="refuses the discrepant presentation")
+                             says="refuses the discrepant presentation (the invoice's lien is released)")
         _expect(refused.result["state"] == "Refused", f"presentation state {refused.result['state']}, not Refused")
 
         second = self.write("exporter", f"{base}/{lc}/presentations", "lc-present-compliant", expect=201,
-                            says="presents a complete set", json={
+                            says="presents a complete set, naming the invoice again", json={
                                 "documents": self._lc_documents("CommercialInvoice", "TransportDocument",
                                                                 "PackingList"),
-                                "shipment_date": shipped, "amount": LC_AMOUNT})
+                                "shipment_date": shipped, "amount": LC_AMOUNT, "invoice_id": lc_invoice})
         pid = second.result["presentation_id"]
+        self.approve("importer", "USD", "InvoiceRegistry", LC_INVOICE_FACE)
+        self.write("importer", f"/v1/invoices/{lc_invoice}/payments", "lc-invoice-pay-presented", expect=409,
+                   error="LetterOfCreditInvoiceUnderPresentation",
+                   says="tries to pay the invoice directly, into the amount presented under the credit",
+                   json={"amount": LC_INVOICE_FACE})
         examined = self.write("bank_us", f"{base}/{lc}/presentations/{pid}/examine", "lc-examine-compliant",
                               expect=200, says="examines: compliant", json={"bank_discrepancies": []})
         _expect(examined.result["state"] == "Compliant", f"examined as {examined.result['state']}, not Compliant")
@@ -316,6 +344,10 @@ class Demo:
         _expect(received == LC_AMOUNT, f"the beneficiary received {received}, not {LC_AMOUNT}")
         print(f"     exporter's USD balance +{received / 100:,.2f} (margin applied "
               f"{paid.result.get('margin_applied', 0) / 100:,.2f})")
+        self.write("importer", f"/v1/invoices/{lc_invoice}/payments", "lc-invoice-pay-after", expect=409,
+                   error="InvoiceRegistryUnexpectedState",
+                   says="tries to pay the invoice again: the credit's payment was recorded on it, it reads Paid",
+                   json={"amount": 1})
 
     def _lc_documents(self, *types: str) -> list[dict[str, str]]:
         return [{"type": t, "sha256": _sha256_hex(f"{t} for credit of run {self.run_id}")} for t in types]
@@ -348,7 +380,8 @@ class Demo:
     # ─────────────────────────── 5. certificate tiers ───────────────────────────
 
     def certificates(self) -> None:
-        self.section("5. Payable certificate: core enterprise (importer) → supplier1 → supplier2 → supplier3")
+        self.section("5. Payable certificate: core enterprise (importer) offers, supplier1 accepts → supplier2 → "
+                     "supplier3")
         now = self.chain_now()
         registered = self.write("supplier1", "/v1/invoices", "cert-invoice-register", expect=201,
                                 says="tier-1 supplier invoices the core enterprise", json={
@@ -359,10 +392,11 @@ class Demo:
         invoice_id = registered.result["invoice_id"]
         self.write("importer", f"/v1/invoices/{invoice_id}/confirm", "cert-invoice-confirm", expect=200,
                    says="core enterprise confirms")
-        issued = self.write("importer", "/v1/certificates", "cert-issue", expect=201,
-                            says="issues a certificate to supplier1 against the invoice",
-                            json={"invoice_id": invoice_id, "amount": CERTIFICATE_FACE,
-                                  "maturity": self.chain_now() + 90 * DAY})
+        self.write("importer", "/v1/certificates/offers", "cert-offer", expect=201,
+                   says="offers supplier1 a certificate against the invoice (nothing pledged yet)",
+                   json={"invoice_id": invoice_id, "amount": CERTIFICATE_FACE, "maturity": self.chain_now() + 90 * DAY})
+        issued = self.write("supplier1", f"/v1/certificates/offers/{invoice_id}/accept", "cert-accept", expect=201,
+                            says="accepts: the certificate is issued to it and takes the invoice's lien")
         root = issued.result["certificate_id"]
         tier1 = self.write("supplier1", f"/v1/certificates/{root}/split", "cert-split-1", expect=200,
                            says="pays supplier2 with 40,000.00, keeps 20,000.00",

@@ -3,9 +3,12 @@
     ape run deploy platform --network ethereum:local:node [--account TEST::0] [--redeploy] [--yes]
 
 Reuses the deployment recorded for the chain id (`.data/deployments/<chain_id>.json`) when all of it still has
-code; otherwise deploys everything from the operator account and records the addresses. On a network that is
-not local it asks for confirmation first (skip with `--yes`) and needs `--account`.
-Exit codes: 0 done, 1 refused or reverted (the contract's custom error is printed), 2 usage error.
+code and was built from the contracts compiled now; deploys everything from the operator account and records
+the addresses (with the build fingerprint) when none is there. A chain holding a deployment of another build is
+refused, naming what changed: `--redeploy` deploys the current build next to it, `make reset` starts a local
+devnet afresh. On a network that is not local it asks for confirmation first (skip with `--yes`) and needs
+`--account`.
+Exit codes: 0 done, 1 refused, reverted (the contract's custom error is printed) or stale, 2 usage error.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 from ape.exceptions import ApeException
 
-from scripts._devnet import ensure_platform
+from scripts._devnet import RESET_COMMAND, StaleDeployment, ensure_platform
 
 
 @click.group()
@@ -43,6 +46,14 @@ def platform(cli_ctx, network, account, redeploy: bool, yes: bool) -> None:
                       abort=True)
     try:
         state = ensure_platform(project, chain, account, redeploy=redeploy)
+    except StaleDeployment as exc:
+        click.echo(f"stale deployment on chain {chain.chain_id}: the recorded contracts were built from other "
+                   f"code ({exc.record_path}):", err=True)
+        for change in exc.changes:
+            click.echo(f"  {change}", err=True)
+        click.echo(f"deploy the current build next to it with --redeploy, or start a local devnet afresh with "
+                   f"`{RESET_COMMAND}`", err=True)
+        sys.exit(1)
     except ApeException as exc:
         click.echo(f"refused: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)

@@ -55,6 +55,19 @@ def eur(platform):
     return platform["SettlementTokenEUR"]
 
 
+@pytest.fixture
+def new_wallet(accounts, operator):
+    """A factory of fresh accounts, funded with ether for gas and unknown to the registry (beyond the
+    test world's twelve: e.g. a further wallet of a legal identity, or one more bank)."""
+
+    def make():
+        account = accounts.generate_test_account()
+        operator.transfer(account, 10**18)
+        return account
+
+    return make
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _every_role_first(operator, regulator, bank_cn, bank_us, exporter, importer, attester,
                       supplier1, supplier2, supplier3, exporter2, outsider):

@@ -1,23 +1,38 @@
-"""`make run`: the local tradefin platform in the foreground until Ctrl-C.
+"""`make run`: the local tradefin platform in the foreground until Ctrl-C; `make reset`: start afresh.
 
     python -m tools.platform run [--port 8545] [--devnet hardhat|anvil] [--redeploy]
+    python -m tools.platform reset
+
+`run`:
 
 1. starts the devnet (`tools/devnet.py`, the kind chosen by `bench/devnet.py`) on 127.0.0.1, port 8545 or
    `TRADEFIN_RPC_PORT`, with its chain under `.data/devnet/` so that a restart resumes it;
 2. connects Ape to it and deploys the contracts unless this chain's recorded deployment is all there
-   (`.data/deployments/<chain_id>.json`);
+   (`.data/deployments/<chain_id>.json`). A deployment recorded from another build of the contracts (its
+   build fingerprint differs from the artefacts compiled now, see `scripts/_devnet.py`) is not served: `run`
+   names what changed, says how to start afresh (`make reset && make run`) and stops with exit code 1;
 3. bootstraps the demo world (participants, KYC, settlement-token funding), only what is missing;
 4. starts the gateway and the indexer (`start_gateway_and_indexer`, two child processes), prints the RPC URL and
    addresses, and waits.
 
 Ctrl-C (or SIGTERM) stops the gateway and the devnet cleanly; the next run resumes the same chain.
-Exit codes: 0 stopped cleanly, 1 the devnet or a deployment step failed, 2 usage error.
+
+`reset` removes what describes the chain from the data folder (`.data/`, or `TRADEFIN_DATA_DIR`): every
+devnet's chain (`devnet/`, `devnet-<kind>/`), the deployment records (`deployments/`), and the gateway's
+database (its index of the chain, write journal and API keys) with the file of the demo API keys. Keystores
+and stored documents stay: they belong to no chain. It refuses while a devnet holds the data or the RPC
+port is in use (stop `make run` first).
+
+Exit codes: 0 stopped cleanly (or reset), 1 the devnet or a deployment step failed, the deployment is stale,
+or reset refused; 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,12 +44,17 @@ from tools.env import use_project_toolchain
 
 ROOT = use_project_toolchain()
 
-from tools.devnet import DEFAULT_KIND, KINDS, Devnet, port_in_use  # noqa: E402
+from tools.devnet import DEFAULT_KIND, JOURNAL_NAME, KINDS, Devnet, port_in_use  # noqa: E402
 
 from scripts._common import DATA_DIR  # noqa: E402  (`.data/`, or TRADEFIN_DATA_DIR)
+from scripts._devnet import RESET_COMMAND, StaleDeployment  # noqa: E402
 
 DEVNET_DIR = DATA_DIR / "devnet"
 DEFAULT_PORT = 8545
+# What `reset` removes besides the devnets' folders: the chain's deployment records, and the gateway's database
+# (index, write journal, API keys; SQLite with its WAL files) with the file of the demo world's API keys.
+CHAIN_BOUND_ENTRIES = ("deployments", "gateway.sqlite3", "gateway.sqlite3-wal", "gateway.sqlite3-shm",
+                       "gateway.sqlite3-journal", "gateway-api-keys.json")
 
 
 def rpc_port() -> int:
@@ -174,6 +194,9 @@ def run(port: int, kind: str, redeploy: bool) -> int:
         quiet_ape()
         try:
             summary = deploy_and_bootstrap(devnet.url, redeploy=redeploy)
+        except StaleDeployment as exc:
+            print(stale_message(exc, data_dir), file=sys.stderr)
+            return 1
         except Exception as exc:  # noqa: BLE001 - report any deployment failure by name and stop the devnet
             print(f"deployment failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
@@ -201,6 +224,60 @@ def run(port: int, kind: str, redeploy: bool) -> int:
         devnet.stop()
 
 
+def stale_message(exc: StaleDeployment, data_dir: Path) -> str:
+    """What `run` says when the chain holds a deployment of another build."""
+    lines = [f"the chain under {data_dir}/ holds a tradefin deployment built from other contract code than the "
+             f"contracts compiled now (recorded in {exc.record_path}):"]
+    lines += [f"  {change}" for change in exc.changes]
+    lines += ["make run does not serve stale contracts. Start afresh (a new chain, deployment record and gateway "
+              "database; keystores and documents stay) with:",
+              f"  {RESET_COMMAND}"]
+    return "\n".join(lines)
+
+
+def _journal_in_use(journal: Path) -> bool:
+    """Whether a running devnet holds `journal` (it keeps an exclusive lock on it while it serves)."""
+    try:
+        fd = os.open(journal, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def reset(port: int, data_dir: Path = DATA_DIR) -> int:
+    """Remove the devnets' chains, the deployment records and the gateway's database from `data_dir`."""
+    devnets = sorted(p for p in data_dir.glob("devnet*") if p.is_dir()) if data_dir.is_dir() else []
+    busy = [d for d in devnets if _journal_in_use(d / JOURNAL_NAME)]
+    if busy:
+        print(f"a devnet is running on {busy[0]}/: stop `make run` first", file=sys.stderr)
+        return 1
+    if port_in_use(port):
+        print(f"port {port} on 127.0.0.1 is in use (is `make run` still running?): stop it first, or set "
+              "TRADEFIN_RPC_PORT to the port of the devnet to reset", file=sys.stderr)
+        return 1
+    targets = [*devnets, *(data_dir / name for name in CHAIN_BOUND_ENTRIES if (data_dir / name).exists())]
+    if not targets:
+        print(f"nothing to reset under {data_dir}/")
+        return 0
+    for target in targets:
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+        print(f"removed {target}")
+    kept = sorted(p.name for p in data_dir.iterdir()) if data_dir.is_dir() else []
+    if kept:
+        print(f"kept under {data_dir}/: {', '.join(kept)}")
+    print("the next `make run` starts a new chain and deploys the contracts compiled then")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.platform", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -208,10 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--port", type=int, default=None, help="RPC port (default: TRADEFIN_RPC_PORT or 8545)")
     run_parser.add_argument("--devnet", choices=KINDS, default=DEFAULT_KIND)
     run_parser.add_argument("--redeploy", action="store_true", help="deploy a new platform even if one is recorded")
+    reset_parser = sub.add_parser("reset", help="remove the devnet chains, deployment records and gateway database")
+    reset_parser.add_argument("--port", type=int, default=None, help="RPC port (default: TRADEFIN_RPC_PORT or 8545)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
+    if args.command == "reset":
+        return reset(args.port or rpc_port())
     return run(args.port or rpc_port(), args.devnet, args.redeploy)
 
 

@@ -10,6 +10,11 @@ events whose types are all one 32-byte word (address, bool, intN, uintN, bytesN)
 word by word, several times faster than eth_abi's general coder; anything else, and any value the fast
 path does not recognise, goes through eth_abi, so its validation and errors are unchanged
 (tests/app/test_abi.py checks both paths give the same bytes and values).
+
+A decoded custom error speaks the domain: an enum argument answers its member's name (`"Financed"`, not
+`3`), an `expectedStates` bitmap the names of the states it accepts, a role the role's name
+(`"BANK_ROLE"`), and the error's NatSpec `@notice` (from the build's `userdoc`) becomes its message, with
+each back-quoted argument replaced by its value (`Vocabulary`, read from the build's sources).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
+
+from app.chain.errors import ERROR_NOTICES
 
 
 def _types(inputs: list[dict[str, Any]]) -> list[str]:
@@ -193,15 +200,93 @@ class EventAbi:
         return {i["name"]: to_json_value(values[i["name"]]) for i in self.inputs}
 
 
+_ENUM = re.compile(r"\benum\s+(\w+)\s*\{([^}]*)\}")
+_ROLE = re.compile(r"\bkeccak256\(\"(\w+_ROLE)\"\)")
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_QUOTED = re.compile(r"`([^`]*)`")
+# How an id argument reads in a message when its name does not say it (`lcId` 7 → "credit 7").
+_ID_WORDS = {"lcId": "credit", "rootId": "certificate tree", "instrumentId": "instrument", "tokenId": "invoice"}
+
+
+def _words(camel: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: " " + m.group(1).lower(), camel)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The domain names of values the ABI only types: enum members (by enum name) and role hashes."""
+
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    roles: dict[bytes, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_sources(cls, sources: dict[str, Any]) -> "Vocabulary":
+        enums: dict[str, tuple[str, ...]] = {}
+        roles: dict[bytes, str] = {b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
+        for source in sources.values():
+            text = _COMMENTS.sub("", (source or {}).get("content") or "")
+            for match in _ENUM.finditer(text):
+                enums.setdefault(match.group(1), tuple(m.strip() for m in match.group(2).split(",") if m.strip()))
+            for match in _ROLE.finditer(text):
+                roles[keccak(text=match.group(1))] = match.group(1)
+        return cls(enums, roles)
+
+    def enum_of(self, item: dict[str, Any]) -> tuple[str, ...] | None:
+        internal = item.get("internalType") or ""
+        if not internal.startswith("enum "):
+            return None
+        return self.enums.get(internal.rsplit(".", 1)[-1].removeprefix("enum "))
+
+    def value(self, item: dict[str, Any], value: Any, members: tuple[str, ...] | None) -> Any:
+        """`value` of ABI input `item` in domain words; `members`: the enum of the error's state argument."""
+        enum = self.enum_of(item)
+        if enum is not None and isinstance(value, int):
+            return enum[value] if value < len(enum) else value
+        if item.get("type") == "bytes32" and isinstance(value, bytes):
+            if item.get("name") == "expectedStates" and members is not None:
+                bits = int.from_bytes(value, "big")
+                return [m for n, m in enumerate(members) if bits >> n & 1]
+            if item.get("name", "").lower().endswith("role") and value in self.roles:
+                return self.roles[value]
+        return to_json_value(value)
+
+
 @dataclass(frozen=True)
 class ErrorAbi:
     name: str
     selector: bytes
     inputs: list[dict[str, Any]]
+    notice: str = ""
+    vocabulary: Vocabulary = field(default_factory=Vocabulary, compare=False, repr=False)
 
     def decode(self, data: bytes) -> dict[str, Any]:
         decoded = abi_decode(_types(self.inputs), data)
-        return {(i["name"] or f"arg{n}"): to_json_value(v) for n, (i, v) in enumerate(zip(self.inputs, decoded))}
+        members = next((e for e in map(self.vocabulary.enum_of, self.inputs) if e is not None), None)
+        return {(i["name"] or f"arg{n}"): self.vocabulary.value(i, v, members)
+                for n, (i, v) in enumerate(zip(self.inputs, decoded))}
+
+    def describe(self, args: dict[str, Any], names: dict[str, str] | None = None) -> str:
+        """The NatSpec notice with each back-quoted argument name replaced by its value (a deployed contract
+        by its name); other back-quoted words lose their quotes. Empty when the error has no notice."""
+        names = names or {}
+
+        def word(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in args:
+                return key
+            value = args[key]
+            if isinstance(value, list):
+                return " or ".join(map(str, value)) or "none"
+            if isinstance(value, str) and value in names:
+                return f"{names[value]} ({value})"
+            if key.endswith("Id") and len(key) > 2:  # `invoiceId` → "invoice 42", unless the text named it
+                noun = _ID_WORDS.get(key, _words(key[:-2]))
+                before = match.string[: match.start()].split()[-1:]
+                if not before or before[0].strip("([{'\"").lower() not in (noun.split()[-1], "id"):
+                    return f"{noun} {value}"
+            return str(value)
+
+        return _QUOTED.sub(word, self.notice)
 
 
 @dataclass(frozen=True)
@@ -217,6 +302,7 @@ class DecodedEvent:
 class DecodedError:
     name: str
     args: dict[str, Any]
+    notice: str = ""  # the error's NatSpec notice, its arguments filled in (see `ErrorAbi.describe`)
 
 
 # Built-in Solidity errors: Error(string) and Panic(uint256).
@@ -233,6 +319,10 @@ class AbiRegistry:
     _events: dict[bytes, EventAbi] = field(default_factory=dict)
     _topics_by_name: dict[str, set[str]] = field(default_factory=dict)
     _errors: dict[bytes, ErrorAbi] = field(default_factory=dict)
+    # Notices of errors by signature (the contracts' NatSpec `@notice`, then `ERROR_NOTICES` for the errors of
+    # OpenZeppelin, which documents them for developers only), and the domain's vocabulary.
+    error_docs: dict[str, str] = field(default_factory=dict)
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     def __post_init__(self) -> None:
         for contract, abi in self.abis.items():
@@ -250,14 +340,32 @@ class AbiRegistry:
                 elif kind == "event" and not item.get("anonymous"):
                     self._events.setdefault(keccak(text=_signature(item)), EventAbi(item["name"], keccak(text=_signature(item)), item["inputs"]))
                 elif kind == "error":
-                    selector = function_signature_to_4byte_selector(_signature(item))
-                    self._errors.setdefault(selector, ErrorAbi(item["name"], selector, item.get("inputs", [])))
+                    signature = _signature(item)
+                    selector = function_signature_to_4byte_selector(signature)
+                    notice = self.error_docs.get(signature) or ERROR_NOTICES.get(item["name"], "")
+                    self._errors.setdefault(selector, ErrorAbi(item["name"], selector, item.get("inputs", []),
+                                                               notice, self.vocabulary))
             self._functions[contract] = functions
 
     @classmethod
     def from_build(cls, build_file: Path) -> "AbiRegistry":
         build = json.loads(build_file.read_text())
-        return cls({name: ct.get("abi", []) for name, ct in build.get("contractTypes", {}).items()})
+        types = build.get("contractTypes", {})
+        docs: dict[str, str] = {}
+        for ct in types.values():
+            for signature, entries in ((ct.get("userdoc") or {}).get("errors") or {}).items():
+                text = next((e["notice"] for e in entries if isinstance(e, dict) and e.get("notice")), None)
+                if text:
+                    docs.setdefault(signature, " ".join(text.split()))
+        return cls({name: ct.get("abi", []) for name, ct in types.items()}, error_docs=docs,
+                   vocabulary=Vocabulary.from_sources(build.get("sources") or {}))
+
+    def error(self, name: str) -> ErrorAbi | None:
+        """The custom error called `name` in any ABI of the build."""
+        return next((e for e in self._errors.values() if e.name == name), None)
+
+    def error_names(self) -> set[str]:
+        return {e.name for e in self._errors.values()}
 
     def function(self, contract_type: str, name: str) -> FunctionAbi:
         return self._functions[contract_type][name]
@@ -285,7 +393,9 @@ class AbiRegistry:
             return None
         return DecodedEvent(contract_names.get(address), address, event.name, args, _to_int(log.get("logIndex", 0)))
 
-    def decode_error(self, data: bytes) -> DecodedError | None:
+    def decode_error(self, data: bytes, contract_names: dict[str, str] | None = None) -> DecodedError | None:
+        """The custom error (or `Error`/`Panic`) `data` encodes; `contract_names` (address → deployed name)
+        names the platform's contracts in the message."""
         if len(data) < 4:
             return None
         selector, body = data[:4], data[4:]
@@ -297,9 +407,10 @@ class AbiRegistry:
         if error is None:
             return None
         try:
-            return DecodedError(error.name, error.decode(body))
+            args = error.decode(body)
         except Exception:
             return None
+        return DecodedError(error.name, args, error.describe(args, contract_names))
 
 
 def _to_bytes(value: Any) -> bytes:

@@ -297,15 +297,14 @@ class ChainClient:
 
     def decode_revert(self, data: bytes, to: str | None = None) -> ContractReverted:
         contract = self.contract_names.get(to) if to else None
-        decoded = self.abi.decode_error(data)
+        decoded = self.abi.decode_error(data, self.contract_names)
         if decoded is None:
             return ContractReverted("UnknownRevert", {"data": "0x" + data.hex()}, data, contract)
-        return ContractReverted(decoded.name, decoded.args, data, contract)
+        return ContractReverted(decoded.name, decoded.args, data, contract, decoded.notice)
 
     @staticmethod
     def revert_answer(reverted: ContractReverted) -> WriteAnswer:
-        where = f"{reverted.contract} " if reverted.contract else ""
-        body = error_body(reverted.name, f"{where}reverted with {reverted.name}", dict(reverted.arguments))
+        body = error_body(reverted.name, reverted.message, dict(reverted.arguments))
         return WriteAnswer(reverted.http_status, body)
 
     @staticmethod

@@ -117,18 +117,29 @@ class RpcError(ChainError):
 
 
 class ContractReverted(ChainError):
-    """A call reverted; `name` and `arguments` are the decoded custom error (or `Error`/`Panic`)."""
+    """A call reverted; `name` and `arguments` are the decoded custom error (or `Error`/`Panic`), `notice`
+    what the error means in the contract's own words (its NatSpec, arguments filled in)."""
 
-    def __init__(self, name: str, args: dict[str, Any], data: bytes, contract: str | None = None) -> None:
+    def __init__(self, name: str, args: dict[str, Any], data: bytes, contract: str | None = None,
+                 notice: str = "") -> None:
         super().__init__(f"{name}({args})")
         self.name = name
         self.arguments = args  # not `args`: BaseException.args is a tuple
         self.data = data
         self.contract = contract
+        self.notice = notice
 
     @property
     def http_status(self) -> int:
         return revert_status(self.name)
+
+    @property
+    def message(self) -> str:
+        """`<Contract> refused: <what happened>`, or `<Contract> reverted with <Name>` without a notice."""
+        where = f"{self.contract} " if self.contract else ""
+        if self.notice:
+            return f"{where}refused: {self.notice}" if where else self.notice
+        return f"{where}reverted with {self.name}"
 
 
 class TransactionFailed(ChainError):
@@ -139,55 +150,66 @@ class TransactionFailed(ChainError):
         self.kind = kind
 
 
-# Explicit statuses for the errors of the contracts and OpenZeppelin; names not listed fall back to the
-# naming convention below, so a new instrument's errors map without touching this file.
+# Explicit statuses where the naming convention below would answer otherwise; every other custom error maps by
+# its name, so a new instrument's errors need no entry here. tests/app/test_error_tables.py pins the status of
+# every error of the build, and that each name here is one the build still has.
 REVERT_STATUS: dict[str, int] = {
+    # Authority (one check, `IParticipantRegistry.requireAuthorized`): the caller may not act now.
     "AccessControlUnauthorizedAccount": 403,
     "AccessControlBadConfirmation": 403,
-    "ParticipantRegistryInvalidParticipant": 422,
-    "ParticipantRegistryInvalidJurisdiction": 422,
-    "ParticipantRegistryAlreadyRegistered": 409,
-    "ParticipantRegistryUnknownParticipant": 404,
-    "ParticipantRegistryInactiveParticipant": 403,
-    "ParticipantRegistryUnexpectedKind": 403,
-    "ParticipantRegistryInvalidKycExpiry": 422,
-    "ParticipantRegistryNotKycBank": 403,
-    "ParticipantRegistryInvalidKycStatus": 422,
-    "ParticipantRegistryFreezeUnchanged": 409,
+    "ParticipantRegistryParticipantFrozen": 403,
+    "ParticipantRegistryKycNotValid": 403,
     "SettlementTokenInactiveParty": 403,
-    "SettlementTokenNotBank": 403,
-    "SettlementTokenNotRegulator": 403,
-    "SettlementTokenZeroAmount": 422,
+    # Participants: the request names the wrong subject (KYC is for corporates; regulators are never frozen).
+    "ParticipantRegistryUnexpectedKind": 422,
+    "ParticipantRegistryCannotFreezeRegulator": 422,
     "InvoiceRegistrySameParty": 422,
     "InvoiceRegistryUnsupportedCurrency": 422,
     "InvoiceRegistryTooManyEntries": 422,
-    "PaymentRouterQuoteSignerMismatch": 422,
+    "InvoiceRegistryMissingPaymentHook": 422,
     # Financing and certificates: "Not…" names that describe the chain's state, not the caller.
     "ReceivableFinancingInvoiceNotConfirmed": 409,
     "ReceivableFinancingNotOverdue": 409,
     "ReceivableFinancingNotProgrammeBuyer": 422,
-    "ReceivableFinancingRequestAboveFace": 422,
     "PayableCertificatesInvoiceNotConfirmed": 409,
     "PayableCertificatesNoDiscountRequest": 409,
+    "PayableCertificatesNoOffer": 409,
     "PayableCertificatesSplitSumMismatch": 422,
     "PayableCertificatesLengthMismatch": 422,
     "PayableCertificatesDiscountExceedsAmount": 422,
+    "PaymentRouterQuoteSignerMismatch": 422,
     "PaymentRouterMissingPurposeCode": 422,
     "PaymentRouterQuoteSameCurrency": 422,
+    # Letters of credit.
     "LetterOfCreditNotMatured": 409,  # not a permission: the deferred payment is due later
     "LetterOfCreditWaiverNotAllowed": 409,  # the claim lies outside the bank's undertaking
+    "LetterOfCreditInvoiceRequired": 422,  # commercial-invoice documents name their registered invoice
+    "LetterOfCreditInvoiceDocumentRequired": 422,  # an invoice is named only with a commercial invoice
+    # OpenZeppelin and the forwarder.
     "ERC20InsufficientBalance": 409,
     "ERC20InsufficientAllowance": 409,
-    "ERC20InvalidSender": 422,
-    "ERC20InvalidReceiver": 422,
-    "ERC721NonexistentToken": 404,
     "ERC721IncorrectOwner": 403,
     "ERC721InsufficientApproval": 403,
-    "EnforcedPause": 409,
-    "ReentrancyGuardReentrantCall": 409,
-    "ECDSAInvalidSignature": 422,
+    "ERC2771ForwarderMismatchedValue": 422,
+    "ERC2771UntrustfulTarget": 422,
+    "InvalidAccountNonce": 409,
+    # Solidity's built-in errors (not in any ABI).
     "Error": 409,
     "Panic": 409,
+}
+
+# What the errors of OpenZeppelin that reach the gateway's callers mean, in the platform's words (their own
+# NatSpec is written for developers). Back-quoted names are the error's arguments (`ErrorAbi.describe`).
+ERROR_NOTICES: dict[str, str] = {
+    "AccessControlUnauthorizedAccount": "`account` may not do this: it lacks `neededRole`, or its membership of "
+                                        "the platform was revoked.",
+    "ERC20InsufficientBalance": "`sender` holds `balance`, less than the `needed` amount.",
+    "ERC20InsufficientAllowance": "`spender` may move `allowance` of the payer's money, less than the `needed` "
+                                  "amount: the payer approves it first (POST /v1/approvals).",
+    "ERC721NonexistentToken": "No invoice `tokenId`.",
+    "ERC721IncorrectOwner": "`sender` does not own invoice `tokenId` (its owner is `owner`).",
+    "ERC721InsufficientApproval": "`operator` may not move invoice `tokenId`.",
+    "ReentrancyGuardReentrantCall": "A call re-entered the contract before the previous one finished.",
 }
 
 # The `<Contract><Problem>` convention, checked in this order.

@@ -5,10 +5,10 @@ Two kinds of tables, which matters for chain reorganisations (see `app.indexer.w
 * **append-only** rows carry the `block_number` they came from (raw events, transfers, large-value
   reports, links of events to instruments, alerts, indexed ranges); a rollback deletes those above the
   common ancestor;
-* **state** rows (participants, balances, currencies, instruments and their parties, liens, frozen
-  instruments) are mutated by the handlers through `app.indexer.store.Store`, which journals each row's
-  previous value in `index_undo` while the range is still within the reorg window; a rollback replays
-  the journal backwards.
+* **state** rows (participants, identities and their KYC attestations, balances, currencies, instruments
+  and their parties, liens, frozen instruments) are mutated by the handlers through
+  `app.indexer.store.Store`, which journals each row's previous value in `index_undo` while the range is
+  still within the reorg window; a rollback replays the journal backwards.
 
 Amounts are integers in minor units (`BigInteger`: at most 2**63 - 1 minor units per row, far beyond any
 balance a 2-decimal currency reaches). Instrument ids are uint256 on chain and stored as decimal text.
@@ -99,7 +99,8 @@ class ChainEvent(Base):
     address: Mapped[str] = mapped_column(ADDRESS)
     contract: Mapped[str | None] = mapped_column(String(64), nullable=True)  # deployed name
     event: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: not decodable by any ABI
-    actor: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)  # the transaction's sender
+    # The transaction's sender; for a request relayed through the ERC-2771 forwarder, the request's signer.
+    actor: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
     args: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     topics: Mapped[list | None] = mapped_column(JSON, nullable=True)  # kept only when undecoded
     data: Mapped[str | None] = mapped_column(String, nullable=True)
@@ -117,7 +118,14 @@ class InstrumentEvent(Base):
 
 
 class Participant(Base):
+    """One wallet of a participant. KYC and freezes belong to the legal identity (`identity_hash`): every
+    wallet of an identity carries the same values. `kyc_status` is `Approved` while some bank's approval
+    gives the identity a validity (`kyc_expiry`, the latest approved expiry; time decides whether it has
+    passed), else the outcome of the identity's latest KYC event (`Rejected`, `Revoked`, `None`);
+    `kyc_bank` is the bank whose approval carries the validity (else the bank of that latest event)."""
+
     __tablename__ = "idx_participants"
+    __table_args__ = (Index("ix_participants_identity", "identity_hash"),)
 
     address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -131,6 +139,48 @@ class Participant(Base):
     kyc_expiry: Mapped[int] = mapped_column(BigInteger, default=0)
     kyc_bank: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
     registered_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class Identity(Base):
+    """A legal identity (`identityHash`) and its wallets, in registration order (the first registered, the
+    others linked by the operator), with the identity's KYC standing: `kyc_valid_until` as the registry
+    last announced it (`KycValidityChanged`), the banks that attested it (`idx_kyc_attestations`), the
+    latest KYC event's outcome and bank, and the regulator's revocation if any."""
+
+    __tablename__ = "idx_identities"
+
+    identity_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    wallets: Mapped[list] = mapped_column(JSON)  # addresses, registration order
+    links: Mapped[list] = mapped_column(JSON)  # [{wallet, existing, block_number, timestamp}] (WalletLinked)
+    kyc_banks: Mapped[list] = mapped_column(JSON)  # banks with an attestation, first attestation order
+    kyc_valid_until: Mapped[int] = mapped_column(BigInteger, default=0)
+    kyc_status: Mapped[str] = mapped_column(String(16), default="None")  # as on each wallet's row
+    kyc_bank: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
+    last_kyc_status: Mapped[str] = mapped_column(String(16), default="None")  # latest attestation or revocation
+    last_kyc_bank: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)  # the regulator's latest revocation
+    revoke_reason: Mapped[str | None] = mapped_column(HASH, nullable=True)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class KycAttestation(Base):
+    """One bank's own KYC attestation of an identity (a bank changes only its own; the regulator's
+    revocation turns every one to `Revoked`). `account` is the wallet the bank named."""
+
+    __tablename__ = "idx_kyc_attestations"
+
+    identity_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    bank: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    account: Mapped[str] = mapped_column(ADDRESS)
+    status: Mapped[str] = mapped_column(String(16))
+    expiry: Mapped[int] = mapped_column(BigInteger)
+    evidence_hash: Mapped[str | None] = mapped_column(HASH, nullable=True)
+    attested_at: Mapped[int] = mapped_column(BigInteger)
+    attested_block: Mapped[int] = mapped_column(BigInteger)
+    revoked_by: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)  # the regulator, when revoked by it
 
 
 class Currency(Base):
@@ -308,7 +358,7 @@ class Alert(Base):
 
 
 STATE_TABLES = {t.__tablename__: t.__table__ for t in
-                (Participant, Currency, Balance, Instrument, InstrumentParty, Lien, FrozenInstrument,
-                  ContractParameter)}
+                (Participant, Identity, KycAttestation, Currency, Balance, Instrument, InstrumentParty, Lien,
+                 FrozenInstrument, ContractParameter)}
 APPEND_TABLES = {t.__tablename__: t.__table__ for t in
                  (ChainEvent, InstrumentEvent, Transfer, LargeValueReport, Alert, IndexRange, IndexBlock)}

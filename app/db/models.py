@@ -32,9 +32,9 @@ class Base(DeclarativeBase):
 
 
 class CustodialKey(Base):
-    """A key the gateway created and holds for a participant the operator onboarded without an address,
-    recorded under the operator's Idempotency-Key so that a repeated request reuses it. The key itself is
-    only in the encrypted keystore (`<data_dir>/keystores/<address>.json`)."""
+    """A key the gateway created and holds for a participant the operator onboarded (or a further wallet it
+    linked) without an address, recorded under the operator's Idempotency-Key so that a repeated request reuses
+    it. The key itself is only in the encrypted keystore (`<data_dir>/keystores/<address>.json`)."""
 
     __tablename__ = "custodial_keys"
     __table_args__ = (UniqueConstraint("requested_by", "idempotency_key", name="uq_custodial_key_request"),)

@@ -102,23 +102,119 @@ def handles(contract_type: str, event: str) -> Callable[[Handler], Handler]:
 
 # ───────────────────────────── Participants ─────────────────────────────
 
+# A legal identity (`identityHash`) may have several wallets: the first registered, the others linked by the
+# operator (`linkWallet`: `ParticipantRegistered` then `WalletLinked`). KYC and freezes belong to the
+# identity, so every wallet's row carries the same values. KYC is per bank: each bank's own attestation is a
+# row of `idx_kyc_attestations`; the identity is valid until the latest approved expiry, which the registry
+# announces with `KycValidityChanged` after any attestation that moves it and after the regulator's
+# revocation (`KycRevokedByRegulator`, which turns every attestation to `Revoked`).
+
+FREEZE_FIELDS = ("frozen", "freeze_reason", "frozen_by", "frozen_at")
+
+
 @handles("ParticipantRegistry", "ParticipantRegistered")
 def _participant_registered(e: EventContext) -> None:
     a = e.args
-    e.store.put("idx_participants", {
-        "address": a["account"], "kind": KINDS.get(a["kind"], str(a["kind"])),
-        "jurisdiction": ascii_of(a["jurisdiction"]), "identity_hash": a["identityHash"], "frozen": False,
-        "freeze_reason": None, "frozen_by": None, "frozen_at": None, "kyc_status": "None", "kyc_expiry": 0,
-        "kyc_bank": None, "registered_block": e.block_number,
-    })
+    account, identity_hash = a["account"], a["identityHash"]
+    kind = KINDS.get(a["kind"], str(a["kind"]))
+    row = {"address": account, "kind": kind, "jurisdiction": ascii_of(a["jurisdiction"]),
+           "identity_hash": identity_hash, "frozen": False, "freeze_reason": None, "frozen_by": None,
+           "frozen_at": None, "kyc_status": "None", "kyc_expiry": 0, "kyc_bank": None,
+           "registered_block": e.block_number}
+    identity = e.store.get("idx_identities", identity_hash)
+    if identity is None:
+        identity = {"identity_hash": identity_hash, "kind": kind, "wallets": [], "links": [], "kyc_banks": [],
+                    "kyc_valid_until": 0, "kyc_status": "None", "kyc_bank": None, "last_kyc_status": "None",
+                    "last_kyc_bank": None, "revoked_by": None, "revoke_reason": None, "revoked_at": None,
+                    "registered_block": e.block_number, "updated_block": e.block_number}
+    else:
+        # A linked wallet: the registry copies the identity's KYC validity and freeze to it.
+        row.update({f: identity[f] for f in ("kyc_status", "kyc_bank")}, kyc_expiry=identity["kyc_valid_until"])
+        sibling = e.store.get("idx_participants", identity["wallets"][0]) if identity["wallets"] else None
+        if sibling is not None:
+            row.update({f: sibling[f] for f in FREEZE_FIELDS})
+    if account not in identity["wallets"]:
+        identity = {**identity, "wallets": [*identity["wallets"], account], "updated_block": e.block_number}
+    e.store.put("idx_identities", identity)
+    e.store.put("idx_participants", row)
+
+
+@handles("ParticipantRegistry", "WalletLinked")
+def _wallet_linked(e: EventContext) -> None:
+    a = e.args
+    identity = e.store.get("idx_identities", a["identityHash"])
+    if identity is None:
+        return
+    link = {"wallet": a["wallet"], "existing": a["existing"], "block_number": e.block_number,
+            "timestamp": e.timestamp}
+    wallets = identity["wallets"] if a["wallet"] in identity["wallets"] else [*identity["wallets"], a["wallet"]]
+    e.store.put("idx_identities", {**identity, "wallets": wallets, "links": [*identity["links"], link],
+                                   "updated_block": e.block_number})
+
+
+def _identity_of(e: EventContext, account: str) -> dict[str, Any] | None:
+    row = e.store.get("idx_participants", account)
+    return e.store.get("idx_identities", row["identity_hash"]) if row is not None else None
+
+
+def _apply_kyc(e: EventContext, identity: dict[str, Any]) -> None:
+    """Derive the identity's KYC standing from its validity and attestations, write it, and copy it to
+    every wallet of the identity."""
+    valid_until = identity["kyc_valid_until"]
+    if valid_until > 0:
+        status, bank = "Approved", None
+        for candidate in identity["kyc_banks"]:
+            attestation = e.store.get("idx_kyc_attestations", identity["identity_hash"], candidate)
+            if attestation and attestation["status"] == "Approved" and attestation["expiry"] == valid_until:
+                bank = candidate
+                break
+    else:
+        status, bank = identity["last_kyc_status"], identity["last_kyc_bank"]
+    identity = {**identity, "kyc_status": status, "kyc_bank": bank, "updated_block": e.block_number}
+    e.store.put("idx_identities", identity)
+    for wallet in identity["wallets"]:
+        row = e.store.get("idx_participants", wallet)
+        if row is not None:
+            e.store.put("idx_participants", {**row, "kyc_status": status, "kyc_expiry": valid_until, "kyc_bank": bank})
 
 
 @handles("ParticipantRegistry", "KycAttested")
 def _kyc_attested(e: EventContext) -> None:
-    row = e.store.get("idx_participants", e.args["account"])
-    if row is not None:
-        e.store.put("idx_participants", {**row, "kyc_status": KYC.get(e.args["status"], str(e.args["status"])),
-                                         "kyc_expiry": e.args["expiry"], "kyc_bank": e.args["bank"]})
+    """The bank's own attestation; the identity's validity follows in `KycValidityChanged` when it moves."""
+    a = e.args
+    identity = _identity_of(e, a["account"])
+    if identity is None:
+        return
+    status = KYC.get(a["status"], str(a["status"]))
+    e.store.put("idx_kyc_attestations", {
+        "identity_hash": identity["identity_hash"], "bank": a["bank"], "account": a["account"], "status": status,
+        "expiry": a["expiry"], "evidence_hash": a["evidenceHash"], "attested_at": e.timestamp,
+        "attested_block": e.block_number, "revoked_by": None,
+    })
+    banks = identity["kyc_banks"] if a["bank"] in identity["kyc_banks"] else [*identity["kyc_banks"], a["bank"]]
+    _apply_kyc(e, {**identity, "kyc_banks": banks, "last_kyc_status": status, "last_kyc_bank": a["bank"]})
+
+
+@handles("ParticipantRegistry", "KycRevokedByRegulator")
+def _kyc_revoked_by_regulator(e: EventContext) -> None:
+    a = e.args
+    identity = _identity_of(e, a["account"])
+    if identity is None:
+        return
+    for bank in identity["kyc_banks"]:
+        attestation = e.store.get("idx_kyc_attestations", identity["identity_hash"], bank)
+        if attestation is not None:
+            e.store.put("idx_kyc_attestations", {**attestation, "status": "Revoked", "expiry": 0,
+                                                 "revoked_by": a["regulator"]})
+    _apply_kyc(e, {**identity, "last_kyc_status": "Revoked", "last_kyc_bank": None, "revoked_by": a["regulator"],
+                   "revoke_reason": a["reasonCode"], "revoked_at": e.timestamp})
+
+
+@handles("ParticipantRegistry", "KycValidityChanged")
+def _kyc_validity_changed(e: EventContext) -> None:
+    identity = e.store.get("idx_identities", e.args["identityHash"])
+    if identity is not None:
+        _apply_kyc(e, {**identity, "kyc_valid_until": e.args["validUntil"]})
 
 
 def _participant_freeze(e: EventContext, frozen: bool) -> None:
@@ -390,6 +486,14 @@ def _grace_period_set(e: EventContext) -> None:
                                             "value": e.args["gracePeriod"]})
 
 
+@handles("InvoiceRegistry", "InstrumentSet")
+def _instrument_set(e: EventContext) -> None:
+    """The operator (de)registered a lien instrument (every one implements the payment hook): kept as the
+    registry's parameter `lienInstrument:<address>` (1 registered, 0 no longer)."""
+    e.store.put("idx_contract_parameters", {"contract": e.address, "name": f"lienInstrument:{e.args['instrument']}",
+                                            "value": 1 if e.args["registered"] else 0})
+
+
 # ───────────────────────────── Receivable financing ─────────────────────────────
 
 def _financing(e: EventContext) -> tuple[str, dict[str, Any] | None]:
@@ -507,15 +611,51 @@ def _new_certificate(e: EventContext, certificate_id: int, holder: str, amount: 
     return key
 
 
+@handles("PayableCertificates", "CertificateOffered")
+def _certificate_offered(e: EventContext) -> None:
+    """The buyer offered its seller a certificate against the invoice: nothing is pledged until the seller
+    accepts, so the offer lives on the invoice (`details.certificate_offer`), in the invoice's trail."""
+    a = e.args
+    _, invoice = _invoice(e)
+    if invoice is not None:
+        offer = {"issuer": a["issuer"], "seller": a["seller"], "amount": a["amount"], "maturity": a["maturity"],
+                 "offered_at": e.timestamp, "offered_block": e.block_number, "offered_event_id": e.event_id}
+        _save_invoice(e, invoice, {**invoice["details"], "certificate_offer": offer})
+
+
+@handles("PayableCertificates", "CertificateOfferClosed")
+def _certificate_offer_closed(e: EventContext) -> None:
+    """Withdrawn by the buyer or declined by the seller (`by`): the invoice keeps the last closed offer."""
+    _, invoice = _invoice(e)
+    if invoice is not None:
+        offer = invoice["details"].get("certificate_offer") or {}
+        closed = {**offer, "closed_by": e.args["by"], "closed_at": e.timestamp}
+        _save_invoice(e, invoice, {**invoice["details"], "certificate_offer": None,
+                                   "certificate_offer_closed": closed})
+
+
 @handles("PayableCertificates", "CertificateIssued")
 def _certificate_issued(e: EventContext) -> None:
+    """The seller accepted the buyer's offer: the root certificate is issued (its lien follows in
+    `LienTaken`) and the offer is spent."""
     a = e.args
-    e.link(uid("invoice", a["invoiceId"]))
-    invoice = e.store.get("idx_instruments", uid("invoice", a["invoiceId"]))
+    invoice_key = uid("invoice", a["invoiceId"])
+    e.link(invoice_key)
+    invoice = e.store.get("idx_instruments", invoice_key)
+    offer = (invoice["details"].get("certificate_offer") if invoice else None) or {}
     _new_certificate(e, a["certificateId"], a["holder"], a["amount"],
                      {"invoice_id": str(a["invoiceId"]), "issuer": a["issuer"], "parent_id": None,
-                      "root_id": str(a["certificateId"]), "maturity": a["maturity"], "discounted_by": None},
+                      "root_id": str(a["certificateId"]), "maturity": a["maturity"], "discounted_by": None,
+                      "offered_at": offer.get("offered_at"), "accepted_at": e.timestamp},
                      e.currency_of(a["currency"]), a["maturity"], invoice["document_hash"] if invoice else None)
+    if offer.get("offered_event_id") is not None:
+        # The offer opens the certificate's trail. (Recorded at this block: a reorganisation that drops the
+        # acceptance drops this link with it.)
+        e.store.append("instrument_events", {"instrument": uid("certificate", a["certificateId"]),
+                                             "event_id": offer["offered_event_id"], "block_number": e.block_number})
+    if invoice is not None:
+        _save_invoice(e, invoice, {**invoice["details"], "certificate_offer": None,
+                                   "certificate_root_id": str(a["certificateId"])})
 
 
 @handles("PayableCertificates", "CertificateCreated")
@@ -740,10 +880,16 @@ def _documents_presented(e: EventContext) -> None:
 
 @handles("LetterOfCredit", "PresentationInvoiceLinked")
 def _presentation_invoice(e: EventContext) -> None:
-    _, row = _presentation(e)
-    e.link(uid("invoice", e.args["invoiceId"]))
+    """`presentWithInvoice`: the presentation names its registered invoice, whose lien follows (for the
+    issuing bank, reserving the invoice; `LienTaken`). The invoice names the presentation back."""
+    key, row = _presentation(e)
+    invoice_key = uid("invoice", e.args["invoiceId"])
+    e.link(invoice_key)
     if row is not None:
         _save(e, row, None, invoice_id=str(e.args["invoiceId"]))
+    invoice = e.store.get("idx_instruments", invoice_key)
+    if invoice is not None:
+        _save_invoice(e, invoice, {**invoice["details"], "presentation": key.removeprefix("presentation:")})
 
 
 def _presentation_state(state: str, **details: str) -> Handler:

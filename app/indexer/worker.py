@@ -50,6 +50,9 @@ from app.indexer.store import Store, clear_index, prune_journal, rollback_state
 
 log = logging.getLogger("tradefin.indexer")
 CHECKPOINT = "main"
+# The ERC-2771 forwarder's event after each relayed request (OpenZeppelin `ERC2771Forwarder`): the request's
+# events come before it in the transaction, and their actor is its signer, not the relayer that sent it.
+RELAYED_TOPIC = "0x" + keccak(text="ExecutedForwardRequest(address,uint256,bool)").hex()
 
 
 @lru_cache(maxsize=65_536)
@@ -151,6 +154,7 @@ class Indexer:
         self.engine, self.rpc, self.settings, self.deployment = engine, rpc, settings, deployment
         self.decoder = EventDecoder(abi, deployment)
         self.addresses = sorted(deployment.addresses.values())
+        self.forwarders = {a.lower() for a, t in self.decoder.types.items() if t == "Forwarder"}
         self.range_blocks = settings.max_range_blocks
         self._range_ceiling = settings.max_range_blocks  # largest size not yet refused by the node
         self._successes = 0
@@ -317,6 +321,7 @@ class Indexer:
                journaled: bool) -> int:
         senders = {tx["hash"]: tx.get("from") for b in blocks.values() for tx in b.get("transactions", [])
                    if isinstance(tx, dict)}
+        relayed = self._relayed_requests(logs)
         with self.engine.begin() as conn:
             existing = {(h, i) for h, i in conn.execute(
                 select(ChainEvent.tx_hash, ChainEvent.log_index).where(ChainEvent.block_number.between(start, end)))}
@@ -329,7 +334,7 @@ class Indexer:
                 if (tx_hash, log_index) in existing:
                     continue
                 count += 1
-                self._apply_log(store, state, next_id, lg, tx_hash, log_index, blocks, senders)
+                self._apply_log(store, state, next_id, lg, tx_hash, log_index, blocks, senders, relayed)
                 next_id += 1
             # A range read again (e.g. after a lost checkpoint) replaces its block and range records.
             conn.execute(delete(IndexBlock.__table__).where(IndexBlock.block_number.between(start, end)))
@@ -350,8 +355,21 @@ class Indexer:
         self.events_indexed += count
         return count
 
+    def _relayed_requests(self, logs: list[dict[str, Any]]) -> dict[str, list[tuple[int, str]]]:
+        """Per transaction, the (log index, signer) of each request the forwarder executed, in log order."""
+        relayed: dict[str, list[tuple[int, str]]] = {}
+        if not self.forwarders:
+            return relayed
+        for lg in logs:
+            topics = lg.get("topics") or []
+            if len(topics) > 1 and topics[0] == RELAYED_TOPIC and lg["address"].lower() in self.forwarders:
+                relayed.setdefault(lg["transactionHash"], []).append(
+                    (int(lg["logIndex"], 16), checksum("0x" + topics[1][-40:])))
+        return relayed
+
     def _apply_log(self, store: Store, state: RangeState, event_id: int, lg: dict[str, Any], tx_hash: str,
-                   log_index: int, blocks: dict[int, dict[str, Any]], senders: dict[str, str | None]) -> None:
+                   log_index: int, blocks: dict[int, dict[str, Any]], senders: dict[str, str | None],
+                   relayed: dict[str, list[tuple[int, str]]] | None = None) -> None:
         number = int(lg["blockNumber"], 16)
         address = checksum(lg["address"])
         topics = [bytes.fromhex(t[2:]) for t in lg["topics"]]
@@ -360,6 +378,12 @@ class Indexer:
         decoded = self.decoder.decode(address, topics, bytes.fromhex(data[2:]))
         sender = senders.get(tx_hash)
         actor = checksum(sender) if sender else None
+        # A request relayed through the forwarder: its events precede the forwarder's `ExecutedForwardRequest`
+        # (the first one at or after this log names the signer, the actor).
+        for index, signer in (relayed or {}).get(tx_hash, ()):
+            if index >= log_index:
+                actor = signer
+                break
         contract = self.decoder.names.get(address)
         store.append("chain_events", {
             "id": event_id, "block_number": number, "block_hash": lg["blockHash"], "timestamp": timestamp,

@@ -1,4 +1,4 @@
-"""Payable certificates (IPayableCertificates, DESIGN §7): issue, transfer, split, discount, settle."""
+"""Payable certificates (IPayableCertificates, DESIGN §7): offer and accept, transfer, split, discount, settle."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ _SUPPLIER2 = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
 _BANK_CN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
 
-class CertificateIssue(BaseModel):
+class CertificateOfferCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "invoice_id": "73906461828034853209841416101232749271232087062421516567478466093545112187311",
         "amount": 10_000_00, "maturity": 1800000000}]})
-    invoice_id: InvoiceIdText
-    amount: int = Amount56
-    maturity: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block")
+    invoice_id: InvoiceIdText = Field(description="A confirmed, unliened invoice on the caller (its buyer)")
+    amount: int = Field(gt=0, lt=2**56, description="Minor units of the invoice's currency, at most what is unpaid")
+    maturity: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block and no later than "
+                          "the invoice's due date")
 
 
 class CertificateTransfer(BaseModel):
@@ -61,6 +62,20 @@ class CertificateSettlement(BaseModel):
         if any(not 0 < i < 2**256 for i in self.certificate_ids):
             raise ValueError("certificate ids run from 1 to 2**256 - 1")
         return self
+
+
+class CertificateOffered(BaseModel):
+    invoice_id: str
+    issuer: Address = Field(description="The core enterprise: the invoice's buyer")
+    seller: Address = Field(description="The invoice's seller, who accepts or declines")
+    amount: int
+    maturity: int
+
+
+class CertificateOfferClosed(BaseModel):
+    invoice_id: str
+    by: Address
+    outcome: str = Field(description="Withdrawn (by the issuer) or Declined (by the seller)")
 
 
 class CertificateIssued(BaseModel):

@@ -40,7 +40,7 @@ class FinancingApply(BaseModel):
     invoice_id: InvoiceIdText
     bank: Address | None = Field(default=None, description="The bank applied to (outside a programme)")
     programme_id: int | None = Field(default=None, gt=0, lt=2**256, description="An open reverse factoring programme")
-    requested_amount: Amount48 = Field(description="Minor units, at most the invoice's face amount")
+    requested_amount: Amount48 = Field(description="Minor units, at most what is still unpaid on the invoice")
 
     @model_validator(mode="after")
     def _bank_or_programme(self) -> "FinancingApply":
@@ -52,7 +52,8 @@ class FinancingApply(BaseModel):
 class FinancingApproval(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "advance_amount": 9_500_00, "rate_bps": 650, "maturity": 1800000000, "terms_hash": "0x" + "cd" * 32}]})
-    advance_amount: Amount48 = Field(description="Paid now from the bank to the seller; at most the requested amount")
+    advance_amount: Amount48 = Field(description="Paid now from the bank to the seller; at most the requested amount "
+                                     "and what is still unpaid on the invoice")
     rate_bps: RateBps
     maturity: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block")
     terms_hash: Bytes32 = Field(description="Hash of the financing agreement kept off chain")
@@ -167,3 +168,14 @@ class ProgrammeClosed(BaseModel):
 class CustomsPolicySet(BaseModel):
     bank: Address
     customs_match_required: bool
+
+
+class FinancingPayoff(BaseModel):
+    financing_id: int
+    invoice_id: str
+    seller: Address
+    bank: Address
+    state: str = Field(description="Applied, Rejected, Withdrawn, Active, Defaulted or Closed")
+    at: int = Field(description="The date of the payoff (unix seconds); a date before the chain's now counts as now")
+    owed: int = Field(description="What repays the financing in full at `at` if nothing more is repaid before: "
+                      "advance plus simple interest to that date, less what was repaid (0 unless Active or Defaulted)")

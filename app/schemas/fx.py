@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.schemas.common import Address, CurrencyCode, MinorUnits, PurposeCode, Reference
 
@@ -26,7 +26,8 @@ class FxQuoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "payer": "0x90F79bf6EB2c4f870365E785982E1f101E93b906", "base_currency": "CNY", "quote_currency": "USD",
         "rate": "0.1385", "max_base_amount": 100000000, "valid_seconds": 300}]})
-    payer: Address | None = Field(default=None, description="The customer the quote is for (none: any payer)")
+    payer: Address = Field(description="The customer the quote is for: only it may pay with the quote (an open "
+                           "quote could be used up by anyone, so the chain refuses one)")
     base_currency: CurrencyCode
     quote_currency: CurrencyCode
     rate: str = Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,18})?$", description="Quote-currency units per one "
@@ -34,6 +35,14 @@ class FxQuoteCreate(BaseModel):
     max_base_amount: MinorUnits
     valid_seconds: int = Field(default=300, gt=0, le=86_400)
     nonce: int | None = Field(default=None, ge=0, lt=2**256, description="Default: a fresh random nonce")
+
+    @field_validator("payer")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if int(value, 16) == 0:
+            raise ValueError("a quote names its payer: the zero address would let anyone use it, and the chain "
+                             "refuses it")
+        return value
 
 
 class FxQuote(BaseModel):

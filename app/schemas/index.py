@@ -49,7 +49,8 @@ class TrailEvent(BaseModel):
     tx_hash: str
     log_index: int
     timestamp: int
-    actor: str | None = Field(description="The transaction's sender")
+    actor: str | None = Field(description="The transaction's sender; for a request relayed through the "
+                                          "forwarder (ERC-2771), the participant that signed it")
     contract: str | None
     address: str
     event: str | None

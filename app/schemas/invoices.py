@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.schemas.common import Address, Bytes32, CurrencyCode, Reference
 
+INVOICE_NUMBER = re.compile(r"[\x21-\x7e]{1,32}")
+INVOICE_NUMBER_RULE = ("an invoice number is 1 to 32 printable ASCII characters without spaces (letters, digits "
+                       "and punctuation); the chain records it in upper case")
 
 class InvoiceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
@@ -12,12 +17,21 @@ class InvoiceCreate(BaseModel):
         "due_date": 1800000000, "document_hash": "0x" + "ab" * 32}]})
     buyer: Address
     currency: CurrencyCode
-    invoice_number: str = Field(min_length=1, max_length=128, description="On chain as ASCII right-padded to "
-                                "32 bytes, or keccak256 of the number when it is longer than 32 bytes")
+    invoice_number: str = Field(min_length=1, max_length=32, pattern=r"^[\x21-\x7e]{1,32}$",
+                                description="1 to 32 printable ASCII characters without spaces. The chain records "
+                                "it in upper case (`inv-7` and `INV-7` are one invoice) and it is part of the "
+                                "duplicate key")
     face_amount: int = Field(gt=0, lt=2**48, description="Minor units")
     issue_date: int = Field(ge=0, lt=2**64, description="Unix seconds")
     due_date: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block")
     document_hash: Bytes32 = Field(description="SHA-256 of the invoice document (see POST /v1/documents)")
+
+    @field_validator("invoice_number", mode="before")
+    @classmethod
+    def _invoice_number(cls, value: object) -> object:
+        if isinstance(value, str) and not INVOICE_NUMBER.fullmatch(value):
+            raise ValueError(INVOICE_NUMBER_RULE)
+        return value
 
 
 class InvoiceRegistered(BaseModel):
@@ -28,7 +42,7 @@ class InvoiceRegistered(BaseModel):
     face_amount: int
     issue_date: int
     due_date: int
-    invoice_number: str
+    invoice_number: str = Field(description="The canonical number the chain recorded (upper case)")
     document_hash: str
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.schemas.common import Address, Bytes32, CurrencyCode
 
@@ -123,25 +123,47 @@ class PresentationCreate(BaseModel):
     documents: list[PresentedDocument] = Field(min_length=1, max_length=32)
     shipment_date: UnixDate = Field(ge=0, lt=2**40, description="Unix time of the shipment (its UTC day counts)")
     amount: int = Field(gt=0, lt=2**96, description="Claimed, in minor units of the credit's currency")
-    invoice_id: str | None = Field(default=None, pattern=r"^[0-9]{1,78}$", description="A registered invoice of "
-                                   "the beneficiary to the applicant (decimal token id): a lien is taken on it for "
-                                   "the issuing bank while the presentation is open")
+    invoice_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,78}$", validate_default=True,
+        description="The registered invoice the commercial invoice document stands for (decimal token id): the "
+        "beneficiary's invoice to the applicant in the credit's currency, with at least `amount` unpaid. Required "
+        "exactly when the documents include a `CommercialInvoice`. The presentation takes the invoice's lien: an "
+        "invoice financed or presented elsewhere cannot be drawn against, and the buyer may not pay directly the "
+        "part the presentation claims")
 
     @field_validator("invoice_id")
     @classmethod
-    def _uint256(cls, value: str | None) -> str | None:
+    def _names_the_invoice_of_its_commercial_invoice(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and int(value) >= 2**256:
             raise ValueError("an invoice id is below 2**256")
+        documents = info.data.get("documents")
+        if documents is None:  # the documents are invalid themselves: that is the reason given
+            return value
+        with_invoice = any(d.type == "CommercialInvoice" for d in documents)
+        if with_invoice and value is None:
+            raise ValueError("the documents include a commercial invoice: name its registered invoice (invoice_id), "
+                             "so that the same receivable cannot be financed or drawn against twice")
+        if value is not None and not with_invoice:
+            raise ValueError("an invoice is named only with its commercial invoice among the documents")
         return value
 
 
 class Examination(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"bank_discrepancies": []}, {"bank_discrepancies": ["INCONSISTENT_DATA"]}]})
-    bank_discrepancies: list[DiscrepancyName] = Field(default_factory=list, max_length=7, description="Found by the "
-                                                      "bank in the documents, on top of the codes computed on chain")
+    bank_discrepancies: list[DiscrepancyName] = Field(
+        default_factory=list, max_length=7, description="Found by the bank in the documents themselves, on top of the "
+        "codes computed on chain at presentation: only `INCONSISTENT_DATA` (UCP 600 Art. 14(d))")
 
-    _distinct = field_validator("bank_discrepancies")(_unique)
+    @field_validator("bank_discrepancies")
+    @classmethod
+    def _documentary_only(cls, values: list[str]) -> list[str]:
+        _unique(values)
+        computed = [v for v in values if v != "INCONSISTENT_DATA"]
+        if computed:
+            raise ValueError(f"the bank declares only INCONSISTENT_DATA (data in the documents that conflicts); "
+                             f"{', '.join(computed)} is computed on chain at presentation")
+        return values
 
 
 # ───────────────────────────── Results ─────────────────────────────

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.schemas.common import Address, Bytes32, JurisdictionCode, Reference
 
@@ -13,6 +13,7 @@ class Kind(str, Enum):
     regulator = "Regulator"
     attester = "Attester"
     operator = "Operator"
+    instrument = "Instrument"  # a contract of the platform that spends allowances or holds escrow
 
 
 class KycStatusName(str, Enum):
@@ -30,7 +31,22 @@ class ParticipantCreate(BaseModel):
         "create the participant's key in an encrypted keystore and sign for it (custody)")
     kind: Kind
     jurisdiction: JurisdictionCode
-    identity_hash: Bytes32 = Field(description="keccak256 of the LEI or unified social credit code plus a salt")
+    identity_hash: Bytes32 = Field(description="keccak256 of the LEI or unified social credit code plus a salt; "
+                                   "never zero, and registered once: a further wallet of the same legal identity "
+                                   "is linked with `POST /v1/participants/{address}/wallets`")
+
+    @field_validator("identity_hash")
+    @classmethod
+    def _not_zero(cls, value: str) -> str:
+        if int(value, 16) == 0:
+            raise ValueError("the identity hash is zero: hash the legal identifier with a salt")
+        return value
+
+    @model_validator(mode="after")
+    def _instruments_have_an_address(self) -> "ParticipantCreate":
+        if self.kind is Kind.instrument and self.address is None:
+            raise ValueError("an Instrument is a contract: give its address (the gateway holds no key for it)")
+        return self
 
 
 class ParticipantRegistered(BaseModel):
@@ -41,16 +57,24 @@ class ParticipantRegistered(BaseModel):
     custodial: bool = Field(description="Whether the gateway created and holds this participant's key")
 
 
+class KycAttestationPublic(BaseModel):
+    bank: Address
+    status: str = Field(description="Approved, Rejected or Revoked: this bank's own review")
+    expiry: int = Field(description="Unix time its approval lapses (0 unless Approved)")
+
+
 class ParticipantPublic(BaseModel):
     address: Address
     kind: str
     jurisdiction: str | None
-    active: bool
+    active: bool = Field(description="Registered, a member, not frozen and, for a corporate, KYC-valid: it may act now")
     frozen: bool
-    kyc_status: str
-    kyc_expiry: int
-    kyc_bank: str | None
+    kyc_valid_until: int = Field(description="Latest expiry among the identity's unexpired bank approvals "
+                                 "(0: none; a regulator's revocation clears it)")
+    kyc_attestations: list[KycAttestationPublic] = Field(
+        description="Each bank's own KYC review of the identity; a bank changes only its own")
     identity_hash: str
+    wallets: list[Address] = Field(description="Every wallet of the legal identity, the first registered first")
 
 
 class KycAttestation(BaseModel):
@@ -67,6 +91,37 @@ class KycAttested(BaseModel):
     status: str
     expiry: int
     evidence_hash: str
+    kyc_valid_until: int | None = Field(description="The identity's KYC validity when this attestation changed it "
+                                        "(0: no longer valid); null when it did not change it")
+
+
+class KycRevocation(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "AML-FINDING-2026-12"}]})
+    reason: Reference
+
+
+class KycRevoked(BaseModel):
+    account: Address
+    regulator: Address
+    reason_code: str = Field(description="keccak256 of the reason (or the bytes32 given)")
+    kyc_valid_until: int = Field(description="Always 0: every bank's attestation is revoked; banks may attest afresh")
+
+
+class WalletLink(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9"}, {}]})
+    wallet: Address | None = Field(
+        default=None, description="The further wallet's own address, whose key the participant holds; omit it to "
+        "have the gateway create the wallet's key and sign for it (custody)")
+
+
+class WalletLinked(BaseModel):
+    wallet: Address
+    existing: Address = Field(description="The wallet of the legal identity it was linked to")
+    identity_hash: str
+    kind: str
+    jurisdiction: str
+    custodial: bool = Field(description="Whether the gateway created and holds the new wallet's key")
 
 
 class FreezeRequest(BaseModel):

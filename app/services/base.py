@@ -33,6 +33,7 @@ class ParticipantKind(IntEnum):
     REGULATOR = 3
     ATTESTER = 4
     OPERATOR = 5
+    INSTRUMENT = 6  # a contract of the platform (spends allowances, holds escrow); holds no API key of its own
 
 
 @dataclass

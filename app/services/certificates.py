@@ -1,8 +1,10 @@
-"""Payable certificates (DESIGN §7): a core enterprise issues against its confirmed invoice; holders
-transfer, split and ask banks to discount; banks discount; the core enterprise settles at maturity.
+"""Payable certificates (DESIGN §7): a core enterprise offers a certificate against its confirmed invoice and
+the invoice's seller accepts it (the seller consents to the lien: nobody pledges another's receivable) or
+declines it; holders transfer, split and ask banks to discount; banks discount; the core enterprise settles at
+maturity.
 
-The gateway checks the caller's participant kind (only corporates issue, only banks discount); the
-contract checks that the caller is the holder, the invoice's buyer or the requested bank. Money moves
+The gateway checks the caller's participant kind (only corporates offer and accept, only banks discount); the
+contract checks that the caller is the holder, the invoice's buyer or seller, or the requested bank. Money moves
 with `transferFromWithPurpose`: the discounting bank and the settling core enterprise approve
 `PayableCertificates` beforehand (`POST /v1/approvals`).
 """
@@ -13,7 +15,7 @@ from typing import Any
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.schemas.certificates import (
-    CertificateIssue, CertificateSettlement, CertificateSplit, CertificateTransfer, DiscountAcceptance,
+    CertificateOfferCreate, CertificateSettlement, CertificateSplit, CertificateTransfer, DiscountAcceptance,
     DiscountRequestCreate,
 )
 from app.services.base import Gateway, ParticipantKind, WriteContext, require_kind, submit
@@ -24,14 +26,30 @@ HOLDERS = (CORPORATE, BANK)  # a bank holds what it discounted
 
 
 async def _send(gateway: Gateway, ctx: WriteContext, function: str, *args: Any, operation: str,
-                payload: dict[str, Any]) -> WriteAnswer:
-    return await submit(gateway, ctx, gateway.call(CONTRACT, function, *args, operation=operation), payload)
+                payload: dict[str, Any], **context: Any) -> WriteAnswer:
+    return await submit(gateway, ctx, gateway.call(CONTRACT, function, *args, operation=operation, **context),
+                        payload)
 
 
-async def issue(gateway: Gateway, ctx: WriteContext, body: CertificateIssue) -> WriteAnswer:
+# ───────────────────────────── offers ─────────────────────────────
+
+async def offer(gateway: Gateway, ctx: WriteContext, body: CertificateOfferCreate) -> WriteAnswer:
     await require_kind(gateway, ctx.caller, CORPORATE)
-    return await _send(gateway, ctx, "issue", int(body.invoice_id), body.amount, body.maturity,
-                       operation="certificates.issue", payload=body.model_dump(mode="json"))
+    return await _send(gateway, ctx, "offer", int(body.invoice_id), body.amount, body.maturity,
+                       operation="certificates.offer", payload=body.model_dump(mode="json"))
+
+
+@register_result("certificates.offer")
+def _offered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    a = outcome.event("CertificateOffered").args
+    return 201, {"invoice_id": str(a["invoiceId"]), "issuer": a["issuer"], "seller": a["seller"],
+                 "amount": a["amount"], "maturity": a["maturity"]}
+
+
+async def accept_offer(gateway: Gateway, ctx: WriteContext, invoice_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    return await _send(gateway, ctx, "acceptOffer", invoice_id, operation="certificates.issue",
+                       payload={"invoice_id": str(invoice_id)})
 
 
 @register_result("certificates.issue")
@@ -40,6 +58,26 @@ def _issued(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     return 201, {"certificate_id": a["certificateId"], "invoice_id": str(a["invoiceId"]), "issuer": a["issuer"],
                  "holder": a["holder"], "currency": a["currency"], "amount": a["amount"], "maturity": a["maturity"]}
 
+
+async def withdraw_offer(gateway: Gateway, ctx: WriteContext, invoice_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    return await _send(gateway, ctx, "withdrawOffer", invoice_id, operation="certificates.offer_closed",
+                       payload={"invoice_id": str(invoice_id), "outcome": "Withdrawn"}, outcome="Withdrawn")
+
+
+async def decline_offer(gateway: Gateway, ctx: WriteContext, invoice_id: int) -> WriteAnswer:
+    await require_kind(gateway, ctx.caller, CORPORATE)
+    return await _send(gateway, ctx, "declineOffer", invoice_id, operation="certificates.offer_closed",
+                       payload={"invoice_id": str(invoice_id), "outcome": "Declined"}, outcome="Declined")
+
+
+@register_result("certificates.offer_closed")
+def _offer_closed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    a = outcome.event("CertificateOfferClosed").args
+    return 200, {"invoice_id": str(a["invoiceId"]), "by": a["by"], "outcome": outcome.context.get("outcome", "Closed")}
+
+
+# ───────────────────────────── holders and banks ─────────────────────────────
 
 async def transfer(gateway: Gateway, ctx: WriteContext, certificate_id: int, body: CertificateTransfer) -> WriteAnswer:
     await require_kind(gateway, ctx.caller, *HOLDERS)

@@ -13,16 +13,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.errors import Forbidden, NotFound
 from app.schemas.financing import (
     CustomsPolicy, FinancingApply, FinancingApproval, FinancingRejection, FinancingRepayment,
     FinancingRepaymentRecord, ProgrammeProposal,
 )
-from app.services.base import Gateway, ParticipantKind, WriteContext, bytes32_of, require_kind, submit
+from app.services.base import Caller, Gateway, ParticipantKind, WriteContext, bytes32_of, require_kind, submit
 from app.services.documents import DocumentStore
 
 CONTRACT = "ReceivableFinancing"
 CORPORATE, BANK = ParticipantKind.CORPORATE, ParticipantKind.BANK
+# `IReceivableFinancing.FinancingState`, in order.
+FINANCING_STATES = ("None", "Applied", "Rejected", "Withdrawn", "Active", "Defaulted", "Closed")
 
 
 async def _send(gateway: Gateway, ctx: WriteContext, function: str, *args: Any, operation: str,
@@ -200,3 +205,29 @@ async def close_programme(gateway: Gateway, ctx: WriteContext, programme_id: int
 def _closed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     a = outcome.event("ProgrammeClosed").args
     return 200, {"programme_id": a["programmeId"], "closed_by": a["closedBy"]}
+
+
+# ───────────────────────────── Payoff ─────────────────────────────
+
+async def payoff(gateway: Gateway, caller: Caller, financing_id: int, at: int | None) -> dict[str, Any]:
+    """What repays `financing_id` in full at `at` (default: now), read from the chain (`owedAt`): for the
+    financing's seller and bank, and for the regulator and the operator."""
+    to = gateway.contract(CONTRACT)
+    fn = gateway.abi.function(CONTRACT, "financing")
+    owed_at = gateway.abi.function(CONTRACT, "owedAt")
+    now_block, ((record,), (owed,)) = await asyncio.gather(
+        gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False]),
+        gateway.chain.read_many([(to, fn, (financing_id,)), (to, owed_at, (financing_id, at or 0))]))
+    invoice_id, seller, state, _disbursed_at, _repaid, _under_programme, bank, *_terms = record
+    seller, bank = to_checksum_address(seller), to_checksum_address(bank)
+    if state == 0:
+        raise NotFound("no such financing", {"financing_id": financing_id}, code="FinancingUnknown")
+    if caller.address not in (seller, bank):
+        kind = await gateway.kind_of(caller.address)
+        if kind not in (ParticipantKind.REGULATOR, ParticipantKind.OPERATOR):
+            raise Forbidden("only the financing's seller and bank (and the regulator and the operator) see its "
+                            "payoff", {"financing_id": financing_id}, code="FinancingNotVisible")
+    now = int(now_block["timestamp"], 16)
+    return {"financing_id": financing_id, "invoice_id": str(invoice_id), "seller": seller, "bank": bank,
+            "state": FINANCING_STATES[state] if state < len(FINANCING_STATES) else str(state),
+            "at": max(at or 0, now), "owed": owed}

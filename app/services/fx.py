@@ -17,7 +17,6 @@ from app.schemas.fx import SPENDERS, ApprovalCreate, FxPaymentCreate, FxQuoteCre
 from app.services.base import Caller, Gateway, ParticipantKind, WriteContext, ascii_code, bytes32_of, require_kind, submit
 
 RATE_SCALE = 10**18
-ZERO = "0x0000000000000000000000000000000000000000"
 FX_QUOTE_TYPE = [{"name": n, "type": t} for n, t in (
     ("bank", "address"), ("payer", "address"), ("baseToken", "address"), ("quoteToken", "address"),
     ("rate", "uint256"), ("maxBaseAmount", "uint256"), ("expiry", "uint64"), ("nonce", "uint256"))]
@@ -61,7 +60,7 @@ async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> d
         raise Invalid("the rate rounds to zero", {"rate": body.rate}, code="QuoteZeroRate")
     now = int((await gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False]))["timestamp"], 16)
     quote = {
-        "bank": caller.address, "payer": body.payer or ZERO,
+        "bank": caller.address, "payer": body.payer,
         "baseToken": gateway.contract(gateway.token_name(body.base_currency)),
         "quoteToken": gateway.contract(gateway.token_name(body.quote_currency)),
         "rate": rate, "maxBaseAmount": body.max_base_amount, "expiry": now + body.valid_seconds,

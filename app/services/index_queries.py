@@ -2,8 +2,9 @@
 the chain: every answer comes from the rows the indexer wrote.
 
 Visibility (DESIGN §9): a caller sees an instrument it is a party to (any role in
-`idx_instrument_parties`); the regulator sees everything. An instrument the caller may not see answers
-404, exactly like one that does not exist.
+`idx_instrument_parties`), through any wallet of its legal identity (wallets the operator linked, DESIGN §1);
+the regulator sees everything. An instrument the caller may not see answers 404, exactly like one that does
+not exist.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
 from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.db.index_models import (
@@ -52,15 +54,27 @@ def json_safe(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who asks: its address and whether it is the regulator (who sees everything)."""
+    """Who asks: its address, every wallet of its legal identity (itself first; just itself when it has no
+    other), and whether it is the regulator (who sees everything)."""
 
     address: str
     regulator: bool
+    wallets: tuple[str, ...] = ()
+
+    def is_one_of(self, column: Any) -> Any:
+        """`column` names one of the viewer's wallets."""
+        return column == self.address if len(self.wallets) <= 1 else column.in_(self.wallets)
 
 
 def viewer(conn: Connection, address: str) -> Viewer:
-    kind = conn.execute(select(Participant.kind).where(Participant.address == address)).scalar()
-    return Viewer(address, kind == "Regulator")
+    """The caller and its identity's wallets, in one query (every wallet of an identity has its kind)."""
+    caller = aliased(Participant)
+    identity = select(caller.identity_hash).where(caller.address == address).scalar_subquery()
+    rows = conn.execute(select(Participant.address, Participant.kind)
+                        .where(Participant.identity_hash == identity)).all()
+    kind = next((k for a, k in rows if a == address), None)
+    others = sorted(a for a, _ in rows if a != address)
+    return Viewer(address, kind == "Regulator", (address, *others))
 
 
 def require_regulator(conn: Connection, address: str) -> Viewer:
@@ -93,7 +107,7 @@ def effective_state(row: dict[str, Any], now: int, grace: int) -> str:
 def _visible(v: Viewer) -> Any:
     if v.regulator:
         return None
-    return exists().where(InstrumentParty.instrument == Instrument.uid, InstrumentParty.participant == v.address)
+    return exists().where(InstrumentParty.instrument == Instrument.uid, v.is_one_of(InstrumentParty.participant))
 
 
 # Up to this many instruments of a kind, a party's listing reads its own instruments by primary key
@@ -105,7 +119,7 @@ SPARSE_PARTY_LIMIT = 2_000
 def _few_instruments_of(conn: Connection, v: Viewer, kind: str) -> list[str] | None:
     """The uids of `kind` the viewer is party to, when there are at most SPARSE_PARTY_LIMIT; else None."""
     rows = conn.execute(select(InstrumentParty.instrument)
-                        .where(InstrumentParty.participant == v.address, InstrumentParty.kind == kind)
+                        .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == kind)
                         .limit(SPARSE_PARTY_LIMIT + 1)).scalars().all()
     return sorted(set(rows)) if len(rows) <= SPARSE_PARTY_LIMIT else None
 
@@ -297,12 +311,13 @@ def verify_document(engine: Engine, caller: str, document_hash: str) -> dict[str
 
 def list_transfers(engine: Engine, caller: str, currency: str | None, counterparty: str | None,
                    time_from: int | None, time_to: int | None, cursor: str | None, limit: int) -> dict[str, Any]:
-    """Token movements the caller sent or received (the regulator: all), newest first."""
+    """Token movements the caller (any wallet of its identity) sent or received (the regulator: all), newest
+    first."""
     with engine.connect() as conn:
         v = viewer(conn, caller)
         conditions: list[Any] = []
         if not v.regulator:
-            conditions.append(or_(Transfer.from_address == caller, Transfer.to_address == caller))
+            conditions.append(or_(v.is_one_of(Transfer.from_address), v.is_one_of(Transfer.to_address)))
         if counterparty:
             conditions.append(or_(Transfer.from_address == counterparty, Transfer.to_address == counterparty))
         if currency:

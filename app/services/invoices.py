@@ -1,13 +1,14 @@
 """Invoices (DESIGN §4): the seller registers and may cancel, the buyer confirms and pays, an attester
 attaches a customs declaration. Duplicates answer 409 `InvoiceRegistryAlreadyRegistered`, whoever tries and
-for whichever bank. The buyer pays through the registry: it approves `InvoiceRegistry` beforehand."""
+for whichever bank, in whichever letter case: the registry records the invoice number in one canonical form
+(upper case) and the answer gives it. The buyer pays through the registry: it approves `InvoiceRegistry`
+beforehand; a payment that would eat into what a letter of credit or a certificate tree has committed of the
+invoice answers 409 with that instrument's error."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
-
-from eth_utils import keccak
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.schemas.invoices import CustomsAttestation, InvoiceCancel, InvoiceCreate, InvoicePayment
@@ -16,9 +17,14 @@ from app.services.documents import DocumentStore
 
 
 def invoice_number_bytes(number: str) -> bytes:
-    """The gateway's one convention: ASCII right-padded when it fits in 32 bytes, else keccak256."""
-    raw = number.encode("utf-8")
-    return raw.ljust(32, b"\0") if len(raw) <= 32 and number.isascii() else keccak(raw)
+    """The number as the invoice registry takes it: its ASCII characters, left-aligned and zero-padded to 32
+    bytes (the schema allows only 1 to 32 printable ones; the registry folds them to upper case)."""
+    return number.encode("ascii").ljust(32, b"\0")
+
+
+def invoice_number_text(value: str) -> str:
+    """A `bytes32` invoice number from an event (0x-hex) back to its characters."""
+    return bytes.fromhex(value[2:]).rstrip(b"\0").decode("ascii", "replace")
 
 
 async def register(gateway: Gateway, documents: DocumentStore, ctx: WriteContext, body: InvoiceCreate) -> WriteAnswer:
@@ -26,7 +32,7 @@ async def register(gateway: Gateway, documents: DocumentStore, ctx: WriteContext
     call = gateway.call(
         "InvoiceRegistry", "register", body.buyer, token, invoice_number_bytes(body.invoice_number),
         body.face_amount, body.issue_date, body.due_date, bytes.fromhex(body.document_hash[2:]),
-        operation="invoices.register", currency=body.currency, invoice_number=body.invoice_number,
+        operation="invoices.register", currency=body.currency,
     )
     answer = await submit(gateway, ctx, call, body.model_dump(mode="json"))
     if answer.http_status == 201 and documents.stored(body.document_hash):
@@ -43,7 +49,7 @@ def _registered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     return 201, {
         "invoice_id": str(args["invoiceId"]), "seller": args["seller"], "buyer": args["buyer"],
         "currency": outcome.context["currency"], "face_amount": args["faceAmount"], "issue_date": args["issueDate"],
-        "due_date": args["dueDate"], "invoice_number": outcome.context["invoice_number"],
+        "due_date": args["dueDate"], "invoice_number": invoice_number_text(args["invoiceNumber"]),
         "document_hash": args["documentHash"],
     }
 

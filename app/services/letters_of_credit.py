@@ -15,7 +15,9 @@ bank or beneficiary of *this* credit may act is the contract's call (`LetterOfCr
 
 Documents: a presentation lets every party of the credit download the documents it references that the
 presenter may read (its own uploads, or documents shared with it) — never a document the presenter could
-not read itself, whose hash it merely knows.
+not read itself, whose hash it merely knows. Documents that include a commercial invoice are presented with
+its registered invoice (`presentWithInvoice`, which takes the invoice's lien); the schema refuses the one
+without the other, so `LetterOfCreditInvoiceRequired` never reaches the chain from here.
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
 """Participants and KYC: the operator registers (with the participant's own address, or without one: then
-the gateway creates and holds the participant's key), a bank attests KYC, the regulator freezes."""
+the gateway creates and holds the participant's key) and links further wallets of a legal identity; each bank
+attests its own KYC review of a corporate (it changes only its own attestation); the regulator revokes every
+KYC attestation of an identity and freezes participants and instruments."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +16,7 @@ from app.chain.signer import Signer
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.errors import NotFound
 from app.db.models import CustodialKey
-from app.schemas.participants import FreezeRequest, KycAttestation, ParticipantCreate
+from app.schemas.participants import FreezeRequest, KycAttestation, KycRevocation, ParticipantCreate, WalletLink
 from app.services.base import (
     Gateway,
     ParticipantKind,
@@ -43,6 +46,25 @@ async def register(gateway: Gateway, ctx: WriteContext, body: ParticipantCreate)
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
+async def link_wallet(gateway: Gateway, ctx: WriteContext, existing: str, body: WalletLink) -> WriteAnswer:
+    """Link a further wallet to the legal identity of `existing` (same kind, jurisdiction, KYC and freeze). Without
+    a wallet address the gateway creates the wallet's key, as for a custodial registration."""
+    await require_kind(gateway, ctx.caller, ParticipantKind.OPERATOR)
+    wallet = body.wallet or await _custodial_address(gateway, ctx)
+    call = gateway.call("ParticipantRegistry", "linkWallet", wallet, existing, operation="participants.link_wallet",
+                        custodial=body.wallet is None)
+    return await submit(gateway, ctx, call, {"existing": existing, **body.model_dump(mode="json")})
+
+
+@register_result("participants.link_wallet")
+def _linked(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    linked = outcome.event("WalletLinked").args
+    registered = outcome.event("ParticipantRegistered").args
+    return 201, {"wallet": linked["wallet"], "existing": linked["existing"], "identity_hash": linked["identityHash"],
+                 "kind": _kind_name(registered["kind"]), "jurisdiction": ascii_code(registered["jurisdiction"]),
+                 "custodial": bool(outcome.context.get("custodial", False))}
+
+
 async def _custodial_address(gateway: Gateway, ctx: WriteContext) -> str:
     address, signer = await asyncio.to_thread(_custodial_key, gateway, ctx)
     if signer is not None:
@@ -51,9 +73,10 @@ async def _custodial_address(gateway: Gateway, ctx: WriteContext) -> str:
 
 
 def _custodial_key(gateway: Gateway, ctx: WriteContext) -> tuple[str, Signer | None]:
-    """(address, its new signer) for this request; (the address recorded earlier, None) for a repeat. When
-    the Idempotency-Key already belongs to a request that made no key, (zero address, None): the chain
-    client replays that answer (or refuses a different request) and sends nothing, so no key is made."""
+    """(address, its new signer) for this request (a custodial registration or wallet link); (the address
+    recorded earlier, None) for a repeat. When the Idempotency-Key already belongs to a request that made no
+    key, (zero address, None): the chain client replays that answer (or refuses a different request) and
+    sends nothing, so no key is made."""
     recorded = _recorded_custodial_key(gateway, ctx)
     if recorded is not None:
         return recorded, None
@@ -83,7 +106,7 @@ def _recorded_custodial_key(gateway: Gateway, ctx: WriteContext) -> str | None:
 @register_result("participants.register")
 def _registered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("ParticipantRegistered").args
-    return 201, {"address": args["account"], "kind": ParticipantKind(args["kind"]).name.title(),
+    return 201, {"address": args["account"], "kind": _kind_name(args["kind"]),
                  "jurisdiction": ascii_code(args["jurisdiction"]), "identity_hash": args["identityHash"],
                  "custodial": bool(outcome.context.get("custodial", False))}
 
@@ -101,7 +124,28 @@ async def attest_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: Ky
 def _kyc(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("KycAttested").args
     return 200, {"account": args["account"], "bank": args["bank"], "status": KYC_NAMES[args["status"]],
-                 "expiry": args["expiry"], "evidence_hash": args["evidenceHash"]}
+                 "expiry": args["expiry"], "evidence_hash": args["evidenceHash"],
+                 "kyc_valid_until": _valid_until(outcome)}
+
+
+def _valid_until(outcome: TxOutcome) -> int | None:
+    changed = outcome.events_named("KycValidityChanged")
+    return changed[-1].args["validUntil"] if changed else None
+
+
+async def revoke_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: KycRevocation) -> WriteAnswer:
+    """The regulator revokes every bank's KYC attestation of `account`'s identity (banks may attest afresh)."""
+    await require_kind(gateway, ctx.caller, ParticipantKind.REGULATOR)
+    call = gateway.call("ParticipantRegistry", "revokeKyc", account, bytes32_of(body.reason),
+                        operation="participants.kyc_revoke")
+    return await submit(gateway, ctx, call, {"account": account, **body.model_dump(mode="json")})
+
+
+@register_result("participants.kyc_revoke")
+def _kyc_revoked(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    args = outcome.event("KycRevokedByRegulator").args
+    return 200, {"account": args["account"], "regulator": args["regulator"], "reason_code": args["reasonCode"],
+                 "kyc_valid_until": _valid_until(outcome) or 0}
 
 
 async def set_participant_frozen(gateway: Gateway, ctx: WriteContext, account: str, frozen: bool,
@@ -149,20 +193,29 @@ def _freeze(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 
 async def get_participant(gateway: Gateway, account: str) -> dict[str, Any]:
-    (record,), (active,), (identity,) = await gateway.chain.read_many([
-        (gateway.contract("ParticipantRegistry"), _fn(gateway, "participant"), (account,)),
-        (gateway.contract("ParticipantRegistry"), _fn(gateway, "isActive"), (account,)),
-        (gateway.contract("ParticipantRegistry"), _fn(gateway, "identityHashOf"), (account,)),
-    ])
-    kind, jurisdiction, frozen, kyc_status, kyc_expiry, kyc_bank = record
+    registry = gateway.contract("ParticipantRegistry")
+    reads = ("participant", "isActive", "identityHashOf", "walletsOf", "kycBanksOf")
+    (record,), (active,), (identity,), (wallets,), (banks,) = await gateway.chain.read_many(
+        [(registry, _fn(gateway, name), (account,)) for name in reads])
+    kind, jurisdiction, frozen, _roles, kyc_valid_until = record
     if kind == 0:
         raise NotFound("not a registered participant", {"address": account}, code="ParticipantUnknown")
+    attestations = await gateway.chain.read_many(
+        [(registry, _fn(gateway, "kycAttestation"), (account, bank)) for bank in banks]) if banks else []
     return {
-        "address": account, "kind": ParticipantKind(kind).name.title(),
-        "jurisdiction": jurisdiction.decode("ascii", "replace"), "active": active, "frozen": frozen,
-        "kyc_status": KYC_NAMES.get(kyc_status, str(kyc_status)), "kyc_expiry": kyc_expiry,
-        "kyc_bank": None if kyc_bank == ZERO_ADDRESS else kyc_bank, "identity_hash": "0x" + identity.hex(),
+        "address": account, "kind": _kind_name(kind), "jurisdiction": jurisdiction.decode("ascii", "replace"),
+        "active": active, "frozen": frozen, "kyc_valid_until": kyc_valid_until,
+        "kyc_attestations": [{"bank": to_checksum_address(bank), "status": KYC_NAMES.get(status, str(status)),
+                              "expiry": expiry} for bank, ((status, expiry),) in zip(banks, attestations)],
+        "identity_hash": "0x" + identity.hex(), "wallets": [to_checksum_address(w) for w in wallets],
     }
+
+
+def _kind_name(value: int) -> str:
+    try:
+        return ParticipantKind(value).name.title()
+    except ValueError:  # a kind this gateway does not know yet: say so rather than fail
+        return f"Kind{value}"
 
 
 def _fn(gateway: Gateway, name: str):  # type: ignore[no-untyped-def]

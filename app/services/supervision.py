@@ -15,7 +15,9 @@ from app.db.index_models import Alert, FrozenInstrument, LargeValueReport, Parti
 from app.db.models import WriteRequest
 from app.services.index_queries import _decode_cursor, _encode_cursor, json_safe, require_regulator
 
-DUPLICATE_ERRORS = ("InvoiceRegistryAlreadyRegistered",)
+# An invoice registered twice (same seller, buyer and canonical number, from any wallet), and a legal identity
+# registered afresh under a second wallet instead of being linked to its first (`linkWallet`).
+DUPLICATE_ERRORS = ("InvoiceRegistryAlreadyRegistered", "ParticipantRegistryIdentityTaken")
 
 
 def flows(engine: Engine, caller: str, day_from: str | None, day_to: str | None, currency: str | None,

@@ -16,7 +16,8 @@ pragma solidity ^0.8.24;
 ///     Presented ──examine──▶ Compliant ─────────────honour──▶ Paid (sight) | Honoured ──pay──▶ Paid
 ///         │          └─────▶ Discrepant ──waive──▶ Waived ──honour──▶ (as above)
 ///         │                       └──refuse──▶ Refused
-///         └─(five banking days of silence)─▶ Precluded ──honour | claimPreclusion──▶ (as above)
+///         └─(deadline passed while Presented, Compliant or Waived)─▶ Precluded
+///                                                  ──honour | claimPreclusion──▶ (as above)
 ///
 /// Conventions that a reader must know:
 /// - **Days** are UTC days of unix time: `day(t) = t / 86400`. Every date in the terms is a unix time whose

@@ -123,11 +123,15 @@ interface IPayableCertificates {
         uint256 invoiceId;
     }
 
-    /// @notice A core enterprise's offer of a certificate against one invoice, awaiting its seller; one slot.
-    /// @dev amount (7) + maturity (4) = 11 bytes. Zero amount: no offer.
+    /// @notice A core enterprise's offer of a certificate against one invoice and, once its seller accepted it,
+    /// the tree it became; one slot per invoice.
+    /// @dev amount (7) + maturity (4) + rootId (8) = 19 bytes. Pending while `rootId` is zero; once accepted it
+    /// names the tree holding the invoice's lien (the payment hook reads the tree's amount from here, in the
+    /// slot the offer already paid for); cleared when the offer is withdrawn or declined, or the tree is paid.
     struct CertificateOffer {
         uint56 amount;
         uint32 maturity;
+        uint64 rootId;
     }
 
     // ───────────────────────────── Events ─────────────────────────────
@@ -382,7 +386,8 @@ interface IPayableCertificates {
     /// @notice The id the next certificate will get.
     function nextCertificateId() external view returns (uint256);
 
-    /// @notice The certificate offered on `invoiceId`, awaiting its seller (zero amount: none).
+    /// @notice The certificate offered on `invoiceId`: awaiting its seller while `rootId` is zero, accepted
+    /// (its tree holds the lien) otherwise; all zero when none.
     function offerOf(uint256 invoiceId) external view returns (CertificateOffer memory);
 
     /// @notice The root of the certificate tree holding the lien on `invoiceId` (zero when none).

@@ -310,9 +310,9 @@ interface IReceivableFinancing is IInvoicePaymentHook {
     /// @notice What `financingId` owes the bank now (zero unless `Active` or `Defaulted`).
     function owed(uint256 financingId) external view returns (uint256);
 
-    /// @notice What `financingId` would owe the bank at time `at` if nothing more were repaid: its payoff
+    /// @notice What `financingId` would owe the bank at time `timestamp` if nothing more were repaid: its payoff
     /// amount on that date (a time before now counts as now; zero unless `Active` or `Defaulted`).
-    function owedAt(uint256 financingId, uint256 at) external view returns (uint256);
+    function owedAt(uint256 financingId, uint256 timestamp) external view returns (uint256);
 
     /// @notice Interest on `advance` at `rateBps` over `elapsed` seconds, rounded down.
     function interest(uint256 advance, uint256 rateBps, uint256 elapsed) external pure returns (uint256);

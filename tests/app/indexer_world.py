@@ -26,6 +26,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from gateway_world import ROOT, free_port
+from scripts._common import CERTIFICATE_GRACE_PERIOD, INSTRUMENT_CONTRACTS, INVOICE_GRACE_PERIOD, LIEN_INSTRUMENTS
 
 ROLES = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester",
          "supplier1", "supplier2", "supplier3")
@@ -36,7 +37,6 @@ PARTICIPANTS = {  # role → (kind, jurisdiction)
 }
 CURRENCIES = ("USD", "CNY", "EUR")
 INITIAL_BALANCE = 10_000_000_00
-GRACE_PERIOD = 7 * 24 * 3600
 
 
 def purpose(code: str) -> bytes:
@@ -106,33 +106,40 @@ class IndexerChain:
         return self.w3.eth.contract(address=receipt["contractAddress"], abi=ct["abi"])
 
     def _deploy(self) -> None:
+        """The platform as `scripts._common.deploy_platform` builds it (same order, constructor arguments and
+        wiring), then the participants of `PARTICIPANTS`, KYC'd by their jurisdiction's bank, and funded."""
         types = self._build()
         self.start_block = self.w3.eth.block_number
         op = self.roles["operator"]
-        registry = self._deploy_contract(types, "ParticipantRegistry", op, b"SG", keccak(text="operator"))
+        forwarder = self._deploy_contract(types, "Forwarder")
+        self.contracts["Forwarder"] = forwarder
+        registry = self._deploy_contract(types, "ParticipantRegistry", op, b"SG", keccak(text="operator"),
+                                         forwarder.address)
         self.contracts["ParticipantRegistry"] = registry
         for code in CURRENCIES:
             self.contracts[f"SettlementToken{code}"] = self._deploy_contract(
-                types, "SettlementToken", f"tradefin {code} deposit", code.encode(), 2, registry.address)
-        invoices = self._deploy_contract(types, "InvoiceRegistry", registry.address, GRACE_PERIOD)
+                types, "SettlementToken", f"tradefin {code} deposit", code.encode(), 2, registry.address,
+                forwarder.address)
+        invoices = self._deploy_contract(types, "InvoiceRegistry", registry.address, INVOICE_GRACE_PERIOD,
+                                         forwarder.address)
         self.contracts["InvoiceRegistry"] = invoices
+        self.contracts["ReceivableFinancing"] = self._deploy_contract(
+            types, "ReceivableFinancing", registry.address, invoices.address, forwarder.address)
+        self.contracts["LetterOfCredit"] = self._deploy_contract(
+            types, "LetterOfCredit", registry.address, invoices.address, forwarder.address)
+        self.contracts["PaymentRouter"] = self._deploy_contract(types, "PaymentRouter", registry.address,
+                                                                forwarder.address)
+        self.contracts["PayableCertificates"] = self._deploy_contract(
+            types, "PayableCertificates", registry.address, invoices.address, CERTIFICATE_GRACE_PERIOD,
+            forwarder.address)
+        for name in INSTRUMENT_CONTRACTS:
+            address = self.contracts[name].address
+            self.send("operator", registry.functions.registerParticipant(
+                address, 6, b"SG", keccak(text=f"instrument:{name}:{address}")))
         for code in CURRENCIES:
             self.send("operator", invoices.functions.setCurrency(self.token(code).address, True))
-        if "ReceivableFinancing" in types:
-            financing = self._deploy_contract(types, "ReceivableFinancing", registry.address, invoices.address)
-            self.contracts["ReceivableFinancing"] = financing
-            self.send("operator", invoices.functions.setInstrument(financing.address, True))
-        if "PayableCertificates" in types:
-            certificates = self._deploy_contract(types, "PayableCertificates", registry.address, invoices.address,
-                                                 30 * 24 * 3600)
-            self.contracts["PayableCertificates"] = certificates
-            self.send("operator", invoices.functions.setInstrument(certificates.address, True))
-        if "LetterOfCredit" in types:
-            letters = self._deploy_contract(types, "LetterOfCredit", registry.address, invoices.address)
-            self.contracts["LetterOfCredit"] = letters
-            self.send("operator", registry.functions.registerParticipant(letters.address, 6, b"SG",
-                                                                         keccak(text="instrument:lc")))
-            self.send("operator", invoices.functions.setInstrument(letters.address, True))
+        for name in LIEN_INSTRUMENTS:
+            self.send("operator", invoices.functions.setInstrument(self.contracts[name].address, True))
         expiry = self.now() + 5 * 365 * 24 * 3600
         for role, (kind, jurisdiction) in PARTICIPANTS.items():
             self.send("operator", registry.functions.registerParticipant(
@@ -140,6 +147,8 @@ class IndexerChain:
             if kind == 1:
                 bank = "bank_us" if jurisdiction == "US" else "bank_cn"
                 self.send(bank, registry.functions.attestKyc(self.roles[role], 1, expiry, keccak(text=f"kyc:{role}")))
+        self.send("operator", registry.functions.grantRole(registry.functions.CUSTOMS_ROLE().call(),
+                                                           self.roles["attester"]))
         for code in CURRENCIES:
             for role, (kind, _) in PARTICIPANTS.items():
                 if kind in (1, 2):
@@ -181,6 +190,54 @@ class IndexerChain:
             self.now(), self.now() + 90 * 24 * 3600, document or keccak(text=f"doc:{number}")))
         (event,) = invoices.events.InvoiceRegistered().process_receipt(receipt, errors=DISCARD)
         return event["args"]["invoiceId"]
+
+    def finance(self, seller: str, bank: str, invoice_id: int, currency: str, advance: int) -> int:
+        """`seller` applies to `bank` for financing of its confirmed invoice, and the bank approves `advance`:
+        the lien is taken for the bank and the advance paid to the seller. Returns the financing id."""
+        financing = self.contracts["ReceivableFinancing"]
+        receipt = self.send(seller, financing.functions.applyForFinancing(invoice_id, self.roles[bank], advance))
+        (applied,) = financing.events.FinancingApplied().process_receipt(receipt, errors=DISCARD)
+        financing_id = applied["args"]["financingId"]
+        self.send(bank, self.token(currency).functions.approve(financing.address, 2**255))
+        self.send(bank, financing.functions.approve(financing_id, advance, 800, self.now() + 60 * 24 * 3600,
+                                                    keccak(text=f"terms:{financing_id}")))
+        return financing_id
+
+    def issue_certificate(self, buyer: str, seller: str, invoice_id: int, amount: int, days: int = 60) -> int:
+        """The buyer offers a certificate against its confirmed invoice and the seller accepts it. Returns the
+        root certificate's id."""
+        certificates = self.contracts["PayableCertificates"]
+        self.send(buyer, certificates.functions.offer(invoice_id, amount, self.now() + days * 24 * 3600))
+        receipt = self.send(seller, certificates.functions.acceptOffer(invoice_id))
+        (issued,) = certificates.events.CertificateIssued().process_receipt(receipt, errors=DISCARD)
+        return issued["args"]["certificateId"]
+
+    def relay(self, signer: str, relayer: str, call: Any) -> Any:
+        """`call` signed by `signer` as an ERC-2771 forward request and submitted by `relayer` through the
+        Forwarder (the target contracts read the signer as the caller)."""
+        from eth_account import Account
+        from eth_account.messages import encode_typed_data
+
+        from app.runner import derive_private_keys
+
+        forwarder = self.contracts["Forwarder"]
+        key = derive_private_keys(ROLES)[signer]
+        request = {"from": self.roles[signer], "to": call.address, "value": 0, "gas": 1_000_000,
+                   "nonce": forwarder.functions.nonces(self.roles[signer]).call(), "deadline": self.now() + 3600,
+                   "data": bytes.fromhex(call._encode_transaction_data()[2:])}
+        typed = {"types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                                            {"name": "chainId", "type": "uint256"},
+                                            {"name": "verifyingContract", "type": "address"}],
+                           "ForwardRequest": [{"name": n, "type": t} for n, t in (
+                               ("from", "address"), ("to", "address"), ("value", "uint256"), ("gas", "uint256"),
+                               ("nonce", "uint256"), ("deadline", "uint48"), ("data", "bytes"))]},
+                 "primaryType": "ForwardRequest",
+                 "domain": {"name": "tradefin", "version": "1", "chainId": self.w3.eth.chain_id,
+                            "verifyingContract": forwarder.address},
+                 "message": request}
+        signature = Account.sign_message(encode_typed_data(full_message=typed), key).signature
+        data = (request["from"], request["to"], 0, request["gas"], request["deadline"], request["data"], signature)
+        return self.send(relayer, forwarder.functions.execute(data))
 
     def rpc(self, method: str, params: list[Any]) -> Any:
         answer = httpx.post(self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},

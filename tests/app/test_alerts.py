@@ -37,16 +37,18 @@ def alerted(tmp_path_factory):
             w.pay("bank_us", "importer", "CNY", 100 + n)
         for n in range(5):
             w.pay("bank_cn", "exporter", "CNY", 100 + n)
-        # Financing concentration: bank_cn holds liens; in USD, exporter ends with 400k of 500k (fires);
-        # in EUR, supplier2 and supplier3 hold 300k each (50%, not above: near miss).
+        indexer.sync()
+        # Financing concentration: bank_cn finances invoices (the liens count at face value); in USD, exporter
+        # ends with 400k of 500k (fires); in EUR, supplier2 and supplier3 hold 300k each (50%, not above: near
+        # miss). An hour later, so that bank_cn's four advances are no burst with its five payments above.
+        w.mine_at(w.now() + 3600)
         invoices = w.contracts["InvoiceRegistry"]
-        w.send("operator", invoices.functions.setInstrument(w.roles["bank_cn"], True))
-        small = w.register_invoice("supplier1", "importer", "USD", 100_000_00, "CONC-1")
-        big = w.register_invoice("exporter", "importer", "USD", 400_000_00, "CONC-2")
-        eur1 = w.register_invoice("supplier2", "importer", "EUR", 300_000_00, "CONC-3")
-        eur2 = w.register_invoice("supplier3", "importer", "EUR", 300_000_00, "CONC-4")
-        for invoice in (small, big, eur1, eur2):
-            w.send("bank_cn", invoices.functions.takeLien(invoice, w.roles["bank_cn"]))
+        financed = (("supplier1", "USD", 100_000_00, "CONC-1"), ("exporter", "USD", 400_000_00, "CONC-2"),
+                    ("supplier2", "EUR", 300_000_00, "CONC-3"), ("supplier3", "EUR", 300_000_00, "CONC-4"))
+        for seller, currency, amount, number in financed:
+            invoice = w.register_invoice(seller, "importer", currency, amount, number)
+            w.send("importer", invoices.functions.confirm(invoice))
+            w.finance(seller, "bank_cn", invoice, currency, amount // 2)
         indexer.sync()
         with indexer.engine.connect() as conn:
             alerts = [dict(a) for a in conn.execute(select(Alert.__table__)).mappings()]

@@ -1,5 +1,6 @@
-"""Payable certificates through the gateway: issue against a confirmed invoice, transfer, split, discount
-(request, cancel, accept), settle at maturity, record a tree's default, and who may call what."""
+"""Payable certificates through the gateway: the buyer offers against a confirmed invoice and the seller accepts
+(or declines; the buyer may withdraw), transfer, split, discount (request, cancel, accept), settle at maturity,
+record a tree's default, and who may call what."""
 
 from __future__ import annotations
 
@@ -17,9 +18,19 @@ def allowances(api):
         approve_spender(api, role, "PayableCertificates")
 
 
+def _offer(api, world, invoice_id, amount=10_000_00, maturity_in=30 * 86_400, role="importer"):
+    return api.post(role, "/v1/certificates/offers", json={"invoice_id": invoice_id, "amount": amount,
+                                                           "maturity": chain_now(world) + maturity_in})
+
+
+def _accept(api, invoice_id, role="exporter"):
+    return api.post(role, f"/v1/certificates/offers/{invoice_id}/accept")
+
+
 def _issue(api, world, invoice_id, amount=10_000_00, maturity_in=30 * 86_400, role="importer"):
-    return api.post(role, "/v1/certificates", json={"invoice_id": invoice_id, "amount": amount,
-                                                    "maturity": chain_now(world) + maturity_in})
+    """The buyer's offer, then the seller's acceptance: the answer of the first step that fails, else the issue."""
+    offered = _offer(api, world, invoice_id, amount, maturity_in, role)
+    return offered if offered.status_code != 201 else _accept(api, invoice_id)
 
 
 def _issued(api, world, amount=10_000_00, maturity_in=30 * 86_400) -> tuple[str, int]:
@@ -34,18 +45,74 @@ def _split(api, world, certificate_id, parts, role="exporter"):
                     json={"parts": [{"holder": world.roles[h], "amount": a} for h, a in parts]})
 
 
-# ───────────────────────────── issue ─────────────────────────────
+# ───────────────────────────── offer and issue ─────────────────────────────
 
-def test_the_buyer_issues_a_certificate_to_the_seller_and_the_invoice_is_paid_only_through_it(api, world, allowances):
+def test_the_buyer_offers_the_seller_accepts_and_the_covered_part_is_paid_only_through_the_tree(api, world, allowances):
     invoice_id = invoice(api, world)
-    r = _issue(api, world, invoice_id, amount=6_000_00)
+    offered = _offer(api, world, invoice_id, amount=6_000_00)
+    assert offered.status_code == 201, offered.text
+    offer = offered.json()["result"]
+    assert offer | {"maturity": 0} == {"invoice_id": invoice_id, "issuer": world.roles["importer"],
+                                       "seller": world.roles["exporter"], "amount": 6_000_00, "maturity": 0}
+    r = _accept(api, invoice_id)
     assert r.status_code == 201, r.text
     issued = r.json()["result"]
     assert issued["invoice_id"] == invoice_id and issued["issuer"] == world.roles["importer"]
     assert issued["holder"] == world.roles["exporter"] and issued["amount"] == 6_000_00
+    assert issued["maturity"] == offer["maturity"]
     approve_spender(api, "importer", "InvoiceRegistry")
-    direct = api.post("importer", f"/v1/invoices/{invoice_id}/payments", json={"amount": 1_000_00})
+    direct = api.post("importer", f"/v1/invoices/{invoice_id}/payments", json={"amount": 4_000_01})
     assert direct.status_code == 409 and code(direct) == "PayableCertificatesPayThroughCertificates"
+    assert direct.json()["error"]["details"]["payableDirectly"] == 4_000_00
+    uncovered = api.post("importer", f"/v1/invoices/{invoice_id}/payments", json={"amount": 4_000_00})
+    assert uncovered.status_code == 200, uncovered.text
+    assert uncovered.json()["result"]["to_seller"] == 4_000_00, "the part the tree does not cover goes to the seller"
+
+
+def test_nothing_is_pledged_until_the_seller_accepts(api, world, allowances):
+    invoice_id = invoice(api, world)
+    assert _offer(api, world, invoice_id).status_code == 201
+    pending = _offer(api, world, invoice_id)
+    assert pending.status_code == 409 and code(pending) == "PayableCertificatesOfferPending"
+    # The offer reserves nothing: the seller may still finance the invoice elsewhere, which ends the offer's chances.
+    approve_spender(api, "bank_cn", "ReceivableFinancing")
+    applied = api.post("exporter", "/v1/financings", json={"invoice_id": invoice_id, "bank": world.roles["bank_cn"],
+                                                           "requested_amount": 1_000_00})
+    assert applied.status_code == 201, applied.text
+    financed = api.post("bank_cn", f"/v1/financings/{applied.json()['result']['financing_id']}/approve", json={
+        "advance_amount": 1_000_00, "rate_bps": 0, "maturity": chain_now(world) + 86_400,
+        "terms_hash": "0x" + "cd" * 32})
+    assert financed.status_code == 200, financed.text
+    late = _accept(api, invoice_id)
+    assert late.status_code == 409 and code(late) == "PayableCertificatesInvoiceNotConfirmed"
+    assert late.json()["error"]["details"]["state"] == "Financed"
+
+
+def test_the_seller_declines_and_the_buyer_withdraws_an_offer(api, world, allowances):
+    declined_invoice = invoice(api, world)
+    assert _offer(api, world, declined_invoice).status_code == 201
+    for role, error in (("importer", "PayableCertificatesNotInvoiceSeller"),
+                        ("supplier1", "PayableCertificatesNotInvoiceSeller"), ("bank_cn", "CallerKindNotAllowed")):
+        r = api.post(role, f"/v1/certificates/offers/{declined_invoice}/decline")
+        assert r.status_code == 403 and code(r) == error, r.text
+    declined = api.post("exporter", f"/v1/certificates/offers/{declined_invoice}/decline")
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["result"] == {"invoice_id": declined_invoice, "by": world.roles["exporter"],
+                                         "outcome": "Declined"}
+    gone = _accept(api, declined_invoice)
+    assert gone.status_code == 409 and code(gone) == "PayableCertificatesNoOffer"
+
+    withdrawn_invoice = invoice(api, world)
+    assert _offer(api, world, withdrawn_invoice).status_code == 201
+    stranger = api.post("exporter", f"/v1/certificates/offers/{withdrawn_invoice}/withdraw")
+    assert stranger.status_code == 403 and code(stranger) == "PayableCertificatesNotInvoiceBuyer"
+    withdrawn = api.post("importer", f"/v1/certificates/offers/{withdrawn_invoice}/withdraw")
+    assert withdrawn.status_code == 200 and withdrawn.json()["result"]["outcome"] == "Withdrawn"
+    assert withdrawn.json()["result"]["by"] == world.roles["importer"]
+    again = api.post("importer", f"/v1/certificates/offers/{withdrawn_invoice}/withdraw")
+    assert again.status_code == 409 and code(again) == "PayableCertificatesNoOffer"
+    # A new offer may follow a closed one.
+    assert _issue(api, world, withdrawn_invoice).status_code == 201
 
 
 @pytest.mark.parametrize("role,error", [
@@ -54,18 +121,35 @@ def test_the_buyer_issues_a_certificate_to_the_seller_and_the_invoice_is_paid_on
     ("bank_cn", "CallerKindNotAllowed"),
     ("attester", "CallerKindNotAllowed"),
 ])
-def test_only_the_invoice_buyer_issues(api, world, allowances, role, error):
-    r = _issue(api, world, invoice(api, world), role=role)
+def test_only_the_invoice_buyer_offers(api, world, allowances, role, error):
+    r = _offer(api, world, invoice(api, world), role=role)
     assert r.status_code == 403 and code(r) == error
 
 
-def test_issuing_is_checked_against_the_invoice(api, world, allowances):
-    unconfirmed = _issue(api, world, invoice(api, world, confirm=False))
+@pytest.mark.parametrize("role,error", [
+    ("importer", "PayableCertificatesNotInvoiceSeller"),
+    ("supplier1", "PayableCertificatesNotInvoiceSeller"),
+    ("bank_cn", "CallerKindNotAllowed"),
+])
+def test_only_the_invoice_seller_accepts(api, world, allowances, role, error):
+    invoice_id = invoice(api, world)
+    assert _offer(api, world, invoice_id).status_code == 201
+    r = _accept(api, invoice_id, role=role)
+    assert r.status_code == 403 and code(r) == error
+
+
+def test_offers_are_checked_against_the_invoice(api, world, allowances):
+    unconfirmed = _offer(api, world, invoice(api, world, confirm=False))
     assert unconfirmed.status_code == 409 and code(unconfirmed) == "PayableCertificatesInvoiceNotConfirmed"
-    above = _issue(api, world, invoice(api, world), amount=10_000_01)
+    assert unconfirmed.json()["error"]["details"]["state"] == "Registered"
+    above = _offer(api, world, invoice(api, world), amount=10_000_01)
     assert above.status_code == 409 and code(above) == "PayableCertificatesAmountExceedsInvoice"
-    past = _issue(api, world, invoice(api, world), maturity_in=-10)
+    past = _offer(api, world, invoice(api, world), maturity_in=-10)
     assert past.status_code == 422 and code(past) == "PayableCertificatesInvalidMaturity"
+    after_due = _offer(api, world, invoice(api, world, due_in=30 * 86_400), maturity_in=31 * 86_400)
+    assert after_due.status_code == 409 and code(after_due) == "PayableCertificatesMaturityAfterDueDate"
+    no_offer = _accept(api, invoice(api, world))
+    assert no_offer.status_code == 409 and code(no_offer) == "PayableCertificatesNoOffer"
 
 
 # ───────────────────────────── transfer and split ─────────────────────────────

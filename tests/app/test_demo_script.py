@@ -39,8 +39,11 @@ def test_the_demo_runs_the_whole_story_and_runs_again_on_the_same_chain(gateway,
         assert done.returncode == 0, f"{run} run:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
         out = done.stdout
         assert "every expected outcome happened" in out
-        assert "409  refused: ReceivableFinancingInvoiceNotConfirmed" in out
+        assert "409  refused: ReceivableFinancingInvoiceLiened" in out, "a second bank is told the invoice is liened"
         assert "409  refused: InvoiceRegistryAlreadyRegistered" in out
+        assert "422  refused: ValidationError" in out, "a commercial invoice is presented with its registered invoice"
+        assert "409  refused: LetterOfCreditInvoiceUnderPresentation" in out
+        assert "/v1/certificates/offers" in out and "/accept" in out, "the seller accepts the buyer's offer"
         assert '"state": "Refused"' in out and '"state": "Paid"' in out
         assert "structuring:" in out and "evidence (event ids)" in out
         assert "anchored by invoice" in out

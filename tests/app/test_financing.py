@@ -81,9 +81,39 @@ def test_an_invoice_financed_by_one_bank_cannot_be_financed_by_another(api, worl
     first, second = _applied(api, world, invoice_id), _applied(api, world, invoice_id, bank="bank_us")
     assert _approve(api, world, first).status_code == 200
     again = _approve(api, world, second, bank="bank_us")
-    assert again.status_code == 409 and code(again) == "ReceivableFinancingInvoiceNotConfirmed"  # now Financed
+    assert again.status_code == 409 and code(again) == "ReceivableFinancingInvoiceLiened"
+    liened = {"invoiceId": int(invoice_id), "instrument": world.addresses["ReceivableFinancing"],
+              "financier": world.roles["bank_cn"]}
+    assert again.json()["error"]["details"] == liened
+    assert "already liened: through ReceivableFinancing" in again.json()["error"]["message"]
     late = _apply(api, world, invoice_id, bank="bank_us")
-    assert late.status_code == 409 and code(late) == "ReceivableFinancingInvoiceNotConfirmed"
+    assert late.status_code == 409 and code(late) == "ReceivableFinancingInvoiceLiened"
+    assert late.json()["error"]["details"] == liened
+
+
+def test_an_invoice_presented_under_a_credit_cannot_be_financed(api, world, allowances):
+    """The lien of a presentation under examination reserves the invoice against every other instrument."""
+    invoice_id = invoice(api, world, face=50_000_00)
+    now = chain_now(world)
+    for role in ("importer", "bank_us"):
+        approve_spender(api, role, "LetterOfCredit")
+    lc = api.post("importer", "/v1/letters-of-credit", json={
+        "beneficiary": world.roles["exporter"], "issuing_bank": world.roles["bank_us"],
+        "advising_bank": world.roles["bank_cn"], "currency": "USD", "amount": 50_000_00,
+        "expiry_date": now + 60 * 86_400, "latest_shipment_date": now + 30 * 86_400,
+        "required_documents": ["CommercialInvoice"]})
+    assert lc.status_code == 201, lc.text
+    lc_id = lc.json()["result"]["lc_id"]
+    assert api.post("bank_us", f"/v1/letters-of-credit/{lc_id}/issue", json={"margin_amount": 0}).status_code == 200
+    assert api.post("bank_cn", f"/v1/letters-of-credit/{lc_id}/advise").status_code == 200
+    presented = api.post("exporter", f"/v1/letters-of-credit/{lc_id}/presentations", json={
+        "documents": [{"type": "CommercialInvoice", "sha256": "0x" + secrets.token_hex(32)}],
+        "shipment_date": now - 86_400, "amount": 50_000_00, "invoice_id": invoice_id})
+    assert presented.status_code == 201, presented.text
+    r = _apply(api, world, invoice_id)
+    assert r.status_code == 409 and code(r) == "ReceivableFinancingInvoiceLiened"
+    assert r.json()["error"]["details"]["instrument"] == world.addresses["LetterOfCredit"]
+    assert r.json()["error"]["details"]["financier"] == world.roles["bank_us"]
 
 
 @pytest.mark.parametrize("role,status,error", [
@@ -102,7 +132,15 @@ def test_applications_are_validated(api, world, allowances):
     unconfirmed = _apply(api, world, invoice(api, world, confirm=False))
     assert unconfirmed.status_code == 409 and code(unconfirmed) == "ReceivableFinancingInvoiceNotConfirmed"
     above_face = _apply(api, world, invoice(api, world, face=1_000_00), amount=1_000_01)
-    assert above_face.status_code == 422 and code(above_face) == "ReceivableFinancingRequestAboveFace"
+    assert above_face.status_code == 409 and code(above_face) == "ReceivableFinancingAboveOutstanding"
+    assert above_face.json()["error"]["details"]["outstanding"] == 1_000_00
+    part_paid = invoice(api, world, face=1_000_00)
+    assert api.post("importer", f"/v1/invoices/{part_paid}/payments", json={"amount": 400_00}).status_code == 200
+    above_unpaid = _apply(api, world, part_paid, amount=600_01)
+    assert above_unpaid.status_code == 409 and code(above_unpaid) == "ReceivableFinancingAboveOutstanding"
+    assert above_unpaid.json()["error"]["details"] == {"invoiceId": int(part_paid), "amount": 600_01,
+                                                       "outstanding": 600_00}
+    assert _apply(api, world, part_paid, amount=600_00).status_code == 201
     both = api.post("exporter", "/v1/financings", json={"invoice_id": "1", "bank": world.roles["bank_cn"],
                                                         "programme_id": 1, "requested_amount": 1})
     assert both.status_code == 422 and code(both) == "ValidationError"
@@ -182,6 +220,30 @@ def test_seller_repays_in_part_and_the_bank_records_the_rest_received_by_wire(ap
     assert rest.status_code == 200, rest.text
     assert rest.json()["result"]["outstanding"] == 0
     assert rest.json()["result"]["closed"] == {"invoice_id": invoice_id, "total_repaid": 8_000_00}
+
+
+def test_the_payoff_on_a_date_is_what_repays_the_financing_then(api, world, allowances):
+    financed_invoice, financing_id = _active(api, world, advance_amount=3_650_00)
+    # A financing at 0 bps owes its advance whatever the date.
+    now = api.get("exporter", f"/v1/financings/{financing_id}/payoff")
+    assert now.status_code == 200, now.text
+    assert now.json() | {"at": 0} == {"financing_id": financing_id, "invoice_id": financed_invoice,
+                                      "seller": world.roles["exporter"], "bank": world.roles["bank_cn"],
+                                      "state": "Active", "at": 0, "owed": 3_650_00}
+    invoice_id = invoice(api, world)
+    interest_bearing = _applied(api, world, invoice_id)
+    assert _approve(api, world, interest_bearing, advance_amount=3_650_00, rate_bps=1_000).status_code == 200
+    a_year_on = chain_now(world) + 365 * 86_400
+    later = api.get("bank_cn", f"/v1/financings/{interest_bearing}/payoff", params={"at": a_year_on})
+    assert later.status_code == 200, later.text
+    assert 3_650_00 + 365_00 - 1 <= later.json()["owed"] <= 3_650_00 + 365_00, "a year at 10% simple interest"
+    past = api.get("regulator", f"/v1/financings/{interest_bearing}/payoff", params={"at": 1})
+    assert past.status_code == 200 and past.json()["at"] >= chain_now(world) - 1, "a date in the past counts as now"
+    assert 3_650_00 <= past.json()["owed"] < later.json()["owed"]
+    stranger = api.get("importer", f"/v1/financings/{interest_bearing}/payoff")
+    assert stranger.status_code == 403 and code(stranger) == "FinancingNotVisible"
+    unknown = api.get("bank_cn", "/v1/financings/999999/payoff")
+    assert unknown.status_code == 404 and code(unknown) == "FinancingUnknown"
 
 
 # ───────────────────────────── default and recourse ─────────────────────────────

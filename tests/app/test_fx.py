@@ -66,15 +66,32 @@ def test_a_quote_for_another_payer_is_refused(api, world, approvals):
 
 def test_only_banks_sign_quotes(api, world):
     for role in ("exporter", "regulator", "operator"):
-        r = api.post(role, "/v1/fx-quotes", json={"base_currency": "CNY", "quote_currency": "USD", "rate": "0.14",
-                                                  "max_base_amount": 100})
+        r = api.post(role, "/v1/fx-quotes", json={"payer": world.roles["exporter"], "base_currency": "CNY",
+                                                  "quote_currency": "USD", "rate": "0.14", "max_base_amount": 100})
         assert r.status_code == 403
 
 
-def test_a_quote_needs_two_currencies(api):
-    r = api.post("bank_cn", "/v1/fx-quotes", json={"base_currency": "USD", "quote_currency": "USD", "rate": "1",
-                                                   "max_base_amount": 100})
+def test_a_quote_needs_two_currencies(api, world):
+    r = api.post("bank_cn", "/v1/fx-quotes", json={"payer": world.roles["exporter"], "base_currency": "USD",
+                                                   "quote_currency": "USD", "rate": "1", "max_base_amount": 100})
     assert r.status_code == 422 and _code(r) == "QuoteSameCurrency"
+
+
+@pytest.mark.parametrize("payer", [None, "0x" + "00" * 20])
+def test_a_quote_names_its_payer(api, world, payer):
+    body = {"base_currency": "CNY", "quote_currency": "USD", "rate": "0.14", "max_base_amount": 100}
+    r = api.post("bank_cn", "/v1/fx-quotes", json=body if payer is None else body | {"payer": payer})
+    assert r.status_code == 422 and _code(r) == "ValidationError"
+    assert r.json()["error"]["details"]["fields"][0]["field"] == "body.payer"
+
+
+def test_an_open_quote_is_refused_by_the_chain(api, world, approvals):
+    """A quote whose payer is zero (signed outside the gateway) could be used up by anyone: the router refuses it."""
+    signed = _quote(api, world)
+    signed["quote"]["payer"] = "0x" + "00" * 20
+    r = _pay(api, world, signed)
+    assert r.status_code == 403 and _code(r) == "PaymentRouterQuoteNotForPayer"
+    assert r.json()["error"]["details"] == {"payer": "0x" + "00" * 20, "caller": world.roles["exporter"]}
 
 
 def test_approvals_name_a_known_contract(api):

@@ -100,8 +100,8 @@ def test_audit_trail_lists_every_event_in_chain_order_with_actor_and_exports(ind
     world, engine, ids = indexed
     trail = q.audit_trail(engine, world.address("importer"), "invoice", str(ids["a"]))
     names = [e["event"] for e in trail["events"]]
-    assert names == ["InvoiceRegistered", "Transfer", "InvoiceConfirmed", "CustomsAttested", "LienTaken",
-                     "InvoicePaid"]
+    assert names == ["InvoiceRegistered", "Transfer", "InvoiceConfirmed", "CustomsAttested", "FinancingApplied",
+                     "LienTaken", "InvoicePaid"]
     order = [(e["block_number"], e["log_index"]) for e in trail["events"]]
     assert order == sorted(order)
     actors = {e["event"]: e["actor"] for e in trail["events"]}
@@ -124,8 +124,12 @@ def test_document_verify_names_the_instrument_and_block(indexed):
     world, engine, ids = indexed
     answer = q.verify_document(engine, world.address("exporter"), "0x" + keccak(text="doc:INV-A").hex())
     assert answer["anchored"] is True
-    (anchor,) = answer["anchors"]
+    # The invoice anchors it; the financing of the invoice carries the same document.
+    by_kind = {a["kind"]: a for a in answer["anchors"]}
+    assert sorted(by_kind) == ["financing", "invoice"]
+    anchor = by_kind["invoice"]
     assert anchor["uid"] == f"invoice:{ids['a']}" and anchor["event"] == "InvoiceRegistered"
+    assert by_kind["financing"]["event"] == "FinancingApplied"
     block = world.w3.eth.get_block(anchor["block_number"])
     assert block["hash"].to_0x_hex() == anchor["block_hash"]
     assert q.verify_document(engine, world.address("exporter"), "0x" + "00" * 32)["anchored"] is False

@@ -40,8 +40,11 @@ def test_backfill_equals_live(world):
     assert dump(backfill.engine) == dump(live.engine)
     assert backfill.events_indexed == live.events_indexed == _chain_log_count(world)
     with live.engine.connect() as conn:
-        states = dict(conn.execute(select(Instrument.instrument_id, Instrument.state)).all())
+        states = dict(conn.execute(select(Instrument.instrument_id, Instrument.state)
+                                   .where(Instrument.kind == "invoice")).all())
         assert states == {str(ids["a"]): "Financed", str(ids["b"]): "Registered", str(ids["c"]): "Cancelled"}
+        financing = conn.execute(select(Instrument.state, Instrument.amount).where(Instrument.kind == "financing")).one()
+        assert tuple(financing) == ("Active", 45_000_00)
         assert conn.execute(select(Lien.financier)).scalar() == world.address("bank_cn")
         assert conn.execute(select(Participant.frozen).where(Participant.address == world.address("supplier3"))).scalar()
 

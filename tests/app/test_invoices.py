@@ -1,4 +1,5 @@
-"""Invoices through the gateway: registration, duplicates (409 whoever tries), confirmation by the buyer."""
+"""Invoices through the gateway: registration, the canonical invoice number, duplicates (409 whoever tries, in
+whichever letter case), confirmation by the buyer."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import hashlib
 import secrets
 
 import httpx
+import pytest
 from instrument_helpers import chain_now, code
-
-
 
 
 def _invoice(world, buyer: str = "importer", **overrides) -> dict:
@@ -26,7 +26,8 @@ def test_seller_registers_an_invoice_and_the_buyer_confirms_it(api, world):
     assert r.status_code == 201, r.text
     result = r.json()["result"]
     assert result["seller"] == world.roles["exporter"] and result["buyer"] == world.roles["importer"]
-    assert result["face_amount"] == body["face_amount"] and result["invoice_number"] == body["invoice_number"]
+    assert result["face_amount"] == body["face_amount"]
+    assert result["invoice_number"] == body["invoice_number"].upper(), "the canonical number the chain recorded"
     confirmed = api.post("importer", f"/v1/invoices/{result['invoice_id']}/confirm")
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["result"] == {"invoice_id": result["invoice_id"], "buyer": world.roles["importer"]}
@@ -38,6 +39,32 @@ def test_a_second_registration_of_the_same_invoice_is_409(api, world):
     again = api.post("exporter", "/v1/invoices", json=body | {"face_amount": 1, "document_hash": "0x" + "00" * 32})
     assert again.status_code == 409 and code(again) == "InvoiceRegistryAlreadyRegistered"
     assert again.json()["error"]["details"]["existingInvoiceId"] == int(first.json()["result"]["invoice_id"])
+
+
+def test_the_chain_records_one_canonical_number_so_another_letter_case_is_the_same_invoice(api, world):
+    number = f"inv-{secrets.token_hex(4)}/2026.b"
+    first = api.post("exporter", "/v1/invoices", json=_invoice(world, invoice_number=number))
+    assert first.status_code == 201, first.text
+    assert first.json()["result"]["invoice_number"] == number.upper()
+    upper = api.post("exporter", "/v1/invoices", json=_invoice(world, invoice_number=number.upper()))
+    assert upper.status_code == 409 and code(upper) == "InvoiceRegistryAlreadyRegistered"
+    assert upper.json()["error"]["details"]["existingInvoiceId"] == int(first.json()["result"]["invoice_id"])
+
+
+def test_a_32_character_number_is_taken_as_is(api, world):
+    number = "N" + secrets.token_hex(15).upper() + "~"
+    assert len(number) == 32
+    r = api.post("exporter", "/v1/invoices", json=_invoice(world, invoice_number=number))
+    assert r.status_code == 201 and r.json()["result"]["invoice_number"] == number
+
+
+@pytest.mark.parametrize("number", ["", "INV 42", "A" * 33, "RECHNUNG-Ä1", "INV-1\n", "TAB\tX"])
+def test_an_invoice_number_the_chain_would_refuse_is_422_with_the_reason(api, world, number):
+    r = api.post("exporter", "/v1/invoices", json=_invoice(world, invoice_number=number))
+    assert r.status_code == 422 and code(r) == "ValidationError", r.text
+    (field,) = r.json()["error"]["details"]["fields"]
+    assert field["field"] == "body.invoice_number"
+    assert field["reason"].startswith("an invoice number is 1 to 32 printable ASCII characters without spaces")
 
 
 def test_only_the_buyer_confirms(api, world):

@@ -1,9 +1,11 @@
 """Letters of credit through the gateway: application to payment, amendments, cancellation, presentations
-(with and without an invoice), the documents they share, and who may take each step.
+(a commercial invoice always with its registered invoice), the documents they share, and who may take each step.
 
 The importer applies (applicant), the exporter is the beneficiary, bank_us issues, bank_cn advises (and
 confirms where a test says so). Every credit is fresh, so tests do not depend on each other; the one that
-moves the chain's clock forward (preclusion) comes last.
+moves the chain's clock forward (preclusion) comes last. A presentation whose documents include a commercial
+invoice names the exporter's registered invoice to the importer: `_present` registers a fresh one for the
+claimed amount unless the test names its own.
 """
 
 from __future__ import annotations
@@ -18,12 +20,6 @@ from instrument_helpers import chain_now, code, rpc
 
 DAY = 86_400
 BASE = "/v1/letters-of-credit"
-
-
-
-
-
-
 
 
 def _ok(r: httpx.Response, status: int = 200) -> dict:
@@ -55,8 +51,30 @@ def _docs(*types: str) -> list[dict]:
     return [{"type": t, "sha256": "0x" + secrets.token_hex(32)} for t in types]
 
 
+def _invoice(api, world, currency: str = "USD", buyer: str = "importer", face: int = 60_000_00,
+             confirm: bool = True) -> str:
+    """The exporter's registered invoice (to the importer by default), confirmed by its buyer unless told not."""
+    now = chain_now(world)
+    body = {"buyer": world.roles[buyer], "currency": currency, "invoice_number": f"INV-{secrets.token_hex(6)}",
+            "face_amount": face, "issue_date": now, "due_date": now + 90 * DAY,
+            "document_hash": "0x" + secrets.token_hex(32)}
+    invoice = _ok(api.post("exporter", "/v1/invoices", json=body), 201)["invoice_id"]
+    if confirm:
+        _ok(api.post(buyer, f"/v1/invoices/{invoice}/confirm"))
+    return invoice
+
+
+def _with_commercial_invoice(body: dict) -> bool:
+    documents, amount = body.get("documents"), body.get("amount")
+    return (isinstance(documents, list) and any(isinstance(d, dict) and d.get("type") == "CommercialInvoice"
+                                                for d in documents)
+            and isinstance(amount, int) and 0 < amount < 2**48)
+
+
 def _present(api, world, lc: str, role: str = "exporter", **overrides) -> httpx.Response:
     body = {"documents": _docs(), "shipment_date": chain_now(world) - DAY, "amount": 50_000_00} | overrides
+    if "invoice_id" not in overrides and _with_commercial_invoice(body):
+        body["invoice_id"] = _invoice(api, world, face=body["amount"], confirm=False)
     return api.post(role, f"{BASE}/{lc}/presentations", json=body)
 
 
@@ -95,8 +113,9 @@ def test_sight_credit_is_applied_issued_advised_presented_examined_and_paid(api,
                                        "state": "Issued", "margin": 5_000_00, "margin_released": 0}
     assert _ok(api.post("bank_cn", f"{BASE}/{lc}/advise"))["state"] == "Advised"
 
-    presented = _ok(_present(api, world, lc), 201)
-    assert presented["state"] == "Presented" and presented["discrepancies"] == [] and presented["invoice_id"] is None
+    invoice = _invoice(api, world, face=50_000_00)
+    presented = _ok(_present(api, world, lc, invoice_id=invoice), 201)
+    assert presented["state"] == "Presented" and presented["discrepancies"] == [] and presented["invoice_id"] == invoice
     pid = presented["presentation_id"]
     examined = _ok(_step(api, "bank_us", lc, pid, "examine", json={"bank_discrepancies": []}))
     assert examined["state"] == "Compliant" and examined["discrepancies"] == []
@@ -106,6 +125,12 @@ def test_sight_credit_is_applied_issued_advised_presented_examined_and_paid(api,
     assert paid["state"] == "Paid" and paid["honoured_from"] == "Compliant" and paid["maturity_date"] is None
     assert paid["paid_amount"] == 50_000_00 and paid["margin_applied"] == 5_000_00
     assert _usd(api, "exporter") == beneficiary_before + 50_000_00
+    # The credit recorded its payment on the invoice: paid in full, the buyer owes nothing more on it.
+    _ok(api.post("importer", "/v1/approvals", json={"currency": "USD", "spender": "InvoiceRegistry",
+                                                     "amount": 10**12}))
+    after = api.post("importer", f"/v1/invoices/{invoice}/payments", json={"amount": 1})
+    assert after.status_code == 409 and code(after) == "InvoiceRegistryUnexpectedState"
+    assert after.json()["error"]["details"]["current"] == "Paid"
 
 
 def test_a_discrepant_presentation_is_refused_and_a_waived_one_is_honoured(api, world):
@@ -219,16 +244,6 @@ def test_every_presented_document_is_shared_once_indexed_too(api, http, world):
 
 # ───────────────────────────── Presentation with an invoice ─────────────────────────────
 
-def _invoice(api, world, currency: str = "USD", buyer: str = "importer") -> str:
-    now = chain_now(world)
-    body = {"buyer": world.roles[buyer], "currency": currency, "invoice_number": f"INV-{secrets.token_hex(6)}",
-            "face_amount": 60_000_00, "issue_date": now, "due_date": now + 90 * DAY,
-            "document_hash": "0x" + secrets.token_hex(32)}
-    invoice = _ok(api.post("exporter", "/v1/invoices", json=body), 201)["invoice_id"]
-    _ok(api.post(buyer, f"/v1/invoices/{invoice}/confirm"))
-    return invoice
-
-
 def test_a_presentation_with_the_beneficiarys_invoice_takes_a_lien_on_it(api, world):
     lc = _advised(api, world)
     invoice = _invoice(api, world)
@@ -240,6 +255,62 @@ def test_a_presentation_with_an_invoice_to_someone_else_is_409(api, world):
     lc = _advised(api, world)
     r = _present(api, world, lc, invoice_id=_invoice(api, world, buyer="supplier1"))
     assert r.status_code == 409 and code(r) == "LetterOfCreditInvoiceMismatch"
+
+
+def test_a_commercial_invoice_is_presented_with_its_registered_invoice_and_only_then(api, world):
+    lc = _advised(api, world)
+    unnamed = _present(api, world, lc, invoice_id=None)
+    assert unnamed.status_code == 422 and code(unnamed) == "ValidationError"
+    (field,) = unnamed.json()["error"]["details"]["fields"]
+    assert field["field"] == "body.invoice_id" and "name its registered invoice" in field["reason"]
+    stray = _present(api, world, lc, documents=_docs("TransportDocument"), invoice_id=_invoice(api, world))
+    assert stray.status_code == 422 and code(stray) == "ValidationError"
+    assert "only with its commercial invoice" in stray.json()["error"]["details"]["fields"][0]["reason"]
+    without = _ok(_present(api, world, lc, documents=_docs("TransportDocument")), 201)
+    assert without["invoice_id"] is None and without["discrepancies"] == ["MISSING_DOCUMENT"]
+
+
+def test_an_invoice_financed_elsewhere_cannot_be_drawn_against(api, world):
+    invoice = _invoice(api, world)
+    _ok(api.post("bank_cn", "/v1/approvals", json={"currency": "USD", "spender": "ReceivableFinancing",
+                                                    "amount": 10_000_00}))
+    financing = _ok(api.post("exporter", "/v1/financings", json={
+        "invoice_id": invoice, "bank": world.roles["bank_cn"], "requested_amount": 10_000_00}), 201)["financing_id"]
+    _ok(api.post("bank_cn", f"/v1/financings/{financing}/approve", json={
+        "advance_amount": 10_000_00, "rate_bps": 0, "maturity": chain_now(world) + 30 * DAY,
+        "terms_hash": "0x" + "cd" * 32}))
+    lc = _advised(api, world)
+    r = _present(api, world, lc, invoice_id=invoice)
+    assert r.status_code == 409 and code(r) == "InvoiceRegistryLienAlreadyHeld"
+    assert r.json()["error"]["details"] == {"invoiceId": int(invoice),
+                                            "instrument": world.addresses["ReceivableFinancing"],
+                                            "financier": world.roles["bank_cn"]}
+
+
+def test_the_buyer_may_not_pay_directly_what_a_presentation_claims(api, world):
+    lc = _advised(api, world)
+    invoice = _invoice(api, world, face=60_000_00)
+    pid = _presented(api, world, lc, invoice_id=invoice)  # claims 50,000.00 of the 60,000.00
+    _ok(api.post("importer", "/v1/approvals", json={"currency": "USD", "spender": "InvoiceRegistry",
+                                                     "amount": 10**12}))
+    eating = api.post("importer", f"/v1/invoices/{invoice}/payments", json={"amount": 10_000_01})
+    assert eating.status_code == 409 and code(eating) == "LetterOfCreditInvoiceUnderPresentation"
+    assert eating.json()["error"]["details"] == {"lcId": int(lc), "presentationId": int(pid), "invoiceId": int(invoice),
+                                                 "payableDirectly": 10_000_00}
+    rest = _ok(api.post("importer", f"/v1/invoices/{invoice}/payments", json={"amount": 10_000_00}))
+    assert rest["to_seller"] == 10_000_00 and rest["to_financier"] == 0, "the reserving lien routes nothing to the bank"
+    _ok(_step(api, "bank_us", lc, pid, "examine", json={}))
+    assert _ok(_step(api, "bank_us", lc, pid, "honour"))["state"] == "Paid"
+    done = api.post("importer", f"/v1/invoices/{invoice}/payments", json={"amount": 1})
+    assert done.status_code == 409 and code(done) == "InvoiceRegistryUnexpectedState"
+
+
+def test_the_bank_declares_only_documentary_discrepancies(api, world):
+    lc = _advised(api, world)
+    pid = _presented(api, world, lc)
+    r = _step(api, "bank_us", lc, pid, "examine", json={"bank_discrepancies": ["LATE_SHIPMENT"]})
+    assert r.status_code == 422 and code(r) == "ValidationError"
+    assert "only INCONSISTENT_DATA" in r.json()["error"]["details"]["fields"][0]["reason"]
 
 
 # ───────────────────────────── Amendments ─────────────────────────────
@@ -477,7 +548,10 @@ def test_a_bank_cannot_answer_amendments_or_consent_for_the_beneficiary(api, wor
 def test_after_five_banking_days_of_silence_the_beneficiary_claims_preclusion(api, world):
     lc = _advised(api, world)
     pid = _presented(api, world, lc)
-    rpc(world, "evm_increaseTime", [9 * DAY])
+    # Five banking days following the day of presentation; documents received on a Saturday or Sunday count as
+    # received on the Monday (Art. 33), so the bank's time runs out at the latest 10 days after (whatever weekday
+    # the shared chain's clock has reached by now).
+    rpc(world, "evm_increaseTime", [11 * DAY])
     rpc(world, "evm_mine", [])
     not_the_beneficiary = _step(api, "importer", lc, pid, "claim-preclusion")
     assert not_the_beneficiary.status_code == 403 and code(not_the_beneficiary) == "LetterOfCreditUnauthorizedCaller"

@@ -103,6 +103,86 @@ def test_operator_registers_a_participant(api):
     assert r.json()["block_number"] > 0
     public = api.get("exporter", f"/v1/participants/{body['address']}").json()
     assert public["kind"] == "Corporate" and public["active"] is False  # no KYC yet
+    assert public["kyc_valid_until"] == 0 and public["kyc_attestations"] == []
+    assert public["wallets"] == [body["address"]] and public["identity_hash"] == body["identity_hash"]
+
+
+@pytest.mark.parametrize("contract", ["InvoiceRegistry", "ReceivableFinancing", "LetterOfCredit", "PaymentRouter",
+                                      "PayableCertificates"])
+def test_the_platforms_instrument_contracts_are_participants_of_kind_instrument(api, world, contract):
+    r = api.get("exporter", f"/v1/participants/{world.addresses[contract]}")
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "Instrument" and r.json()["active"] is True
+
+
+def test_a_key_for_an_instrument_contract_answers_its_kind_and_cannot_sign(api, http, world):
+    issued = api.post("operator", "/v1/api-keys", json={"participant": world.addresses["PaymentRouter"]})
+    assert issued.status_code == 201, issued.text
+    me = http.get("/v1/me", headers={"Authorization": f"Bearer {issued.json()['api_key']}"})
+    assert me.status_code == 200 and me.json()["kind"] == "Instrument" and me.json()["can_sign"] is False
+    refused = http.post("/v1/certificates/offers", headers={"Authorization": f"Bearer {issued.json()['api_key']}",
+                                                            **idem()},
+                        json={"invoice_id": "1", "amount": 1, "maturity": chain_now(world) + 60})
+    assert refused.status_code == 403 and code(refused) == "CallerKindNotAllowed"
+    api.delete("operator", f"/v1/api-keys/{issued.json()['key_id']}")
+
+
+def test_an_identity_registers_once_and_a_zero_identity_is_422(api):
+    body = _new_participant()
+    assert api.post("operator", "/v1/participants", json=body).status_code == 201
+    again = api.post("operator", "/v1/participants", json=_new_participant() | {"identity_hash": body["identity_hash"]})
+    assert again.status_code == 409 and code(again) == "ParticipantRegistryIdentityTaken"
+    assert again.json()["error"]["details"] == {"identityHash": body["identity_hash"], "account": body["address"]}
+    assert "link a further wallet" in again.json()["error"]["message"]
+    zero = api.post("operator", "/v1/participants", json=_new_participant() | {"identity_hash": "0x" + "00" * 32})
+    assert zero.status_code == 422 and zero.json()["error"]["details"]["fields"][0]["field"] == "body.identity_hash"
+
+
+def test_operator_links_a_second_wallet_that_shares_the_identity_its_kyc_and_its_duplicate_keys(api, http, world):
+    body = _new_participant()
+    assert api.post("operator", "/v1/participants", json=body).status_code == 201
+    approved = api.post("bank_cn", f"/v1/participants/{body['address']}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e5" * 32})
+    assert approved.status_code == 200, approved.text
+    keystores = world.data_dir / "keystores"
+    before = set(keystores.glob("0x*.json"))
+    link_key = f"link-{secrets.token_hex(4)}"
+    linked = api.post("operator", f"/v1/participants/{body['address']}/wallets", key=link_key, json={})
+    assert linked.status_code == 201, linked.text
+    again = api.post("operator", f"/v1/participants/{body['address']}/wallets", key=link_key, json={})
+    assert again.json() == linked.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len(set(keystores.glob("0x*.json")) - before) == 1, "one key for the wallet, however often asked"
+    result = linked.json()["result"]
+    assert result["existing"] == body["address"] and result["identity_hash"] == body["identity_hash"]
+    assert result["kind"] == "Corporate" and result["jurisdiction"] == "DE" and result["custodial"] is True
+    wallet = result["wallet"]
+    public = api.get("exporter", f"/v1/participants/{wallet}").json()
+    assert public["active"] is True, "the identity's KYC covers the new wallet"
+    assert public["wallets"] == [body["address"], wallet]
+    assert api.get("exporter", f"/v1/participants/{body['address']}").json()["wallets"] == [body["address"], wallet]
+
+    # The new wallet signs (the gateway holds its key), and its invoices have the identity's duplicate keys.
+    token = api.post("operator", "/v1/api-keys", json={"participant": wallet}).json()["api_key"]
+    rpc(world, "anvil_setBalance", [wallet, hex(10**18)])
+    invoice = {"buyer": world.roles["importer"], "currency": "USD", "invoice_number": f"W-{secrets.token_hex(4)}",
+               "face_amount": 1000, "issue_date": 0, "due_date": chain_now(world) + 90 * 86_400,
+               "document_hash": "0x" + "c6" * 32}
+    first = http.post("/v1/invoices", json=invoice, headers={"Authorization": f"Bearer {token}", **idem()})
+    assert first.status_code == 201 and first.json()["result"]["seller"] == wallet, first.text
+    again = http.post("/v1/invoices", json=invoice, headers={"Authorization": f"Bearer {token}", **idem()})
+    assert again.status_code == 409 and code(again) == "InvoiceRegistryAlreadyRegistered"
+
+    twice = api.post("operator", f"/v1/participants/{body['address']}/wallets", json={"wallet": wallet})
+    assert twice.status_code == 409 and code(twice) == "ParticipantRegistryAlreadyRegistered"
+    unknown = api.post("operator", f"/v1/participants/{Account.create().address}/wallets",
+                       json={"wallet": Account.create().address})
+    assert unknown.status_code == 404 and code(unknown) == "ParticipantRegistryUnknownParticipant"
+
+
+@pytest.mark.parametrize("role", ["regulator", "bank_cn", "exporter"])
+def test_only_the_operator_links_wallets(api, world, role):
+    r = api.post(role, f"/v1/participants/{world.roles['exporter']}/wallets", json={"wallet": Account.create().address})
+    assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
 
 
 def test_a_participant_onboarded_without_an_address_gets_a_key_the_gateway_holds_and_signs_with(api, http, world):
@@ -181,10 +261,79 @@ def test_kyc_with_a_past_expiry_is_422(api, world):
     assert r.status_code == 422 and code(r) == "ParticipantRegistryInvalidKycExpiry"
 
 
-def test_only_the_kyc_bank_may_revoke(api, world):
-    r = api.post("bank_us", f"/v1/participants/{world.roles['supplier1']}/kyc",
+def _kyc_valid_corporate(api, world) -> str:
+    body = _new_participant()
+    assert api.post("operator", "/v1/participants", json=body).status_code == 201
+    r = api.post("bank_cn", f"/v1/participants/{body['address']}/kyc",
+                 json={"status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["kyc_valid_until"] == r.json()["result"]["expiry"]
+    return body["address"]
+
+
+def test_a_bank_changes_only_its_own_kyc_attestation(api, world):
+    address = _kyc_valid_corporate(api, world)
+    approved_until = api.get("exporter", f"/v1/participants/{address}").json()["kyc_valid_until"]
+    r = api.post("bank_us", f"/v1/participants/{address}/kyc",
                  json={"status": "Revoked", "expiry": 0, "evidence_hash": "0x" + "e2" * 32})
-    assert r.status_code == 403 and code(r) == "ParticipantRegistryNotKycBank"
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["status"] == "Revoked" and r.json()["result"]["kyc_valid_until"] is None
+    public = api.get("exporter", f"/v1/participants/{address}").json()
+    assert public["active"] is True and public["kyc_valid_until"] == approved_until, "bank_cn's approval stands"
+    assert {a["bank"]: a["status"] for a in public["kyc_attestations"]} == {
+        world.roles["bank_cn"]: "Approved", world.roles["bank_us"]: "Revoked"}
+
+    own = api.post("bank_cn", f"/v1/participants/{address}/kyc",
+                   json={"status": "Revoked", "expiry": 0, "evidence_hash": "0x" + "e3" * 32})
+    assert own.status_code == 200 and own.json()["result"]["kyc_valid_until"] == 0
+    assert api.get("exporter", f"/v1/participants/{address}").json()["active"] is False
+
+
+def test_kyc_is_only_for_corporates(api, world):
+    r = api.post("bank_cn", f"/v1/participants/{world.roles['attester']}/kyc",
+                 json={"status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e1" * 32})
+    assert r.status_code == 422 and code(r) == "ParticipantRegistryUnexpectedKind"
+    details = r.json()["error"]["details"]
+    assert details["actual"] == "Attester" and details["expected"] == "Corporate", "kinds by name, not number"
+
+
+def test_the_regulator_revokes_every_kyc_attestation_and_the_corporate_stops_until_a_bank_attests_again(api, world):
+    address = _kyc_valid_corporate(api, world)
+    r = api.post("regulator", f"/v1/participants/{address}/kyc/revoke", json={"reason": "AML-FINDING-7"})
+    assert r.status_code == 200, r.text
+    assert r.json()["result"] | {"reason_code": None} == {"account": address, "regulator": world.roles["regulator"],
+                                                          "reason_code": None, "kyc_valid_until": 0}
+    public = api.get("exporter", f"/v1/participants/{address}").json()
+    assert public["active"] is False and public["kyc_valid_until"] == 0
+    assert [a["status"] for a in public["kyc_attestations"]] == ["Revoked"]
+    minted = api.post("bank_cn", "/v1/deposits/mint", json={"currency": "USD", "to": address, "amount": 1,
+                                                            "reference": "X"})
+    assert minted.status_code == 403 and code(minted) == "SettlementTokenInactiveParty"
+    again = api.post("bank_us", f"/v1/participants/{address}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 86_400, "evidence_hash": "0x" + "e4" * 32})
+    assert again.status_code == 200 and again.json()["result"]["kyc_valid_until"] > 0
+    assert api.get("exporter", f"/v1/participants/{address}").json()["active"] is True
+
+
+@pytest.mark.parametrize("role", ["operator", "bank_cn", "exporter", "attester"])
+def test_only_the_regulator_revokes_kyc(api, world, role):
+    r = api.post(role, f"/v1/participants/{world.roles['supplier1']}/kyc/revoke", json={"reason": "X"})
+    assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
+
+
+def test_a_frozen_bank_is_refused_by_the_authority_check(api, world):
+    """The one authority check answers 403 with the registry's own error: a frozen participant may not act."""
+    frozen = api.post("regulator", f"/v1/participants/{world.roles['bank_us']}/freeze", json={"reason": "REVIEW"})
+    assert frozen.status_code == 200, frozen.text
+    try:
+        r = api.post("bank_us", "/v1/deposits/mint", json={"currency": "USD", "to": world.roles["importer"],
+                                                            "amount": 1, "reference": "X"})
+        assert r.status_code == 403 and code(r) == "ParticipantRegistryParticipantFrozen"
+        assert r.json()["error"]["details"] == {"account": world.roles["bank_us"]}
+        assert "froze" in r.json()["error"]["message"]
+    finally:
+        assert api.post("regulator", f"/v1/participants/{world.roles['bank_us']}/unfreeze",
+                        json={"reason": "CLEARED"}).status_code == 200
 
 
 @pytest.mark.parametrize("role", ["operator", "regulator", "exporter", "attester"])

@@ -1,6 +1,10 @@
 """The bank's financing desk script (`ape run bank_financing ...`), run through click against the test chain.
 
 Exit codes: 0 done, 1 refused or reverted (reason printed), 2 usage error.
+
+Running the script (a `ConnectedProviderCommand`) makes Ape skip the per-test snapshot restore that follows
+(the test's state stays on the chain), so every test works on fresh invoices and applications, and a test that
+changes the shared world (a bank's role, freeze or customs policy) puts it back itself.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from click.testing import CliRunner
 
 import scripts._common as common
 from receivables_helpers import DAY, advance_to, confirmed_invoice, now
-from scripts._receivables import DEFAULT_GRACE_PERIOD
+from scripts._common import INVOICE_GRACE_PERIOD, text_hash
 from scripts.bank_financing import FinancingState, cli
 
 FACE = 50_000_00
@@ -102,18 +106,89 @@ def test_approve_pays_the_advance_and_takes_the_lien(chain, application, run, fi
     assert invoices.invoice(invoice_id).lienFinancier == bank_cn.address
 
 
-def test_approve_is_refused_for_another_bank_and_reports_reverts_by_name(chain, application, run, bank_us,
-                                                                         bank_cn, financing, exporter):
+def test_approve_is_refused_for_another_bank_and_a_second_bank_is_told_the_invoice_is_liened(
+        chain, application, run, bank_us, bank_cn, financing, exporter):
     invoice_id, financing_id = application
     code, out = run(*_approve_args(chain, financing_id), as_=bank_us)
     assert code == 1 and "REFUSED" in out
-    # The seller also applied to bank_us; bank_cn finances first, then bank_us's approval reverts.
+    # The seller also applied to bank_us; bank_cn finances first, then bank_us is told where the lien is.
     receipt = financing.applyForFinancing(invoice_id, bank_us.address, 40_000_00, sender=exporter)
     second = int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
     assert run(*_approve_args(chain, financing_id), as_=bank_cn)[0] == 0
     code, out = run(*_approve_args(chain, second), as_=bank_us)
     assert code == 1
-    assert "REFUSED" in out and "FINANCED" in out
+    assert "REFUSED" in out and "ReceivableFinancingInvoiceLiened" in out
+    assert "liened through ReceivableFinancing" in out and bank_cn.address in out
+    assert financing.financing(second).state == FinancingState.APPLIED
+    code, out = run("pending", as_=bank_us)
+    assert code == 0 and f"LIENED through ReceivableFinancing for {bank_cn.address}" in out
+
+
+def test_approve_is_refused_above_what_the_buyer_left_unpaid(chain, application, run, invoices, financing,
+                                                             importer, bank_cn):
+    invoice_id, financing_id = application
+    invoices.pay(invoice_id, 20_000_00, sender=importer)  # FACE 50,000: 30,000 left unpaid
+    code, out = run("pending", as_=bank_cn)
+    assert code == 0 and "unpaid USD 30,000.00" in out
+    code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+    assert code == 1
+    assert "REFUSED" in out and "ReceivableFinancingAboveOutstanding" in out
+    assert financing.financing(financing_id).state == FinancingState.APPLIED
+    code, out = run(*_approve_args(chain, financing_id, advance=30_000_00), as_=bank_cn)
+    assert code == 0, out
+    assert financing.financing(financing_id).amount == 30_000_00
+
+
+def test_approve_is_refused_under_a_closed_programme(chain, run, invoices, financing, usd, importer, exporter,
+                                                     bank_cn):
+    receipt = financing.proposeProgramme(bank_cn.address, 400, 100_000_00, sender=importer)
+    programme_id = int(financing.ProgrammeProposed.from_receipt(receipt)[0].programmeId)
+    financing.acceptProgramme(programme_id, sender=bank_cn)
+    invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, f"S-{next(_numbers)}", FACE, 30 * DAY)
+    receipt = financing.applyUnderProgramme(invoice_id, programme_id, 40_000_00, sender=exporter)
+    financing_id = int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
+    financing.closeProgramme(programme_id, sender=importer)
+    code, out = run("approve", financing_id, "--advance", 40_000_00, "--rate-bps", 400, "--maturity",
+                    now(chain) + 30 * DAY, "--yes", as_=bank_cn)
+    assert code == 1
+    assert "CLOSED" in out and "ReceivableFinancingUnexpectedProgrammeState" in out
+    assert financing.financing(financing_id).state == FinancingState.APPLIED
+
+
+def test_a_bank_that_may_not_act_is_refused_with_the_registrys_reason(chain, application, run, registry, operator,
+                                                                      regulator, financing, bank_cn):
+    _, financing_id = application
+    bank_role, reason = registry.BANK_ROLE(), text_hash("SANCTIONS")
+    try:  # the world is restored by hand: running the script defeats Ape's per-test snapshot (see the module doc)
+        registry.freezeParticipant(bank_cn.address, reason, sender=regulator)
+        frozen = f"ParticipantRegistryParticipantFrozen(account={bank_cn.address})".lower()
+        code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+        assert code == 1 and frozen in out.lower()
+        code, out = run("reject", financing_id, "--reason", "X", "--yes", as_=bank_cn)
+        assert code == 1 and frozen in out.lower()
+        registry.unfreezeParticipant(bank_cn.address, reason, sender=regulator)
+        registry.revokeRole(bank_role, bank_cn.address, sender=operator)
+        code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+        assert code == 1
+        assert (f"AccessControlUnauthorizedAccount(account={bank_cn.address}, neededRole=0x{bank_role.hex()})".lower()
+                in out.lower())
+        assert financing.financing(financing_id).state == FinancingState.APPLIED
+    finally:
+        if registry.participant(bank_cn.address).frozen:
+            registry.unfreezeParticipant(bank_cn.address, reason, sender=regulator)
+        if not registry.hasRole(bank_role, bank_cn.address):
+            registry.grantRole(bank_role, bank_cn.address, sender=operator)
+
+
+def test_a_bank_requiring_a_customs_match_is_refused_without_one(chain, application, run, financing, bank_cn):
+    _, financing_id = application
+    financing.setCustomsMatchRequired(True, sender=bank_cn)
+    try:  # restored by hand, as above
+        code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
+        assert code == 1 and "ReceivableFinancingCustomsMatchRequired" in out
+        assert financing.financing(financing_id).state == FinancingState.APPLIED
+    finally:
+        financing.setCustomsMatchRequired(False, sender=bank_cn)
 
 
 def test_approve_reports_the_contract_error_when_the_chain_refuses(chain, application, run, bank_cn, registry,
@@ -160,7 +235,7 @@ def test_default_waits_for_the_overdue_date_then_recovers_from_the_seller(chain,
     assert run(*_approve_args(chain, financing_id), as_=bank_cn)[0] == 0
     code, out = run("default", financing_id, "--yes", as_=bank_cn)
     assert code == 1 and "not overdue" in out
-    advance_to(chain, invoices.invoice(invoice_id).dueDate + DEFAULT_GRACE_PERIOD + 1)
+    advance_to(chain, invoices.invoice(invoice_id).dueDate + INVOICE_GRACE_PERIOD + 1)
     before = usd.balanceOf(exporter.address)
     code, out = run("default", financing_id, "--recourse", "--yes", as_=bank_cn)
     assert code == 0, out

@@ -15,7 +15,7 @@ from scripts.bank_lc import cli
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _resolve_world_early(platform, registry, regulator, outsider, accounts, networks):
+def _resolve_world_early(platform, registry, regulator, outsider, supplier1, accounts, networks):
     """Resolve wider-scoped fixtures before Ape's per-test isolation snapshot."""
 
 
@@ -99,6 +99,8 @@ def test_examine_refuses_a_late_shipment_then_honours_a_compliant_presentation(c
     clean = credits.present(lc_id, day=12, amount=AMOUNT // 2)
     code, out = run("examine", lc_id, clean, "--decision", "compliant", "--yes", as_=bank_us)
     assert code == 0 and "COMPLIANT" in out
+    deadline = lc.presentation(lc_id, clean).examinationDeadline
+    assert f"honour by {deadline}" in out
     before = usd.balanceOf(exporter.address)
     code, out = run("honour", lc_id, clean, "--yes", as_=bank_us)
     assert code == 0 and "PAID" in out
@@ -125,6 +127,28 @@ def test_usage_errors_exit_with_two(credits, run, bank_us):
     assert code == 2 and "unknown discrepancy code" in out
 
 
+@pytest.mark.parametrize("codes", ["OVER_TOLERANCE", "INCONSISTENT_DATA,LATE_SHIPMENT"])
+def test_the_bank_may_declare_only_inconsistent_data(credits, lc, run, bank_us, codes):
+    """The coded discrepancies are the contract's (audit M2): the script refuses them as a usage error
+    before anything is sent."""
+    lc_id = credits.open()
+    presentation_id = credits.present(lc_id, day=12)
+    code, out = run("examine", lc_id, presentation_id, "--decision", "hold", "--codes", codes, "--yes",
+                    as_=bank_us)
+    assert code == 2 and "declares only INCONSISTENT_DATA" in out
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+
+
+def test_show_names_the_presented_invoice_and_the_deadline(credits, lc, run):
+    lc_id = credits.open()
+    presentation_id = credits.present(lc_id, day=12)
+    view = lc.presentation(lc_id, presentation_id)
+    code, out = run("show", lc_id, presentation_id)
+    assert code == 0, out
+    assert f"decide and honour by {view.examinationDeadline}" in out
+    assert f"invoice {hex(view.invoiceId)}" in out
+
+
 def test_without_a_recorded_deployment_the_script_is_a_usage_error(run, tmp_path, monkeypatch):
     monkeypatch.setattr(common, "DEPLOYMENTS_DIR", tmp_path / "empty")
     code, out = run("show", 1)
@@ -139,17 +163,21 @@ def test_a_revert_prints_the_custom_error_name(credits, lc, registry, regulator,
     assert code == 1 and "LetterOfCreditFrozen" in out
 
 
-def test_pay_a_matured_deferred_payment(credits, lc, usd, run, bank_us, exporter, outsider):
+def test_pay_a_matured_deferred_payment(credits, lc, usd, run, bank_us, exporter, supplier1, outsider):
     lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=30)
     presentation_id = credits.present(lc_id, day=12, shipment_day=3)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     code, out = run("honour", lc_id, presentation_id, "--yes", as_=bank_us)
     assert code == 0 and "HONOURED" in out
 
-    code, out = run("pay", lc_id, presentation_id, "--yes", as_=outsider)
+    code, out = run("pay", lc_id, presentation_id, "--yes", as_=supplier1)
     assert code == 1 and "matures at" in out
     credits.mine_at((credits.base + 3 + 30) * DAY)
-    before = usd.balanceOf(exporter.address)
+    # Any active participant may send the payment; a stranger is refused before anything is sent.
     code, out = run("pay", lc_id, presentation_id, "--yes", as_=outsider)
+    assert code == 1 and "not an active participant" in out
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.HONOURED
+    before = usd.balanceOf(exporter.address)
+    code, out = run("pay", lc_id, presentation_id, "--yes", as_=supplier1)
     assert code == 0, out
     assert usd.balanceOf(exporter.address) == before + AMOUNT

@@ -9,14 +9,18 @@ from __future__ import annotations
 import ape
 import pytest
 
+from _reverts import reverts_with
 from lc_world import (
     AMOUNT,
     EXPIRY,
     FULL_DOCUMENTS,
+    INVOICE_DUE_AFTER,
     LATEST_SHIPMENT,
     MAX_ALLOWANCE,
     REQUIRED_DOCUMENTS,
     REQUIRED_TYPES,
+    SHIPPING_DOCUMENT_SET,
+    SHIPPING_DOCUMENTS,
     Credits,
     at_noon,
     documents,
@@ -33,7 +37,11 @@ from scripts._letters_of_credit import (
     UCP_ARTICLE,
 )
 
+# The plain path (no invoice, no margin applied): a presentation with its invoice takes the lien (about
+# 204,000 gas) and honouring it settles the invoice and releases the lien (about 144,000).
 GAS_BUDGETS = {"apply": 200_000, "issue": 120_000, "present": 150_000, "honour_pay": 120_000}
+# IInvoiceLiens.InvoiceState
+INVOICE_CONFIRMED, INVOICE_FINANCED, INVOICE_PAID = 2, 3, 4
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +184,10 @@ def test_presentation_fails_before_the_credit_is_advised(credits, lc, exporter):
     lc_id = credits.apply()
     lc.issue(lc_id, 0, sender=credits.issuing_bank)
     with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ISSUED)):
-        lc.present(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)
+        lc.present(lc_id, SHIPPING_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)
+    invoice_id = credits.invoice(AMOUNT, credits.chain.pending_timestamp + INVOICE_DUE_AFTER)
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ISSUED)):
+        lc.presentWithInvoice(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, invoice_id, sender=exporter)
 
 
 @pytest.mark.parametrize("who", ["importer", "bank_us"])
@@ -313,8 +324,14 @@ def test_cancellation_waits_for_open_presentations(credits, lc, bank_us, exporte
 
 def test_compliant_presentation_is_honoured_at_sight_from_the_issuing_banks_funds(credits, lc, usd, bank_us,
                                                                                   exporter, importer):
-    lc_id = credits.open()
-    presentation_id = credits.present(lc_id, day=12)
+    """The plain path, on a credit that asks for no commercial invoice (so no invoice lien), within the gas
+    budgets of present and honour-and-pay."""
+    lc_id = credits.open(requiredDocuments=SHIPPING_DOCUMENT_SET)
+    credits.at(at_noon(credits.base + 12))
+    receipt = lc.present(lc_id, SHIPPING_DOCUMENTS, (credits.base + 3) * DAY, AMOUNT, sender=exporter)
+    assert receipt.gas_used <= GAS_BUDGETS["present"]
+    presentation_id = receipt.events.filter(lc.DocumentsPresented)[0].presentationId
+    assert lc.presentation(lc_id, presentation_id).discrepancies == 0
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     assert lc.presentationState(lc_id, presentation_id) == PresentationState.COMPLIANT
     # The applicant's balance plays no part: it has spent everything.
@@ -418,17 +435,35 @@ def test_examination_deadline_skips_only_the_weekend(credits, lc):
     lc_id = credits.open()
     monday = credits.present(lc_id, day=0, shipment_day=0, amount=AMOUNT // 4)
     friday = credits.present(lc_id, day=4, shipment_day=0, amount=AMOUNT // 4)
-    saturday = credits.present(lc_id, day=5, shipment_day=0, amount=AMOUNT // 4)
     assert lc.presentation(lc_id, monday).examinationDeadline == (credits.base + 8) * DAY - 1  # next Monday
     assert lc.presentation(lc_id, friday).examinationDeadline == (credits.base + 12) * DAY - 1  # next Friday
-    assert lc.presentation(lc_id, saturday).examinationDeadline == (credits.base + 12) * DAY - 1  # next Friday
+
+
+@pytest.mark.parametrize("weekend_day", [5, 6], ids=["saturday", "sunday"])
+def test_L4_presentation_on_a_weekend_counts_from_monday(credits, lc, bank_us, weekend_day):
+    """Documents received on a Saturday or Sunday count as received on Monday (Art. 33): the five banking
+    days are Tue, Wed, Thu, Fri and the Monday after, not Mon to Fri."""
+    lc_id = credits.open()
+    presentation_id = credits.present(lc_id, day=weekend_day, shipment_day=0, amount=AMOUNT // 4)
+    monday_after = credits.base + 14
+    assert lc.presentation(lc_id, presentation_id).examinationDeadline == (monday_after + 1) * DAY - 1
+
+    credits.mine_at(at_noon(credits.base + 12))  # past the Friday that counting from Saturday would end on
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    credits.mine_at((monday_after + 1) * DAY - 1)  # the last second of the fifth banking day
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    credits.at((monday_after + 1) * DAY)
+    with ape.reverts(lc.LetterOfCreditUnexpectedPresentationState, presentationId=presentation_id,
+                     current=int(PresentationState.PRECLUDED)):
+        lc.examine(lc_id, presentation_id, Discrepancy.INCONSISTENT_DATA, sender=bank_us)
 
 
 # ───────────────────────────── Deferred payment, partial drawings, margin ─────────────────────────────
 
 
-def test_deferred_payment_is_accepted_then_paid_by_anyone_at_maturity(credits, lc, usd, bank_us, exporter,
-                                                                      outsider):
+def test_deferred_payment_is_accepted_then_paid_by_any_active_participant_at_maturity(
+    credits, lc, usd, registry, bank_us, exporter, supplier1, outsider
+):
     lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=90)
     presentation_id = credits.present(lc_id, day=12, shipment_day=3)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
@@ -442,11 +477,15 @@ def test_deferred_payment_is_accepted_then_paid_by_anyone_at_maturity(credits, l
     assert usd.balanceOf(bank_us.address) == bank_before
     credits.at(maturity - 3600)
     with ape.reverts(lc.LetterOfCreditNotMatured, lcId=lc_id, presentationId=presentation_id, maturityDate=maturity):
-        lc.payAtMaturity(lc_id, presentation_id, sender=outsider)
+        lc.payAtMaturity(lc_id, presentation_id, sender=supplier1)
 
     credits.at(maturity)
+    # Anyone with standing on the platform may send it; a stranger may not (every state change has an actor
+    # the registry knows).
+    with reverts_with(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
+        lc.payAtMaturity(lc_id, presentation_id, sender=outsider)
     exporter_before = usd.balanceOf(exporter.address)
-    receipt = lc.payAtMaturity(lc_id, presentation_id, sender=outsider)
+    receipt = lc.payAtMaturity(lc_id, presentation_id, sender=supplier1)
 
     assert receipt.events.filter(lc.PresentationPaid)[0].payer == bank_us.address
     assert usd.balanceOf(exporter.address) == exporter_before + AMOUNT
@@ -470,13 +509,13 @@ def test_partial_presentations_until_the_credit_is_exhausted(credits, lc, usd, b
     # Paid AMOUNT to the exporter, got the whole margin back from the applicant's escrow.
     assert usd.balanceOf(bank_us.address) == bank_before - AMOUNT + AMOUNT // 10
     with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.EXHAUSTED)):
-        lc.present(lc_id, FULL_DOCUMENTS, credits.base * DAY, 1, sender=exporter)
+        lc.present(lc_id, SHIPPING_DOCUMENTS, credits.base * DAY, 1, sender=exporter)
     with ape.reverts(lc.LetterOfCreditNoMarginHeld, lcId=lc_id):
         lc.releaseMargin(lc_id, sender=importer)
 
 
-def test_margin_is_applied_pro_rata_and_the_rest_released_after_expiry(credits, lc, usd, bank_us, importer,
-                                                                       outsider):
+def test_margin_is_applied_pro_rata_and_the_rest_released_after_expiry(credits, lc, usd, registry, bank_us,
+                                                                       importer, supplier1, outsider):
     margin_amount = AMOUNT // 5
     lc_id = credits.open(margin=margin_amount)
     presentation_id = credits.present(lc_id, day=12, amount=AMOUNT * 30 // 100)
@@ -486,11 +525,13 @@ def test_margin_is_applied_pro_rata_and_the_rest_released_after_expiry(credits, 
 
     assert receipt.events.filter(lc.MarginApplied)[0].amount == margin_amount * 30 // 100
     with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ADVISED)):
-        lc.releaseMargin(lc_id, sender=outsider)
+        lc.releaseMargin(lc_id, sender=supplier1)
     credits.at(at_noon(credits.base + EXPIRY + 1))
+    with reverts_with(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
+        lc.releaseMargin(lc_id, sender=outsider)
     importer_before = usd.balanceOf(importer.address)
 
-    receipt = lc.releaseMargin(lc_id, sender=outsider)
+    receipt = lc.releaseMargin(lc_id, sender=supplier1)
 
     released = margin_amount - margin_amount * 30 // 100
     assert receipt.events.filter(lc.MarginReleased)[0].amount == released
@@ -501,21 +542,22 @@ def test_margin_is_applied_pro_rata_and_the_rest_released_after_expiry(credits, 
         margin_amount, 0, margin_amount * 30 // 100, released)
 
 
-def test_margin_waits_for_open_presentations_after_expiry(credits, lc, outsider):
+def test_margin_waits_for_open_presentations_after_expiry(credits, lc, supplier1):
     lc_id = credits.open(margin=AMOUNT // 10)
     credits.present(lc_id, day=EXPIRY)
     credits.at(at_noon(credits.base + EXPIRY + 1))
     with ape.reverts(lc.LetterOfCreditOpenPresentations, lcId=lc_id, open=1):
-        lc.releaseMargin(lc_id, sender=outsider)
+        lc.releaseMargin(lc_id, sender=supplier1)
 
 
 # ───────────────────────────── Done when: the CN exporter and the US importer ─────────────────────────────
 
 
 def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importer, exporter, bank_us, bank_cn,
-                                                         outsider, approvals):
+                                                         approvals):
     """A US importer's credit for a CN exporter: one discrepant presentation refused, a second waived, a
-    final one paid at maturity, within the gas budgets."""
+    final one paid at maturity, within the gas budgets. Each shipment's commercial invoice is registered and
+    presented with its documents; the credit's payments settle them in the invoice registry."""
     credits = Credits(chain, lc, importer, exporter, bank_us, bank_cn, usd, next_monday(chain))
     terms = credits.terms(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=60,
                           requiredDocuments=REQUIRED_DOCUMENTS | (1 << int(DocumentType.CERTIFICATE_OF_ORIGIN)))
@@ -527,10 +569,11 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
     lc.advise(lc_id, sender=bank_cn)
     full = documents(*REQUIRED_TYPES, DocumentType.CERTIFICATE_OF_ORIGIN, tag="story")
 
-    # 1. Shipped a day late: discrepant on chain, and the bank refuses.
+    # 1. Shipped a day late: discrepant on chain, and the bank refuses (the invoice is free again).
+    first_invoice = credits.invoice(AMOUNT // 2, at_noon(credits.base + 14) + INVOICE_DUE_AFTER)
     credits.at(at_noon(credits.base + 14))
-    receipt = lc.present(lc_id, full, (credits.base + LATEST_SHIPMENT + 1) * DAY, AMOUNT // 2, sender=exporter)
-    assert receipt.gas_used <= GAS_BUDGETS["present"]
+    receipt = lc.presentWithInvoice(lc_id, full, (credits.base + LATEST_SHIPMENT + 1) * DAY, AMOUNT // 2,
+                                    first_invoice, sender=exporter)
     first = receipt.events.filter(lc.DocumentsPresented)[0]
     assert first.discrepancies == Discrepancy.LATE_SHIPMENT
     lc.examine(lc_id, first.presentationId, 0, sender=bank_us)
@@ -551,7 +594,7 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
     exporter_before = usd.balanceOf(exporter.address)
     for presentation_id, shipment_day in ((second, 8), (final, 9)):
         credits.at((credits.base + shipment_day + 60) * DAY)
-        receipt = lc.payAtMaturity(lc_id, presentation_id, sender=outsider)
+        receipt = lc.payAtMaturity(lc_id, presentation_id, sender=exporter)
         assert receipt.events.filter(usd.CrossBorderTransfer)[0].fromJurisdiction == b"US"
 
     assert usd.balanceOf(exporter.address) == exporter_before + AMOUNT
@@ -559,6 +602,10 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
         PresentationState.REFUSED, PresentationState.PAID, PresentationState.PAID]
     margin = lc.margin(lc_id)
     assert (margin.applied, margin.held) == (AMOUNT // 10, 0)
+    invoices = credits.invoices
+    assert invoices.state(first_invoice) == INVOICE_CONFIRMED  # refused: its lien released, nothing paid
+    for presentation_id in (second, final):
+        assert invoices.state(lc.presentation(lc_id, presentation_id).invoiceId) == INVOICE_PAID
 
 
 # ───────────────────────────── Guards: every custom error ─────────────────────────────
@@ -605,7 +652,7 @@ def test_frozen_credit_refuses_every_transition_until_unfrozen(credits, lc, regi
     presentation_id = credits.present(lc_id, day=12, docs=FULL_DOCUMENTS[:1])
     registry.freezeInstrument(lc.address, lc_id, text_hash("sanctions-screening"), sender=regulator)
     attempts = [
-        (lambda: lc.present(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)),
+        (lambda: lc.present(lc_id, SHIPPING_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)),
         (lambda: lc.examine(lc_id, presentation_id, 0, sender=bank_us)),
         (lambda: lc.requestCancellation(lc_id, sender=bank_us)),
     ]
@@ -625,9 +672,13 @@ def test_frozen_credit_refuses_every_transition_until_unfrozen(credits, lc, regi
 
 def test_frozen_beneficiary_cannot_present(credits, lc, registry, regulator, exporter):
     lc_id = credits.open()
+    invoice_id = credits.invoice(AMOUNT, credits.chain.pending_timestamp + INVOICE_DUE_AFTER)
     registry.freezeParticipant(exporter.address, text_hash("investigation"), sender=regulator)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=exporter.address):
-        lc.present(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=exporter.address):
+        lc.present(lc_id, SHIPPING_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=exporter.address):
+        lc.presentWithInvoice(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, invoice_id, sender=exporter)
+    assert lc.presentationCounts(lc_id) == (0, 0)
 
 
 def _bad_terms(credits, importer, exporter):
@@ -668,16 +719,22 @@ def test_malformed_presentations_are_refused(credits, lc, exporter, bank_us):
     with ape.reverts(lc.LetterOfCreditInvalidDocument, index=1):
         lc.present(lc_id, [FULL_DOCUMENTS[0], (1, b"\0" * 32)], ship, AMOUNT, sender=exporter)
     with ape.reverts(lc.LetterOfCreditInvalidPresentationAmount, amount=0):
-        lc.present(lc_id, FULL_DOCUMENTS, ship, 0, sender=exporter)
+        lc.present(lc_id, SHIPPING_DOCUMENTS, ship, 0, sender=exporter)
     with ape.reverts(lc.LetterOfCreditInvalidShipmentDate):
-        lc.present(lc_id, FULL_DOCUMENTS, (credits.base + 13) * DAY, AMOUNT, sender=exporter)
+        lc.present(lc_id, SHIPPING_DOCUMENTS, (credits.base + 13) * DAY, AMOUNT, sender=exporter)
     presentation_id = credits.present(lc_id, day=12)
     with ape.reverts(lc.LetterOfCreditInvalidDiscrepancies, discrepancies=1 << 7):
         lc.examine(lc_id, presentation_id, 1 << 7, sender=bank_us)
 
 
-def test_presentation_with_invoice_needs_an_invoice_registry(project, credits, lc, registry, operator, exporter):
-    bare = operator.deploy(project.LetterOfCredit, registry.address, "0x0000000000000000000000000000000000000000")
-    assert bare.invoiceRegistry() == "0x0000000000000000000000000000000000000000"
-    with ape.reverts(bare.LetterOfCreditInvoicesUnavailable):
-        bare.presentWithInvoice(1, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, 1, sender=exporter)
+def test_credit_currency_must_be_a_settlement_token_the_invoice_registry_accepts(project, platform, credits, lc,
+                                                                                 registry, operator, importer):
+    """Audit note: the currency was never validated. A token the registry does not accept (here a fresh
+    settlement token the operator never accepted) is refused like the zero address."""
+    assert lc.invoiceRegistry() == platform["InvoiceRegistry"].address
+    unaccepted = operator.deploy(project.SettlementToken, "tradefin GBP deposit", b"GBP", 2, registry.address,
+                                 platform["Forwarder"].address)
+    assert not platform["InvoiceRegistry"].isCurrency(unaccepted.address)
+    for currency in (unaccepted.address, registry.address, "0x0000000000000000000000000000000000000000"):
+        with ape.reverts(lc.LetterOfCreditInvalidCurrency, currency=currency):
+            lc.applyForCredit(credits.terms(currency=currency).as_tuple(), sender=importer)

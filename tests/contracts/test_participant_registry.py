@@ -2,6 +2,8 @@
 
 Every function's success path and every custom error, role checks included. Time comes from the chain:
 a KYC approval is tested one second before its expiry and at its expiry by mining blocks at those times.
+The rules the audit hardened have files of their own: roles (`test_registry_roles.py`), KYC per bank
+(`test_registry_kyc.py`), identities and linked wallets (`test_registry_identity.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from scripts._common import (
     KIND_ATTESTER,
     KIND_BANK,
     KIND_CORPORATE,
+    KIND_INSTRUMENT,
     KIND_OPERATOR,
     KIND_REGULATOR,
     KYC_APPROVED,
@@ -42,7 +45,10 @@ ROLE_OF_KIND = {
     KIND_REGULATOR: "REGULATOR_ROLE",
     KIND_ATTESTER: "ATTESTER_ROLE",
     KIND_OPERATOR: "OPERATOR_ROLE",
+    KIND_INSTRUMENT: "INSTRUMENT_ROLE",
 }
+# `Roles.bit`: the bit of each kind's role in `Participant.roles` (the bits follow the kinds' order).
+ROLE_BIT_OF_KIND = {kind: 1 << (kind - 1) for kind in ROLE_OF_KIND}
 
 
 def only_event(receipt: Any, event_type: Any) -> dict[str, Any]:
@@ -68,12 +74,20 @@ def next_timestamp(chain: Any) -> int:
     return t
 
 
+def attestation(registry: Any, account: Any, bank: Any) -> tuple[int, int]:
+    """`bank`'s own KYC attestation of `account`'s identity, as (status, expiry)."""
+    a = registry.kycAttestation(account.address if hasattr(account, "address") else account, bank.address)
+    return a.status, a.expiry
+
+
 # ───────────────────────────── Constructor ─────────────────────────────
 
 
-def test_constructor_registers_operator_as_active_admin(project, chain, operator):
+def test_constructor_registers_operator_as_active_admin(project, chain, platform, operator):
     ident = identity_hash("LEI-OPERATOR-2")
-    fresh = operator.deploy(project.ParticipantRegistry, operator.address, jurisdiction("SG"), ident)
+    forwarder = platform["Forwarder"]
+    fresh = operator.deploy(project.ParticipantRegistry, operator.address, jurisdiction("SG"), ident,
+                            forwarder.address)
 
     receipt = chain.get_receipt(fresh.creation_metadata.txn_hash)
     assert only_event(receipt, fresh.ParticipantRegistered) == {
@@ -87,18 +101,25 @@ def test_constructor_registers_operator_as_active_admin(project, chain, operator
     assert fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), operator.address)
     assert fresh.hasRole(fresh.OPERATOR_ROLE(), operator.address)
     assert fresh.identityHashOf(operator.address) == ident
+    assert fresh.walletsOf(operator.address) == [operator.address]
+    assert fresh.isTrustedForwarder(forwarder.address)
 
 
 def test_constructor_fails_if_operator_jurisdiction_invalid(project, operator):
     with ape.reverts(project.ParticipantRegistry.ParticipantRegistryInvalidJurisdiction, jurisdiction=b"sg"):
-        operator.deploy(project.ParticipantRegistry, operator.address, b"sg", ANY_ID)
+        operator.deploy(project.ParticipantRegistry, operator.address, b"sg", ANY_ID, ZERO_ADDRESS)
 
 
 def test_constructor_fails_if_operator_is_zero_address(project, operator):
     with ape.reverts(
         project.ParticipantRegistry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS, kind=KIND_OPERATOR
     ):
-        operator.deploy(project.ParticipantRegistry, ZERO_ADDRESS, jurisdiction("SG"), ANY_ID)
+        operator.deploy(project.ParticipantRegistry, ZERO_ADDRESS, jurisdiction("SG"), ANY_ID, ZERO_ADDRESS)
+
+
+def test_constructor_fails_if_operator_identity_is_zero(project, operator):
+    with ape.reverts(project.ParticipantRegistry.ParticipantRegistryInvalidIdentity):
+        operator.deploy(project.ParticipantRegistry, operator.address, jurisdiction("SG"), b"\x00" * 32, ZERO_ADDRESS)
 
 
 # ───────────────────────────── Registration ─────────────────────────────
@@ -117,12 +138,14 @@ def test_register_participant_records_kind_jurisdiction_identity_and_grants_role
         "identityHash": ident,
     }
     p = registry.participant(NEWCOMER)
-    assert (p.kind, p.jurisdiction, p.frozen, p.kycStatus, p.kycExpiry, p.kycBank) == (
-        kind, b"SG", False, KYC_NONE, 0, ZERO_ADDRESS
+    assert (p.kind, p.jurisdiction, p.frozen, p.roles, p.kycExpiry) == (
+        kind, b"SG", False, ROLE_BIT_OF_KIND[kind], 0
     )
     assert registry.kindOf(NEWCOMER) == kind
     assert registry.jurisdictionOf(NEWCOMER) == b"SG"
     assert registry.identityHashOf(NEWCOMER) == ident
+    assert registry.walletsOf(NEWCOMER) == [NEWCOMER]
+    assert registry.kycBanksOf(NEWCOMER) == []
     for other_kind, role_name in ROLE_OF_KIND.items():
         assert registry.hasRole(role(registry, role_name), NEWCOMER) == (other_kind == kind)
 
@@ -150,7 +173,7 @@ def test_register_fails_if_not_operator(registry, bank_cn, outsider):
 
 def test_register_fails_if_operator_frozen(registry, operator, regulator):
     registry.freezeParticipant(operator.address, text_hash("reason"), sender=regulator)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=operator.address):
+    with ape.reverts(registry.ParticipantRegistryParticipantFrozen, account=operator.address):
         registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=operator)
 
 
@@ -178,22 +201,26 @@ def test_register_fails_if_already_registered(registry, operator, exporter):
 # ───────────────────────────── KYC ─────────────────────────────
 
 
-def test_attest_kyc_approved_records_bank_expiry_and_evidence(registry, bank_us, exporter, chain):
+def test_attest_kyc_approved_records_bank_expiry_and_evidence(registry, operator, bank_us, chain):
+    ident = identity_hash("USCC-N")
+    registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ident, sender=operator)
     expiry = chain.pending_timestamp + 30 * DAY
-    evidence = text_hash("kyc-file:exporter:2026")
+    evidence = text_hash("kyc-file:newcomer:2026")
 
-    receipt = registry.attestKyc(exporter.address, KYC_APPROVED, expiry, evidence, sender=bank_us)
+    receipt = registry.attestKyc(NEWCOMER, KYC_APPROVED, expiry, evidence, sender=bank_us)
 
     assert only_event(receipt, registry.KycAttested) == {
-        "account": exporter.address,
+        "account": NEWCOMER,
         "bank": bank_us.address,
         "status": KYC_APPROVED,
         "expiry": expiry,
         "evidenceHash": evidence,
     }
-    p = registry.participant(exporter.address)
-    assert (p.kycStatus, p.kycExpiry, p.kycBank) == (KYC_APPROVED, expiry, bank_us.address)
-    assert registry.isActive(exporter.address)
+    assert only_event(receipt, registry.KycValidityChanged) == {"identityHash": ident, "validUntil": expiry}
+    assert attestation(registry, NEWCOMER, bank_us) == (KYC_APPROVED, expiry)
+    assert registry.participant(NEWCOMER).kycExpiry == expiry
+    assert registry.kycBanksOf(NEWCOMER) == [bank_us.address]
+    assert registry.isActive(NEWCOMER)
 
 
 def test_kyc_approval_is_active_one_second_before_expiry_and_inactive_at_expiry(
@@ -210,8 +237,8 @@ def test_kyc_approval_is_active_one_second_before_expiry_and_inactive_at_expiry(
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
         usd.transfer(importer.address, 1_00, sender=exporter)
     assert not registry.isActive(exporter.address)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=exporter.address):
-        registry.requireActive(exporter.address, KIND_CORPORATE)
+    with ape.reverts(registry.ParticipantRegistryKycNotValid, account=exporter.address):
+        registry.requireActive(exporter.address)
 
 
 def test_attest_kyc_rejected_makes_corporate_inactive_and_ignores_expiry(registry, bank_cn, exporter, chain):
@@ -220,8 +247,12 @@ def test_attest_kyc_rejected_makes_corporate_inactive_and_ignores_expiry(registr
     )
 
     assert only_event(receipt, registry.KycAttested)["expiry"] == 0
-    p = registry.participant(exporter.address)
-    assert (p.kycStatus, p.kycExpiry, p.kycBank) == (KYC_REJECTED, 0, bank_cn.address)
+    # bank_cn's approval was the exporter's only one: its rejection ends the exporter's KYC validity.
+    assert attestation(registry, exporter, bank_cn) == (KYC_REJECTED, 0)
+    assert registry.participant(exporter.address).kycExpiry == 0
+    assert only_event(receipt, registry.KycValidityChanged) == {
+        "identityHash": registry.identityHashOf(exporter.address), "validUntil": 0,
+    }
     assert not registry.isActive(exporter.address)
 
 
@@ -265,7 +296,7 @@ def test_attest_kyc_fails_if_caller_not_bank(registry, exporter, importer, attes
 
 def test_attest_kyc_fails_if_bank_frozen(registry, regulator, bank_cn, exporter, chain):
     registry.freezeParticipant(bank_cn.address, text_hash("licence suspended"), sender=regulator)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=bank_cn.address):
+    with ape.reverts(registry.ParticipantRegistryParticipantFrozen, account=bank_cn.address):
         registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
@@ -280,46 +311,68 @@ def test_kyc_revoke_by_attesting_bank_makes_corporate_inactive(registry, bank_cn
         "expiry": 0,
         "evidenceHash": text_hash("revoked: fraud"),
     }
-    assert registry.participant(exporter.address).kycStatus == KYC_REVOKED
+    assert attestation(registry, exporter, bank_cn) == (KYC_REVOKED, 0)
+    assert registry.participant(exporter.address).kycExpiry == 0
     assert not registry.isActive(exporter.address)
 
 
-def test_kyc_revoke_fails_if_not_attesting_bank(registry, bank_cn, bank_us, exporter):
-    with ape.reverts(registry.ParticipantRegistryNotKycBank, account=exporter.address, kycBank=bank_cn.address):
-        registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("not mine"), sender=bank_us)
+def test_kyc_revoke_by_another_bank_revokes_only_its_own_attestation(registry, bank_cn, bank_us, exporter):
+    # M5: bank_us cannot take away bank_cn's approval; it records its own revocation, nothing more.
+    approval = attestation(registry, exporter, bank_cn)
+    valid_until = registry.participant(exporter.address).kycExpiry
+
+    receipt = registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("not mine"), sender=bank_us)
+
+    assert attestation(registry, exporter, bank_us) == (KYC_REVOKED, 0)
+    assert attestation(registry, exporter, bank_cn) == approval == (KYC_APPROVED, valid_until)
+    assert registry.participant(exporter.address).kycExpiry == valid_until
+    assert receipt.events.filter(registry.KycValidityChanged) == []
     assert registry.isActive(exporter.address)
 
 
-def test_kyc_revoke_fails_if_never_attested(registry, operator, bank_cn):
+def test_kyc_revoke_by_a_bank_that_never_attested_is_recorded_as_its_own(registry, operator, bank_cn):
     registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), identity_hash("USCC-N"), sender=operator)
-    with ape.reverts(registry.ParticipantRegistryNotKycBank, account=NEWCOMER, kycBank=ZERO_ADDRESS):
-        registry.attestKyc(NEWCOMER, KYC_REVOKED, 0, text_hash("nothing to revoke"), sender=bank_cn)
+
+    receipt = registry.attestKyc(NEWCOMER, KYC_REVOKED, 0, text_hash("nothing to revoke"), sender=bank_cn)
+
+    assert attestation(registry, NEWCOMER, bank_cn) == (KYC_REVOKED, 0)
+    assert registry.kycBanksOf(NEWCOMER) == [bank_cn.address]
+    assert receipt.events.filter(registry.KycValidityChanged) == []  # it was never valid
+    assert not registry.isActive(NEWCOMER)
 
 
-def test_kyc_reject_fails_if_another_bank_holds_a_valid_approval(registry, bank_cn, bank_us, exporter):
-    with ape.reverts(registry.ParticipantRegistryNotKycBank, account=exporter.address, kycBank=bank_cn.address):
-        registry.attestKyc(exporter.address, KYC_REJECTED, 0, text_hash("not mine"), sender=bank_us)
+def test_kyc_reject_by_another_bank_leaves_a_valid_approval_standing(registry, bank_cn, bank_us, exporter):
+    registry.attestKyc(exporter.address, KYC_REJECTED, 0, text_hash("not mine"), sender=bank_us)
+
+    assert attestation(registry, exporter, bank_us) == (KYC_REJECTED, 0)
+    assert attestation(registry, exporter, bank_cn)[0] == KYC_APPROVED
     assert registry.isActive(exporter.address)
 
 
-def test_kyc_reject_by_another_bank_allowed_once_approval_expired(registry, bank_cn, bank_us, exporter, chain):
+def test_kyc_reject_by_another_bank_once_approval_expired(registry, bank_cn, bank_us, exporter, chain):
     expiry = chain.pending_timestamp + 100
     registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("short kyc"), sender=bank_cn)
     chain.pending_timestamp = expiry
 
     registry.attestKyc(exporter.address, KYC_REJECTED, 0, text_hash("declined"), sender=bank_us)
 
-    p = registry.participant(exporter.address)
-    assert (p.kycStatus, p.kycBank) == (KYC_REJECTED, bank_us.address)
+    assert attestation(registry, exporter, bank_us) == (KYC_REJECTED, 0)
+    assert attestation(registry, exporter, bank_cn) == (KYC_APPROVED, expiry)  # lapsed, and still bank_cn's
+    assert not registry.isActive(exporter.address)
 
 
-def test_fresh_approval_by_another_bank_transfers_revocation_right(registry, bank_cn, bank_us, exporter, chain):
-    registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("re-kyc"), sender=bank_us)
-    assert registry.participant(exporter.address).kycBank == bank_us.address
+def test_corporate_stays_valid_until_every_approving_bank_has_revoked(registry, bank_cn, bank_us, exporter, chain):
+    # A second bank's approval no longer takes the first bank's over: each revokes only its own.
+    expiry = tomorrow(chain)
+    registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("re-kyc"), sender=bank_us)
+    assert registry.kycBanksOf(exporter.address) == [bank_cn.address, bank_us.address]
 
-    with ape.reverts(registry.ParticipantRegistryNotKycBank, account=exporter.address, kycBank=bank_us.address):
-        registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("old bank"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("old bank"), sender=bank_cn)
+    assert registry.participant(exporter.address).kycExpiry == expiry  # bank_us's approval carries it
+    assert registry.isActive(exporter.address)
+
     registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("new bank"), sender=bank_us)
+    assert registry.participant(exporter.address).kycExpiry == 0
     assert not registry.isActive(exporter.address)
 
 
@@ -338,8 +391,8 @@ def test_freeze_participant_emits_event_and_makes_it_inactive(registry, regulato
     }
     assert registry.participant(importer.address).frozen
     assert not registry.isActive(importer.address)
-    with ape.reverts(registry.ParticipantRegistryInactiveParticipant, account=importer.address):
-        registry.requireActive(importer.address, KIND_CORPORATE)
+    with ape.reverts(registry.ParticipantRegistryParticipantFrozen, account=importer.address):
+        registry.requireActive(importer.address)
 
 
 def test_unfreeze_participant_emits_event_and_restores_activity(registry, regulator, importer):
@@ -357,11 +410,12 @@ def test_unfreeze_participant_emits_event_and_restores_activity(registry, regula
     assert registry.isActive(importer.address)
 
 
-def test_freeze_keeps_kyc_record(registry, regulator, exporter):
-    before = registry.participant(exporter.address)
+def test_freeze_keeps_kyc_record(registry, regulator, bank_cn, exporter):
+    before = (registry.participant(exporter.address).kycExpiry, attestation(registry, exporter, bank_cn))
     registry.freezeParticipant(exporter.address, text_hash("r"), sender=regulator)
-    after = registry.participant(exporter.address)
-    assert (after.kycStatus, after.kycExpiry, after.kycBank) == (before.kycStatus, before.kycExpiry, before.kycBank)
+    after = (registry.participant(exporter.address).kycExpiry, attestation(registry, exporter, bank_cn))
+    assert after == before
+    assert before[0] > 0
 
 
 def test_freeze_fails_if_already_frozen(registry, regulator, importer):
@@ -446,35 +500,75 @@ def test_instrument_freeze_fails_if_not_regulator(registry, bank_cn, attester):
         registry.unfreezeInstrument(INSTRUMENT, 7, text_hash("r"), sender=attester)
 
 
+def test_instrument_freeze_reads_unfrozen_with_no_time_for_an_instrument_never_frozen(registry):
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (False, 0)
+
+
+def test_instrument_freeze_counts_the_current_freeze_up_to_now(registry, regulator, chain):
+    frozen_at = next_timestamp(chain)
+    registry.freezeInstrument(INSTRUMENT, 7, text_hash("r"), sender=regulator)
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (True, 0)
+
+    chain.mine(timestamp=frozen_at + 3 * DAY)
+
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (True, 3 * DAY)
+    assert registry.instrumentFreeze(INSTRUMENT, 8) == (False, 0)  # only that instrument
+
+
+def test_instrument_freeze_keeps_the_total_time_across_freezes(registry, regulator, chain):
+    # L5: an instrument extends a deadline by the time it was frozen, so the registry keeps the total.
+    t = next_timestamp(chain)
+    registry.freezeInstrument(INSTRUMENT, 7, text_hash("first"), sender=regulator)
+    chain.pending_timestamp = t + 2 * DAY
+    registry.unfreezeInstrument(INSTRUMENT, 7, text_hash("lifted"), sender=regulator)
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (False, 2 * DAY)
+
+    chain.mine(timestamp=t + 10 * DAY)  # unfrozen time does not count
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (False, 2 * DAY)
+
+    chain.pending_timestamp = t + 11 * DAY
+    registry.freezeInstrument(INSTRUMENT, 7, text_hash("second"), sender=regulator)
+    chain.mine(timestamp=t + 11 * DAY + 3600)
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (True, 2 * DAY + 3600)
+    assert registry.isInstrumentFrozen(INSTRUMENT, 7)
+
+    chain.pending_timestamp = t + 12 * DAY
+    registry.unfreezeInstrument(INSTRUMENT, 7, text_hash("lifted again"), sender=regulator)
+    assert registry.instrumentFreeze(INSTRUMENT, 7) == (False, 3 * DAY)
+
+
 # ───────────────────────────── Roles granted outside registration ─────────────────────────────
 
 
-def test_bank_role_granted_to_a_corporate_confers_no_kyc_authority(registry, operator, exporter, importer, chain):
+# M4: roles decide, not kinds. A role the admin grants to a participant of another kind confers that role's
+# power (the participant must still be active: registered, a member of its own kind, unfrozen, KYC-valid).
+
+
+def test_bank_role_granted_to_a_corporate_confers_kyc_authority(registry, operator, exporter, importer, chain):
     registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=operator)
-    with ape.reverts(
-        registry.ParticipantRegistryUnexpectedKind, account=exporter.address, actual=KIND_CORPORATE, expected=KIND_BANK
-    ):
-        registry.attestKyc(importer.address, KYC_APPROVED, tomorrow(chain), text_hash("k"),
-                           sender=exporter)
+    expiry = tomorrow(chain)
+
+    registry.attestKyc(importer.address, KYC_APPROVED, expiry, text_hash("k"), sender=exporter)
+
+    assert attestation(registry, importer, exporter) == (KYC_APPROVED, expiry)
+    assert exporter.address in registry.kycBanksOf(importer.address)
 
 
-def test_regulator_role_granted_to_a_bank_confers_no_freezing_authority(registry, operator, bank_cn, importer):
+def test_regulator_role_granted_to_a_bank_confers_freezing_authority(registry, operator, bank_cn, importer):
     registry.grantRole(registry.REGULATOR_ROLE(), bank_cn.address, sender=operator)
-    with ape.reverts(
-        registry.ParticipantRegistryUnexpectedKind, account=bank_cn.address, actual=KIND_BANK, expected=KIND_REGULATOR
-    ):
-        registry.freezeParticipant(importer.address, text_hash("r"), sender=bank_cn)
-    with ape.reverts(
-        registry.ParticipantRegistryUnexpectedKind, account=bank_cn.address, actual=KIND_BANK, expected=KIND_REGULATOR
-    ):
-        registry.freezeInstrument(INSTRUMENT, 1, text_hash("r"), sender=bank_cn)
+
+    registry.freezeParticipant(importer.address, text_hash("r"), sender=bank_cn)
+    registry.freezeInstrument(INSTRUMENT, 1, text_hash("r"), sender=bank_cn)
+
+    assert registry.participant(importer.address).frozen
+    assert registry.isInstrumentFrozen(INSTRUMENT, 1)
 
 
 def test_operator_role_granted_to_an_unregistered_account_confers_nothing(registry, operator, outsider):
     registry.grantRole(registry.OPERATOR_ROLE(), outsider.address, sender=operator)
-    with ape.reverts(
-        registry.ParticipantRegistryUnexpectedKind, account=outsider.address, actual=KIND_NONE, expected=KIND_OPERATOR
-    ):
+    assert registry.hasRole(registry.OPERATOR_ROLE(), outsider.address)
+    assert not registry.isAuthorized(outsider.address, registry.OPERATOR_ROLE())
+    with ape.reverts(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
         registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), ANY_ID, sender=outsider)
 
 
@@ -501,22 +595,27 @@ def test_renounce_role_fails_unless_confirmed_by_the_holder(registry, bank_us, b
 # ───────────────────────────── Views ─────────────────────────────
 
 
-def test_require_active_passes_for_active_participant_of_expected_or_any_kind(registry, exporter, bank_cn):
-    registry.requireActive(exporter.address, KIND_CORPORATE)
-    registry.requireActive(exporter.address, KIND_NONE)
-    registry.requireActive(bank_cn.address, KIND_BANK)
+def test_require_active_and_authorized_pass_for_active_participant_with_the_role(registry, exporter, bank_cn):
+    registry.requireActive(exporter.address)
+    registry.requireActive(bank_cn.address)
+    registry.requireAuthorized(exporter.address, registry.CORPORATE_ROLE())
+    registry.requireAuthorized(bank_cn.address, registry.BANK_ROLE())
+    assert registry.isAuthorized(exporter.address, registry.CORPORATE_ROLE())
+    assert registry.isAuthorized(bank_cn.address, registry.BANK_ROLE())
 
 
 def test_require_active_fails_if_unknown(registry, outsider):
     with ape.reverts(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
-        registry.requireActive(outsider.address, KIND_NONE)
+        registry.requireActive(outsider.address)
 
 
-def test_require_active_fails_if_kind_unexpected(registry, exporter):
+def test_require_authorized_fails_if_role_missing(registry, exporter):
+    # A kind no longer answers "may it act as a bank?": the role does.
     with ape.reverts(
-        registry.ParticipantRegistryUnexpectedKind, account=exporter.address, actual=KIND_CORPORATE, expected=KIND_BANK
+        registry.AccessControlUnauthorizedAccount, account=exporter.address, neededRole=registry.BANK_ROLE()
     ):
-        registry.requireActive(exporter.address, KIND_BANK)
+        registry.requireAuthorized(exporter.address, registry.BANK_ROLE())
+    assert not registry.isAuthorized(exporter.address, registry.BANK_ROLE())
 
 
 def test_transfer_profile_reports_activity_and_jurisdictions(registry, regulator, exporter, importer, outsider):
@@ -526,15 +625,19 @@ def test_transfer_profile_reports_activity_and_jurisdictions(registry, regulator
     assert registry.transferProfile(outsider.address, exporter.address) == (False, True, b"\x00\x00", b"CN")
 
 
-def test_transfer_from_profile_allows_unregistered_or_active_spenders_only(
-    registry, regulator, bank_cn, exporter, importer, supplier1, outsider
+def test_transfer_from_profile_allows_active_spenders_only(
+    platform, registry, regulator, bank_cn, exporter, importer, supplier1, outsider
 ):
-    # An unregistered spender (an instrument contract) and an active participant may spend an allowance.
-    assert registry.transferFromProfile(outsider.address, exporter.address, importer.address) == (
-        True, True, True, b"CN", b"US"
-    )
+    # An active participant, an instrument contract (registered as kind Instrument) included, may spend an
+    # allowance; an unregistered spender may not.
     assert registry.transferFromProfile(supplier1.address, exporter.address, importer.address) == (
         True, True, True, b"CN", b"US"
+    )
+    assert registry.transferFromProfile(platform["PaymentRouter"].address, exporter.address, importer.address) == (
+        True, True, True, b"CN", b"US"
+    )
+    assert registry.transferFromProfile(outsider.address, exporter.address, importer.address) == (
+        False, True, True, b"CN", b"US"
     )
     # A frozen one, or a corporate whose KYC was revoked, may not.
     registry.freezeParticipant(supplier1.address, text_hash("r"), sender=regulator)
@@ -551,4 +654,8 @@ def test_unknown_account_reads_as_none(registry, outsider):
     assert registry.kindOf(outsider.address) == KIND_NONE
     assert registry.jurisdictionOf(outsider.address) == b"\x00\x00"
     assert registry.identityHashOf(outsider.address) == b"\x00" * 32
+    assert registry.walletsOf(outsider.address) == []
+    assert registry.kycBanksOf(outsider.address) == []
+    assert registry.kycAttestation(outsider.address, ZERO_ADDRESS).status == KYC_NONE
+    assert registry.participant(outsider.address).roles == 0
     assert not registry.isActive(outsider.address)

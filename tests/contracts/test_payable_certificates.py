@@ -1,8 +1,12 @@
-"""PayableCertificates: issue against a confirmed invoice, split down the supply chain, discount at a bank,
-settle at maturity, default after grace.
+"""PayableCertificates: offered by the core enterprise against a confirmed invoice and accepted by its
+supplier, split down the supply chain, discounted at a bank, settled at maturity, defaulted after grace.
 
 The supply chain of these tests: the importer (US) is the core enterprise; the exporter (CN) is its
 tier-1 supplier; supplier1 and supplier2 (CN) are tier 2; supplier3 (VN) is tier 3.
+
+Audit M3: the buyer used to pledge its supplier's receivable alone, for any amount and maturity. Now the
+seller accepts the offer (consenting to the lien), the maturity is no later than the invoice's due date, and
+the amount at most what is unpaid, checked at the offer and again at the acceptance.
 """
 
 from __future__ import annotations
@@ -23,18 +27,28 @@ MATURITY_DAYS = 90
 
 # CertificateState
 NONE, ACTIVE, SPLIT, DUE, DEFAULTED, SETTLED = range(6)
+# IInvoiceLiens.InvoiceState
+REGISTERED, CONFIRMED, FINANCED, PAID = 1, 2, 3, 4
 
 
 def states_bitmap(*states: int) -> bytes:
     return sum(1 << s for s in states).to_bytes(32, "big")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _resolve_world_early(project, platform, registry, operator, regulator, outsider, supplier1, supplier2,
+                         supplier3, bank_cn, bank_us):
+    """Resolve wider-scoped fixtures before Ape's per-test isolation snapshot."""
+
+
 @pytest.fixture(scope="module")
 def desk(platform, usd, importer, bank_cn, bank_us):
-    """Certificates over the invoice registry; the importer and the banks approve them for USD."""
+    """Certificates over the invoice registry; the importer and the banks approve them for USD, the importer
+    approves the invoice registry for direct invoice payments."""
     world = certificate_world(platform)
     for payer in (importer, bank_cn, bank_us):
         usd.approve(world.certificates.address, 2**255, sender=payer)
+    usd.approve(world.invoices.address, 2**255, sender=importer)
     return world
 
 
@@ -54,10 +68,9 @@ def invoice_id(desk, usd, importer, exporter, maturity) -> int:
 
 
 @pytest.fixture
-def root_id(certs, invoice_id, importer, maturity) -> int:
-    receipt = certs.issue(invoice_id, ROOT, maturity, sender=importer)
-    [issued] = certs.CertificateIssued.from_receipt(receipt)
-    return issued.certificateId
+def root_id(desk, invoice_id, importer, exporter, maturity) -> int:
+    """The importer's certificate of ROOT on the invoice, offered and accepted by the exporter."""
+    return desk.issue_certificate(invoice_id, ROOT, maturity, buyer=importer, seller=exporter)
 
 
 def split(certs, certificate_id, holder, parts):
@@ -86,15 +99,31 @@ def expected_proceeds(amount: int, rate_bps: int, maturity: int, now: int) -> tu
     return amount - discount, days
 
 
-# ───────────────────────────── Issue ─────────────────────────────
+# ───────────────────────────── Offer and acceptance ─────────────────────────────
 
 
-def test_core_enterprise_issues_certificate_to_its_supplier_and_takes_the_lien(
+def test_core_enterprise_offers_and_its_supplier_accepts_the_certificate_taking_the_lien(
     desk, certs, invoice_id, importer, exporter, usd, maturity
 ):
-    receipt = certs.issue(invoice_id, ROOT, maturity, sender=importer)
+    first_id = certs.nextCertificateId()
+    receipt = certs.offer(invoice_id, ROOT, maturity, sender=importer)
+
+    [offered] = certs.CertificateOffered.from_receipt(receipt)
+    assert (offered.invoiceId, offered.issuer, offered.seller, offered.amount, offered.maturity) == (
+        invoice_id, importer.address, exporter.address, ROOT, maturity
+    )
+    assert tuple(certs.offerOf(invoice_id)) == (ROOT, maturity, 0)  # pending: no tree yet
+    # Nothing is pledged before the seller consents: no lien, no certificate.
+    invoice = desk.invoices.invoice(invoice_id)
+    assert (invoice.state, invoice.lienInstrument, invoice.lienFinancier) == (
+        CONFIRMED, ape.utils.ZERO_ADDRESS, ape.utils.ZERO_ADDRESS
+    )
+    assert certs.rootOfInvoice(invoice_id) == 0 and certs.nextCertificateId() == first_id
+
+    receipt = certs.acceptOffer(invoice_id, sender=exporter)
 
     [issued] = certs.CertificateIssued.from_receipt(receipt)
+    assert issued.certificateId == first_id
     root = certs.certificate(issued.certificateId)
     assert (root.rootId, root.parentId, root.holder, root.amount) == (issued.certificateId, 0, exporter.address, ROOT)
     assert (root.issuer, root.currency, root.maturity, root.invoiceId) == (
@@ -102,46 +131,203 @@ def test_core_enterprise_issues_certificate_to_its_supplier_and_takes_the_lien(
     )
     assert root.state == ACTIVE
     invoice = desk.invoices.invoice(invoice_id)
-    assert (invoice.lienInstrument, invoice.lienFinancier) == (certs.address, exporter.address)
+    assert (invoice.state, invoice.lienInstrument, invoice.lienFinancier) == (FINANCED, certs.address,
+                                                                               exporter.address)
+    assert certs.rootOfInvoice(invoice_id) == issued.certificateId
+    assert tuple(certs.offerOf(invoice_id)) == (ROOT, maturity, issued.certificateId)  # accepted: its tree
+    # An accepted offer is no longer open: neither side can close it and unwind the pledge.
+    with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
+        certs.withdrawOffer(invoice_id, sender=importer)
+    with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
+        certs.declineOffer(invoice_id, sender=exporter)
+    with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
+        certs.acceptOffer(invoice_id, sender=exporter)
+    assert certs.rootOfInvoice(invoice_id) == issued.certificateId
 
 
-def test_issue_fails_if_caller_is_not_the_invoice_buyer(certs, invoice_id, exporter, importer, maturity):
+def test_offer_fails_if_caller_is_not_the_invoice_buyer(certs, invoice_id, exporter, importer, maturity):
     with ape.reverts(certs.PayableCertificatesNotInvoiceBuyer, invoiceId=invoice_id, buyer=importer.address,
                      caller=exporter.address):
-        certs.issue(invoice_id, ROOT, maturity, sender=exporter)
+        certs.offer(invoice_id, ROOT, maturity, sender=exporter)
 
 
-def test_issue_fails_if_amount_above_invoice_or_zero(certs, invoice_id, importer, maturity):
+def test_offer_fails_if_amount_above_invoice_or_zero(certs, invoice_id, importer, maturity):
     with ape.reverts(certs.PayableCertificatesAmountExceedsInvoice, amount=FACE + 1, available=FACE):
-        certs.issue(invoice_id, FACE + 1, maturity, sender=importer)
+        certs.offer(invoice_id, FACE + 1, maturity, sender=importer)
     with ape.reverts(certs.PayableCertificatesZeroAmount):
-        certs.issue(invoice_id, 0, maturity, sender=importer)
+        certs.offer(invoice_id, 0, maturity, sender=importer)
 
 
-def test_issue_fails_if_maturity_not_in_future(chain, certs, invoice_id, importer):
-    with ape.reverts(certs.PayableCertificatesInvalidMaturity):
-        certs.issue(invoice_id, ROOT, chain.pending_timestamp - 1, sender=importer)
+def test_offer_fails_above_what_is_still_unpaid(desk, certs, invoice_id, importer, maturity):
+    desk.invoices.pay(invoice_id, FACE - ROOT, sender=importer)
+    with ape.reverts(certs.PayableCertificatesAmountExceedsInvoice, amount=ROOT + 1, available=ROOT):
+        certs.offer(invoice_id, ROOT + 1, maturity, sender=importer)
+    certs.offer(invoice_id, ROOT, maturity, sender=importer)
 
 
-def test_issue_fails_if_invoice_already_pledged(desk, certs, invoice_id, importer, maturity):
-    certs.issue(invoice_id, ROOT, maturity, sender=importer)  # the invoice is now Financed
-    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=3):
-        certs.issue(invoice_id, 1_00, maturity, sender=importer)
-
-
-def test_issue_fails_if_buyer_has_not_confirmed_the_invoice(desk, certs, usd, importer, exporter, maturity):
-    invoice = desk.registered(exporter, importer, usd, FACE, maturity)
-    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice, state=1):
-        certs.issue(invoice, ROOT, maturity, sender=importer)
-
-
-def test_direct_invoice_payment_refused_while_certificates_hold_the_lien(
-    desk, certs, usd, root_id, invoice_id, importer
+def test_acceptance_fails_if_the_invoice_was_paid_down_below_the_offer_meanwhile(
+    desk, certs, invoice_id, importer, exporter, maturity
 ):
-    usd.approve(desk.invoices.address, FACE, sender=importer)
-    with reverts_with(certs.PayableCertificatesPayThroughCertificates, invoiceId=invoice_id):
-        desk.invoices.pay(invoice_id, 1_00, sender=importer)
+    certs.offer(invoice_id, FACE, maturity, sender=importer)
+    desk.invoices.pay(invoice_id, 1_00, sender=importer)  # no lien yet: the payment reaches the seller
+    with ape.reverts(certs.PayableCertificatesAmountExceedsInvoice, amount=FACE, available=FACE - 1_00):
+        certs.acceptOffer(invoice_id, sender=exporter)
+    assert desk.invoices.invoice(invoice_id).lienFinancier == ape.utils.ZERO_ADDRESS
+
+
+def test_offer_fails_if_maturity_not_in_future(chain, certs, invoice_id, importer):
+    with ape.reverts(certs.PayableCertificatesInvalidMaturity):
+        certs.offer(invoice_id, ROOT, chain.pending_timestamp - 1, sender=importer)
+
+
+def test_acceptance_fails_once_the_offered_maturity_has_passed(chain, desk, certs, usd, importer, exporter):
+    due = chain.pending_timestamp + 10 * DAY
+    invoice = desk.confirmed(exporter, importer, usd, FACE, due)
+    certs.offer(invoice, ROOT, due - 5 * DAY, sender=importer)
+    chain.mine(timestamp=due - 5 * DAY)
+    with ape.reverts(certs.PayableCertificatesInvalidMaturity, maturity=due - 5 * DAY):
+        certs.acceptOffer(invoice, sender=exporter)
+
+
+def test_M3_maturity_after_the_invoice_due_date_is_refused(desk, certs, invoice_id, importer, exporter, maturity):
+    """The debtor may not reschedule its own debt: the audit's certificate due in 2100 is refused, so is one
+    second after the due date; the due date itself is accepted."""
+    due = desk.invoices.invoice(invoice_id).dueDate
+    year_2100 = 4_102_444_800
+    for late in (due + 1, year_2100):
+        with ape.reverts(certs.PayableCertificatesMaturityAfterDueDate, maturity=late, dueDate=due):
+            certs.offer(invoice_id, ROOT, late, sender=importer)
+    certs.offer(invoice_id, ROOT, due, sender=importer)
+    certs.acceptOffer(invoice_id, sender=exporter)
+    assert certs.certificate(certs.rootOfInvoice(invoice_id)).maturity == due
+
+
+def test_offer_fails_if_invoice_already_pledged(desk, certs, root_id, invoice_id, importer, maturity):
+    assert desk.invoices.invoice(invoice_id).state == FINANCED
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=FINANCED):
+        certs.offer(invoice_id, 1_00, maturity, sender=importer)
+
+
+def test_offer_fails_if_buyer_has_not_confirmed_the_invoice(desk, certs, usd, importer, exporter, maturity):
+    invoice = desk.registered(exporter, importer, usd, FACE, maturity)
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice, state=REGISTERED):
+        certs.offer(invoice, ROOT, maturity, sender=importer)
+
+
+def test_M3_a_second_offer_while_one_is_pending_is_refused(certs, invoice_id, importer, maturity):
+    certs.offer(invoice_id, ROOT, maturity, sender=importer)
+    with ape.reverts(certs.PayableCertificatesOfferPending, invoiceId=invoice_id):
+        certs.offer(invoice_id, 1_00, maturity, sender=importer)
+    assert tuple(certs.offerOf(invoice_id)) == (ROOT, maturity, 0)
+    certs.withdrawOffer(invoice_id, sender=importer)
+    certs.offer(invoice_id, 1_00, maturity, sender=importer)  # a new offer once the first is closed
+    assert tuple(certs.offerOf(invoice_id)) == (1_00, maturity, 0)
+
+
+def test_M3_only_the_seller_accepts_or_declines_and_only_the_buyer_withdraws(
+    certs, invoice_id, importer, exporter, supplier1, maturity
+):
+    certs.offer(invoice_id, ROOT, maturity, sender=importer)
+    for stranger in (importer, supplier1):
+        with ape.reverts(certs.PayableCertificatesNotInvoiceSeller, invoiceId=invoice_id, seller=exporter.address,
+                         caller=stranger.address):
+            certs.acceptOffer(invoice_id, sender=stranger)
+        with ape.reverts(certs.PayableCertificatesNotInvoiceSeller, invoiceId=invoice_id, seller=exporter.address,
+                         caller=stranger.address):
+            certs.declineOffer(invoice_id, sender=stranger)
+    with ape.reverts(certs.PayableCertificatesNotInvoiceBuyer, invoiceId=invoice_id, buyer=importer.address,
+                     caller=exporter.address):
+        certs.withdrawOffer(invoice_id, sender=exporter)
+    assert tuple(certs.offerOf(invoice_id)) == (ROOT, maturity, 0)
+    assert certs.rootOfInvoice(invoice_id) == 0
+
+
+def test_seller_declines_or_buyer_withdraws_and_the_offer_is_closed(desk, certs, invoice_id, importer, exporter,
+                                                                    maturity):
+    with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
+        certs.acceptOffer(invoice_id, sender=exporter)
+    for closer in (exporter, importer):
+        certs.offer(invoice_id, ROOT, maturity, sender=importer)
+        close = certs.declineOffer if closer == exporter else certs.withdrawOffer
+        receipt = close(invoice_id, sender=closer)
+        [closed] = certs.CertificateOfferClosed.from_receipt(receipt)
+        assert (closed.invoiceId, closed.by) == (invoice_id, closer.address)
+        assert tuple(certs.offerOf(invoice_id)) == (0, 0, 0)
+        with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
+            certs.acceptOffer(invoice_id, sender=exporter)
+        with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
+            close(invoice_id, sender=closer)
+    assert desk.invoices.invoice(invoice_id).state == CONFIRMED
+
+
+def test_M3_a_pending_offer_does_not_block_the_sellers_factoring(platform, desk, certs, usd, invoice_id, importer,
+                                                                 exporter, bank_cn, maturity):
+    """The audit's sequence: the buyer pledges one minor unit of its supplier's invoice, blocking the
+    supplier's factoring. Now the offer reserves nothing: the supplier factors the invoice, and the offer can
+    no longer be accepted."""
+    financing = platform["ReceivableFinancing"]
+    certs.offer(invoice_id, 1, maturity, sender=importer)
+
+    applied = financing.applyForFinancing(invoice_id, bank_cn.address, ROOT, sender=exporter)
+    financing_id = financing.FinancingApplied.from_receipt(applied)[0].financingId
+    usd.approve(financing.address, ROOT, sender=bank_cn)
+    financing.approve(financing_id, ROOT, 500, maturity, text_hash("factoring-terms"), sender=bank_cn)
+    assert desk.invoices.invoice(invoice_id).lienInstrument == financing.address
+
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=FINANCED):
+        certs.acceptOffer(invoice_id, sender=exporter)
+
+
+def test_acceptance_fails_if_the_issuer_is_no_longer_authorized(certs, registry, regulator, invoice_id, importer,
+                                                                exporter, maturity):
+    certs.offer(invoice_id, ROOT, maturity, sender=importer)
+    registry.freezeParticipant(importer.address, text_hash("investigation"), sender=regulator)
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=importer.address):
+        certs.acceptOffer(invoice_id, sender=exporter)
+    assert certs.rootOfInvoice(invoice_id) == 0
+
+
+# ───────────────────────────── Direct invoice payments ─────────────────────────────
+
+
+def test_direct_invoice_payment_may_take_only_the_part_the_tree_does_not_cover(
+    chain, desk, certs, usd, root_id, invoice_id, importer, exporter, maturity
+):
+    uncovered = FACE - ROOT
+    with reverts_with(certs.PayableCertificatesPayThroughCertificates, invoiceId=invoice_id, rootId=root_id,
+                      payableDirectly=uncovered):
+        desk.invoices.pay(invoice_id, uncovered + 1, sender=importer)
+    before = usd.balanceOf(exporter.address)
+
+    receipt = desk.invoices.pay(invoice_id, uncovered, sender=importer)
+
+    [paid] = desk.invoices.InvoicePaid.from_receipt(receipt)
+    assert (paid.toFinancier, paid.toSeller) == (0, uncovered)
+    assert usd.balanceOf(exporter.address) == before + uncovered
+    with reverts_with(certs.PayableCertificatesPayThroughCertificates, invoiceId=invoice_id, rootId=root_id,
+                      payableDirectly=0):
+        desk.invoices.pay(invoice_id, 1, sender=importer)
     assert certs.supportsInterface(bytes.fromhex("01ffc9a7"))
+
+    # The tree pays the rest through `settle`: the invoice is then paid in full and free.
+    chain.mine(timestamp=maturity)
+    certs.settle([root_id], sender=importer)
+    invoice = desk.invoices.invoice(invoice_id)
+    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (PAID, FACE, ape.utils.ZERO_ADDRESS)
+    assert certs.rootOfInvoice(invoice_id) == 0
+    assert tuple(certs.offerOf(invoice_id)) == (0, 0, 0)
+
+
+def test_direct_invoice_payment_refused_while_the_tree_is_frozen(desk, certs, registry, regulator, usd, root_id,
+                                                                 invoice_id, importer, exporter):
+    registry.freezeInstrument(certs.address, root_id, text_hash("court-order"), sender=regulator)
+    before = usd.balanceOf(exporter.address)
+    with reverts_with(certs.PayableCertificatesFrozen, rootId=root_id):
+        desk.invoices.pay(invoice_id, FACE - ROOT, sender=importer)
+    assert usd.balanceOf(exporter.address) == before
+    registry.unfreezeInstrument(certs.address, root_id, text_hash("lifted"), sender=regulator)
+    desk.invoices.pay(invoice_id, FACE - ROOT, sender=importer)
+    assert usd.balanceOf(exporter.address) == before + FACE - ROOT
 
 
 # ───────────────────────────── Transfer and split ─────────────────────────────
@@ -300,18 +486,18 @@ def test_discount_request_fails_with_invalid_rate_or_non_bank(certs, registry, r
     for rate in (0, 10_001):
         with ape.reverts(certs.PayableCertificatesInvalidRate, rateBps=rate):
             certs.requestDiscount(root_id, bank_cn.address, rate, sender=exporter)
-    with reverts_with(registry.ParticipantRegistryUnexpectedKind):
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=supplier1.address,
+                      neededRole=registry.BANK_ROLE()):
         certs.requestDiscount(root_id, supplier1.address, 450, sender=exporter)
 
 
 def test_discount_fails_if_it_would_consume_the_whole_amount(desk, certs, chain, usd, importer, exporter, bank_cn):
     maturity = chain.pending_timestamp + 400 * DAY
     invoice = desk.confirmed(exporter, importer, usd, FACE, maturity)
-    receipt = certs.issue(invoice, ROOT, maturity, sender=importer)
-    [issued] = certs.CertificateIssued.from_receipt(receipt)
-    certs.requestDiscount(issued.certificateId, bank_cn.address, 10_000, sender=exporter)
+    certificate_id = desk.issue_certificate(invoice, ROOT, maturity, buyer=importer, seller=exporter)
+    certs.requestDiscount(certificate_id, bank_cn.address, 10_000, sender=exporter)
     with ape.reverts(certs.PayableCertificatesDiscountExceedsAmount):
-        certs.acceptDiscount(issued.certificateId, 10_000, sender=bank_cn)
+        certs.acceptDiscount(certificate_id, 10_000, sender=bank_cn)
 
 
 def test_discount_fails_at_maturity(chain, certs, root_id, exporter, bank_cn, maturity):
@@ -386,18 +572,45 @@ def test_record_default_fails_for_unknown_or_child_certificate(certs, root_id, e
             certs.recordDefault(cid, sender=supplier1)
 
 
+def test_settle_record_default_and_cancel_request_need_an_active_caller(
+    chain, certs, registry, regulator, root_id, importer, exporter, supplier1, bank_cn, outsider, maturity
+):
+    children = split(certs, root_id, exporter, [(supplier1, 300_000_00), (exporter, 700_000_00)])
+    certs.requestDiscount(children[1], bank_cn.address, 450, sender=exporter)
+    registry.freezeParticipant(exporter.address, text_hash("investigation"), sender=regulator)
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=exporter.address):
+        certs.cancelDiscountRequest(children[1], sender=exporter)
+    assert certs.discountRequest(children[1]).bank == bank_cn.address
+
+    chain.mine(timestamp=maturity + certs.gracePeriod())
+    registry.freezeParticipant(supplier1.address, text_hash("investigation"), sender=regulator)
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=supplier1.address):
+        certs.settle([children[0]], sender=supplier1)  # a frozen holder cannot pull its payment
+    with reverts_with(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
+        certs.settle([children[0]], sender=outsider)
+    for stranger, error in ((outsider, registry.ParticipantRegistryUnknownParticipant),
+                            (supplier1, registry.ParticipantRegistryParticipantFrozen)):
+        with reverts_with(error, account=stranger.address):
+            certs.recordDefault(root_id, sender=stranger)
+    assert [certs.state(c) for c in children] == [DEFAULTED, DEFAULTED]
+    assert not certs.tree(root_id).defaultRecorded
+
+    certs.recordDefault(root_id, sender=importer)
+    assert certs.tree(root_id).defaultRecorded
+
+
 # ───────────────────────────── Four tiers, end to end ─────────────────────────────
 
 
 def test_four_tier_supply_chain_everyone_paid_exactly_once(
     chain, desk, certs, usd, importer, exporter, supplier1, supplier2, supplier3, bank_cn, invoice_id, maturity
 ):
-    """Issue to tier 1, split twice down to tier 3, transfer, discount one child at a bank, pay at maturity."""
+    """Offer to tier 1, accepted; split twice down to tier 3, transfer, discount one child at a bank, pay at
+    maturity."""
     watched = (importer, exporter, supplier1, supplier2, supplier3, bank_cn)
     start = {a.address: usd.balanceOf(a.address) for a in watched}
 
-    [issued] = certs.CertificateIssued.from_receipt(certs.issue(invoice_id, ROOT, maturity, sender=importer))
-    root = issued.certificateId
+    root = desk.issue_certificate(invoice_id, ROOT, maturity, buyer=importer, seller=exporter)
     # Tier 1 → tier 2: the exporter keeps 400,000.00 and passes 600,000.00 to supplier1.
     tier2, kept = split(certs, root, exporter, [(supplier1, 600_000_00), (exporter, 400_000_00)])
     # Tier 2 → tier 3: supplier1 passes 250,000.00 on to supplier3 (VN) and keeps 350,000.00.

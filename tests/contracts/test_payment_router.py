@@ -1,7 +1,10 @@
 """PaymentRouter: same-currency payments, and cross-currency payments at a bank's EIP-712 FX quote.
 
 Quotes are built and signed off chain with eth-account (`encode_typed_data` + `Account.sign_message`),
-exactly as a bank's quoting service would, and verified on chain by OpenZeppelin's EIP712 + ECDSA.
+exactly as a bank's quoting service would, and verified on chain by OpenZeppelin's EIP712 + ECDSA. Every
+quote is made out to its payer: an open quote (payer zero) could be used up by anyone for one minor unit,
+so the router refuses it. The quoting bank must be authorized (`BANK_ROLE`, active), and the router itself
+spends allowances as a registered `Instrument` participant.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ def approvals(router, usd, cny, eur, importer, exporter, bank_cn, bank_us):
             token.approve(router.address, 2**255, sender=account)
 
 
-def make_quote(chain, router, bank, base, quote_token, **overrides) -> FxQuote:
+def make_quote(chain, router, bank, payer, base, quote_token, **overrides) -> FxQuote:
+    """A quote of `bank` made out to `payer` (every quote names its payer: an open one is refused)."""
     fields = dict(
         bank=bank.address,
-        payer=ZERO_ADDRESS,
+        payer=payer.address,
         baseToken=base.address,
         quoteToken=quote_token.address,
         rate=USD_PER_CNY,
@@ -75,15 +79,15 @@ def balances(tokens_accounts):
 # ───────────────────────────── Quote signing ─────────────────────────────
 
 
-def test_quote_digest_on_chain_equals_eth_account_typed_data_digest(chain, router, cny, usd, bank_cn):
-    quote = make_quote(chain, router, bank_cn, cny, usd)
+def test_quote_digest_on_chain_equals_eth_account_typed_data_digest(chain, router, cny, usd, bank_cn, importer):
+    quote = make_quote(chain, router, bank_cn, importer, cny, usd)
     message = signable_quote(quote, chain.chain_id, router.address)
     digest = keccak(b"\x19" + message.version + message.header + message.body)
     assert bytes(router.hashQuote(quote.as_tuple())) == digest
 
 
-def test_signed_quote_recovers_to_the_bank_off_chain(chain, router, cny, usd, bank_cn):
-    quote = make_quote(chain, router, bank_cn, cny, usd)
+def test_signed_quote_recovers_to_the_bank_off_chain(chain, router, cny, usd, bank_cn, importer):
+    quote = make_quote(chain, router, bank_cn, importer, cny, usd)
     signature = sign(quote, bank_cn, chain, router)
     assert len(signature) == 65
     assert recover_quote_signer(quote, signature, chain.chain_id, router.address) == bank_cn.address
@@ -101,7 +105,7 @@ def test_rate_from_decimal_absorbs_currency_decimals():
 def test_cny_paying_importer_pays_usd_receiving_exporter_at_bank_quote(
     chain, router, cny, usd, bank_us, importer, exporter
 ):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     signature = sign(quote, bank_us, chain, router)
     watched = [(cny, importer), (cny, bank_us), (usd, bank_us), (usd, exporter)]
     before = balances(watched)
@@ -127,7 +131,7 @@ def test_cny_paying_importer_pays_usd_receiving_exporter_at_bank_quote(
 
 
 def test_both_legs_emit_cross_border_transfer_when_both_cross(chain, router, cny, eur, bank_cn, importer, exporter2):
-    quote = make_quote(chain, router, bank_cn, cny, eur, rate=rate_from_decimal("0.1290", 2, 2))
+    quote = make_quote(chain, router, bank_cn, importer, cny, eur, rate=rate_from_decimal("0.1290", 2, 2))
     receipt = pay(router, quote, sign(quote, bank_cn, chain, router), importer, exporter2)
 
     [cny_leg] = cny.CrossBorderTransfer.from_receipt(receipt)
@@ -138,7 +142,7 @@ def test_both_legs_emit_cross_border_transfer_when_both_cross(chain, router, cny
 
 
 def test_converted_amount_rounds_down_in_the_banks_favour(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)  # 0.1385: 7 fen → 0.9695 cents → 0
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)  # 0.1385: 7 fen → 0.9695 cents → 0
     assert router.convert(7, USD_PER_CNY) == 0
     assert router.convert(8, USD_PER_CNY) == 1  # 1.108 → 1
     before = usd.balanceOf(exporter.address)
@@ -147,16 +151,18 @@ def test_converted_amount_rounds_down_in_the_banks_favour(chain, router, cny, us
 
 
 def test_quote_made_out_to_a_payer_pays_for_that_payer(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd, payer=importer.address)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
+    assert quote.payer == importer.address
     receipt = pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
-    assert len(router.PaymentSettled.from_receipt(receipt)) == 1
+    [settled] = router.PaymentSettled.from_receipt(receipt)
+    assert settled.payer == importer.address
 
 
 # ───────────────────────────── Quote errors ─────────────────────────────
 
 
 def test_payment_fails_if_quote_expired(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd, expiry=chain.pending_timestamp + 60)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd, expiry=chain.pending_timestamp + 60)
     signature = sign(quote, bank_us, chain, router)
     chain.mine(timestamp=quote.expiry + 1)
     with ape.reverts(router.PaymentRouterQuoteExpired):
@@ -164,7 +170,7 @@ def test_payment_fails_if_quote_expired(chain, router, cny, usd, bank_us, import
 
 
 def test_payment_fails_if_quote_reused(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     signature = sign(quote, bank_us, chain, router)
     pay(router, quote, signature, importer, exporter)
     with ape.reverts(router.PaymentRouterQuoteNonceUsed, bank=bank_us.address, nonce=1):
@@ -172,7 +178,7 @@ def test_payment_fails_if_quote_reused(chain, router, cny, usd, bank_us, importe
 
 
 def test_payment_fails_if_quote_tampered(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     signature = sign(quote, bank_us, chain, router)
     better_rate = replace(quote, rate=quote.rate * 2)
     with ape.reverts(router.PaymentRouterQuoteSignerMismatch):
@@ -180,19 +186,19 @@ def test_payment_fails_if_quote_tampered(chain, router, cny, usd, bank_us, impor
 
 
 def test_payment_fails_if_quote_signed_by_another_key(chain, router, cny, usd, bank_us, bank_cn, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     with ape.reverts(router.PaymentRouterQuoteSignerMismatch, bank=bank_us.address, recovered=bank_cn.address):
         pay(router, quote, sign(quote, bank_cn, chain, router), importer, exporter)
 
 
 def test_payment_fails_if_signature_malformed(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     with ape.reverts(router.PaymentRouterQuoteSignerMismatch, bank=bank_us.address, recovered=ZERO_ADDRESS):
         pay(router, quote, sign(quote, bank_us, chain, router)[:64], importer, exporter)
 
 
 def test_payment_fails_if_signed_for_another_chain_or_router(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     other_chain = sign_quote_with_key(quote, bank_us.private_key, chain.chain_id + 1, router.address)
     other_router = sign_quote_with_key(quote, bank_us.private_key, chain.chain_id, cny.address)
     for signature in (other_chain, other_router):
@@ -201,19 +207,35 @@ def test_payment_fails_if_signed_for_another_chain_or_router(chain, router, cny,
 
 
 def test_payment_fails_if_amount_over_quote_limit(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     with ape.reverts(router.PaymentRouterQuoteAmountExceeded, baseAmount=BANK_LIMIT + 1, maxBaseAmount=BANK_LIMIT):
         pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter, amount=BANK_LIMIT + 1)
 
 
 def test_payment_fails_if_quote_made_out_to_another_payer(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd, payer=importer.address)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     with ape.reverts(router.PaymentRouterQuoteNotForPayer, payer=importer.address, caller=exporter.address):
         pay(router, quote, sign(quote, bank_us, chain, router), exporter, exporter)
 
 
+def test_payment_fails_if_quote_names_no_payer(chain, router, cny, usd, bank_us, importer, exporter):
+    # Audit note: an open quote (payer zero) could be used up by anyone for one minor unit. The router
+    # refuses it, for the payer the bank meant as for a stranger, and the nonce stays unspent.
+    quote = replace(make_quote(chain, router, bank_us, importer, cny, usd), payer=ZERO_ADDRESS)
+    signature = sign(quote, bank_us, chain, router)
+    watched = [(cny, importer), (cny, exporter), (usd, bank_us), (usd, exporter)]
+    before = balances(watched)
+
+    for payer, amount in ((exporter, 1), (importer, PAYMENT)):
+        with ape.reverts(router.PaymentRouterQuoteNotForPayer, payer=ZERO_ADDRESS, caller=payer.address):
+            pay(router, quote, signature, payer, exporter, amount=amount)
+
+    assert balances(watched) == before
+    assert not router.isQuoteNonceUsed(bank_us.address, quote.nonce)
+
+
 def test_payment_fails_if_quote_nonce_invalidated_by_bank(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd, nonce=256 + 3)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd, nonce=256 + 3)
     signature = sign(quote, bank_us, chain, router)
     receipt = router.invalidateQuoteNonces(1, 1 << 3, sender=bank_us)
     [event] = router.QuoteNoncesInvalidated.from_receipt(receipt)
@@ -224,19 +246,19 @@ def test_payment_fails_if_quote_nonce_invalidated_by_bank(chain, router, cny, us
 
 
 def test_payment_fails_if_quote_names_one_currency(chain, router, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, usd, usd)
+    quote = make_quote(chain, router, bank_us, importer, usd, usd)
     with ape.reverts(router.PaymentRouterQuoteSameCurrency, token=usd.address):
         pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
 
 
 def test_payment_fails_if_quote_rate_zero(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd, rate=0)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd, rate=0)
     with ape.reverts(router.PaymentRouterQuoteZeroRate):
         pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
 
 
 def test_payment_fails_if_amount_zero_or_converts_to_zero(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     signature = sign(quote, bank_us, chain, router)
     for amount in (0, 7):
         with ape.reverts(router.PaymentRouterZeroAmount):
@@ -244,7 +266,7 @@ def test_payment_fails_if_amount_zero_or_converts_to_zero(chain, router, cny, us
 
 
 def test_payment_fails_without_purpose_code(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     with ape.reverts(router.PaymentRouterMissingPurposeCode):
         router.payWithQuote(quote.as_tuple(), sign(quote, bank_us, chain, router), exporter.address, PAYMENT,
                             b"\0" * 4, text_hash("x"), sender=importer)
@@ -253,16 +275,45 @@ def test_payment_fails_without_purpose_code(chain, router, cny, usd, bank_us, im
 
 
 def test_payment_fails_if_quote_signer_is_not_a_bank(chain, router, registry, cny, usd, exporter2, importer, exporter):
-    quote = make_quote(chain, router, exporter2, cny, usd)
-    with reverts_with(registry.ParticipantRegistryUnexpectedKind):
+    quote = make_quote(chain, router, exporter2, importer, cny, usd)
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=exporter2.address,
+                      neededRole=registry.BANK_ROLE()):
         pay(router, quote, sign(quote, exporter2, chain, router), importer, exporter)
 
 
-def test_payment_fails_if_quoting_bank_frozen(chain, router, registry, regulator, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+def test_payment_fails_if_quoting_bank_frozen(chain, router, registry, regulator, cny, usd, bank_us, importer,
+                                              exporter):
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     registry.freezeParticipant(bank_us.address, text_hash("sanctions-review"), sender=regulator)
-    with reverts_with(registry.ParticipantRegistryInactiveParticipant):
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=bank_us.address):
         pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
+
+
+def test_payment_fails_if_quoting_banks_role_revoked(chain, router, registry, operator, cny, usd, bank_us, importer,
+                                                     exporter):
+    # M4: a quote signed while the bank held BANK_ROLE is worthless once the role is revoked.
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
+    signature = sign(quote, bank_us, chain, router)
+    registry.revokeRole(registry.BANK_ROLE(), bank_us.address, sender=operator)
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=bank_us.address,
+                      neededRole=registry.BANK_ROLE()):
+        pay(router, quote, signature, importer, exporter)
+    assert not router.isQuoteNonceUsed(bank_us.address, quote.nonce)
+
+
+def test_payment_fails_once_the_routers_instrument_role_is_revoked(chain, router, registry, operator, cny, usd,
+                                                                    bank_us, importer, exporter):
+    # The router spends allowances as a registered Instrument participant: the operator can stop it.
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
+    registry.revokeRole(registry.INSTRUMENT_ROLE(), router.address, sender=operator)
+    before = balances([(cny, importer), (usd, exporter)])
+
+    with reverts_with(usd.SettlementTokenInactiveParty, account=router.address):
+        router.pay(usd.address, exporter.address, 1_00, GDDS, text_hash("inv-r"), sender=importer)
+    with reverts_with(cny.SettlementTokenInactiveParty, account=router.address):
+        pay(router, quote, sign(quote, bank_us, chain, router), importer, exporter)
+
+    assert balances([(cny, importer), (usd, exporter)]) == before
 
 
 # ───────────────────────────── Atomicity ─────────────────────────────
@@ -271,7 +322,7 @@ def test_payment_fails_if_quoting_bank_frozen(chain, router, registry, regulator
 def test_frozen_beneficiary_leaves_payers_leg_unmoved_and_quote_unspent(
     chain, router, registry, regulator, cny, usd, bank_us, importer, exporter
 ):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     signature = sign(quote, bank_us, chain, router)
     registry.freezeParticipant(exporter.address, text_hash("aml-alert"), sender=regulator)
     watched = [(cny, importer), (cny, bank_us), (usd, bank_us), (usd, exporter)]
@@ -290,7 +341,7 @@ def test_frozen_beneficiary_leaves_payers_leg_unmoved_and_quote_unspent(
 def test_bank_short_of_quote_currency_leaves_payers_leg_unmoved(
     chain, router, cny, usd, bank_us, importer, exporter, supplier1
 ):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     signature = sign(quote, bank_us, chain, router)
     usd.transfer(supplier1.address, usd.balanceOf(bank_us.address) - 1_00, sender=bank_us)  # keep one dollar
     watched = [(cny, importer), (cny, bank_us), (usd, bank_us), (usd, exporter)]
@@ -304,7 +355,7 @@ def test_bank_short_of_quote_currency_leaves_payers_leg_unmoved(
 
 
 def test_payer_without_allowance_moves_nothing(chain, router, cny, usd, bank_us, importer, exporter):
-    quote = make_quote(chain, router, bank_us, cny, usd)
+    quote = make_quote(chain, router, bank_us, importer, cny, usd)
     cny.approve(router.address, PAYMENT - 1, sender=importer)
     before = balances([(usd, bank_us), (usd, exporter)])
     with reverts_with(cny.ERC20InsufficientAllowance):

@@ -1,6 +1,8 @@
 """ReceivableFinancing (DESIGN §5): application, approval with advance and lien in one transaction, rejection,
 repayment from the buyer's payment with interest from chain time, default and recourse, reverse factoring,
-and the issue's end-to-end story."""
+and the issue's end-to-end story. Financing is capped by what is still unpaid (audit L2), a closed programme
+approves nothing (L6), a frozen financing is not repaid by the buyer's payment (L1), and a second bank is told
+where the invoice is liened."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from _reverts import reverts_with
 from receivables_helpers import (
-    CONFIRMED, DAY, DEFAULTED, FINANCED, PAID, REGISTERED, YEAR,
-    advance_to, confirmed_invoice, now, register_invoice,
+    CONFIRMED, DAY, DEFAULTED, FINANCED, PAID, REGISTERED, YEAR, ZERO_ADDRESS,
+    advance_to, confirmed_invoice, now, register_invoice, states_bitmap,
 )
-from scripts._common import KIND_BANK, KIND_CORPORATE, text_hash
-from scripts._receivables import DEFAULT_GRACE_PERIOD
+from scripts._common import INVOICE_GRACE_PERIOD, KIND_ATTESTER, identity_hash, jurisdiction, text_hash
 
 # IReceivableFinancing.FinancingState / ProgrammeState
 F_APPLIED, F_REJECTED, F_WITHDRAWN, F_ACTIVE, F_DEFAULTED, F_CLOSED = 1, 2, 3, 4, 5, 6
@@ -109,16 +111,58 @@ def test_apply_fails_for_zero_or_more_than_face(chain, invoices, financing, usd,
     invoice_id = _invoice(chain, invoices, exporter, importer, usd)
     with ape.reverts(financing.ReceivableFinancingInvalidAmount, amount=0):
         financing.applyForFinancing(invoice_id, bank_cn.address, 0, sender=exporter)
-    with ape.reverts(financing.ReceivableFinancingRequestAboveFace, requestedAmount=FACE + 1, faceAmount=FACE):
+    with ape.reverts(financing.ReceivableFinancingAboveOutstanding, invoiceId=invoice_id, amount=FACE + 1,
+                     outstanding=FACE):
         financing.applyForFinancing(invoice_id, bank_cn.address, FACE + 1, sender=exporter)
+
+
+def test_L2_apply_is_capped_by_what_is_still_unpaid(chain, invoices, financing, usd, exporter, importer, bank_cn):
+    """Audit L2: 100k advanced against 10k outstanding. The cap is what the buyer has not paid yet."""
+    invoice_id = _invoice(chain, invoices, exporter, importer, usd)
+    invoices.pay(invoice_id, FACE - 10_000_00, sender=importer)
+    assert invoices.state(invoice_id) == CONFIRMED
+    with ape.reverts(financing.ReceivableFinancingAboveOutstanding, invoiceId=invoice_id, amount=10_000_01,
+                     outstanding=10_000_00):
+        financing.applyForFinancing(invoice_id, bank_cn.address, 10_000_01, sender=exporter)
+    financing_id = _apply(financing, invoice_id, exporter, bank_cn, requested=10_000_00)
+    assert financing.financing(financing_id).amount == 10_000_00
+
+
+def test_L2_approve_is_capped_by_what_the_buyer_left_unpaid_since_the_application(chain, invoices, financing, usd,
+                                                                              exporter, importer, bank_cn):
+    invoice_id = _invoice(chain, invoices, exporter, importer, usd)
+    financing_id = _apply(financing, invoice_id, exporter, bank_cn)  # ADVANCE requested against FACE unpaid
+    invoices.pay(invoice_id, 100_000_00, sender=importer)  # meanwhile the buyer pays half, to the seller
+    with ape.reverts(financing.ReceivableFinancingAboveOutstanding, invoiceId=invoice_id, amount=ADVANCE,
+                     outstanding=FACE - 100_000_00):
+        _approve(chain, financing, financing_id, bank_cn)
+    assert financing.financing(financing_id).state == F_APPLIED
+    seller_before = usd.balanceOf(exporter.address)
+    _approve(chain, financing, financing_id, bank_cn, advance=FACE - 100_000_00)
+    assert usd.balanceOf(exporter.address) == seller_before + FACE - 100_000_00
+    assert (financing.financing(financing_id).amount, invoices.state(invoice_id)) == (FACE - 100_000_00, FINANCED)
 
 
 def test_apply_fails_to_a_party_that_is_not_a_bank(chain, invoices, financing, registry, usd, exporter, importer,
                                                    supplier1):
     invoice_id = _invoice(chain, invoices, exporter, importer, usd)
-    with ape.reverts(registry.ParticipantRegistryUnexpectedKind, account=supplier1.address, actual=KIND_CORPORATE,
-                     expected=KIND_BANK):
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=supplier1.address,
+                      neededRole=registry.BANK_ROLE()):
         financing.applyForFinancing(invoice_id, supplier1.address, ADVANCE, sender=exporter)
+
+
+def test_M4_a_bank_whose_role_was_revoked_can_no_longer_approve(chain, invoices, financing, registry, operator, usd,
+                                                             exporter, importer, bank_cn):
+    """Audit M4: authority is the role, not the kind. Revoking BANK_ROLE removes every power of a bank."""
+    financing_id = _apply(financing, _invoice(chain, invoices, exporter, importer, usd), exporter, bank_cn)
+    registry.revokeRole(registry.BANK_ROLE(), bank_cn.address, sender=operator)
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=bank_cn.address,
+                      neededRole=registry.BANK_ROLE()):
+        _approve(chain, financing, financing_id, bank_cn)
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=bank_cn.address,
+                      neededRole=registry.BANK_ROLE()):
+        financing.reject(financing_id, text_hash("x"), sender=bank_cn)
+    assert financing.financing(financing_id).state == F_APPLIED
 
 
 def test_withdraw_by_the_seller_ends_the_application(chain, invoices, financing, usd, exporter, importer, bank_cn):
@@ -156,10 +200,36 @@ def test_financing_the_same_invoice_at_a_second_bank_fails(chain, invoices, fina
     at_cn = _apply(financing, invoice_id, exporter, bank_cn)
     at_us = _apply(financing, invoice_id, exporter, bank_us)
     _approve(chain, financing, at_cn, bank_cn)
-    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceState=FINANCED):
+    liened = dict(invoiceId=invoice_id, instrument=financing.address, financier=bank_cn.address)
+    with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
         _approve(chain, financing, at_us, bank_us)
-    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceState=FINANCED):
+    with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
         financing.applyForFinancing(invoice_id, bank_us.address, ADVANCE, sender=exporter)
+    assert financing.financing(at_us).state == F_APPLIED
+
+
+def test_an_invoice_liened_by_another_instrument_is_named_as_such(chain, invoices, financing, platform, usd,
+                                                                  exporter, importer, bank_cn):
+    """The seller accepted a payable certificate on the invoice: the certificate tree holds the lien, and the
+    bank is told so rather than that the invoice is "not confirmed"."""
+    certificates = platform["PayableCertificates"]
+    invoice_id = _invoice(chain, invoices, exporter, importer, usd)
+    financing_id = _apply(financing, invoice_id, exporter, bank_cn)
+    certificates.offer(invoice_id, FACE, invoices.invoice(invoice_id).dueDate, sender=importer)
+    certificates.acceptOffer(invoice_id, sender=exporter)
+    liened = dict(invoiceId=invoice_id, instrument=certificates.address, financier=exporter.address)
+    with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
+        _approve(chain, financing, financing_id, bank_cn)
+    with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
+        financing.applyForFinancing(invoice_id, bank_cn.address, ADVANCE, sender=exporter)
+
+
+def test_apply_to_an_invoice_that_is_not_confirmed_names_its_state(chain, invoices, financing, usd, exporter,
+                                                                   importer, bank_cn):
+    invoice_id = _invoice(chain, invoices, exporter, importer, usd, face=10_00)
+    invoices.pay(invoice_id, 10_00, sender=importer)
+    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceId=invoice_id, invoiceState=PAID):
+        financing.applyForFinancing(invoice_id, bank_cn.address, 10_00, sender=exporter)
 
 
 def test_approve_fails_for_another_bank_or_twice(chain, invoices, financing, usd, exporter, importer, bank_cn,
@@ -209,6 +279,30 @@ def test_a_bank_requiring_a_customs_match_refuses_until_customs_attest_it(chain,
     assert financing.financing(financing_id).state == F_ACTIVE
 
 
+def test_L7_a_bank_requiring_a_customs_match_sees_the_latest_declaration(chain, invoices, financing, registry,
+                                                                      operator, usd, exporter, importer, bank_cn,
+                                                                      attester, outsider):
+    """Audit L7: a carrier's matching declaration does not hide the customs authority's later mismatch, and
+    the carrier cannot overwrite that mismatch again."""
+    registry.registerParticipant(outsider.address, KIND_ATTESTER, jurisdiction("CN"), identity_hash("CARRIER-2"),
+                                 sender=operator)
+    carrier = outsider
+    financing.setCustomsMatchRequired(True, sender=bank_cn)
+    invoice_id = _invoice(chain, invoices, exporter, importer, usd)
+    invoices.attestCustoms(invoice_id, text_hash("bill-of-lading"), FACE, sender=carrier)
+    financing_id = _apply(financing, invoice_id, exporter, bank_cn)
+    invoices.attestCustoms(invoice_id, text_hash("customs-declaration"), FACE // 2, sender=attester)
+    with ape.reverts(financing.ReceivableFinancingCustomsMatchRequired, invoiceId=invoice_id):
+        _approve(chain, financing, financing_id, bank_cn)
+    with reverts_with(invoices.InvoiceRegistryNotCustomsAttester, attester=attester.address, caller=carrier.address):
+        invoices.attestCustoms(invoice_id, text_hash("carrier-again"), FACE, sender=carrier)
+    with ape.reverts(financing.ReceivableFinancingCustomsMatchRequired, invoiceId=invoice_id):
+        _approve(chain, financing, financing_id, bank_cn)
+    invoices.attestCustoms(invoice_id, text_hash("customs-declaration-amended"), FACE, sender=attester)
+    _approve(chain, financing, financing_id, bank_cn)
+    assert financing.financing(financing_id).state == F_ACTIVE
+
+
 def test_reject_records_the_reason(chain, invoices, financing, usd, exporter, importer, bank_cn, bank_us):
     financing_id = _apply(financing, _invoice(chain, invoices, exporter, importer, usd), exporter, bank_cn)
     with ape.reverts(financing.ReceivableFinancingNotBank, caller=bank_us.address):
@@ -224,6 +318,17 @@ def test_a_frozen_financing_refuses_its_transitions(chain, invoices, financing, 
     registry.freezeInstrument(financing.address, financing_id, text_hash("SANCTIONS"), sender=regulator)
     with ape.reverts(financing.ReceivableFinancingFrozen, financingId=financing_id):
         _approve(chain, financing, financing_id, bank_cn)
+    with ape.reverts(financing.ReceivableFinancingFrozen, financingId=financing_id):
+        financing.withdraw(financing_id, sender=exporter)
+
+
+def test_a_frozen_seller_cannot_withdraw_its_application(chain, invoices, financing, registry, regulator, usd,
+                                                         exporter, importer, bank_cn):
+    financing_id = _apply(financing, _invoice(chain, invoices, exporter, importer, usd), exporter, bank_cn)
+    registry.freezeParticipant(exporter.address, text_hash("SANCTIONS"), sender=regulator)
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=exporter.address):
+        financing.withdraw(financing_id, sender=exporter)
+    assert financing.financing(financing_id).state == F_APPLIED
 
 
 def test_unknown_financing_is_refused(financing, bank_cn):
@@ -302,7 +407,77 @@ def test_bank_records_a_repayment_received_off_chain(chain, invoices, financing,
 
 def test_payment_hook_answers_only_the_invoice_registry(financing, exporter):
     with ape.reverts(financing.ReceivableFinancingNotInvoiceRegistry, caller=exporter.address):
-        financing.onInvoicePayment(1, 1, sender=exporter)
+        financing.onInvoicePayment(1, 1, 1, sender=exporter)
+
+
+def test_L1_a_frozen_financing_is_not_repaid_by_the_buyers_payment(chain, invoices, financing, registry, regulator,
+                                                                usd, exporter, importer, bank_cn):
+    """Audit L1: the regulator froze the financing; the buyer's payment used to repay and close it anyway.
+    The payment now reverts as a whole, and nothing moves until the financing is unfrozen."""
+    invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn)
+    registry.freezeInstrument(financing.address, financing_id, text_hash("AML-HOLD"), sender=regulator)
+    balances = [usd.balanceOf(a.address) for a in (bank_cn, exporter, importer)]
+    with reverts_with(financing.ReceivableFinancingFrozen, financingId=financing_id):
+        invoices.pay(invoice_id, FACE, sender=importer)
+    with reverts_with(financing.ReceivableFinancingFrozen, financingId=financing_id):
+        invoices.pay(invoice_id, 1_00, sender=importer)
+    with ape.reverts(financing.ReceivableFinancingFrozen, financingId=financing_id):
+        financing.repay(financing_id, 1_00, sender=exporter)
+    assert [usd.balanceOf(a.address) for a in (bank_cn, exporter, importer)] == balances
+    assert (invoices.invoice(invoice_id).paidAmount, invoices.state(invoice_id)) == (0, FINANCED)
+    stored = financing.financing(financing_id)
+    assert (stored.state, stored.repaidAmount) == (F_ACTIVE, 0)
+
+    registry.unfreezeInstrument(financing.address, financing_id, text_hash("AML-CLEAR"), sender=regulator)
+    receipt = invoices.pay(invoice_id, FACE, sender=importer)
+    assert financing.FinancingClosed.from_receipt(receipt)[0].financingId == financing_id
+    assert invoices.state(invoice_id) == PAID
+
+
+def test_owed_at_quotes_the_payoff_on_a_date(chain, invoices, financing, usd, exporter, importer, bank_cn):
+    invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn)
+    disbursed_at = financing.financing(financing_id).disbursedAt
+    payoff_day = disbursed_at + 40 * DAY
+    assert financing.owedAt(financing_id, payoff_day) == ADVANCE + _interest(ADVANCE, RATE_BPS, 40 * DAY)
+    assert financing.owedAt(financing_id, 2 * YEAR + disbursed_at) == ADVANCE + _interest(ADVANCE, RATE_BPS,
+                                                                                           2 * YEAR)
+    # A date already past counts as now.
+    assert financing.owedAt(financing_id, 0) == financing.owed(financing_id)
+    assert financing.owedAt(financing_id, disbursed_at - DAY) == financing.owed(financing_id)
+
+    chain.pending_timestamp = disbursed_at + 10 * DAY
+    financing.repay(financing_id, 50_000_00, sender=exporter)
+    quoted = financing.owedAt(financing_id, payoff_day)
+    assert quoted == ADVANCE + _interest(ADVANCE, RATE_BPS, 40 * DAY) - 50_000_00
+    chain.pending_timestamp = payoff_day
+    receipt = financing.repay(financing_id, quoted, sender=exporter)  # the quote is exactly the payoff
+    assert financing.FinancingClosed.from_receipt(receipt)[0].totalRepaid == quoted + 50_000_00
+    assert financing.owedAt(financing_id, payoff_day + YEAR) == 0  # closed: nothing owed at any date
+    assert invoices.state(invoice_id) == CONFIRMED
+
+
+def test_owed_at_is_zero_for_a_financing_that_was_never_approved(chain, invoices, financing, usd, exporter,
+                                                                 importer, bank_cn):
+    financing_id = _apply(financing, _invoice(chain, invoices, exporter, importer, usd), exporter, bank_cn)
+    assert financing.owedAt(financing_id, now(chain) + YEAR) == 0
+    assert financing.owedAt(999, now(chain) + YEAR) == 0
+
+
+def test_the_debt_is_capped_so_that_every_financing_can_close(chain, invoices, financing, usd, exporter, importer,
+                                                             bank_cn):
+    """Advance plus interest never exceeds 2**48 - 1 minor units (`repaidAmount` is 48 bits)."""
+    cap = 2**48 - 1
+    advance = cap - 1_000_00
+    usd.mint(bank_cn.address, advance, text_hash("reserve:large-advance"), sender=bank_cn)
+    invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn, face=cap,
+                                         advance=advance, rate=10_000, due_in=3 * YEAR)
+    disbursed_at = financing.financing(financing_id).disbursedAt
+    assert financing.owedAt(financing_id, disbursed_at + 2 * YEAR) == cap
+    advance_to(chain, disbursed_at + YEAR)
+    assert financing.owed(financing_id) == cap
+    receipt = financing.recordRepayment(financing_id, cap, text_hash("MT103-LARGE"), sender=bank_cn)
+    assert financing.FinancingClosed.from_receipt(receipt)[0].totalRepaid == cap
+    assert (financing.financing(financing_id).state, invoices.state(invoice_id)) == (F_CLOSED, CONFIRMED)
 
 
 # ───────────────────────────── Default and recourse ─────────────────────────────
@@ -316,7 +491,7 @@ def test_default_and_recourse_to_the_seller(chain, invoices, financing, usd, exp
     with ape.reverts(financing.ReceivableFinancingNotOverdue):
         financing.markDefault(financing_id, sender=bank_cn)
     invoices.pay(invoice_id, 20_000_00, sender=importer)  # the buyer pays a little, then nothing
-    advance_to(chain, due + DEFAULT_GRACE_PERIOD + 1)
+    advance_to(chain, due + INVOICE_GRACE_PERIOD + 1)
     assert invoices.state(invoice_id) == DEFAULTED
     receipt = financing.markDefault(financing_id, sender=bank_cn)
     assert financing.FinancingDefaulted.from_receipt(receipt)[0].outstanding > 0
@@ -332,7 +507,7 @@ def test_default_and_recourse_to_the_seller(chain, invoices, financing, usd, exp
     assert usd.balanceOf(bank_cn.address) == bank_before + recovered
     assert financing.financing(financing_id).state == F_CLOSED
     view = invoices.invoice(invoice_id)
-    assert (view.state, view.lienFinancier) == (DEFAULTED, "0x" + "00" * 20)
+    assert (view.state, view.lienFinancier) == (DEFAULTED, ZERO_ADDRESS)
     # The late buyer now pays the seller, who carried the loss.
     before = usd.balanceOf(exporter.address)
     invoices.pay(invoice_id, FACE - 20_000_00, sender=importer)
@@ -343,7 +518,7 @@ def test_late_buyer_payment_after_default_still_repays_the_bank(chain, invoices,
                                                                 bank_cn):
     invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn,
                                          due_in=10 * DAY)
-    advance_to(chain, invoices.invoice(invoice_id).dueDate + DEFAULT_GRACE_PERIOD + 1)
+    advance_to(chain, invoices.invoice(invoice_id).dueDate + INVOICE_GRACE_PERIOD + 1)
     financing.markDefault(financing_id, sender=bank_cn)
     invoices.pay(invoice_id, FACE, sender=importer)
     assert financing.financing(financing_id).state == F_CLOSED
@@ -407,6 +582,25 @@ def test_programme_applications_need_an_open_programme_on_the_invoice_buyer(
         financing.applyUnderProgramme(invoice_id, programme_id, 50_000_00, sender=supplier1)
 
 
+@pytest.mark.parametrize("closer", ["importer", "bank_us"])
+def test_L6_a_closed_programme_approves_nothing(chain, invoices, financing, usd, importer, bank_us, supplier1, closer,
+                                             request):
+    """Audit L6: an application made while the programme was open is not approved after the buyer (or the
+    bank) closed it; the bank may still reject it."""
+    programme_id = _open_programme(financing, importer, bank_us, rate=400, limit=500_000_00)
+    invoice_id = _invoice(chain, invoices, supplier1, importer, usd)
+    receipt = financing.applyUnderProgramme(invoice_id, programme_id, 100_000_00, sender=supplier1)
+    financing_id = int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
+    financing.closeProgramme(programme_id, sender=request.getfixturevalue(closer))
+    with ape.reverts(financing.ReceivableFinancingUnexpectedProgrammeState, programmeId=programme_id,
+                     current=P_CLOSED, expectedStates=states_bitmap(P_OPEN)):
+        _approve(chain, financing, financing_id, bank_us, advance=100_000_00, rate=400)
+    assert financing.programme(programme_id).used == 0
+    assert invoices.invoice(invoice_id).lienFinancier == ZERO_ADDRESS
+    financing.reject(financing_id, text_hash("PROGRAMME-CLOSED"), sender=bank_us)
+    assert financing.financing(financing_id).state == F_REJECTED
+
+
 def test_propose_programme_fails_for_bad_terms(financing, importer, bank_us):
     with ape.reverts(financing.ReceivableFinancingInvalidRate, rateBps=10_001):
         financing.proposeProgramme(bank_us.address, 10_001, 1_00, sender=importer)
@@ -462,7 +656,8 @@ def test_exporter_invoice_from_registration_to_settlement(chain, invoices, finan
     seller_start, bank_start = usd.balanceOf(exporter.address), usd.balanceOf(bank_cn.address)
     _approve(chain, financing, at_cn, bank_cn, advance=180_000_00, rate=600, maturity_in=60 * DAY)
     assert usd.balanceOf(exporter.address) == seller_start + 180_000_00
-    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceState=FINANCED):
+    with ape.reverts(financing.ReceivableFinancingInvoiceLiened, instrument=financing.address,
+                     financier=bank_cn.address):
         _approve(chain, financing, at_us, bank_us, advance=180_000_00, rate=500, maturity_in=60 * DAY)
     financing.reject(at_us, text_hash("ALREADY-FINANCED"), sender=bank_us)
 
@@ -474,4 +669,4 @@ def test_exporter_invoice_from_registration_to_settlement(chain, invoices, finan
     assert usd.balanceOf(exporter.address) == seller_start + 180_000_00 + FACE - owed
     assert invoices.state(invoice_id) == PAID
     assert (financing.financing(at_cn).state, financing.financing(at_us).state) == (F_CLOSED, F_REJECTED)
-    assert invoices.invoice(invoice_id).lienFinancier == "0x" + "00" * 20
+    assert invoices.invoice(invoice_id).lienFinancier == ZERO_ADDRESS

@@ -1,9 +1,11 @@
 """SettlementToken: tokenized bank deposits, transfers only between active participants (DESIGN §2).
 
-Minting and burning by active banks, the transfer rule in `_update` (inactive, frozen and unknown
-parties refused, as sender and as receiver, with nothing moved), payment transfers with an ISO 20022
-purpose code and reference, and the supervisory events: `CrossBorderTransfer` between jurisdictions and
-`LargeValueReported` at or above the regulator's threshold.
+Minting and burning by authorized banks (the registry's one check: `BANK_ROLE`, active), the transfer rule
+in `_update` (inactive, frozen and unknown parties refused, as sender, as receiver and as the spender of an
+allowance, with nothing moved), payment transfers with an ISO 20022 purpose code and reference, and the
+supervisory events: `CrossBorderTransfer` between jurisdictions and `LargeValueReported` at or above the
+threshold an authorized regulator sets. The registry's errors reach the caller through the token, so they
+are checked with `reverts_with`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,18 @@ from typing import Any
 import ape
 import pytest
 
-from scripts._common import INITIAL_BALANCE, KYC_APPROVED, KYC_REVOKED, purpose_code, text_hash
+from _reverts import reverts_with
+from scripts._common import (
+    INITIAL_BALANCE,
+    INSTRUMENT_CONTRACTS,
+    KIND_INSTRUMENT,
+    KYC_APPROVED,
+    KYC_REVOKED,
+    identity_hash,
+    jurisdiction,
+    purpose_code,
+    text_hash,
+)
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 NO_PURPOSE = b"\x00" * 4
@@ -48,9 +61,12 @@ def test_token_describes_its_currency(platform, registry, code):
     assert token.largeValueThreshold() == 0
 
 
-def test_token_with_zero_decimals_for_jpy(project, operator, registry):
-    jpy = operator.deploy(project.SettlementToken, "tradefin JPY deposit", b"JPY", 0, registry.address)
+def test_token_with_zero_decimals_for_jpy(project, platform, operator, registry):
+    forwarder = platform["Forwarder"]
+    jpy = operator.deploy(project.SettlementToken, "tradefin JPY deposit", b"JPY", 0, registry.address,
+                          forwarder.address)
     assert (jpy.decimals(), jpy.symbol(), jpy.currency()) == (0, "JPY", b"JPY")
+    assert jpy.isTrustedForwarder(forwarder.address)
 
 
 # ───────────────────────────── Mint and burn ─────────────────────────────
@@ -71,16 +87,32 @@ def test_bank_mints_against_deposit(usd, bank_us, importer):
     assert usd.totalSupply() == supply + 2_500_00
 
 
-def test_mint_fails_if_caller_not_bank(usd, exporter, regulator, operator, outsider):
+def test_mint_fails_if_caller_not_bank(usd, registry, exporter, regulator, operator, outsider):
     for caller in (exporter, regulator, operator, outsider):
-        with ape.reverts(usd.SettlementTokenNotBank, account=caller.address):
+        with reverts_with(registry.AccessControlUnauthorizedAccount, account=caller.address,
+                          neededRole=registry.BANK_ROLE()):
             usd.mint(exporter.address, 1_00, text_hash("DEP"), sender=caller)
 
 
 def test_mint_fails_if_bank_frozen(usd, registry, regulator, bank_us, importer):
     registry.freezeParticipant(bank_us.address, text_hash("licence suspended"), sender=regulator)
-    with ape.reverts(usd.SettlementTokenNotBank, account=bank_us.address):
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=bank_us.address):
         usd.mint(importer.address, 1_00, text_hash("DEP"), sender=bank_us)
+
+
+def test_mint_fails_if_bank_role_revoked(usd, registry, operator, bank_us, importer):
+    registry.revokeRole(registry.BANK_ROLE(), bank_us.address, sender=operator)
+    supply = usd.totalSupply()
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=bank_us.address,
+                      neededRole=registry.BANK_ROLE()):
+        usd.mint(importer.address, 1_00, text_hash("DEP"), sender=bank_us)
+    assert usd.totalSupply() == supply
+
+
+def test_corporate_granted_bank_role_mints(usd, registry, operator, exporter, importer):
+    registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=operator)
+    receipt = usd.mint(importer.address, 1_00, text_hash("DEP"), sender=exporter)
+    assert only_event(receipt, usd.DepositMinted)["bank"] == exporter.address
 
 
 def test_mint_fails_if_amount_zero(usd, bank_us, importer):
@@ -118,14 +150,24 @@ def test_bank_burns_own_balance_on_withdrawal(usd, bank_us):
     assert usd.totalSupply() == supply - 1_000_00
 
 
-def test_burn_fails_if_caller_not_bank(usd, exporter):
-    with ape.reverts(usd.SettlementTokenNotBank, account=exporter.address):
+def test_burn_fails_if_caller_not_bank(usd, registry, exporter):
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=exporter.address,
+                      neededRole=registry.BANK_ROLE()):
         usd.burn(1_00, text_hash("WDR"), sender=exporter)
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE
 
 
 def test_burn_fails_if_bank_frozen(usd, registry, regulator, bank_us):
     registry.freezeParticipant(bank_us.address, text_hash("licence suspended"), sender=regulator)
-    with ape.reverts(usd.SettlementTokenNotBank, account=bank_us.address):
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=bank_us.address):
+        usd.burn(1_00, text_hash("WDR"), sender=bank_us)
+    assert usd.balanceOf(bank_us.address) == INITIAL_BALANCE
+
+
+def test_burn_fails_if_bank_role_revoked(usd, registry, operator, bank_us):
+    registry.revokeRole(registry.BANK_ROLE(), bank_us.address, sender=operator)
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=bank_us.address,
+                      neededRole=registry.BANK_ROLE()):
         usd.burn(1_00, text_hash("WDR"), sender=bank_us)
     assert usd.balanceOf(bank_us.address) == INITIAL_BALANCE
 
@@ -237,12 +279,12 @@ def test_payment_fails_if_recipient_is_zero_address(usd, exporter):
 # ───────────────────────────── Payments under an allowance ─────────────────────────────
 
 
-def test_transfer_from_with_purpose_moves_funds_and_reduces_allowance(usd, importer, exporter, outsider):
-    # The spender need not be a participant (instrument contracts are not); the parties must be active.
-    usd.approve(outsider.address, 10_000_00, sender=importer)
+def test_transfer_from_with_purpose_moves_funds_and_reduces_allowance(usd, importer, exporter, supplier1):
+    # The spender, like both parties, must be an active participant (instrument contracts are registered).
+    usd.approve(supplier1.address, 10_000_00, sender=importer)
 
     receipt = usd.transferFromWithPurpose(
-        importer.address, exporter.address, 4_000_00, GDDS, INVOICE_REF, sender=outsider
+        importer.address, exporter.address, 4_000_00, GDDS, INVOICE_REF, sender=supplier1
     )
 
     assert only_event(receipt, usd.PaymentTransfer) == {
@@ -250,42 +292,47 @@ def test_transfer_from_with_purpose_moves_funds_and_reduces_allowance(usd, impor
         "paymentReference": INVOICE_REF,
     }
     assert only_event(receipt, usd.CrossBorderTransfer)["paymentReference"] == INVOICE_REF
-    assert usd.allowance(importer.address, outsider.address) == 6_000_00
+    assert usd.allowance(importer.address, supplier1.address) == 6_000_00
     assert usd.balanceOf(importer.address) == INITIAL_BALANCE - 4_000_00
     assert usd.balanceOf(exporter.address) == INITIAL_BALANCE + 4_000_00
+    assert usd.balanceOf(supplier1.address) == INITIAL_BALANCE
 
 
-def test_transfer_from_with_purpose_fails_without_enough_allowance(usd, importer, exporter, outsider):
-    usd.approve(outsider.address, 99_99, sender=importer)
-    with ape.reverts(usd.ERC20InsufficientAllowance, spender=outsider.address, allowance=99_99, needed=100_00):
-        usd.transferFromWithPurpose(importer.address, exporter.address, 100_00, GDDS, INVOICE_REF, sender=outsider)
+def test_transfer_from_with_purpose_fails_without_enough_allowance(usd, importer, exporter, supplier1):
+    usd.approve(supplier1.address, 99_99, sender=importer)
+    with ape.reverts(usd.ERC20InsufficientAllowance, spender=supplier1.address, allowance=99_99, needed=100_00):
+        usd.transferFromWithPurpose(importer.address, exporter.address, 100_00, GDDS, INVOICE_REF, sender=supplier1)
 
 
-def test_transfer_from_with_purpose_fails_if_sender_is_zero_address(usd, exporter, outsider):
+def test_transfer_from_with_purpose_fails_if_sender_is_zero_address(usd, exporter, supplier1):
     with ape.reverts(usd.ERC20InvalidSender, sender=ZERO_ADDRESS):
-        usd.transferFromWithPurpose(ZERO_ADDRESS, exporter.address, 0, GDDS, INVOICE_REF, sender=outsider)
+        usd.transferFromWithPurpose(ZERO_ADDRESS, exporter.address, 0, GDDS, INVOICE_REF, sender=supplier1)
 
 
-def test_transfer_from_with_purpose_fails_if_recipient_is_zero_address(usd, importer, outsider):
-    usd.approve(outsider.address, 1_00, sender=importer)
+def test_transfer_from_with_purpose_fails_if_recipient_is_zero_address(usd, importer, supplier1):
+    usd.approve(supplier1.address, 1_00, sender=importer)
     with ape.reverts(usd.ERC20InvalidReceiver, receiver=ZERO_ADDRESS):
-        usd.transferFromWithPurpose(importer.address, ZERO_ADDRESS, 1_00, GDDS, INVOICE_REF, sender=outsider)
+        usd.transferFromWithPurpose(importer.address, ZERO_ADDRESS, 1_00, GDDS, INVOICE_REF, sender=supplier1)
 
 
-def test_plain_transfer_from_the_zero_address_fails_as_approver(usd, exporter, outsider):
+def test_plain_transfer_from_the_zero_address_fails_as_approver(usd, exporter, supplier1):
     # OpenZeppelin spends the (zero) allowance first, so the zero owner is refused as an approver.
     with ape.reverts(usd.ERC20InvalidApprover, approver=ZERO_ADDRESS):
-        usd.transferFrom(ZERO_ADDRESS, exporter.address, 0, sender=outsider)
+        usd.transferFrom(ZERO_ADDRESS, exporter.address, 0, sender=supplier1)
 
 
-def test_plain_transfer_from_applies_the_same_rules(usd, registry, regulator, importer, exporter, outsider):
-    usd.approve(outsider.address, 2_00, sender=importer)
-    receipt = usd.transferFrom(importer.address, exporter.address, 1_00, sender=outsider)
+def test_plain_transfer_from_applies_the_same_rules(usd, registry, regulator, importer, exporter, supplier1,
+                                                    outsider):
+    usd.approve(supplier1.address, 2_00, sender=importer)
+    receipt = usd.transferFrom(importer.address, exporter.address, 1_00, sender=supplier1)
     assert only_event(receipt, usd.CrossBorderTransfer)["amount"] == 1_00
 
     registry.freezeParticipant(exporter.address, text_hash("AML"), sender=regulator)
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
-        usd.transferFrom(importer.address, exporter.address, 1_00, sender=outsider)
+        usd.transferFrom(importer.address, exporter.address, 1_00, sender=supplier1)
+    usd.approve(outsider.address, 2_00, sender=importer)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+        usd.transferFrom(importer.address, supplier1.address, 1_00, sender=outsider)
 
 
 def test_approve_records_allowance_without_party_checks(usd, registry, regulator, importer, outsider):
@@ -329,12 +376,13 @@ def test_frozen_receiver_cannot_be_paid_and_keeps_balance(usd, registry, regulat
     assert usd.balanceOf(importer.address) == INITIAL_BALANCE
 
 
-def test_frozen_party_cannot_be_debited_under_an_allowance(usd, registry, regulator, exporter, importer, outsider):
-    usd.approve(outsider.address, 1_000_00, sender=exporter)
+def test_frozen_party_cannot_be_debited_under_an_allowance(usd, registry, regulator, exporter, importer,
+                                                           supplier1):
+    usd.approve(supplier1.address, 1_000_00, sender=exporter)
     registry.freezeParticipant(exporter.address, text_hash("AML-ALERT"), sender=regulator)
 
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
-        usd.transferFromWithPurpose(exporter.address, importer.address, 1_00, GDDS, INVOICE_REF, sender=outsider)
+        usd.transferFromWithPurpose(exporter.address, importer.address, 1_00, GDDS, INVOICE_REF, sender=supplier1)
     assert usd.balanceOf(exporter.address) == INITIAL_BALANCE
 
 
@@ -416,42 +464,95 @@ def test_unfrozen_spender_spends_again(usd, registry, regulator, exporter, impor
     assert only_event(receipt, usd.CrossBorderTransfer)["amount"] == 4_00
 
 
-def test_unregistered_spender_still_moves_money_under_its_allowance(usd, exporter, importer, outsider):
-    # Instrument contracts (the invoice registry, payable certificates, the payment router) are no
-    # participants: an unregistered spender is not refused; the parties it moves money between are checked.
+def test_unregistered_spender_is_refused_and_moves_nothing(usd, exporter, importer, outsider):
+    # The audit's rule: every party AND the spender must be active. An unknown spender holding an allowance
+    # (granted before, or by mistake) cannot move money, by either transferFrom.
     usd.approve(outsider.address, 10_00, sender=exporter)
+    balances = (usd.balanceOf(exporter.address), usd.balanceOf(importer.address))
+
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+        usd.transferFromWithPurpose(exporter.address, importer.address, 3_00, GDDS, INVOICE_REF, sender=outsider)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=outsider.address):
+        usd.transferFrom(exporter.address, importer.address, 2_00, sender=outsider)
+
+    assert (usd.balanceOf(exporter.address), usd.balanceOf(importer.address)) == balances
+    assert usd.allowance(exporter.address, outsider.address) == 10_00
+
+
+def test_spender_whose_kind_role_was_revoked_is_refused(usd, registry, operator, exporter, importer, supplier1):
+    usd.approve(supplier1.address, 10_00, sender=exporter)
+    registry.revokeRole(registry.CORPORATE_ROLE(), supplier1.address, sender=operator)
+
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=supplier1.address):
+        usd.transferFrom(exporter.address, importer.address, 1_00, sender=supplier1)
+    assert usd.allowance(exporter.address, supplier1.address) == 10_00
+
+
+def test_instrument_participant_spends_allowances_until_its_role_is_revoked(usd, registry, operator, exporter,
+                                                                           importer, new_wallet):
+    # Instrument contracts spend allowances as registered participants of kind Instrument; an account
+    # registered the same way stands in for one here.
+    instrument = new_wallet()
+    registry.registerParticipant(instrument.address, KIND_INSTRUMENT, jurisdiction("SG"),
+                                 identity_hash(f"instrument:test:{instrument.address}"), sender=operator)
+    usd.approve(instrument.address, 10_00, sender=exporter)
     before = usd.balanceOf(importer.address)
 
     receipt = usd.transferFromWithPurpose(exporter.address, importer.address, 3_00, GDDS, INVOICE_REF,
-                                          sender=outsider)
+                                          sender=instrument)
 
     assert usd.balanceOf(importer.address) - before == 3_00
     assert only_event(receipt, usd.PaymentTransfer) == {
         "from": exporter.address, "to": importer.address, "amount": 3_00, "purposeCode": GDDS,
         "paymentReference": INVOICE_REF,
     }
-    usd.transferFrom(exporter.address, importer.address, 2_00, sender=outsider)
-    assert usd.allowance(exporter.address, outsider.address) == 5_00
+    usd.transferFrom(exporter.address, importer.address, 2_00, sender=instrument)
+    assert usd.allowance(exporter.address, instrument.address) == 5_00
+
+    registry.revokeRole(registry.INSTRUMENT_ROLE(), instrument.address, sender=operator)
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=instrument.address):
+        usd.transferFrom(exporter.address, importer.address, 1_00, sender=instrument)
+
+
+def test_deployed_instrument_contracts_are_active_spenders(platform, registry):
+    assert len(INSTRUMENT_CONTRACTS) == 5
+    for name in INSTRUMENT_CONTRACTS:
+        assert registry.isAuthorized(platform[name].address, registry.INSTRUMENT_ROLE()), name
+
+
+def test_regulator_freezing_an_instrument_contract_stops_its_payments(platform, usd, registry, regulator, importer,
+                                                                     exporter):
+    router = platform["PaymentRouter"]
+    usd.approve(router.address, 10_00, sender=importer)
+    registry.freezeParticipant(router.address, text_hash("INCIDENT-7"), sender=regulator)
+
+    with reverts_with(usd.SettlementTokenInactiveParty, account=router.address):
+        router.pay(usd.address, exporter.address, 1_00, GDDS, INVOICE_REF, sender=importer)
+
+    registry.unfreezeParticipant(router.address, text_hash("INCIDENT-7-CLOSED"), sender=regulator)
+    before = usd.balanceOf(exporter.address)
+    router.pay(usd.address, exporter.address, 1_00, GDDS, INVOICE_REF, sender=importer)
+    assert usd.balanceOf(exporter.address) - before == 1_00
 
 
 def test_spender_moving_money_to_an_inactive_party_is_refused_for_that_party(usd, registry, regulator, exporter,
-                                                                            importer, outsider):
-    usd.approve(outsider.address, 10_00, sender=exporter)
+                                                                            importer, supplier1):
+    usd.approve(supplier1.address, 10_00, sender=exporter)
     registry.freezeParticipant(importer.address, text_hash("AML"), sender=regulator)
     with ape.reverts(usd.SettlementTokenInactiveParty, account=importer.address):
-        usd.transferFrom(exporter.address, importer.address, 1_00, sender=outsider)
+        usd.transferFrom(exporter.address, importer.address, 1_00, sender=supplier1)
 
 
-def test_transfer_from_to_the_zero_address_fails_as_receiver(usd, exporter, outsider):
-    usd.approve(outsider.address, 10_00, sender=exporter)
+def test_transfer_from_to_the_zero_address_fails_as_receiver(usd, exporter, supplier1):
+    usd.approve(supplier1.address, 10_00, sender=exporter)
     with ape.reverts(usd.ERC20InvalidReceiver, receiver=ZERO_ADDRESS):
-        usd.transferFrom(exporter.address, ZERO_ADDRESS, 1_00, sender=outsider)
+        usd.transferFrom(exporter.address, ZERO_ADDRESS, 1_00, sender=supplier1)
 
 
-def test_transfer_from_fails_over_allowance(usd, exporter, importer, outsider):
-    usd.approve(outsider.address, 1_00, sender=exporter)
-    with ape.reverts(usd.ERC20InsufficientAllowance, spender=outsider.address, allowance=1_00, needed=2_00):
-        usd.transferFrom(exporter.address, importer.address, 2_00, sender=outsider)
+def test_transfer_from_fails_over_allowance(usd, exporter, importer, supplier1):
+    usd.approve(supplier1.address, 1_00, sender=exporter)
+    with ape.reverts(usd.ERC20InsufficientAllowance, spender=supplier1.address, allowance=1_00, needed=2_00):
+        usd.transferFrom(exporter.address, importer.address, 2_00, sender=supplier1)
 
 
 # ───────────────────────────── Large-value reporting ─────────────────────────────
@@ -466,15 +567,26 @@ def test_regulator_sets_large_value_threshold(usd, regulator):
     assert usd.largeValueThreshold() == 1_000_000_00
 
 
-def test_set_threshold_fails_if_not_regulator(usd, bank_cn, operator):
+def test_set_threshold_fails_if_not_regulator(usd, registry, bank_cn, operator):
     for caller in (bank_cn, operator):
-        with ape.reverts(usd.SettlementTokenNotRegulator, account=caller.address):
+        with reverts_with(registry.AccessControlUnauthorizedAccount, account=caller.address,
+                          neededRole=registry.REGULATOR_ROLE()):
             usd.setLargeValueThreshold(1, sender=caller)
+    assert usd.largeValueThreshold() == 0
+
+
+def test_set_threshold_fails_if_regulator_role_revoked(usd, registry, operator, regulator):
+    usd.setLargeValueThreshold(1_000_00, sender=regulator)
+    registry.revokeRole(registry.REGULATOR_ROLE(), regulator.address, sender=operator)
+    with reverts_with(registry.AccessControlUnauthorizedAccount, account=regulator.address,
+                      neededRole=registry.REGULATOR_ROLE()):
+        usd.setLargeValueThreshold(0, sender=regulator)
+    assert usd.largeValueThreshold() == 1_000_00
 
 
 def test_regulator_cannot_be_frozen_so_it_keeps_setting_thresholds(usd, registry, regulator):
-    # The registry refuses to freeze a regulator (it could lock supervision for good); the token's
-    # frozen-regulator check stays as defence in depth.
+    # The registry refuses to freeze a regulator (it could lock supervision for good); the operator revokes
+    # a regulator's role instead (see test_set_threshold_fails_if_regulator_role_revoked).
     with ape.reverts(registry.ParticipantRegistryCannotFreezeRegulator, account=regulator.address):
         registry.freezeParticipant(regulator.address, text_hash("self"), sender=regulator)
     usd.setLargeValueThreshold(1, sender=regulator)

@@ -36,7 +36,6 @@ contract ParticipantRegistryFuzzTest is World {
     }
 
     function testFuzz_attestKyc_failsIfApprovalNotInFuture(uint256 past) public {
-        vm.warp(10_000 days);
         uint48 expiry = uint48(block.timestamp - bound(past, 0, block.timestamp));
 
         vm.expectRevert(
@@ -73,13 +72,16 @@ contract ParticipantRegistryFuzzTest is World {
         vm.assertTrue(registry.isActive(importer), "active again");
     }
 
-    function testFuzz_kycRevoke_onlyByAttestingBank(address caller) public {
-        vm.assume(caller != bankCn);
-        if (caller == bankUs) {
-            vm.expectRevert(
-                abi.encodeWithSelector(IParticipantRegistry.ParticipantRegistryNotKycBank.selector, exporter, bankCn)
-            );
-        } else {
+    /// @notice KYC belongs to the bank that attested it (audit M5): another bank's revocation (or a shorter
+    /// approval) changes only its own attestation, so the corporate stays active on the first bank's; a
+    /// caller without `BANK_ROLE` is refused by the registry's one check.
+    function testFuzz_kycRevoke_onlyTheAttestingBanksOwn(address caller, uint256 shortExpiry, bool revoke) public {
+        vm.assume(caller != bankCn && caller != address(forwarder) && caller != address(vm));
+        IParticipantRegistry.KycAttestation memory first = registry.kycAttestation(exporter, bankCn);
+        IParticipantRegistry.KycStatus status =
+            revoke ? IParticipantRegistry.KycStatus.Revoked : IParticipantRegistry.KycStatus.Approved;
+        uint48 expiry = revoke ? 0 : uint48(block.timestamp + bound(shortExpiry, 1, 1 days));
+        if (caller != bankUs) {
             vm.expectRevert(
                 abi.encodeWithSelector(
                     IAccessControl.AccessControlUnauthorizedAccount.selector, caller, registry.BANK_ROLE()
@@ -87,8 +89,33 @@ contract ParticipantRegistryFuzzTest is World {
             );
         }
         vm.prank(caller);
-        registry.attestKyc(exporter, IParticipantRegistry.KycStatus.Revoked, 0, keccak256("revoke"));
-        vm.assertTrue(registry.isActive(exporter), "still active");
+        registry.attestKyc(exporter, status, expiry, keccak256("revoke"));
+
+        IParticipantRegistry.KycAttestation memory kept = registry.kycAttestation(exporter, bankCn);
+        vm.assertEq(uint256(kept.status), uint256(first.status), "the first bank's status kept");
+        vm.assertEq(uint256(kept.expiry), uint256(first.expiry), "the first bank's expiry kept");
+        vm.assertEq(uint256(registry.participant(exporter).kycExpiry), uint256(first.expiry), "validity kept");
+        vm.warp(block.timestamp + 1 days + 1); // past the other bank's short approval
+        vm.assertTrue(registry.isActive(exporter), "still active on the first bank's attestation");
+    }
+
+    /// @notice The regulator revokes every attestation at once: the corporate is out until a bank attests
+    /// afresh.
+    function test_revokeKyc_byRegulatorEndsEveryAttestation() public {
+        vm.prank(bankUs);
+        registry.attestKyc(
+            exporter, IParticipantRegistry.KycStatus.Approved, uint48(block.timestamp + 30 days), keccak256("kyc2")
+        );
+        vm.prank(regulator);
+        registry.revokeKyc(exporter, keccak256("AML"));
+        vm.assertFalse(registry.isActive(exporter), "inactive after revocation");
+        vm.assertEq(uint256(registry.kycAttestation(exporter, bankUs).status), 3, "bank US revoked");
+
+        vm.prank(bankUs);
+        registry.attestKyc(
+            exporter, IParticipantRegistry.KycStatus.Approved, uint48(block.timestamp + 30 days), keccak256("kyc3")
+        );
+        vm.assertTrue(registry.isActive(exporter), "active on a fresh attestation");
     }
 
     function _isUpper(bytes1 c) private pure returns (bool) {

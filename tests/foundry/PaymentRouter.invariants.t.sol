@@ -2,15 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "./utils/Test.sol";
+import {World} from "./utils/World.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {PaymentRouter} from "../../contracts/PaymentRouter.sol";
 import {SettlementToken} from "../../contracts/SettlementToken.sol";
-import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IPaymentRouter} from "../../contracts/interfaces/IPaymentRouter.sol";
 
 /// @notice Drives the router with signed quotes, some of which must fail (expired, reused, over the
-/// limit, frozen beneficiary, bank short of the quote currency), and records after every attempt
-/// whether the two legs moved together.
+/// limit, frozen beneficiary, bank short of the quote currency, tampered, another payer's quote), and
+/// records after every attempt whether the two legs moved together.
 contract PaymentRouterHandler is Test {
     PaymentRouter public immutable router;
     ParticipantRegistry public immutable registry;
@@ -56,17 +56,18 @@ contract PaymentRouterHandler is Test {
     }
 
     /// @dev One quoted payment. `mode` picks the failure to provoke (0–3: none; 4: expired; 5: reused
-    /// nonce; 6: over the limit; 7: frozen beneficiary; 8: bank drained of USD; 9: tampered rate).
+    /// nonce; 6: over the limit; 7: frozen beneficiary; 8: bank drained of USD; 9: tampered rate; 10: a
+    /// quote the bank signed for the other payer).
     function payQuoted(uint256 payerSeed, uint256 beneficiarySeed, uint256 amount, uint256 mode) external {
         address payer = payers[payerSeed % payers.length];
         address beneficiary = beneficiaries[beneficiarySeed % beneficiaries.length];
-        mode = mode % 10;
+        mode = mode % 11;
         amount = bound(amount, 8, LIMIT);
         if (mode == 6) amount = LIMIT + 1 + (amount % 1000);
 
         IPaymentRouter.FxQuote memory quote = IPaymentRouter.FxQuote({
             bank: bank,
-            payer: address(0),
+            payer: mode == 10 ? payers[(payerSeed % payers.length + 1) % payers.length] : payer,
             baseToken: address(cny),
             quoteToken: address(usd),
             rate: RATE,
@@ -133,51 +134,33 @@ contract PaymentRouterHandler is Test {
 }
 
 /// @notice Invariants of `PaymentRouter`: a payment never moves one leg without the other, and the
-/// bank's balances move by exactly what the successful payments say.
-contract PaymentRouterInvariantTest is Test {
+/// bank's balances move by exactly what the successful payments say. The bank is the world's US bank
+/// (its key is the one `makeAddr("bankUs")` derives), the payers are the US and DE importers and the
+/// beneficiaries the CN corporates.
+contract PaymentRouterInvariantTest is World {
+    uint256 internal constant FUNDS = 1e15;
+
     PaymentRouterHandler internal handler;
-    SettlementToken internal cny;
-    SettlementToken internal usd;
     address internal bank;
     uint256 internal bankCnyStart;
     uint256 internal bankUsdStart;
 
     function setUp() public {
-        address operator = makeAddr("operator");
-        address regulator = makeAddr("regulator");
-        uint256 bankKey = uint256(keccak256("bank-us-key"));
+        _deployWorld();
+        uint256 bankKey = uint256(keccak256(bytes("bankUs")));
         bank = vm.addr(bankKey);
-        ParticipantRegistry registry = new ParticipantRegistry(operator, "SG", keccak256("op"));
-        cny = new SettlementToken("tradefin CNY deposit", "CNY", 2, registry);
-        usd = new SettlementToken("tradefin USD deposit", "USD", 2, registry);
-        PaymentRouter router = new PaymentRouter(registry);
-
-        vm.startPrank(operator);
-        registry.registerParticipant(regulator, IParticipantRegistry.ParticipantKind.Regulator, "CN", keccak256("r"));
-        registry.registerParticipant(bank, IParticipantRegistry.ParticipantKind.Bank, "US", keccak256("b"));
+        require(bank == bankUs, "bank key");
         address[] memory payers = new address[](2);
         address[] memory beneficiaries = new address[](2);
-        payers[0] = _corporate(registry, "importer-us", "US");
-        payers[1] = _corporate(registry, "importer-de", "DE");
-        beneficiaries[0] = _corporate(registry, "exporter-cn", "CN");
-        beneficiaries[1] = _corporate(registry, "exporter-vn", "VN");
-        vm.stopPrank();
+        (payers[0], payers[1]) = (importer, buyerDe);
+        (beneficiaries[0], beneficiaries[1]) = (exporter, supplier);
 
         vm.startPrank(bank);
         for (uint256 i; i < 2; ++i) {
-            registry.attestKyc(payers[i], IParticipantRegistry.KycStatus.Approved, uint48(block.timestamp + 3650 days), "");
-            registry.attestKyc(beneficiaries[i], IParticipantRegistry.KycStatus.Approved, uint48(block.timestamp + 3650 days), "");
-            cny.mint(payers[i], 1e15, "deposit");
+            cny.mint(payers[i], FUNDS, "deposit");
         }
-        usd.mint(bank, 1e15, "reserve");
-        usd.approve(address(router), type(uint256).max);
+        usd.mint(bank, FUNDS, "reserve");
         vm.stopPrank();
-        for (uint256 i; i < 2; ++i) {
-            vm.prank(payers[i]);
-            cny.approve(address(router), type(uint256).max);
-            vm.prank(payers[i]);
-            usd.approve(address(router), type(uint256).max);
-        }
 
         handler = new PaymentRouterHandler(router, registry, cny, usd, regulator, bankKey, payers, beneficiaries);
         bankCnyStart = cny.balanceOf(bank);
@@ -189,16 +172,11 @@ contract PaymentRouterInvariantTest is Test {
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    function _corporate(ParticipantRegistry registry, string memory name, bytes2 jurisdiction) internal returns (address a) {
-        a = makeAddr(name);
-        registry.registerParticipant(a, IParticipantRegistry.ParticipantKind.Corporate, jurisdiction, keccak256(bytes(name)));
-    }
-
-    /// @notice The handler really pays (mode 0) and really provokes each failure (modes 4 to 9).
+    /// @notice The handler really pays (mode 0) and really provokes each failure (modes 4 to 10).
     function test_handlerPaysAndProvokesEachFailure() public {
         handler.payQuoted(0, 0, 100_000_00, 0);
         vm.assertEq(handler.ghostPayments(), 1, "paid");
-        for (uint256 mode = 4; mode < 10; ++mode) {
+        for (uint256 mode = 4; mode < 11; ++mode) {
             handler.payQuoted(mode, mode, 100_000_00, mode);
             vm.assertEq(handler.ghostFailures(), mode - 3, "failed");
         }
@@ -206,19 +184,27 @@ contract PaymentRouterInvariantTest is Test {
         vm.assertEq(handler.oneLeggedMoves(), 0, "atomic");
     }
 
+    /// @notice Every rule of the payment router below, checked after each call of one campaign (forge runs
+    /// one campaign per invariant function: one function checks them all for the price of one).
+    function invariant_paymentRouterRules() public view {
+        _paymentNeverMovesOneLegWithoutTheOther();
+        _bankBalancesMatchSuccessfulPayments();
+        _quoteLegsNeverExceedTheRate();
+    }
+
     /// @notice Atomicity: no attempt, successful or failed, ever moved one leg alone.
-    function invariant_paymentNeverMovesOneLegWithoutTheOther() public view {
+    function _paymentNeverMovesOneLegWithoutTheOther() internal view {
         vm.assertEq(handler.oneLeggedMoves(), 0, "one-legged payment");
     }
 
     /// @notice The bank received exactly the base legs and paid exactly the quote legs of the payments.
-    function invariant_bankBalancesMatchSuccessfulPayments() public view {
+    function _bankBalancesMatchSuccessfulPayments() internal view {
         vm.assertEq(cny.balanceOf(bank) - bankCnyStart, handler.ghostBaseToBank(), "bank CNY");
         vm.assertEq(bankUsdStart - usd.balanceOf(bank), handler.ghostQuoteFromBank(), "bank USD");
     }
 
     /// @notice The converted amount never exceeds base × rate (rounding is in the bank's favour).
-    function invariant_quoteLegsNeverExceedTheRate() public view {
+    function _quoteLegsNeverExceedTheRate() internal view {
         vm.assertLe(handler.ghostQuoteFromBank() * 1e18, handler.ghostBaseToBank() * handler.RATE(), "rate");
     }
 }

@@ -1,23 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
-import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
-import {PayableCertificates} from "../../contracts/PayableCertificates.sol";
-import {PaymentRouter} from "../../contracts/PaymentRouter.sol";
-import {IInvoiceLiens} from "../../contracts/interfaces/IInvoiceLiens.sol";
+import {World} from "./utils/World.sol";
 import {IPayableCertificates} from "../../contracts/interfaces/IPayableCertificates.sol";
 
 /// @notice Fuzzed rounding of the two money formulas: FX conversion and certificate discounting. Both
 /// must round in the bank's favour by less than one minor unit, never against it.
-contract PaymentsArithmeticTest is Test {
-    PaymentRouter internal router;
-    PayableCertificates internal certs;
-
+contract PaymentsArithmeticTest is World {
     function setUp() public {
-        ParticipantRegistry registry = new ParticipantRegistry(makeAddr("operator"), "SG", keccak256("op"));
-        router = new PaymentRouter(registry);
-        certs = new PayableCertificates(registry, IInvoiceLiens(makeAddr("invoices")), 30 days);
+        _deployWorld();
     }
 
     /// @notice quoteAmount = floor(base × rate / 1e18): never more than the exact value, less by < 1 unit.
@@ -37,7 +28,6 @@ contract PaymentsArithmeticTest is Test {
         amount = bound(amount, 1, type(uint56).max);
         rateBps = bound(rateBps, 1, 10_000);
         secondsLeft = bound(secondsLeft, 1, 400 days);
-        vm.warp(1_700_000_000);
         uint256 maturity = block.timestamp + secondsLeft;
         uint256 expectedDays = (secondsLeft + 1 days - 1) / 1 days;
         uint256 keptPerYear = 3_650_000 > rateBps * expectedDays ? 3_650_000 - rateBps * expectedDays : 0;
@@ -45,10 +35,10 @@ contract PaymentsArithmeticTest is Test {
 
         if (exactFloor == 0) {
             vm.expectRevert();
-            certs.discountProceeds(amount, maturity, rateBps);
+            certificates.discountProceeds(amount, maturity, rateBps);
             return;
         }
-        (uint256 proceeds, uint256 daysToMaturity) = certs.discountProceeds(amount, maturity, rateBps);
+        (uint256 proceeds, uint256 daysToMaturity) = certificates.discountProceeds(amount, maturity, rateBps);
         vm.assertEq(daysToMaturity, expectedDays, "a started day counts as a whole day");
         vm.assertEq(proceeds, exactFloor, "proceeds are the exact value rounded down");
         vm.assertLe(proceeds, amount, "never above face");
@@ -56,10 +46,9 @@ contract PaymentsArithmeticTest is Test {
 
     /// @notice A discount that would take the whole amount is refused with its named error.
     function test_discountProceeds_failsWhenDiscountTakesEverything() public {
-        vm.warp(1_700_000_000);
         vm.expectRevert(
             abi.encodeWithSelector(IPayableCertificates.PayableCertificatesDiscountExceedsAmount.selector, 100, 100)
         );
-        certs.discountProceeds(100, block.timestamp + 365 days, 10_000);
+        certificates.discountProceeds(100, block.timestamp + 365 days, 10_000);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 import {Vm} from "./utils/Vm.sol";
@@ -45,6 +46,7 @@ contract SettlementTokenFuzzTest is World {
 
     function testFuzz_transfer_failsIfAnyPartyNotParticipant(address stranger, uint256 amount, bool asSender) public {
         vm.assume(stranger != address(0) && registry.kindOf(stranger) == IParticipantRegistry.ParticipantKind.None);
+        vm.assume(stranger != address(forwarder) && stranger != address(vm)); // the forwarder relays, never sends
         amount = bound(amount, 0, INITIAL_BALANCE);
         (address from, address to) = asSender ? (stranger, exporter) : (exporter, stranger);
         if (asSender) amount = 0; // a stranger holds nothing: the party check comes first anyway
@@ -67,10 +69,12 @@ contract SettlementTokenFuzzTest is World {
         vm.assertEq(usd.balanceOf(importer), INITIAL_BALANCE, "counterparty balance kept");
     }
 
+    /// @dev The spender is an instrument contract, itself a registered participant (kind `Instrument`).
     function testFuzz_transferFromWithPurpose_spendsExactAllowance(uint256 allowance, uint256 amount) public {
         allowance = bound(allowance, 0, INITIAL_BALANCE);
         amount = bound(amount, 0, allowance);
         address instrument = makeAddr("instrument");
+        _register(instrument, IParticipantRegistry.ParticipantKind.Instrument, "SG");
         vm.prank(importer);
         usd.approve(instrument, allowance);
 
@@ -79,6 +83,27 @@ contract SettlementTokenFuzzTest is World {
 
         vm.assertEq(usd.allowance(importer, instrument), allowance - amount, "allowance spent");
         vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE + amount, "paid");
+    }
+
+    /// @notice A spender that is not an active participant (never registered, or frozen) spends no
+    /// allowance, with either entry point (M4: every party of a transfer is checked, the spender too).
+    function testFuzz_transferFrom_failsIfSpenderInactive(uint256 amount, bool frozen, bool withPurpose) public {
+        amount = bound(amount, 1, INITIAL_BALANCE);
+        address spender = makeAddr("instrument");
+        if (frozen) {
+            _register(spender, IParticipantRegistry.ParticipantKind.Instrument, "SG");
+            _freeze(spender);
+        }
+        vm.prank(importer);
+        usd.approve(spender, amount);
+
+        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.SettlementTokenInactiveParty.selector, spender));
+        vm.prank(spender);
+        if (withPurpose) usd.transferFromWithPurpose(importer, exporter, amount, GDDS, INVOICE_REF);
+        else usd.transferFrom(importer, exporter, amount);
+
+        vm.assertEq(usd.allowance(importer, spender), amount, "allowance kept");
+        vm.assertEq(usd.balanceOf(importer), INITIAL_BALANCE, "payer kept its balance");
     }
 
     // ───────────────────────────── Reporting ─────────────────────────────
@@ -124,17 +149,51 @@ contract SettlementTokenFuzzTest is World {
 
     // ───────────────────────────── Mint and burn ─────────────────────────────
 
-    function testFuzz_mint_onlyByActiveBank(address caller, uint256 amount) public {
-        vm.assume(caller != bankCn && caller != bankUs);
+    /// @notice Minting needs an authorized `BANK_ROLE` (M4): a caller without the role is refused by the
+    /// registry's one check, a bank whose role was revoked too, and a frozen bank as frozen.
+    function testFuzz_mint_onlyByAuthorizedBank(address caller, uint256 amount) public {
+        vm.assume(caller != bankCn && caller != bankUs && caller != address(forwarder) && caller != address(vm));
         amount = bound(amount, 1, 1e30);
+        bytes32 bankRole = registry.BANK_ROLE();
 
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.SettlementTokenNotBank.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, bankRole));
         vm.prank(caller);
         usd.mint(exporter, amount, bytes32(0));
 
         vm.prank(bankUs);
         usd.mint(exporter, amount, bytes32(0));
         vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE + amount, "minted by bank");
+
+        vm.prank(operator);
+        registry.revokeRole(bankRole, bankUs);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, bankUs, bankRole));
+        vm.prank(bankUs);
+        usd.mint(exporter, amount, bytes32(0));
+
+        _freeze(bankCn);
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.ParticipantRegistryParticipantFrozen.selector, bankCn)
+        );
+        vm.prank(bankCn);
+        usd.mint(exporter, amount, bytes32(0));
+        vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE + amount, "nothing more minted");
+    }
+
+    /// @notice The reporting threshold is the regulator's role, not its kind: once the operator revokes
+    /// `REGULATOR_ROLE`, the regulator can no longer switch reporting off (M4).
+    function test_setLargeValueThreshold_failsOnceRegulatorRoleRevoked() public {
+        vm.prank(regulator);
+        usd.setLargeValueThreshold(1_000_00);
+        bytes32 regulatorRole = registry.REGULATOR_ROLE();
+        vm.prank(operator);
+        registry.revokeRole(regulatorRole, regulator);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, regulator, regulatorRole)
+        );
+        vm.prank(regulator);
+        usd.setLargeValueThreshold(0);
+        vm.assertEq(usd.largeValueThreshold(), 1_000_00, "threshold kept");
     }
 
     function testFuzz_burn_reducesSupply(uint256 amount) public {

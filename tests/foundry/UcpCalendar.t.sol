@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
+import {World} from "./utils/World.sol";
 import {UcpCalendar} from "../../contracts/libraries/UcpCalendar.sol";
 
-/// @notice Banking-day arithmetic behind Art. 14(b): five banking days skip Saturday and Sunday.
-contract UcpCalendarTest is Test {
+/// @notice Banking-day arithmetic behind Art. 14(b): five banking days skip Saturday and Sunday, and a
+/// presentation received on a weekend counts from the next banking day (Art. 33).
+/// @dev A pure library: the world's addresses are there, nothing needs deploying.
+contract UcpCalendarTest is World {
     /// @dev 2026-11-26 was a Thursday.
     uint256 internal constant THURSDAY = 20_783;
 
@@ -31,6 +33,22 @@ contract UcpCalendarTest is Test {
             if (!UcpCalendar.isWeekend(d)) ++banking;
         }
         require(banking == 5, "exactly five banking days counted");
+    }
+
+    function test_firstBankingDayFrom_movesOnlyWeekendsToMonday() public pure {
+        require(UcpCalendar.firstBankingDayFrom(THURSDAY) == THURSDAY, "Thursday stays");
+        require(UcpCalendar.firstBankingDayFrom(THURSDAY + 1) == THURSDAY + 1, "Friday stays");
+        require(UcpCalendar.firstBankingDayFrom(THURSDAY + 2) == THURSDAY + 4, "Saturday -> Monday");
+        require(UcpCalendar.firstBankingDayFrom(THURSDAY + 3) == THURSDAY + 4, "Sunday -> Monday");
+    }
+
+    function test_fuzz_firstBankingDayFrom_isTheFirstWeekdayOnOrAfter(uint32 daySeed) public pure {
+        uint256 day = daySeed;
+        uint256 first = UcpCalendar.firstBankingDayFrom(day);
+        require(!UcpCalendar.isWeekend(first) && first >= day && first <= day + 2, "first banking day");
+        for (uint256 d = day; d < first; ++d) {
+            require(UcpCalendar.isWeekend(d), "no banking day skipped");
+        }
     }
 
     function test_fuzz_dayBounds(uint40 t) public pure {

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path
 from app.api.deps import GatewayDep, WriteContextDep
 from app.api.routes._write import respond
 from app.schemas.certificates import (
-    CertificateDiscounted, CertificateIssue, CertificateIssued, CertificateSettlement, CertificateSplit,
-    CertificateSplitResult, CertificatesSettled, CertificateTransfer, CertificateTransferred, DiscountAcceptance,
-    DiscountRequestCancelled, DiscountRequestCreate, DiscountRequested, TreeDefaulted,
+    CertificateDiscounted, CertificateIssued, CertificateOfferClosed, CertificateOfferCreate, CertificateOffered,
+    CertificateSettlement, CertificateSplit, CertificateSplitResult, CertificatesSettled, CertificateTransfer,
+    CertificateTransferred, DiscountAcceptance, DiscountRequestCancelled, DiscountRequestCreate, DiscountRequested,
+    TreeDefaulted,
 )
 from app.schemas.common import ERROR_RESPONSES, WriteResult
 from app.services import certificates as service
@@ -20,15 +21,40 @@ router = APIRouter(tags=["certificates"], responses=ERROR_RESPONSES)
 
 CertificateId = Annotated[int, Path(gt=0, lt=2**256, description="The certificate's id")]
 RootId = Annotated[int, Path(gt=0, lt=2**256, description="The tree's root certificate id")]
+InvoiceId = Annotated[int, Path(ge=0, lt=2**256, description="The invoice the offer is against (decimal)")]
 
 
-@router.post("/certificates", status_code=201, response_model=WriteResult[CertificateIssued],
-             summary="Issue a payable certificate against a confirmed invoice to its seller (the invoice's buyer)",
-             description="Takes the invoice's lien: while the tree holds it, the invoice is paid only through "
-             "`POST /v1/certificates/settle`. Only the invoice's buyer may issue (403 "
-             "`PayableCertificatesNotInvoiceBuyer`).")
-async def issue_certificate(body: CertificateIssue, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.issue(gateway, ctx, body))
+@router.post("/certificates/offers", status_code=201, response_model=WriteResult[CertificateOffered],
+             summary="Offer the seller of a confirmed invoice a payable certificate against it (the invoice's buyer)",
+             description="Nothing is pledged until the seller accepts "
+             "(`POST /v1/certificates/offers/{invoice_id}/accept`). Only the invoice's buyer may offer (403 "
+             "`PayableCertificatesNotInvoiceBuyer`), for at most what is unpaid (409 "
+             "`PayableCertificatesAmountExceedsInvoice`), due no later than the invoice (409 "
+             "`PayableCertificatesMaturityAfterDueDate`), one offer at a time (409 `PayableCertificatesOfferPending`).")
+async def offer_certificate(body: CertificateOfferCreate, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.offer(gateway, ctx, body))
+
+
+@router.post("/certificates/offers/{invoice_id}/accept", status_code=201, response_model=WriteResult[CertificateIssued],
+             summary="Accept the certificate offered on one's invoice: it is issued to the caller (the seller)",
+             description="The seller consents to the lien: the root certificate takes the invoice's lien, and while "
+             "the tree holds it the part of the invoice it covers is paid only through "
+             "`POST /v1/certificates/settle`. Only the invoice's seller may accept (403 "
+             "`PayableCertificatesNotInvoiceSeller`); with no offer pending, 409 `PayableCertificatesNoOffer`.")
+async def accept_certificate_offer(invoice_id: InvoiceId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.accept_offer(gateway, ctx, invoice_id))
+
+
+@router.post("/certificates/offers/{invoice_id}/decline", response_model=WriteResult[CertificateOfferClosed],
+             summary="Decline the certificate offered on one's invoice (the invoice's seller)")
+async def decline_certificate_offer(invoice_id: InvoiceId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.decline_offer(gateway, ctx, invoice_id))
+
+
+@router.post("/certificates/offers/{invoice_id}/withdraw", response_model=WriteResult[CertificateOfferClosed],
+             summary="Withdraw one's pending certificate offer (the invoice's buyer)")
+async def withdraw_certificate_offer(invoice_id: InvoiceId, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.withdraw_offer(gateway, ctx, invoice_id))
 
 
 @router.post("/certificates/{certificate_id}/transfer", response_model=WriteResult[CertificateTransferred],

@@ -1,17 +1,18 @@
-"""Receivable financing and reverse factoring programmes: writes only (reads: `/v1/instruments/financing`)."""
+"""Receivable financing and reverse factoring programmes: writes, and the payoff quote read from the chain
+(other reads: `/v1/instruments/financing`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
-from app.api.deps import GatewayDep, WriteContextDep
+from app.api.deps import CallerDep, GatewayDep, WriteContextDep
 from app.api.routes._write import respond
 from app.schemas.common import ERROR_RESPONSES, WriteResult
 from app.schemas.financing import (
     CustomsPolicy, CustomsPolicySet, FinancingApplied, FinancingApply, FinancingApproval, FinancingApproved,
-    FinancingDefaulted, FinancingRejected, FinancingRejection, FinancingRepaid, FinancingRepayment,
+    FinancingDefaulted, FinancingPayoff, FinancingRejected, FinancingRejection, FinancingRepaid, FinancingRepayment,
     FinancingRepaymentRecord, FinancingWithdrawn, ProgrammeClosed, ProgrammeOpened, ProgrammeProposal,
     ProgrammeProposed, RecourseClaimed,
 )
@@ -29,8 +30,11 @@ APPROVE_FIRST = ("The payer must first allow `ReceivableFinancing` to move the a
              summary="Apply for financing of a confirmed invoice (the seller)",
              description="With `bank`: ordinary factoring at that bank. With `programme_id`: under an open reverse "
              "factoring programme (its bank, its rate), for an invoice on the programme's buyer. Only the "
-             "invoice's current owner may apply (403 `ReceivableFinancingNotSeller`); the invoice must be "
-             "`Confirmed` (409 `ReceivableFinancingInvoiceNotConfirmed`, also once another bank financed it).")
+             "invoice's current owner may apply (403 `ReceivableFinancingNotSeller`), for at most what is still "
+             "unpaid on it (409 `ReceivableFinancingAboveOutstanding`). An invoice financed, presented under a "
+             "credit or pledged to certificates elsewhere answers 409 `ReceivableFinancingInvoiceLiened`, naming "
+             "the instrument and the financier; otherwise it must be `Confirmed` (409 "
+             "`ReceivableFinancingInvoiceNotConfirmed`, naming its state).")
 async def apply_for_financing(body: FinancingApply, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.apply(gateway, ctx, body))
 
@@ -44,7 +48,9 @@ async def withdraw_financing(financing_id: FinancingId, ctx: WriteContextDep, ga
 @router.post("/financings/{financing_id}/approve", response_model=WriteResult[FinancingApproved],
              summary="Approve with terms: pay the advance and take the invoice's lien (the application's bank)",
              description="Pays `advance_amount` from the bank to the seller and takes the invoice's lien in one "
-             "transaction; a second bank's approval on the same invoice answers 409. The seller may then download the "
+             "transaction; a second bank's approval on the same invoice answers 409 "
+             "`ReceivableFinancingInvoiceLiened`, an advance above what is still unpaid 409 "
+             "`ReceivableFinancingAboveOutstanding`. The seller may then download the "
              "agreement `terms_hash` names, when the bank uploaded it (`POST /v1/documents`). " + APPROVE_FIRST)
 async def approve_financing(financing_id: FinancingId, body: FinancingApproval, ctx: WriteContextDep,
                             gateway: GatewayDep, request: Request):
@@ -56,6 +62,15 @@ async def approve_financing(financing_id: FinancingId, body: FinancingApproval, 
 async def reject_financing(financing_id: FinancingId, body: FinancingRejection, ctx: WriteContextDep,
                            gateway: GatewayDep):
     return respond(await service.reject(gateway, ctx, financing_id, body))
+
+
+@router.get("/financings/{financing_id}/payoff", response_model=FinancingPayoff,
+            summary="What repays a financing in full on a date (its seller and bank, the regulator, the operator)",
+            description="Advance plus simple interest to `at` (default: now), less what was repaid, read from the "
+            "chain (`owedAt`): the amount to repay with `POST /v1/financings/{id}/repay` on that date.")
+async def financing_payoff(financing_id: FinancingId, caller: CallerDep, gateway: GatewayDep,
+                           at: Annotated[int | None, Query(ge=0, lt=2**64, description="Unix seconds")] = None):
+    return await service.payoff(gateway, caller, financing_id, at)
 
 
 @router.post("/financings/{financing_id}/repay", response_model=WriteResult[FinancingRepaid],

@@ -19,8 +19,9 @@ async def approve(body: ApprovalCreate, ctx: WriteContextDep, gateway: GatewayDe
 
 @router.post("/fx-quotes", status_code=201, response_model=SignedFxQuote, tags=["payments"],
              summary="Sign a firm FX quote (bank); nothing goes on chain",
-             description="The quote is EIP-712 typed data signed with the bank's key; hand it to the payer, who "
-             "pays with POST /v1/payments/fx. The bank must have approved the PaymentRouter for the quote currency.")
+             description="The quote is EIP-712 typed data signed with the bank's key, made out for one payer "
+             "(`payer`; only that payer may use it); hand it to the payer, who pays with POST /v1/payments/fx. The "
+             "bank must have approved the PaymentRouter for the quote currency.")
 async def sign_quote(body: FxQuoteCreate, caller: CallerDep, gateway: GatewayDep):
     return await service.sign_quote(gateway, caller, body)
 

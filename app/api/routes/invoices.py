@@ -20,8 +20,10 @@ InvoiceId = Annotated[int, Path(ge=0, lt=2**256, description="The invoice's toke
 
 @router.post("/invoices", status_code=201, response_model=WriteResult[InvoiceRegistered],
              summary="Register an invoice (the seller)",
-             description="A second registration of the same (seller, buyer, invoice number), from any wallet "
-             "of the same legal identities, answers 409 `InvoiceRegistryAlreadyRegistered`.")
+             description="The invoice number is 1 to 32 printable ASCII characters without spaces (else 422 with "
+             "the reason); the chain records it in upper case and the answer gives that canonical number. A second "
+             "registration of the same (seller, buyer, invoice number), in any letter case, from any wallet of the "
+             "same legal identities, answers 409 `InvoiceRegistryAlreadyRegistered`.")
 async def register_invoice(body: InvoiceCreate, ctx: WriteContextDep, gateway: GatewayDep, request: Request):
     return respond(await service.register(gateway, request.app.state.documents, ctx, body))
 
@@ -43,8 +45,11 @@ async def cancel_invoice(invoice_id: InvoiceId, body: InvoiceCancel, ctx: WriteC
              summary="Pay an invoice, partially or in full (the buyer)",
              description="The lien's financier receives what its instrument says it is owed, the seller the rest; "
              "a financing repaid in full closes in the same transaction. The buyer must first allow "
-             "`InvoiceRegistry` to move the amount (`POST /v1/approvals` with `spender: InvoiceRegistry`). An "
-             "invoice pledged to a certificate tree answers 409 `PayableCertificatesPayThroughCertificates`.")
+             "`InvoiceRegistry` to move the amount (`POST /v1/approvals` with `spender: InvoiceRegistry`). A lien "
+             "that only reserves the invoice routes nothing to its would-be financier. A payment that would eat into "
+             "what a certificate tree covers answers 409 `PayableCertificatesPayThroughCertificates`, into what a "
+             "letter-of-credit presentation claims 409 `LetterOfCreditInvoiceUnderPresentation` (each names what "
+             "may still be paid directly); a financing the regulator froze 409 `ReceivableFinancingFrozen`.")
 async def pay_invoice(invoice_id: InvoiceId, body: InvoicePayment, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.pay(gateway, ctx, invoice_id, body))
 
@@ -52,7 +57,9 @@ async def pay_invoice(invoice_id: InvoiceId, body: InvoicePayment, ctx: WriteCon
 @router.post("/invoices/{invoice_id}/customs", response_model=WriteResult[CustomsAttested],
              summary="Attach (or replace) a customs declaration before financing (an attester)",
              description="A declared amount different from the face amount is recorded as a mismatch "
-             "(`matched: false`); banks requiring a customs match then refuse to finance the invoice.")
+             "(`matched: false`); banks requiring a customs match then refuse to finance the invoice. Only the "
+             "attester that attached the declaration, or a customs authority, may replace it (else 403 "
+             "`InvoiceRegistryNotCustomsAttester`).")
 async def attest_customs(invoice_id: InvoiceId, body: CustomsAttestation, ctx: WriteContextDep,
                          gateway: GatewayDep):
     return respond(await service.attest_customs(gateway, ctx, invoice_id, body))

@@ -116,19 +116,25 @@ async def consent_to_cancellation(lc_id: LcId, ctx: WriteContextDep, gateway: Ga
 # ───────────────────────────── Presentations ─────────────────────────────
 
 @router.post("/{lc_id}/presentations", status_code=201, response_model=WriteResult[PresentationMade],
-             summary="Present documents (the beneficiary), with or without a registered invoice",
+             summary="Present documents (the beneficiary); a commercial invoice names its registered invoice",
              description="Upload the documents first (`POST /v1/documents`) and reference their SHA-256. Once "
-             "presented, every party of the credit may download those of them the beneficiary may read. With "
-             "`invoice_id`, a lien is taken on the invoice for the issuing bank while the presentation is open "
-             "(409 `LetterOfCreditInvoiceMismatch` when it is not the beneficiary's invoice to the applicant in the "
-             "credit's currency). The discrepancies found on chain are in the answer.")
+             "presented, every party of the credit may download those of them the beneficiary may read. Documents "
+             "that include a `CommercialInvoice` name its registered invoice (`invoice_id`, else 422 with the "
+             "reason), and only they do. The presentation takes the invoice's lien with the beneficiary's consent "
+             "while it is open: it reserves the invoice (nothing is routed to the bank) and the buyer may no longer "
+             "pay directly the part it claims. 409 `LetterOfCreditInvoiceMismatch` when it is not the "
+             "beneficiary's invoice to the applicant in the credit's currency with the amount unpaid; 409 "
+             "`InvoiceRegistryLienAlreadyHeld` when it is financed or presented elsewhere. The discrepancies found "
+             "on chain are in the answer.")
 async def present(lc_id: LcId, body: PresentationCreate, ctx: WriteContextDep, gateway: GatewayDep, request: Request):
     return respond(await service.present(gateway, request.app.state.documents, ctx, lc_id, body))
 
 
 @router.post("/{lc_id}/presentations/{presentation_id}/examine", response_model=Presentation,
              summary="Examine a presentation within five banking days (the issuing bank)",
-             description="Compliant with no discrepancy (on-chain codes and `bank_discrepancies`), else Discrepant.")
+             description="Compliant with no discrepancy (on-chain codes and `bank_discrepancies`), else Discrepant. "
+             "The bank declares only `INCONSISTENT_DATA` (else 422); a Compliant presentation must still be honoured "
+             "within the same five banking days.")
 async def examine(lc_id: LcId, presentation_id: PresentationId, body: Examination, ctx: WriteContextDep,
                   gateway: GatewayDep):
     return respond(await service.examine(gateway, ctx, lc_id, presentation_id, body))

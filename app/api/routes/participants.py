@@ -12,9 +12,13 @@ from app.schemas.participants import (
     FreezeRequest,
     KycAttestation,
     KycAttested,
+    KycRevocation,
+    KycRevoked,
     ParticipantCreate,
     ParticipantPublic,
     ParticipantRegistered,
+    WalletLink,
+    WalletLinked,
 )
 from app.services import participants as service
 
@@ -29,15 +33,40 @@ async def register_participant(body: ParticipantCreate, ctx: WriteContextDep, ga
     return respond(await service.register(gateway, ctx, body))
 
 
-@router.get("/participants/{address}", response_model=ParticipantPublic, summary="A participant's public record")
+@router.get("/participants/{address}", response_model=ParticipantPublic, summary="A participant's public record",
+            description="Read from the chain: kind, jurisdiction, whether it may act now, each bank's KYC "
+            "attestation of its legal identity, and the identity's wallets.")
 async def get_participant(address: AddressPath, caller: CallerDep, gateway: GatewayDep):
     return await service.get_participant(gateway, address)
 
 
+@router.post("/participants/{address}/wallets", status_code=201, response_model=WriteResult[WalletLinked],
+             summary="Link a further wallet to a participant's legal identity (operator)",
+             description="The wallet shares the identity's kind, jurisdiction, KYC and freezes, and the invoices it "
+             "registers have the identity's duplicate keys. Without `wallet`, the gateway creates the wallet's key "
+             "and signs for it (custody). A wallet already registered answers 409 "
+             "`ParticipantRegistryAlreadyRegistered`; an identity registered afresh under a second wallet is refused "
+             "at registration (409 `ParticipantRegistryIdentityTaken`): link it here instead.")
+async def link_wallet(address: AddressPath, body: WalletLink, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.link_wallet(gateway, ctx, address, body))
+
+
 @router.post("/participants/{address}/kyc", response_model=WriteResult[KycAttested],
-             summary="Attest a corporate's KYC (bank)")
+             summary="Record the calling bank's own KYC review of a corporate (bank)",
+             description="Each bank keeps its own attestation and changes only that one: another bank's approval "
+             "stays as it is. The corporate may act while at least one approval has not expired "
+             "(`kyc_valid_until`). A participant other than a corporate answers 422 "
+             "`ParticipantRegistryUnexpectedKind`.")
 async def attest_kyc(address: AddressPath, body: KycAttestation, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.attest_kyc(gateway, ctx, address, body))
+
+
+@router.post("/participants/{address}/kyc/revoke", response_model=WriteResult[KycRevoked],
+             summary="Revoke every bank's KYC attestation of a participant's identity (regulator)",
+             description="The corporate and every wallet of its identity may no longer act until a bank attests "
+             "its KYC afresh.")
+async def revoke_kyc(address: AddressPath, body: KycRevocation, ctx: WriteContextDep, gateway: GatewayDep):
+    return respond(await service.revoke_kyc(gateway, ctx, address, body))
 
 
 @router.post("/participants/{address}/freeze", response_model=WriteResult[FreezeChanged],

@@ -2,15 +2,21 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "../utils/Test.sol";
+import {InvoiceRegistry} from "../../../contracts/InvoiceRegistry.sol";
 import {LetterOfCredit} from "../../../contracts/LetterOfCredit.sol";
+import {IInvoiceLiens} from "../../../contracts/interfaces/IInvoiceLiens.sol";
 import {ILetterOfCredit} from "../../../contracts/interfaces/ILetterOfCredit.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 
 /// @notice Bounded actions on letters of credit between one applicant, one beneficiary, an issuing and an
-/// advising bank. Every action either makes a call the contract must accept, or (`honourAny`) tries a call
-/// that may be refused and catches the refusal, recording any payment the rules forbid.
+/// advising bank. Every action either makes a call the contract must accept, or (`honourAny`, the bank's
+/// examination with coded discrepancies, the applicant's direct invoice payments) tries a call that may be
+/// refused and catches the refusal, recording any outcome the rules forbid.
+/// @dev Presentations whose documents include the commercial invoice name a freshly registered invoice of
+/// the beneficiary on the applicant (`presentWithInvoice`); the others use `present`.
 contract LetterOfCreditHandler is Test {
     LetterOfCredit internal immutable lc;
+    InvoiceRegistry internal immutable invoices;
     SettlementToken internal immutable token;
     address internal immutable applicant;
     address internal immutable beneficiary;
@@ -19,14 +25,28 @@ contract LetterOfCreditHandler is Test {
 
     uint256 internal constant MAX_CREDITS = 3;
     uint256 internal constant MAX_PRESENTATIONS = 8;
+    uint8 internal constant COMMERCIAL_INVOICE = 1;
+
+    struct InvoicePresentation {
+        uint256 lcId;
+        uint256 presentationId;
+        uint256 invoiceId;
+    }
 
     uint256[] public creditIds;
+    InvoicePresentation[] internal _invoicePresentations;
+    uint256 internal _invoiceNumber;
     mapping(uint256 lcId => uint256) public ghostHonoured;
-    uint256 public ghostPaid; // sum of every payment to the beneficiary
+    mapping(uint256 invoiceId => uint256) public ghostPaidDirectly;
+    uint256 public ghostPaid; // sum of every payment to the beneficiary by the credit
+    uint256 public ghostPaidDirectlyTotal; // sum of the applicant's direct invoice payments (to the beneficiary)
     uint256 public ghostForbiddenHonours; // honours that succeeded from a state other than Compliant/Waived/Precluded
+    uint256 public ghostForbiddenDiscrepancies; // examinations accepted with a code other than INCONSISTENT_DATA
+    uint256 public ghostBypassedPresentations; // direct invoice payments that ate into a presented amount
 
     constructor(
         LetterOfCredit lc_,
+        InvoiceRegistry invoices_,
         SettlementToken token_,
         address applicant_,
         address beneficiary_,
@@ -34,6 +54,7 @@ contract LetterOfCreditHandler is Test {
         address advisingBank_
     ) {
         lc = lc_;
+        invoices = invoices_;
         token = token_;
         applicant = applicant_;
         beneficiary = beneficiary_;
@@ -43,6 +64,15 @@ contract LetterOfCreditHandler is Test {
 
     function creditCount() external view returns (uint256) {
         return creditIds.length;
+    }
+
+    function invoicePresentationCount() external view returns (uint256) {
+        return _invoicePresentations.length;
+    }
+
+    function invoicePresentation(uint256 i) external view returns (uint256 lcId, uint256 presentationId, uint256 invoiceId) {
+        InvoicePresentation memory p = _invoicePresentations[i];
+        return (p.lcId, p.presentationId, p.invoiceId);
     }
 
     // ───────────────────────────── Credits ─────────────────────────────
@@ -78,13 +108,18 @@ contract LetterOfCreditHandler is Test {
         creditIds.push(lcId);
     }
 
+    /// @dev Amendments stay within twice the first ceiling, so the parties' purses always cover the credits.
     function amend(uint256 creditSeed, uint96 amountSeed, uint8 extraDays) external {
         (bool found, uint256 lcId) = _credit(creditSeed);
         if (!found || !_operative(lcId)) return;
+        (bool pending,,) = lc.pendingAmendment(lcId);
+        if (pending) return;
         ILetterOfCredit.Drawings memory d = lc.drawings(lcId);
         ILetterOfCredit.Terms memory t = lc.terms(lcId);
         uint256 committed = d.drawn + d.reserved;
-        uint96 newAmount = uint96(bound(amountSeed, committed == 0 ? 1 : committed, uint256(t.amount) * 2 + 1));
+        uint256 floor = committed == 0 ? 1 : committed;
+        uint256 ceiling = 2_000_000_00 > floor ? 2_000_000_00 : floor;
+        uint96 newAmount = uint96(bound(amountSeed, floor, ceiling));
         ILetterOfCredit.Amendment memory a = ILetterOfCredit.Amendment({
             amount: newAmount,
             expiryDate: uint40(t.expiryDate + bound(extraDays, 0, 30) * 1 days),
@@ -109,6 +144,7 @@ contract LetterOfCreditHandler is Test {
         lc.consentToCancellation(lcId);
     }
 
+    /// @dev Anyone active may release a finished credit's margin; the applicant does it here.
     function releaseMargin(uint256 creditSeed) external {
         (bool found, uint256 lcId) = _credit(creditSeed);
         if (!found) return;
@@ -119,12 +155,17 @@ contract LetterOfCreditHandler is Test {
         ) return;
         (, uint256 open) = lc.presentationCounts(lcId);
         if (open != 0 || lc.margin(lcId).held == 0) return;
+        vm.prank(applicant);
         lc.releaseMargin(lcId);
     }
 
     // ───────────────────────────── Presentations ─────────────────────────────
 
-    function present(uint256 creditSeed, uint96 amountSeed, uint256 shipSeed, uint8 docsSeed) external {
+    /// @dev Documents with the commercial invoice go with a registered invoice of the beneficiary on the
+    /// applicant for at least the amount (M6); documents without it go alone.
+    function present(uint256 creditSeed, uint96 amountSeed, uint256 shipSeed, uint8 docsSeed, uint256 extraSeed)
+        external
+    {
         (bool found, uint256 lcId) = _credit(creditSeed);
         if (!found) return;
         ILetterOfCredit.CreditState s = lc.state(lcId);
@@ -137,26 +178,41 @@ contract LetterOfCreditHandler is Test {
         uint96 amount = uint96(bound(amountSeed, 1, cap));
         uint40 shipment = uint40(block.timestamp - bound(shipSeed, 0, 25 days));
         uint8 docs = docsSeed < 128 ? 7 : uint8(bound(docsSeed, 1, 63)); // mostly the required set
-        uint256 n;
-        for (uint8 i; i < 6; ++i) {
-            if (docs & (1 << i) != 0) ++n;
+        ILetterOfCredit.Document[] memory list = _documents(lcId, docs);
+        if (docs & COMMERCIAL_INVOICE == 0) {
+            vm.prank(beneficiary);
+            lc.present(lcId, list, shipment, amount);
+            return;
         }
-        ILetterOfCredit.Document[] memory list = new ILetterOfCredit.Document[](n);
-        n = 0;
-        for (uint8 i; i < 6; ++i) {
-            if (docs & (1 << i) != 0) {
-                list[n++] = ILetterOfCredit.Document(ILetterOfCredit.DocumentType(i), keccak256(abi.encode(lcId, i)));
-            }
-        }
+        uint256 face = amount + (extraSeed % 2 == 0 ? 0 : bound(extraSeed, 1, 1_000_00));
         vm.prank(beneficiary);
-        lc.present(lcId, list, shipment, amount);
+        uint256 invoiceId = invoices.register(
+            applicant,
+            address(token),
+            invoiceNumber("LC-", ++_invoiceNumber),
+            face,
+            uint64(block.timestamp),
+            uint64(block.timestamp + 120 days),
+            keccak256(abi.encode(_invoiceNumber))
+        );
+        vm.prank(beneficiary);
+        uint256 pid = lc.presentWithInvoice(lcId, list, shipment, amount, invoiceId);
+        _invoicePresentations.push(InvoicePresentation(lcId, pid, invoiceId));
     }
 
+    /// @dev The bank examines with only the documentary discrepancy, after trying a coded one (refused, M2).
     function examine(uint256 creditSeed, uint256 presentationSeed, uint8 codesSeed, bool clean) external {
         (bool found, uint256 lcId, uint256 pid) = _presentation(creditSeed, presentationSeed);
         if (!found || lc.presentationState(lcId, pid) != ILetterOfCredit.PresentationState.Presented) return;
+        uint8 coded = uint8(bound(codesSeed, 1, 0x3f)); // any of the six codes the contract computes
+        uint8 documentary = clean ? 0 : lc.DISCREPANCY_INCONSISTENT_DATA();
         vm.prank(issuingBank);
-        lc.examine(lcId, pid, clean ? 0 : codesSeed & 0x7f);
+        try lc.examine(lcId, pid, coded) {
+            ++ghostForbiddenDiscrepancies;
+            return;
+        } catch {}
+        vm.prank(issuingBank);
+        lc.examine(lcId, pid, documentary);
     }
 
     function waive(uint256 creditSeed, uint256 presentationSeed) external {
@@ -203,13 +259,37 @@ contract LetterOfCreditHandler is Test {
         if (sight) ghostPaid += amount;
     }
 
+    /// @dev Anyone active may pay a matured deferred payment; the beneficiary does it here.
     function payAtMaturity(uint256 creditSeed, uint256 presentationSeed) external {
         (bool found, uint256 lcId, uint256 pid) = _presentation(creditSeed, presentationSeed);
         if (!found || lc.presentationState(lcId, pid) != ILetterOfCredit.PresentationState.Honoured) return;
         ILetterOfCredit.PresentationView memory p = lc.presentation(lcId, pid);
         if (block.timestamp < p.maturityDate) return;
+        vm.prank(beneficiary);
         lc.payAtMaturity(lcId, pid);
         ghostPaid += p.amount;
+    }
+
+    /// @dev The applicant pays a presented invoice directly in the registry: only what the presentation
+    /// does not claim may be paid so (H2: it goes to the beneficiary, never to the bank); more is refused.
+    function payInvoiceDirectly(uint256 seed, uint256 amount) external {
+        if (_invoicePresentations.length == 0) return;
+        InvoicePresentation memory ip = _invoicePresentations[seed % _invoicePresentations.length];
+        IInvoiceLiens.InvoiceView memory inv = invoices.invoice(ip.invoiceId);
+        uint256 outstanding = inv.faceAmount - inv.paidAmount;
+        if (outstanding == 0) return;
+        uint256 committed = inv.lienInstrument == address(lc) ? lc.presentation(ip.lcId, ip.presentationId).amount : 0;
+        uint256 payableDirectly = outstanding > committed ? outstanding - committed : 0;
+        amount = bound(amount, 1, outstanding);
+        uint256 bankBefore = token.balanceOf(issuingBank);
+        vm.prank(applicant);
+        try invoices.pay(ip.invoiceId, amount) {
+            ghostPaidDirectly[ip.invoiceId] += amount;
+            ghostPaidDirectlyTotal += amount;
+            if (amount > payableDirectly || token.balanceOf(issuingBank) != bankBefore) ++ghostBypassedPresentations;
+        } catch {
+            if (amount <= payableDirectly) ++ghostBypassedPresentations; // a payable part was refused
+        }
     }
 
     // ───────────────────────────── Time ─────────────────────────────
@@ -219,6 +299,20 @@ contract LetterOfCreditHandler is Test {
     }
 
     // ───────────────────────────── Helpers ─────────────────────────────
+
+    function _documents(uint256 lcId, uint8 docs) internal pure returns (ILetterOfCredit.Document[] memory list) {
+        uint256 n;
+        for (uint8 i; i < 6; ++i) {
+            if (docs & (1 << i) != 0) ++n;
+        }
+        list = new ILetterOfCredit.Document[](n);
+        n = 0;
+        for (uint8 i; i < 6; ++i) {
+            if (docs & (1 << i) != 0) {
+                list[n++] = ILetterOfCredit.Document(ILetterOfCredit.DocumentType(i), keccak256(abi.encode(lcId, i)));
+            }
+        }
+    }
 
     function _credit(uint256 seed) internal view returns (bool, uint256) {
         if (creditIds.length == 0) return (false, 0);

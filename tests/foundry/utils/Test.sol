@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+
 import {Vm} from "./Vm.sol";
 
 /// @notice A minimal stand-in for forge-std's Test: the cheatcode handle, `bound`, and the invariant
@@ -52,6 +54,14 @@ abstract contract Test {
         uint256 size = max - min + 1;
         if (size == 0) return x; // full range
         return min + (x % size);
+    }
+
+    /// @dev An invoice number in the registry's one canonical encoding: printable ASCII, left-aligned,
+    /// zero-padded (e.g. `invoiceNumber("INV-", 7)` is "INV-7"). At most 32 characters.
+    function invoiceNumber(string memory prefix, uint256 n) internal pure returns (bytes32) {
+        bytes memory text = abi.encodePacked(prefix, Strings.toString(n));
+        require(text.length <= 32, "invoice number too long");
+        return bytes32(text);
     }
 
     function makeAddr(string memory name) internal returns (address account) {

@@ -34,4 +34,7 @@ interface Vm {
     function assertFalse(bool condition, string calldata err) external pure;
     function assertLe(uint256 left, uint256 right, string calldata err) external pure;
     function assertGe(uint256 left, uint256 right, string calldata err) external pure;
+    function assertGt(uint256 left, uint256 right, string calldata err) external pure;
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function writeLine(string calldata path, string calldata data) external;
 }
