@@ -466,7 +466,7 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
         uint256 frozenTime = _requireNotFrozen(lcId);
         _requirePresentationState(lcId, presentationId, p, frozenTime, _bit(PresentationState.Honoured));
         _registry.requireActive(_msgSender());
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         if (block.timestamp < p.maturityDate) revert LetterOfCreditNotMatured(lcId, presentationId, p.maturityDate);
 
         p.state = PresentationState.Paid;
@@ -709,7 +709,7 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
         _requireCaller(lcId, c.beneficiary, Roles.CORPORATE);
         if (amount == 0) revert LetterOfCreditInvalidPresentationAmount(amount);
         uint256 today = block.timestamp.day();
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         if (uint256(shipmentDate).day() > today) revert LetterOfCreditInvalidShipmentDate(shipmentDate, today);
     }
 
@@ -832,9 +832,9 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
         uint256 today = block.timestamp.day();
         uint256 shipmentDay = shipmentDate.day();
         if (shipmentDay > uint256(c.latestShipmentDate).day()) codes |= DISCREPANCY_LATE_SHIPMENT;
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         if (today > shipmentDay + c.presentationPeriodDays) codes |= DISCREPANCY_LATE_PRESENTATION;
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         if (today > uint256(c.expiryDate).day()) codes |= DISCREPANCY_EXPIRED;
 
         uint256 creditAmount = c.amount;
@@ -857,7 +857,7 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
     function _checkDates(uint40 expiryDate, uint40 latestShipmentDate) private view {
         uint256 today = block.timestamp.day();
         uint256 expiryDay = uint256(expiryDate).day();
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         if (expiryDay < today || uint256(latestShipmentDate).day() > expiryDay) {
             revert LetterOfCreditInvalidDates(expiryDate, latestShipmentDate, today);
         }
@@ -902,7 +902,7 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
             uint128 drawn = c.drawn;
             if (drawn != 0 && (drawn >= c.amount || !c.partialShipmentsAllowed)) return CreditState.Exhausted;
         }
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         if (block.timestamp.day() > uint256(c.expiryDate).day()) return CreditState.Expired;
         return stored;
     }
@@ -921,7 +921,7 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
         } else if (stored != PresentationState.Compliant && stored != PresentationState.Waived) {
             return stored;
         }
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: UCP 600 deadlines are whole banking days; seconds of drift cannot move one
         return block.timestamp > _deadline(lcId, presentationId, p, frozenTime) ? PresentationState.Precluded : stored;
     }
 
@@ -1008,6 +1008,7 @@ contract LetterOfCredit is ILetterOfCredit, IInvoicePaymentHook, ERC2771Context,
 
     /// @dev The seconds the credit has been frozen so far, the current freeze included.
     function _frozenTime(uint256 lcId) private view returns (uint256 frozenTime) {
+        // slither-disable-next-line unused-return: only the frozen time is asked for here
         (, frozenTime) = _registry.instrumentFreeze(address(this), lcId);
     }
 

@@ -81,8 +81,9 @@ contract ParticipantRegistry is ERC2771Context, AccessControl, IParticipantRegis
         if (wallet == address(0)) revert ParticipantRegistryInvalidParticipant(wallet, p.kind);
         if (_participants[wallet].kind != ParticipantKind.None) revert ParticipantRegistryAlreadyRegistered(wallet);
         bytes32 identityHash = _identityHashes[existing];
-        address[] storage wallets = _wallets[identityHash];
-        if (wallets.length >= MAX_WALLETS) revert ParticipantRegistryTooManyEntries(existing, MAX_WALLETS);
+        if (_wallets[identityHash].length >= MAX_WALLETS) {
+            revert ParticipantRegistryTooManyEntries(existing, MAX_WALLETS);
+        }
 
         Participant storage w = _participants[wallet];
         w.kind = p.kind;
@@ -90,7 +91,7 @@ contract ParticipantRegistry is ERC2771Context, AccessControl, IParticipantRegis
         w.frozen = p.frozen;
         w.kycExpiry = p.kycExpiry;
         _identityHashes[wallet] = identityHash;
-        wallets.push(wallet);
+        _wallets[identityHash].push(wallet);
         _grantRole(_roleOf(p.kind), wallet);
         emit ParticipantRegistered(wallet, p.kind, p.jurisdiction, identityHash);
         emit WalletLinked(wallet, existing, identityHash);
@@ -117,9 +118,10 @@ contract ParticipantRegistry is ERC2771Context, AccessControl, IParticipantRegis
         bytes32 identityHash = _identityHashes[account];
         KycAttestation storage a = _attestations[identityHash][bank];
         if (a.status == KycStatus.None) {
-            address[] storage banks = _kycBanks[identityHash];
-            if (banks.length >= MAX_KYC_BANKS) revert ParticipantRegistryTooManyEntries(account, MAX_KYC_BANKS);
-            banks.push(bank);
+            if (_kycBanks[identityHash].length >= MAX_KYC_BANKS) {
+                revert ParticipantRegistryTooManyEntries(account, MAX_KYC_BANKS);
+            }
+            _kycBanks[identityHash].push(bank);
         }
         uint48 previous = a.expiry;
         a.status = status;
@@ -277,6 +279,23 @@ contract ParticipantRegistry is ERC2771Context, AccessControl, IParticipantRegis
     }
 
     /// @inheritdoc IParticipantRegistry
+    function splitTransferProfile(address spender, address from, address to, address restTo)
+        external
+        view
+        returns (address inactive, bytes2 fromJurisdiction, bytes2 toJurisdiction, bytes2 restToJurisdiction)
+    {
+        bool active;
+        (active,) = _standing(spender);
+        if (!active) return (spender, 0, 0, 0);
+        (active, fromJurisdiction) = _standing(from);
+        if (!active) return (from, 0, 0, 0);
+        (active, toJurisdiction) = _standing(to);
+        if (!active) return (to, 0, 0, 0);
+        (active, restToJurisdiction) = _standing(restTo);
+        if (!active) return (restTo, 0, 0, 0);
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function isInstrumentFrozen(address instrument, uint256 instrumentId) external view returns (bool) {
         return _instrumentFreezes[instrument][instrumentId].frozen;
     }
@@ -338,15 +357,16 @@ contract ParticipantRegistry is ERC2771Context, AccessControl, IParticipantRegis
         if (!_isJurisdictionCode(jurisdiction)) revert ParticipantRegistryInvalidJurisdiction(jurisdiction);
         if (identityHash == bytes32(0)) revert ParticipantRegistryInvalidIdentity();
         if (_participants[account].kind != ParticipantKind.None) revert ParticipantRegistryAlreadyRegistered(account);
-        address[] storage wallets = _wallets[identityHash];
-        if (wallets.length != 0) revert ParticipantRegistryIdentityTaken(identityHash, wallets[0]);
+        if (_wallets[identityHash].length != 0) {
+            revert ParticipantRegistryIdentityTaken(identityHash, _wallets[identityHash][0]);
+        }
 
         // Field by field: an admin may have granted this account a role before it registered.
         Participant storage p = _participants[account];
         p.kind = kind;
         p.jurisdiction = jurisdiction;
         _identityHashes[account] = identityHash;
-        wallets.push(account);
+        _wallets[identityHash].push(account);
         _grantRole(_roleOf(kind), account);
         emit ParticipantRegistered(account, kind, jurisdiction, identityHash);
     }

@@ -211,6 +211,8 @@ contract PayableCertificates is
         _registry.requireActive(holder);
         address bank = _discountRequests[certificateId][holder].bank;
         if (bank == address(0)) revert PayableCertificatesNoDiscountRequest(certificateId, address(0));
+        // A frozen tree stays as the regulator found it, its pending requests included.
+        _requireNotFrozen(_rootOf(_certificates[certificateId], certificateId));
 
         delete _discountRequests[certificateId][holder];
 
@@ -259,6 +261,7 @@ contract PayableCertificates is
         if (root.amount == 0 || _rootOf(root, rootId) != rootId) {
             revert PayableCertificatesUnexpectedState(rootId, CertificateState.None, DEFAULTED);
         }
+        _requireNotFrozen(rootId);
         Tree storage t = _trees[rootId];
         if (t.defaultRecorded) revert PayableCertificatesDefaultAlreadyRecorded(rootId);
         uint256 outstanding = root.amount - t.settledAmount;
@@ -427,7 +430,7 @@ contract PayableCertificates is
     function _transferFrom(address token, address from, address to, uint256 amount, bytes4 purpose, uint256 id)
         private
     {
-        // slither-disable-next-line unused-return
+        // slither-disable-next-line unused-return: a settlement token returns true or reverts (SettlementToken, OpenZeppelin ERC-20)
         ISettlementToken(token).transferFromWithPurpose(from, to, amount, purpose, bytes32(id));
     }
 
@@ -473,7 +476,7 @@ contract PayableCertificates is
         if (amount == 0) revert PayableCertificatesZeroAmount();
         uint256 available = inv.faceAmount - inv.paidAmount;
         if (amount > available) revert PayableCertificatesAmountExceedsInvoice(amount, available);
-        // slither-disable-next-line timestamp
+        // slither-disable-next-line timestamp: maturity is a calendar date; seconds of drift cannot matter
         if (maturity <= block.timestamp) revert PayableCertificatesInvalidMaturity(maturity, block.timestamp);
         if (maturity > inv.dueDate) revert PayableCertificatesMaturityAfterDueDate(maturity, inv.dueDate);
     }

@@ -168,6 +168,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
         emit FinancingApproved(financingId, f.bank, f.seller, advanceAmount, rateBps, uint32(maturity), termsHash);
 
         _invoices.takeLien(f.invoiceId, f.seller, f.bank);
+        // slither-disable-next-line unused-return: a settlement token returns true or reverts
         ISettlementToken(inv.currency).transferFromWithPurpose(
             f.bank, f.seller, advanceAmount, PURPOSE_LOAN, bytes32(financingId)
         );
@@ -374,6 +375,8 @@ contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
         uint256 outstanding = inv.faceAmount - inv.paidAmount;
         if (advance > outstanding) revert ReceivableFinancingAboveOutstanding(invoiceId, advance, outstanding);
         if (_customsMatchRequired[bank]) {
+            // Only the match decides here (an attested mismatch and no attestation are both refused).
+            // slither-disable-next-line unused-return
             (, bool matched) = _invoices.customsOf(invoiceId);
             if (!matched) revert ReceivableFinancingCustomsMatchRequired(invoiceId);
         }
@@ -411,11 +414,15 @@ contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
         address payer,
         bytes32 paymentReference
     ) private returns (bool closed) {
+        // slither-disable-next-line incorrect-equality: an input check on an amount, not a balance
         if (amount == 0) revert ReceivableFinancingInvalidAmount(amount);
         if (amount > owedNow) revert ReceivableFinancingOverpayment(financingId, amount, owedNow);
         Financing storage f = _financings[financingId];
         // The debt is capped at 2**48 - 1 (`_owedAt`), so what is repaid never exceeds it.
         uint48 repaid = uint48(uint256(f.repaidAmount) + amount);
+        // Overpayment was refused above, so exactly what is owed closes the financing; `owedNow` is computed
+        // from the financing's own books, not from a token balance anyone can move.
+        // slither-disable-next-line incorrect-equality
         closed = amount == owedNow;
         f.repaidAmount = repaid;
         if (closed) {
@@ -429,6 +436,7 @@ contract ReceivableFinancing is IReceivableFinancing, ERC2771Context, ERC165 {
 
     /// @dev Moves `amount` of the invoice's currency from `payer` to `bank` as a loan repayment.
     function _collect(uint256 invoiceId, address payer, address bank, uint256 amount, uint256 financingId) private {
+        // slither-disable-next-line unused-return: a settlement token returns true or reverts
         ISettlementToken(_invoices.invoice(invoiceId).currency).transferFromWithPurpose(
             payer, bank, amount, PURPOSE_LOAN_REPAYMENT, bytes32(financingId)
         );

@@ -87,6 +87,30 @@ contract SettlementToken is ERC2771Context, ERC20, ISettlementToken {
         return true;
     }
 
+    /// @inheritdoc ISettlementToken
+    function transferFromWithPurposeSplit(
+        address from,
+        address to,
+        uint256 amount,
+        address restTo,
+        uint256 restAmount,
+        bytes4 purposeCode,
+        bytes32 paymentReference
+    ) external returns (bool) {
+        address spender = _msgSender();
+        _checkTransferAddresses(from, to);
+        if (restTo == address(0)) revert ERC20InvalidReceiver(address(0));
+        _spendAllowance(from, spender, amount + restAmount);
+        (address inactive, bytes2 fromJurisdiction, bytes2 toJurisdiction, bytes2 restToJurisdiction) =
+            _registry.splitTransferProfile(spender, from, to, restTo);
+        if (inactive != address(0)) revert SettlementTokenInactiveParty(inactive);
+        super._update(from, to, amount);
+        _report(from, to, amount, fromJurisdiction, toJurisdiction, true, purposeCode, paymentReference);
+        super._update(from, restTo, restAmount);
+        _report(from, restTo, restAmount, fromJurisdiction, restToJurisdiction, true, purposeCode, paymentReference);
+        return true;
+    }
+
     /// @notice ERC-20 `transferFrom`, with the spender checked as well as both parties (see the contract
     /// notes): reverts `SettlementTokenInactiveParty(spender)` for a spender that is not active.
     /// @dev The allowance is spent before the addresses are checked, as OpenZeppelin's `transferFrom` does (a
@@ -154,8 +178,22 @@ contract SettlementToken is ERC2771Context, ERC20, ISettlementToken {
         (bytes2 fromJurisdiction, bytes2 toJurisdiction) = _checkParties(spender, from, to);
 
         super._update(from, to, value);
-
         if (from == address(0) || to == address(0)) return;
+        _report(from, to, value, fromJurisdiction, toJurisdiction, payment, purposeCode, paymentReference);
+    }
+
+    /// @dev The events of a transfer between two parties: `PaymentTransfer` for a payment, `CrossBorderTransfer`
+    /// across jurisdictions, `LargeValueReported` at or above the threshold.
+    function _report(
+        address from,
+        address to,
+        uint256 value,
+        bytes2 fromJurisdiction,
+        bytes2 toJurisdiction,
+        bool payment,
+        bytes4 purposeCode,
+        bytes32 paymentReference
+    ) private {
         if (payment) {
             emit PaymentTransfer(from, to, value, purposeCode, paymentReference);
         }

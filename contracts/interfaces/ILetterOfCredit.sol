@@ -427,7 +427,8 @@ interface ILetterOfCredit {
     /// credit has paid its face amount.
     /// @dev The invoice must be the beneficiary's on the applicant, in the credit's currency, with at least
     /// `amount` unpaid (`LetterOfCreditInvoiceMismatch`), and unliened (`InvoiceRegistryLienAlreadyHeld`
-    /// names where it is financed or presented).
+    /// names where it is financed or presented). The beneficiary and the issuing bank, the lien's parties,
+    /// must be active (`ParticipantRegistryParticipantFrozen` and the like, from `takeLien`).
     function presentWithInvoice(
         uint256 lcId,
         Document[] calldata documents,

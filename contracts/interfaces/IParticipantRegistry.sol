@@ -261,6 +261,14 @@ interface IParticipantRegistry is IAccessControl {
             bytes2 toJurisdiction
         );
 
+    /// @notice One call for a payment split under an allowance (`SettlementToken.transferFromWithPurposeSplit`):
+    /// the first of `spender`, `from`, `to` and `restTo` that is not active (zero when all are), and the
+    /// jurisdictions of the three parties.
+    function splitTransferProfile(address spender, address from, address to, address restTo)
+        external
+        view
+        returns (address inactive, bytes2 fromJurisdiction, bytes2 toJurisdiction, bytes2 restToJurisdiction);
+
     /// @notice Whether the regulator has frozen instrument `instrumentId` of contract `instrument`.
     function isInstrumentFrozen(address instrument, uint256 instrumentId) external view returns (bool);
 

@@ -318,7 +318,7 @@ interface IPayableCertificates {
     function requestDiscount(uint256 certificateId, address bank, uint16 rateBps) external;
 
     /// @notice Withdraws the caller's discount request on `certificateId`. Emits `DiscountRequestCancelled`.
-    /// @dev Caller: the requesting holder, active.
+    /// @dev Caller: the requesting holder, active. The certificate's tree unfrozen.
     function cancelDiscountRequest(uint256 certificateId) external;
 
     // ───────────────────────────── Banks ─────────────────────────────
@@ -342,8 +342,8 @@ interface IPayableCertificates {
 
     /// @notice Records that tree `rootId` is unpaid after maturity plus grace (any active participant may
     /// call).
-    /// @dev The `Defaulted` state is visible without this call; the call puts it in the event log.
-    /// Emits `CertificateTreeDefaulted`.
+    /// @dev The `Defaulted` state is visible without this call; the call puts it in the event log. The tree
+    /// must be unfrozen (`PayableCertificatesFrozen`). Emits `CertificateTreeDefaulted`.
     function recordDefault(uint256 rootId) external;
 
     // ───────────────────────────── Views ─────────────────────────────

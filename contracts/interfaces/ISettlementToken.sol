@@ -89,6 +89,22 @@ interface ISettlementToken is IERC20 {
         external
         returns (bool);
 
+    /// @notice Pays `amount` to `to` and `restAmount` to `restTo` from `from` under one allowance spend of
+    /// their sum, as two payment transfers with the same purpose code and reference: a buyer's payment split
+    /// between the financier of an invoice and its owner, checked in one registry call.
+    /// @dev The spender (the caller), `from`, `to` and `restTo` must be active; zero amounts are allowed
+    /// and still reported, as for `transferFromWithPurpose`. Reverts `SettlementTokenInactiveParty` naming the
+    /// first inactive one (spender, from, to, restTo), `ERC20InvalidReceiver(0)` for a zero payee.
+    function transferFromWithPurposeSplit(
+        address from,
+        address to,
+        uint256 amount,
+        address restTo,
+        uint256 restAmount,
+        bytes4 purposeCode,
+        bytes32 paymentReference
+    ) external returns (bool);
+
     // ───────────────────────────── Regulator ─────────────────────────────
 
     /// @notice Sets the threshold at or above which a transfer emits `LargeValueReported`.

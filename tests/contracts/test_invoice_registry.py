@@ -496,8 +496,6 @@ def test_M3_take_lien_needs_the_consent_of_the_invoice_owner(chain, invoices, ex
     assert invoices.invoice(invoice_id).lienFinancier == bank_cn.address
 
 
-@pytest.mark.xfail(strict=True, reason="InvoiceRegistry.takeLien does not check that the creditor and the "
-                   "financier are active, as IInvoiceLiens.takeLien documents (reported to the lead)")
 @pytest.mark.parametrize("frozen", ["creditor", "financier"])
 def test_take_lien_needs_an_active_creditor_and_financier(chain, invoices, registry, regulator, exporter, importer,
                                                           bank_cn, usd, lien_instrument, frozen):

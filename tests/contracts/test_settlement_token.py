@@ -315,6 +315,55 @@ def test_transfer_from_with_purpose_fails_if_recipient_is_zero_address(usd, impo
         usd.transferFromWithPurpose(importer.address, ZERO_ADDRESS, 1_00, GDDS, INVOICE_REF, sender=supplier1)
 
 
+def test_split_payment_pays_both_payees_under_one_allowance_spend(usd, importer, exporter, bank_us, supplier1):
+    """`transferFromWithPurposeSplit`: the buyer's payment of an invoice shared by its financier and its owner."""
+    usd.approve(supplier1.address, 10_000_00, sender=importer)
+
+    receipt = usd.transferFromWithPurposeSplit(
+        importer.address, bank_us.address, 3_000_00, exporter.address, 1_000_00, GDDS, INVOICE_REF, sender=supplier1
+    )
+
+    assert events(receipt, usd.PaymentTransfer) == [
+        {"from": importer.address, "to": bank_us.address, "amount": 3_000_00, "purposeCode": b"GDDS",
+         "paymentReference": INVOICE_REF},
+        {"from": importer.address, "to": exporter.address, "amount": 1_000_00, "purposeCode": b"GDDS",
+         "paymentReference": INVOICE_REF},
+    ]
+    # Each leg is reported on its own: US → US is domestic, US → CN crosses a border.
+    [cross] = events(receipt, usd.CrossBorderTransfer)
+    assert (cross["to"], cross["amount"]) == (exporter.address, 1_000_00)
+    assert usd.allowance(importer.address, supplier1.address) == 6_000_00
+    assert usd.balanceOf(importer.address) == INITIAL_BALANCE - 4_000_00
+    assert usd.balanceOf(bank_us.address) == INITIAL_BALANCE + 3_000_00
+    assert usd.balanceOf(exporter.address) == INITIAL_BALANCE + 1_000_00
+
+
+@pytest.mark.parametrize("inactive", ["spender", "from", "to", "rest_to"])
+def test_split_payment_moves_nothing_when_any_party_is_inactive(usd, registry, regulator, importer, exporter,
+                                                                bank_us, supplier1, inactive):
+    usd.approve(supplier1.address, 10_000_00, sender=importer)
+    party = {"spender": supplier1, "from": importer, "to": bank_us, "rest_to": exporter}[inactive]
+    registry.freezeParticipant(party.address, text_hash("AML"), sender=regulator)
+
+    with ape.reverts(usd.SettlementTokenInactiveParty, account=party.address):
+        usd.transferFromWithPurposeSplit(importer.address, bank_us.address, 3_000_00, exporter.address, 1_000_00,
+                                         GDDS, INVOICE_REF, sender=supplier1)
+    assert usd.allowance(importer.address, supplier1.address) == 10_000_00
+    assert usd.balanceOf(importer.address) == INITIAL_BALANCE
+
+
+def test_split_payment_refuses_a_zero_payee_and_needs_the_allowance_for_both(usd, importer, exporter, bank_us,
+                                                                           supplier1):
+    usd.approve(supplier1.address, 3_999_99, sender=importer)
+    with ape.reverts(usd.ERC20InvalidReceiver, receiver=ZERO_ADDRESS):
+        usd.transferFromWithPurposeSplit(importer.address, bank_us.address, 3_000_00, ZERO_ADDRESS, 1_000_00,
+                                         GDDS, INVOICE_REF, sender=supplier1)
+    with ape.reverts(usd.ERC20InsufficientAllowance, spender=supplier1.address, allowance=3_999_99,
+                     needed=4_000_00):
+        usd.transferFromWithPurposeSplit(importer.address, bank_us.address, 3_000_00, exporter.address, 1_000_00,
+                                         GDDS, INVOICE_REF, sender=supplier1)
+
+
 def test_plain_transfer_from_the_zero_address_fails_as_approver(usd, exporter, supplier1):
     # OpenZeppelin spends the (zero) allowance first, so the zero owner is refused as an approver.
     with ape.reverts(usd.ERC20InvalidApprover, approver=ZERO_ADDRESS):

@@ -11,6 +11,7 @@ import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRe
 import {IPayableCertificates} from "../../../contracts/interfaces/IPayableCertificates.sol";
 import {IPaymentRouter} from "../../../contracts/interfaces/IPaymentRouter.sol";
 import {IReceivableFinancing} from "../../../contracts/interfaces/IReceivableFinancing.sol";
+import {ISettlementToken} from "../../../contracts/interfaces/ISettlementToken.sol";
 
 /// @notice One regression test per finding of `shared/AUDIT-2026-12.md`, named after it: each replays the
 /// attack of the audit against the deployed world and asserts the rule of DESIGN.md that now holds. The
@@ -572,6 +573,72 @@ contract AuditRegressionTest is World {
             abi.encodeWithSelector(IInvoiceRegistry.InvoiceRegistryInvalidInvoiceNumber.selector, bytes32(0))
         );
         invoices.canonicalInvoiceNumber(bytes32(0));
+    }
+
+    /// A frozen certificate tree stays as the regulator found it: no default is recorded on it and no pending
+    /// discount request is withdrawn (found by the cross-instrument review of this change).
+    function test_note_aFrozenCertificateTreeRecordsNoDefaultAndKeepsItsRequests() public {
+        uint256 invoiceId = _invoice(exporter, importer, "INV-FRZ-CERT", FACE, due, true);
+        vm.prank(importer);
+        certificates.offer(invoiceId, 50_000_00, due);
+        vm.prank(exporter);
+        uint256 rootId = certificates.acceptOffer(invoiceId);
+        vm.prank(exporter);
+        certificates.requestDiscount(rootId, bankCn, 500);
+        _freezeInstrument(address(certificates), rootId);
+
+        bytes memory frozen = abi.encodeWithSelector(IPayableCertificates.PayableCertificatesFrozen.selector, rootId);
+        vm.expectRevert(frozen);
+        vm.prank(exporter);
+        certificates.cancelDiscountRequest(rootId);
+
+        vm.warp(uint256(due) + CERTIFICATE_GRACE_PERIOD + 1);
+        vm.expectRevert(frozen);
+        vm.prank(bankCn);
+        certificates.recordDefault(rootId);
+
+        _unfreezeInstrument(address(certificates), rootId);
+        vm.prank(bankCn);
+        certificates.recordDefault(rootId);
+        vm.prank(exporter);
+        certificates.cancelDiscountRequest(rootId);
+    }
+
+    /// A lien is neither given by nor for a frozen party: the creditor consents and the financier receives
+    /// the routed payments, so both must be active when it is taken.
+    function test_note_aLienNeedsAnActiveCreditorAndFinancier() public {
+        uint256 invoiceId = _invoice(exporter, importer, "INV-LIEN-FRZ", FACE, due, true);
+        vm.prank(exporter);
+        uint256 financingId = financing.applyForFinancing(invoiceId, bankCn, 80_000_00);
+        _freeze(exporter);
+        vm.expectRevert(
+            abi.encodeWithSelector(IParticipantRegistry.ParticipantRegistryParticipantFrozen.selector, exporter)
+        );
+        vm.prank(bankCn);
+        financing.approve(financingId, 80_000_00, 500, due, keccak256("terms"));
+        assertEq(invoices.invoice(invoiceId).lienFinancier, address(0), "no lien");
+    }
+
+    /// H2 with the split payment: one token call pays the financier and the owner, and a frozen owner stops
+    /// the whole payment (nothing reaches the financier either).
+    function test_H2_aSplitPaymentMovesBothSharesOrNothing() public {
+        uint256 invoiceId = _invoice(exporter, importer, "INV-SPLIT", FACE, due, true);
+        _finance(invoiceId, exporter, bankCn, 80_000_00);
+        uint256 bankBefore = usd.balanceOf(bankCn);
+        uint256 sellerBefore = usd.balanceOf(exporter);
+        _freeze(exporter);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.SettlementTokenInactiveParty.selector, exporter));
+        vm.prank(importer);
+        invoices.pay(invoiceId, FACE);
+        assertEq(usd.balanceOf(bankCn), bankBefore, "nothing to the financier");
+
+        vm.prank(regulator);
+        registry.unfreezeParticipant(exporter, "CLEARED");
+        vm.prank(importer);
+        invoices.pay(invoiceId, FACE);
+        uint256 toBank = usd.balanceOf(bankCn) - bankBefore;
+        assertEq(toBank + usd.balanceOf(exporter) - sellerBefore, FACE, "the whole payment, split");
+        assertEq(toBank, financing.financing(1).repaidAmount, "the financier is paid what it was owed");
     }
 
     // ───────────────────────────── Helpers ─────────────────────────────

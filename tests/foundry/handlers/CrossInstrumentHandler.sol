@@ -1450,12 +1450,13 @@ contract CrossInstrumentHandler is Test {
     }
 
     /// @dev An invoice the credit `_credit` may be drawn against: the beneficiary's on the applicant, in the
-    /// credit's currency, unliened, unfrozen, neither paid nor defaulted.
+    /// credit's currency, unliened, unfrozen, neither paid nor defaulted; the issuing bank, which takes the
+    /// lien, active.
     function _presentableUnderCredit(uint256 id) internal view returns (bool) {
         IInvoiceLiens.InvoiceView memory inv = invoices.invoice(id);
         ILetterOfCredit.Terms memory t = lc.terms(_credit);
         return inv.seller == t.beneficiary && inv.buyer == lc.applicantOf(_credit) && inv.currency == t.currency
-            && _unliened(inv.state) && !_frozen(address(invoices), id);
+            && _unliened(inv.state) && !_frozen(address(invoices), id) && _active(t.issuingBank);
     }
 
     function _liened(uint256 id) internal view returns (bool) {
