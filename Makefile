@@ -18,7 +18,7 @@ export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run reset test setup compile test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-snapshot home-check clean
+.PHONY: run reset test test-all setup compile test-tools test-contract-suites test-contracts test-anvil test-forge test-slither test-app test-devnet home-snapshot home-check clean
 
 run: setup compile
 	$(PY) -m tools.platform run
@@ -28,7 +28,21 @@ reset: $(VENV)/.installed
 	$(PY) -m tools.platform reset
 
 # home-snapshot/home-check: the suites must leave nothing under the home folder (tools/home_check.py).
-test: setup compile home-snapshot test-tools test-contracts test-anvil test-forge test-slither test-app test-devnet home-check
+# Each suite's wall time is printed at the end, passed or not (tools/suite_times.py: standard library only, so
+# it runs before the virtual environment exists).
+test:
+	cd $(ROOT) && $(PYTHON) -m tools.suite_times start
+	$(MAKE) --no-print-directory test-all; status=$$?; cd $(ROOT) && $(PYTHON) -m tools.suite_times report; exit $$status
+
+test-all: setup compile home-snapshot test-tools test-contract-suites test-app test-devnet home-check
+
+TIMED = $(PYTHON) -m tools.suite_times run
+
+# The four suites on contracts alone (Ape on eth-tester, Ape on Anvil, forge, Slither) share nothing: they run two
+# at a time, each one's output printed whole when it ends. The gateway and devnet suites, which measure waits on
+# real processes, run after them, alone.
+test-contract-suites: compile
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-anvil test-forge test-slither
 
 setup: $(VENV)/.installed node_modules/.installed $(HARDHAT)/node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
 
@@ -59,15 +73,15 @@ compile: setup
 
 # The project's own tools (plain Python: no chain, so without Ape's pytest plugin).
 test-tools:
-	cd $(ROOT) && $(PY) -m pytest tests/tools -q -p no:cacheprovider -p no:ape_test
+	cd $(ROOT) && $(TIMED) tools -- $(PY) -m pytest tests/tools -q -p no:cacheprovider -p no:ape_test
 
 # Contract tests on Ape's embedded eth-tester chain.
 test-contracts:
-	cd $(ROOT) && ape test tests/contracts -q -p no:cacheprovider
+	cd $(ROOT) && $(TIMED) contracts-eth-tester -- ape test tests/contracts -q -p no:cacheprovider
 
 # The same contract tests on Anvil (fresh chain on a free port, pruned history).
 test-anvil:
-	cd $(ROOT) && ape test tests/contracts -q -p no:cacheprovider --network ethereum:local:foundry
+	cd $(ROOT) && $(TIMED) contracts-anvil -- ape test tests/contracts -q -p no:cacheprovider --network ethereum:local:foundry
 
 # forge keeps a signature cache under ~/.foundry and Slither's solc-select creates ~/.solc-select: give both a
 # home folder inside the project (npm and pip keep the real one: it holds the registry settings).
@@ -75,19 +89,19 @@ TOOL_HOME := $(ROOT)/.cache/home
 
 test-forge:
 	mkdir -p $(TOOL_HOME)
-	cd $(ROOT) && HOME=$(TOOL_HOME) forge test --root $(ROOT)
+	cd $(ROOT) && HOME=$(TOOL_HOME) $(TIMED) forge -- forge test --root $(ROOT)
 
 # Slither on contracts/ (through forge, see tools/slither_check.py): fails on any High or Medium finding.
 test-slither:
 	mkdir -p $(TOOL_HOME)
-	cd $(ROOT) && HOME=$(TOOL_HOME) $(PY) -m tools.slither_check
+	cd $(ROOT) && HOME=$(TOOL_HOME) $(TIMED) slither -- $(PY) -m tools.slither_check
 
 test-app:
-	cd $(ROOT) && if [ -d tests/app ] && ls tests/app/test_*.py >/dev/null 2>&1; then $(PY) -m pytest tests/app -q -p no:cacheprovider; fi
+	cd $(ROOT) && $(TIMED) gateway -- $(PY) -m pytest tests/app -q -p no:cacheprovider
 
 # The devnet: restart keeps the chain, make run is idempotent, deploy/bootstrap scripts, nothing left in HOME.
 test-devnet:
-	cd $(ROOT) && ape test tests/devnet -q -p no:cacheprovider --disable-isolation
+	cd $(ROOT) && $(TIMED) devnet -- ape test tests/devnet -q -p no:cacheprovider --disable-isolation
 
 home-snapshot:
 	cd $(ROOT) && $(PY) -m tools.home_check snapshot

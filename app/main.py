@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import gc
 import logging
+from datetime import datetime
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.routes import (
@@ -28,6 +31,7 @@ from app.api.routes import (
     money,
     participants,
 )
+from app.api.guard import GatewayGuard
 from app.api.routes import index as index_routes
 from app.api.routes import supervision
 from app.chain.abi import AbiRegistry, Deployment
@@ -35,7 +39,7 @@ from app.chain.client import ChainClient
 from app.chain.errors import ChainUnavailable, ContractReverted, RpcError
 from app.chain.outbox import Outbox
 from app.chain.signer import KeystoreDirectory, require_coincurve
-from app.core.config import Settings
+from app.core.config import ROOT, Settings
 from app.core.errors import ApiError, error_body
 from app.db.session import make_engine, make_sessionmaker
 from app.indexer.worker import start_in_gateway
@@ -44,6 +48,11 @@ from app.services.base import Gateway
 from app.services.documents import DocumentStore
 
 log = logging.getLogger("tradefin.gateway")
+
+# Swagger UI's assets from the pinned npm package `swagger-ui-dist` (package.json), served by the gateway itself:
+# /docs works on a network without internet. ReDoc is not offered.
+SWAGGER_UI_DIR = ROOT / "node_modules" / "swagger-ui-dist"
+SWAGGER_UI_ASSETS = "/docs-assets"
 
 API_DESCRIPTION = """
 Authenticated HTTP API of the tradefin platform. Every call carries `Authorization: Bearer <api key>`;
@@ -59,12 +68,25 @@ custom error's name and decoded arguments: 409 conflict, 403 forbidden, 404 unkn
 """
 
 
+class NodeHealth(BaseModel):
+    """The chain node as the gateway sees it: its circuit (closed: answering; open: not asked until the
+    cool-down ends; half-open: the next request probes it) and its last failure."""
+
+    state: Literal["closed", "open", "half-open"]
+    consecutive_failures: int
+    last_error: str | None
+    last_error_at: datetime | None = Field(description="When the node last failed to answer (UTC)")
+    last_answer_at: datetime | None = Field(description="When the node last answered (UTC)")
+    retry_after_seconds: int | None = Field(description="While open: seconds until the next probe")
+
+
 class Health(BaseModel):
     status: str
-    chain_ready: bool
+    chain_ready: bool = Field(description="Writes can go to the node now: connected, recovered, circuit closed")
     chain_id: int
     signers: int
     outstanding_transactions: int
+    node: NodeHealth
 
 
 def build_gateway(settings: Settings) -> tuple[Gateway, ApiKeyStore, DocumentStore]:
@@ -112,7 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     telemetry = {} if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False}
     app = FastAPI(title="tradefin gateway", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
                   telemetry=telemetry,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
+    app.add_middleware(GatewayGuard, max_json_body_bytes=settings.max_json_body_bytes)
+    install_docs(app)
 
     for router in (access.router, participants.router, money.router, fx.router, invoices.router,
                    financing.router, certificates.router, letters_of_credit.router, documents.router,
@@ -122,11 +146,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")
     async def health(request: Request) -> Health:
         gateway: Gateway = request.app.state.gateway
-        return Health(status="ok", chain_ready=gateway.chain.ready, chain_id=settings.chain_id,
-                      signers=len(gateway.chain.lanes), outstanding_transactions=gateway.chain.tracker.outstanding())
+        node = gateway.chain.node_state()
+        ready = node.pop("ready")
+        return Health(status="ok", chain_ready=ready, chain_id=settings.chain_id, signers=len(gateway.chain.lanes),
+                      outstanding_transactions=gateway.chain.tracker.outstanding(), node=NodeHealth(**node))
 
     install_error_handlers(app)
     return app
+
+
+def install_docs(app: FastAPI) -> None:
+    """`/docs`: Swagger UI with its script and style served from `swagger-ui-dist` under `/docs-assets`."""
+    if not (SWAGGER_UI_DIR / "swagger-ui-bundle.js").is_file():
+        raise RuntimeError(f"Swagger UI's assets are missing at {SWAGGER_UI_DIR}: run `npm ci` (make setup)")
+    app.mount(SWAGGER_UI_ASSETS, StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API docs",
+                                   swagger_js_url=f"{SWAGGER_UI_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{SWAGGER_UI_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{SWAGGER_UI_ASSETS}/favicon-32x32.png")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -140,11 +180,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ChainUnavailable)
     async def _unavailable(_: Request, exc: ChainUnavailable) -> JSONResponse:
-        return JSONResponse(error_body("ChainUnavailable", str(exc)), status_code=503, headers={"Retry-After": "1"})
+        retry_after = getattr(exc, "retry_after", 1)  # NodeNotAnswering: until the circuit's next probe
+        return JSONResponse(error_body("ChainUnavailable", str(exc)), status_code=503,
+                            headers={"Retry-After": str(retry_after)})
 
     @app.exception_handler(RpcError)
     async def _node_error(_: Request, exc: RpcError) -> JSONResponse:
-        return JSONResponse(error_body(exc.kind.value, exc.message), status_code=503)
+        return JSONResponse(error_body(exc.kind.value, exc.message), status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -157,7 +199,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
+        code = {400: "MalformedBody", 404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

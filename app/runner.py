@@ -23,7 +23,7 @@ from typing import Any
 
 from eth_account import Account
 
-from app.core.config import ROOT, Settings
+from app.core.config import ROOT, Settings, load_settings
 
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -35,9 +35,17 @@ def derive_private_keys(roles: tuple[str, ...], mnemonic: str = TEST_MNEMONIC) -
             for i, role in enumerate(roles)}
 
 
-def prepare_access(settings: Settings, private_keys: dict[str, str], print_keys: bool = True) -> dict[str, Any]:
+# The keys file's `onboarding` note of each participant: who registers it on the `make run` chain.
+REGISTERED_BY_MAKE_RUN = "registered, KYC'd and funded by make run"
+REGISTERED_BY_DEMO = ("not registered by make run: scripts/demo.py registers it and bank_cn attests its KYC on its "
+                      "first run")
+
+
+def prepare_access(settings: Settings, private_keys: dict[str, str], print_keys: bool = True,
+                   onboarding: dict[str, str] | None = None) -> dict[str, Any]:
     """Keystores for `private_keys` (role → key) and one API key per role, written to
-    `settings.api_keys_file` (mode 0600). Reuses the file when it exists; prints the keys only when new."""
+    `settings.api_keys_file` (mode 0600). Reuses the file when it exists; prints the keys only when new.
+    `onboarding` (role → note): who registers each participant, kept in the file as the entry's `onboarding`."""
     from app.chain.signer import KeystoreDirectory
     from app.db.session import make_engine, make_sessionmaker
     from app.services.api_keys import ApiKeyStore
@@ -45,32 +53,47 @@ def prepare_access(settings: Settings, private_keys: dict[str, str], print_keys:
     keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
                                   settings.keystore_scrypt_n)
     addresses = {role: keystores.create(key) for role, key in private_keys.items()}
+    notes = onboarding or {}
     path = settings.api_keys_file
     if path.exists():
         existing = json.loads(path.read_text())
         if all(r in existing and existing[r]["address"] == a for r, a in addresses.items()):
-            return existing
+            kept = {role: {**existing[role], **({"onboarding": notes[role]} if role in notes else {})}
+                    for role in addresses}
+            if kept != existing:  # written by an earlier version, or for roles no longer given keys
+                _write_keys(path, kept)
+            return kept
     store = ApiKeyStore(make_sessionmaker(make_engine(settings.resolved_database_url)))
     operator = addresses.get("operator", next(iter(addresses.values())))
-    issued = {role: {"address": address, "api_key": store.issue(address, f"demo {role}", operator).token}
+    issued = {role: {"address": address, "api_key": store.issue(address, f"demo {role}", operator).token,
+                     **({"onboarding": notes[role]} if role in notes else {})}
               for role, address in addresses.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(issued, handle, indent=2)
+    _write_keys(path, issued)
     if print_keys:
         print(f"API keys of the demo world (kept in {path}, shown once):")
         for role, entry in issued.items():
-            print(f"  {role:<10} {entry['address']}  {entry['api_key']}")
+            later = "  (registered by scripts/demo.py)" if notes.get(role) == REGISTERED_BY_DEMO else ""
+            print(f"  {role:<10} {entry['address']}  {entry['api_key']}{later}")
     return issued
 
 
-def prepare_demo_access(settings: Settings, print_keys: bool = True) -> dict[str, Any]:
-    """Keystores and API keys for the demo/test world of `scripts._common` (test mnemonic accounts)."""
-    from scripts._common import TEST_ROLES
+def _write_keys(path: Any, entries: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(entries, handle, indent=2)
 
-    roles = tuple(r for r in TEST_ROLES if r != "outsider")
-    return prepare_access(settings, derive_private_keys(roles), print_keys)
+
+def prepare_demo_access(settings: Settings, print_keys: bool = True) -> dict[str, Any]:
+    """Keystores and API keys for `make run`'s world (test mnemonic accounts): the demo world of
+    `scripts._common.DEMO_WORLD`, which make run registers, and the tier suppliers of `scripts/demo.py`, which the
+    demo registers through the API on its first run (each entry's `onboarding` says which)."""
+    from scripts._common import DEMO_WORLD, TEST_ROLES
+    from scripts.demo import SUPPLIERS
+
+    keys = derive_private_keys(TEST_ROLES)  # the account index is the role's place in TEST_ROLES
+    onboarding = {p.role: REGISTERED_BY_MAKE_RUN for p in DEMO_WORLD} | {r: REGISTERED_BY_DEMO for r in SUPPLIERS}
+    return prepare_access(settings, {role: keys[role] for role in onboarding}, print_keys, onboarding)
 
 
 def serve(settings: Settings | None = None) -> None:
@@ -144,7 +167,7 @@ def _child_env(rpc_url: str, chain_id: int) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     import logging
 
-    settings = Settings()
+    settings = load_settings()  # refused settings (no passphrase outside development): one line and exit 1
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if "--demo" in argv:
         prepare_demo_access(settings)

@@ -13,7 +13,10 @@
    names what changed, says how to start afresh (`make reset && make run`) and stops with exit code 1;
 3. bootstraps the demo world (participants, KYC, settlement-token funding), only what is missing;
 4. starts the gateway and the indexer (`start_gateway_and_indexer`, two child processes), prints the RPC URL and
-   addresses, and waits.
+   addresses, and waits, supervising them (`Supervised`): a gateway or indexer that dies (a crash, SIGKILL) is
+   restarted alone after 1 s, 2 s, 4 s … (at most 30 s), said on the console, while the devnet keeps running
+   and its chain is untouched. After 5 crashes in a row, each within 60 s of its start, `run` gives up with a
+   message naming the process, and stops everything (exit code 1).
 
 Ctrl-C (or SIGTERM) stops the gateway and the devnet cleanly; the next run resumes the same chain.
 
@@ -24,7 +27,7 @@ and stored documents stay: they belong to no chain. It refuses while a devnet ho
 port is in use (stop `make run` first).
 
 Exit codes: 0 stopped cleanly (or reset), 1 the devnet or a deployment step failed, the deployment is stale,
-or reset refused; 2 usage error.
+the gateway or indexer kept crashing, or reset refused; 2 usage error.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from tools.env import use_project_toolchain
 
@@ -125,19 +129,96 @@ def print_summary(rpc_url: str, summary: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def start_gateway_and_indexer(rpc_url: str, chain_id: int) -> list[subprocess.Popen]:
+def start_gateway_and_indexer(rpc_url: str, chain_id: int) -> list["Supervised"]:
     """Start the HTTP gateway (127.0.0.1:8000 unless TRADEFIN_PORT) and the indexer against the devnet, as
     two child processes: the indexer in the gateway's process would share its core with the write path
     (bench/gateway.py: p99 at 64 clients 318 ms with it inside, about 200 ms without).
 
     The gateway creates the demo world's keystores and API keys (printed once, kept under the data folder)
-    and returns once `/health` reports the chain ready; `run` stops both (SIGINT, then SIGTERM) before the
-    devnet on Ctrl-C.
+    and returns once `/health` reports the chain ready; `run` restarts either when it dies (`Supervised`) and
+    stops both (SIGINT, then SIGTERM) before the devnet on Ctrl-C.
     """
     from app.runner import start_gateway_process, start_indexer_process
 
-    gateway = start_gateway_process(rpc_url, chain_id, indexer_in_process=False)
-    return [gateway, start_indexer_process(rpc_url, chain_id)]
+    gateway = Supervised("gateway", lambda: start_gateway_process(rpc_url, chain_id, indexer_in_process=False))
+    indexer = Supervised("indexer", lambda: start_indexer_process(rpc_url, chain_id))
+    gateway.start()
+    try:
+        indexer.start()
+    except BaseException:
+        gateway.stop()
+        raise
+    return [gateway, indexer]
+
+
+@dataclass
+class Supervised:
+    """A child process of `run`, restarted alone when it dies.
+
+    Restarts wait `backoff` seconds, doubling after each crash in a row up to `max_backoff`. A crash within
+    `fast_crash_seconds` of the start counts towards `max_fast_crashes`; a run that lasted longer starts the
+    count (and the back-off) afresh. `poll()` answers a message when it gives up, else None.
+    """
+
+    name: str
+    launch: Callable[[], subprocess.Popen]
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    fast_crash_seconds: float = 60.0
+    max_fast_crashes: int = 5
+    process: subprocess.Popen | None = None
+    fast_crashes: int = 0
+    restarts: int = 0
+    started_at: float = 0.0
+    restart_at: float | None = None
+    _delay: float = field(default=0.0, repr=False)
+
+    def start(self) -> None:
+        self.process = self.launch()
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        print(f"{self.name} running (pid {self.process.pid})", flush=True)
+
+    def poll(self) -> str | None:
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now < self.restart_at:
+                return None
+            try:
+                self.start()
+            except Exception as exc:  # noqa: BLE001 - a start that fails is one more crash
+                print(f"the {self.name} did not start again: {exc}", file=sys.stderr, flush=True)
+                return self._crashed(time.monotonic(), fast=True)
+            self.restarts += 1
+            print(f"{self.name} restarted ({self.restarts} restart{'s' if self.restarts > 1 else ''} so far); "
+                  "the devnet kept running", flush=True)
+            return None
+        assert self.process is not None
+        code = self.process.poll()
+        if code is None:
+            return None
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        print(f"the {self.name} (pid {self.process.pid}) {how}", file=sys.stderr, flush=True)
+        return self._crashed(now, fast=now - self.started_at < self.fast_crash_seconds)
+
+    def _crashed(self, now: float, fast: bool) -> str | None:
+        if fast:
+            self.fast_crashes += 1
+        else:
+            self.fast_crashes, self._delay = 0, 0.0
+        if self.fast_crashes >= self.max_fast_crashes:
+            return (f"the {self.name} crashed {self.fast_crashes} times in a row, each within "
+                    f"{self.fast_crash_seconds:.0f} s of its start: giving up, stopping the platform (see its "
+                    "output above)")
+        self._delay = min(self.max_backoff, self._delay * 2 if self._delay else self.backoff)
+        self.restart_at = now + self._delay
+        print(f"restarting the {self.name} in {self._delay:.0f} s; the devnet keeps running", file=sys.stderr,
+              flush=True)
+        return None
+
+    def stop(self) -> None:
+        self.restart_at = None
+        stop_child(self.process)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -179,7 +260,7 @@ def run(port: int, kind: str, redeploy: bool) -> int:
     data_dir = devnet_dir(kind)
     data_dir.mkdir(parents=True, exist_ok=True)
     devnet = Devnet(kind, data_dir, port)
-    children: list[subprocess.Popen] = []
+    children: list[Supervised] = []
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
@@ -205,9 +286,10 @@ def run(port: int, kind: str, redeploy: bool) -> int:
         print("\nrunning; Ctrl-C stops (the chain is kept for the next run)", flush=True)
         assert devnet.process is not None
         while devnet.process.poll() is None:
-            for child, name in zip(children, ("gateway", "indexer")):
-                if child.poll() is not None:
-                    print(f"the {name} exited with code {child.returncode}", file=sys.stderr)
+            for child in children:
+                given_up = child.poll()
+                if given_up is not None:
+                    print(given_up, file=sys.stderr, flush=True)
                     return 1
             time.sleep(0.5)
         print(f"the devnet exited with code {devnet.process.returncode}", file=sys.stderr)
@@ -220,7 +302,7 @@ def run(port: int, kind: str, redeploy: bool) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in reversed(children):
-            stop_child(child)
+            child.stop()
         devnet.stop()
 
 

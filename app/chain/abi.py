@@ -5,7 +5,8 @@
 `SettlementTokenUSD` is a deployment of the `SettlementToken` type).
 
 `AbiRegistry` encodes calls with precomputed selectors (eth_abi, no web3 contract objects on the hot
-path) and decodes logs by topic and custom errors by selector across every ABI in the build. Calls and
+path) and custom errors by selector across every ABI in the build; `ContractEvents` decodes logs by the
+emitting contract and topic (ERC-20 and ERC-721 `Transfer` share a topic, not a layout). Calls and
 events whose types are all one 32-byte word (address, bool, intN, uintN, bytesN) are encoded and decoded
 word by word, several times faster than eth_abi's general coder; anything else, and any value the fast
 path does not recognise, goes through eth_abi, so its validation and errors are unchanged
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from enum import IntEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,19 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from eth_utils.abi import collapse_if_tuple
 
 from app.chain.errors import ERROR_NOTICES
+
+
+class ParticipantKind(IntEnum):
+    """`IParticipantRegistry.ParticipantKind`: the one definition every part of the gateway reads (services'
+    kind checks, the request schema's names, the indexer's participant rows)."""
+
+    NONE = 0
+    CORPORATE = 1
+    BANK = 2
+    REGULATOR = 3
+    ATTESTER = 4
+    OPERATOR = 5
+    INSTRUMENT = 6  # a contract of the platform (spends allowances, holds escrow); holds no API key of its own
 
 
 def _types(inputs: list[dict[str, Any]]) -> list[str]:
@@ -316,7 +331,8 @@ class AbiRegistry:
 
     abis: dict[str, list[dict[str, Any]]]
     _functions: dict[str, dict[str, FunctionAbi]] = field(default_factory=dict)
-    _events: dict[bytes, EventAbi] = field(default_factory=dict)
+    _events: dict[bytes, EventAbi] = field(default_factory=dict)  # names ↔ topics only: decode with `ContractEvents`
+    _events_by_type: dict[str, dict[bytes, EventAbi]] = field(default_factory=dict)
     _topics_by_name: dict[str, set[str]] = field(default_factory=dict)
     _errors: dict[bytes, ErrorAbi] = field(default_factory=dict)
     # Notices of errors by signature (the contracts' NatSpec `@notice`, then `ERROR_NOTICES` for the errors of
@@ -327,6 +343,7 @@ class AbiRegistry:
     def __post_init__(self) -> None:
         for contract, abi in self.abis.items():
             functions: dict[str, FunctionAbi] = {}
+            events: dict[bytes, EventAbi] = {}
             for item in abi:
                 kind = item.get("type")
                 if kind == "function":
@@ -338,7 +355,9 @@ class AbiRegistry:
                         _types(item.get("outputs", [])),
                     )
                 elif kind == "event" and not item.get("anonymous"):
-                    self._events.setdefault(keccak(text=_signature(item)), EventAbi(item["name"], keccak(text=_signature(item)), item["inputs"]))
+                    topic = keccak(text=_signature(item))
+                    events[topic] = EventAbi(item["name"], topic, item["inputs"])
+                    self._events.setdefault(topic, events[topic])
                 elif kind == "error":
                     signature = _signature(item)
                     selector = function_signature_to_4byte_selector(signature)
@@ -346,6 +365,7 @@ class AbiRegistry:
                     self._errors.setdefault(selector, ErrorAbi(item["name"], selector, item.get("inputs", []),
                                                                notice, self.vocabulary))
             self._functions[contract] = functions
+            self._events_by_type[contract] = events
 
     @classmethod
     def from_build(cls, build_file: Path) -> "AbiRegistry":
@@ -381,17 +401,9 @@ class AbiRegistry:
             self._topics_by_name[name] = cached
         return cached
 
-    def decode_log(self, log: dict[str, Any], contract_names: dict[str, str]) -> DecodedEvent | None:
-        topics = [_to_bytes(t) for t in log.get("topics", [])]
-        if not topics or topics[0] not in self._events:
-            return None
-        event = self._events[topics[0]]
-        address = checksum(log["address"])
-        try:
-            args = event.decode(topics, _to_bytes(log.get("data", "0x")))
-        except Exception:  # a log with the same topic but another layout: not ours to decode
-            return None
-        return DecodedEvent(contract_names.get(address), address, event.name, args, _to_int(log.get("logIndex", 0)))
+    def events_of(self, contract_type: str) -> dict[bytes, EventAbi]:
+        """The events of one contract type's ABI by topic-0 (inherited ones included: the ABI lists them)."""
+        return self._events_by_type.get(contract_type, {})
 
     def decode_error(self, data: bytes, contract_names: dict[str, str] | None = None) -> DecodedError | None:
         """The custom error (or `Error`/`Panic`) `data` encodes; `contract_names` (address → deployed name)
@@ -421,6 +433,39 @@ def _to_bytes(value: Any) -> bytes:
 
 def _to_int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
+
+
+class ContractEvents:
+    """The one log decoder: events keyed by (the contract that emitted the log, topic-0).
+
+    ERC-20 and ERC-721 `Transfer` and `Approval` share their topic-0 but not their layout (an invoice's token
+    id is an indexed topic, a settlement token's amount is data), so a topic alone cannot say how to decode a
+    log: the emitting contract's deployed type does. A log of an address outside the deployment, or whose
+    layout does not match its contract's event, is not decoded. The chain client (receipts) and the indexer
+    (logs) both decode through this.
+    """
+
+    def __init__(self, abi: AbiRegistry, deployment: "Deployment") -> None:
+        self.names = deployment.names_by_address()  # checksummed address → deployed name
+        self.types = {address: deployment.contract_type(name) for address, name in self.names.items()}
+        self._by_type = {t: abi.events_of(t) for t in set(self.types.values())}
+
+    def event(self, address: str, topic: bytes) -> EventAbi | None:
+        """The event `address` (checksummed) emits under `topic`, by its contract's ABI."""
+        return self._by_type.get(self.types.get(address, ""), {}).get(topic)
+
+    def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
+        """A receipt's log (JSON-RPC shape) as a `DecodedEvent`, or None (see above)."""
+        topics = [_to_bytes(t) for t in log.get("topics", [])]
+        address = checksum(log["address"])
+        event = self.event(address, topics[0]) if topics else None
+        if event is None:
+            return None
+        try:
+            args = event.decode(topics, _to_bytes(log.get("data", "0x")))
+        except Exception:  # the contract's event, another layout: not ours to decode
+            return None
+        return DecodedEvent(self.names.get(address), address, event.name, args, _to_int(log.get("logIndex", 0)))
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
-from app.chain.abi import AbiRegistry, Deployment, FunctionAbi
-from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, RpcError
+from app.chain.abi import AbiRegistry, ContractEvents, Deployment, FunctionAbi
+from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, NodeErrorKind, RpcError
 from app.chain.nonces import SenderLane
 from app.chain.outbox import Outbox
 from app.chain.preflight import Preflight
-from app.chain.rpc import RpcClient
+from app.chain.rpc import OPEN, RpcClient
 from app.chain.signer import Signer
 from app.chain.tracker import FeeOracle, ReceiptTracker
 from app.chain.types import RESULT_DECODERS, Attempt, ContractCall, TxOutcome, WriteAnswer, WriteJob
@@ -39,6 +41,10 @@ from app.db.models import RequestState
 
 log = logging.getLogger("tradefin.chain")
 
+# A signer without the ETH its gas costs: the request conflicts with the chain's state (the signer's balance), as
+# an ERC-20 balance too small for a payment does (409 `ERC20InsufficientBalance`); fixed by funding, not by waiting.
+INSUFFICIENT_FUNDS_STATUS = 409
+
 
 class ChainClient:
     def __init__(self, settings: Settings, abi: AbiRegistry, deployment: Deployment, outbox: Outbox,
@@ -47,9 +53,11 @@ class ChainClient:
         self.abi = abi
         self.deployment = deployment
         self.contract_names = deployment.names_by_address()
+        self.events = ContractEvents(abi, deployment)  # receipts' logs, decoded by their emitting contract
         self.outbox = outbox
         self.chain_id = settings.chain_id
-        self.rpc = RpcClient(settings.rpc_url, settings.rpc_timeout_seconds, settings.rpc_max_in_flight)
+        self.rpc = RpcClient(settings.rpc_url, settings.rpc_timeout_seconds, settings.rpc_max_in_flight,
+                             settings.rpc_circuit_failures, settings.rpc_circuit_cooldown_seconds)
         self.preflight = Preflight()
         self.fees = FeeOracle(self.rpc)
         self.tracker = ReceiptTracker(self)
@@ -82,7 +90,7 @@ class ChainClient:
     async def _connect_and_recover(self) -> None:
         chain_id = int(await self.rpc.call("eth_chainId", []), 16)
         if chain_id != self.chain_id:
-            raise RuntimeError(f"node at {self.settings.rpc_url} is chain {chain_id}, settings say {self.chain_id}")
+            raise RuntimeError(f"the chain node is chain {chain_id}, settings say {self.chain_id} (TRADEFIN_CHAIN_ID)")
         await self.fees.refresh()
         head = int(await self.rpc.call("eth_blockNumber", []), 16)
         await self.recover()
@@ -112,7 +120,8 @@ class ChainClient:
             job = WriteJob(req.participant, req.idempotency_key, req.fingerprint, call, loop.create_future(),
                            request_id=req.id, gas=req.attempts[-1].gas,
                            attempts=[Attempt(a.id, a.tx_hash, a.raw, a.nonce, a.gas, a.max_fee_per_gas,
-                                             a.max_priority_fee_per_gas) for a in req.attempts])
+                                             a.max_priority_fee_per_gas) for a in req.attempts],
+                           fee_bumps=len(req.attempts) - 1)  # the cap counts a previous run's bumps too
             self._inflight[(job.signer, job.idempotency_key)] = job
             jobs.append(job)
         for signer, a in fillers:
@@ -152,12 +161,17 @@ class ChainClient:
                 raise key_reused(key)
             answer = await self._wait(job)
             return WriteAnswer(answer.http_status, answer.body, replayed=True)
-        if not self.ready:
+        circuit = self.rpc.circuit
+        if not self.ready or circuit.state == OPEN:
             record = await asyncio.to_thread(self.outbox.find_request, participant, key)
             if record is not None and record.state == RequestState.DONE:
                 if record.fingerprint != fingerprint:
                     raise key_reused(key)
                 return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+            if self.ready:  # the node stopped answering: do not queue behind it
+                refusal = circuit.refusal()
+                raise ServiceUnavailable(str(refusal), {"node": self.node_details()},
+                                         headers={"Retry-After": str(refusal.retry_after)})
             raise ServiceUnavailable("the chain node is unavailable; nothing was sent", headers={"Retry-After": "1"})
         lane = self.lanes.get(participant)
         if lane is None:
@@ -168,15 +182,32 @@ class ChainClient:
         return await self._wait(job)
 
     async def _wait(self, job: WriteJob) -> WriteAnswer:
+        """The job's answer, or after `receipt_timeout_seconds` 504 `TransactionPending` with its `tx_hash`,
+        but only for a transaction that really is stored and handed to the node. One not signed yet (its
+        lane still waits on the node) is given up instead: answered 503, and its lane sends nothing for it
+        (`SenderLane._process` checks before signing). One signed but not stored yet is waited for: storing
+        is local and short."""
         assert job.future is not None
-        try:
-            return await asyncio.wait_for(asyncio.shield(job.future), self.settings.receipt_timeout_seconds)
-        except TimeoutError:
-            details = {"tx_hash": job.latest.tx_hash if job.attempts else None}
-            raise TransactionPending(
-                "the transaction is stored and sent but not mined yet; repeat the request with the same "
-                "Idempotency-Key to get its result", details, headers={"Retry-After": "2"},
-            ) from None
+        timeout = self.settings.receipt_timeout_seconds
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(job.future), timeout)
+            except TimeoutError:
+                pass
+            if job.attempts and job.latest.id is not None:
+                raise TransactionPending(
+                    "the transaction is stored and sent but not mined yet; repeat the request with the same "
+                    "Idempotency-Key to get its result", {"tx_hash": job.latest.tx_hash, "nonce": job.latest.nonce},
+                    headers={"Retry-After": "2"},
+                ) from None
+            if not job.attempts:
+                reason = self.rpc.circuit.last_error or "the chain node has not answered yet"
+                self.fail(job, 503, error_body(
+                    "ChainUnavailable", f"the request was not sent within {self.settings.receipt_timeout_seconds:g} s "
+                    f"({reason}); nothing was sent, the same Idempotency-Key may be repeated",
+                    {"node": self.node_details()}))
+                return job.future.result()
+            timeout = 1.0  # signed, being stored
 
     def resolve(self, job: WriteJob, answer: WriteAnswer) -> None:
         """Answer a job whose answer is stored."""
@@ -186,7 +217,11 @@ class ChainClient:
 
     def fail(self, job: WriteJob, http_status: int, body: dict[str, Any], replayed: bool = False) -> None:
         """Answer a job with an answer it does not store: an error after which nothing was sent (the key
-        may be retried), or the replay of an answer stored earlier."""
+        may be retried), or the replay of an answer stored earlier. A 503 carries the node's state (`details.node`),
+        whose circuit says when to try again (the route's `Retry-After`)."""
+        error = body.get("error")
+        if http_status == 503 and not replayed and isinstance(error, dict) and "node" not in error.get("details", {}):
+            body = {**body, "error": {**error, "details": {**error.get("details", {}), "node": self.node_details()}}}
         self.resolve(job, WriteAnswer(http_status, body, replayed))
 
     async def resign_elsewhere(self, job: WriteJob) -> None:
@@ -275,7 +310,7 @@ class ChainClient:
         return WriteAnswer(http_status, {"result": result, "tx_hash": tx_hash, "block_number": block})
 
     def _decode_log(self, log_: dict[str, Any]) -> Any:
-        return self.abi.decode_log(log_, self.contract_names)
+        return self.events.decode_log(log_)
 
     async def _replay_revert(self, job: WriteJob, block: int) -> ContractReverted:
         """A mined transaction reverted: replay it on the state before its block to decode why."""
@@ -301,6 +336,48 @@ class ChainClient:
         if decoded is None:
             return ContractReverted("UnknownRevert", {"data": "0x" + data.hex()}, data, contract)
         return ContractReverted(decoded.name, decoded.args, data, contract, decoded.notice)
+
+    @staticmethod
+    def insufficient_funds(signer: str, balance: int | None, needed: int, gas: int, max_fee_per_gas: int) -> WriteAnswer:
+        """409 `InsufficientFundsForGas`: the signer's ETH cannot pay for the gas. Nothing was sent or stored,
+        so the same Idempotency-Key works once the signer's address is funded."""
+        held = "an unknown amount of" if balance is None else f"{balance} wei of"
+        body = error_body(
+            NodeErrorKind.INSUFFICIENT_FUNDS.value,
+            f"The signer {signer} holds {held} ETH for gas, less than the {needed} wei this request may cost "
+            f"({gas} gas at up to {max_fee_per_gas} wei per gas). Fund the signer's address with ETH, then repeat "
+            f"the request: nothing was sent, and the same Idempotency-Key may be used.",
+            {"signer": signer, "balance": balance, "needed": needed,
+             "shortfall": None if balance is None else max(needed - balance, 0),
+             "gas": gas, "max_fee_per_gas": max_fee_per_gas})
+        return WriteAnswer(INSUFFICIENT_FUNDS_STATUS, body)
+
+    def node_state(self) -> dict[str, Any]:
+        """For /health: whether writes can go to the node now, and the circuit's state and last error (which
+        names "the chain node", never its URL: that may carry credentials or internal host names)."""
+        circuit = self.rpc.circuit.snapshot()
+        if circuit["last_error"]:
+            circuit["last_error"] = self._without_node_url(circuit["last_error"])
+        for name in ("last_error_at", "last_answer_at"):
+            if circuit[name] is not None:
+                circuit[name] = datetime.fromtimestamp(circuit[name], timezone.utc)
+        return {"ready": self.ready and circuit["state"] == "closed", **circuit}
+
+    def _without_node_url(self, message: str) -> str:
+        """`message` with the node's URL, and its host part (credentials included), said as "the chain node": the
+        RPC client's messages never name it, this keeps any other text that reaches /health from doing so."""
+        url = self.settings.rpc_url
+        netloc = urlsplit(url).netloc
+        for secret in (url, url.rstrip("/"), netloc):
+            if secret:
+                message = message.replace(secret, "the chain node")
+        return message
+
+    def node_details(self) -> dict[str, Any]:
+        """The node's state for an error's `details` (JSON: timestamps as ISO 8601 strings)."""
+        state = self.node_state()
+        state.pop("ready")
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in state.items()}
 
     @staticmethod
     def revert_answer(reverted: ContractReverted) -> WriteAnswer:

@@ -9,6 +9,7 @@ selector from every ABI of the build (`AbiRegistry.decode_error`) and mapped to 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
@@ -27,6 +28,15 @@ class ChainUnavailable(ChainError):
     def __init__(self, message: str, delivered: bool | None = False) -> None:
         super().__init__(message)
         self.delivered = delivered
+
+
+class NodeNotAnswering(ChainUnavailable):
+    """The node did not answer the last requests in time, so the gateway stops asking it for a while (an open
+    circuit, `app/chain/rpc.py`): nothing was sent. `retry_after` is whole seconds until the next probe."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, delivered=False)
+        self.retry_after = retry_after
 
 
 class NodeErrorKind(str, Enum):
@@ -55,6 +65,7 @@ NODE_ERRORS: tuple[tuple[str, NodeErrorKind], ...] = (
     ("replacement transaction underpriced", NodeErrorKind.REPLACEMENT_UNDERPRICED),
     ("replacement underpriced", NodeErrorKind.REPLACEMENT_UNDERPRICED),
     ("insufficient funds", NodeErrorKind.INSUFFICIENT_FUNDS),
+    ("enough funds", NodeErrorKind.INSUFFICIENT_FUNDS),  # Hardhat/EDR: "Sender doesn't have enough funds to send tx"
     ("max fee per gas less than block base fee", NodeErrorKind.FEE_TOO_LOW),
     ("fee cap less than block base fee", NodeErrorKind.FEE_TOO_LOW),
     ("transaction underpriced", NodeErrorKind.FEE_TOO_LOW),
@@ -135,11 +146,60 @@ class ContractReverted(ChainError):
 
     @property
     def message(self) -> str:
-        """`<Contract> refused: <what happened>`, or `<Contract> reverted with <Name>` without a notice."""
+        """`<Contract> refused: <what happened>`, or `<Contract> reverted with <Name>` without a notice. Times
+        read as UTC dates (`TIME_ARGUMENTS`), not Unix seconds."""
         where = f"{self.contract} " if self.contract else ""
+        states = state_sentence(self.arguments)
+        if states:
+            return f"{where}refused: {states}" if where else states
         if self.notice:
-            return f"{where}refused: {self.notice}" if where else self.notice
+            notice = in_domain_words(self.notice, self.arguments)
+            return f"{where}refused: {notice}" if where else notice
         return f"{where}reverted with {self.name}"
+
+
+# Arguments of custom errors that are times (Unix seconds of the chain): a message says them as UTC dates.
+TIME_ARGUMENTS = frozenset({
+    "now_", "today", "dueDate", "maturity", "maturityDate", "defaultsAt", "expiry", "expiryDate",
+    "latestShipmentDate", "shipmentDate", "examinationDeadline",
+})
+
+
+# The `<Contract>Unexpected…State(id, current, expectedStates)` errors, as Governor's: the id arguments that name
+# what is in the wrong state, in the platform's words. The NatSpec of these errors explains the bitmap to
+# developers; a user is told the states by name.
+STATE_SUBJECTS: tuple[tuple[str, str], ...] = (
+    ("presentationId", "presentation"), ("lcId", "credit"), ("invoiceId", "invoice"),
+    ("financingId", "financing"), ("programmeId", "programme"), ("certificateId", "certificate"),
+)
+
+
+def state_sentence(arguments: dict[str, Any]) -> str:
+    """`invoice 7 is Confirmed; this step needs it to be Registered` for an unexpected-state error, else ``."""
+    current, expected = arguments.get("current"), arguments.get("expectedStates")
+    if not isinstance(current, str) or not isinstance(expected, list):
+        return ""
+    named = [f"{word} {arguments[key]}" for key, word in STATE_SUBJECTS if key in arguments]
+    subject = " under ".join(named) or "it"
+    names = [str(state) for state in expected] or ["none"]
+    needed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+    return f"{subject} is {current}; this step needs it to be {needed}"
+
+
+def utc_time(seconds: int) -> str:
+    """`2026-12-03 14:05:00 UTC` (a day's start reads as the day alone: `2026-12-03 00:00 UTC`)."""
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    if moment.hour == moment.minute == moment.second == 0:
+        return moment.strftime("%Y-%m-%d 00:00 UTC")
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def in_domain_words(notice: str, arguments: dict[str, Any]) -> str:
+    """`notice` with every time argument's Unix seconds written as a UTC date."""
+    for name, value in arguments.items():
+        if name in TIME_ARGUMENTS and isinstance(value, int) and 0 < value < 2**40:
+            notice = re.sub(rf"(?<![0-9A-Za-z]){value}(?![0-9])", utc_time(value), notice)
+    return notice
 
 
 class TransactionFailed(ChainError):

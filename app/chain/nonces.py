@@ -10,10 +10,21 @@ leaves permanent gaps. A lane therefore does all of it itself, one group at a ti
     → send them in ONE JSON-RPC batch (group commit) → hand them to the receipt tracker.
 
 Node answers are repaired, not surfaced: "already known" is success; "nonce too low" means the nonce
-went elsewhere, so the job is re-signed at a fresh nonce; a transaction the node refused for good
-leaves a gap that a zero-value transfer to self fills, so the later nonces of the group still land.
+went elsewhere, so the job is re-signed at a fresh nonce; "nonce too high" (a node that lost or never
+had the nonces below) re-signs it once at the node's nonce; a transaction the node refused for good
+is not kept (its row is deleted, its key may be retried), and when later nonces of the lane are
+outstanding a zero-value transfer to self fills its nonce so they still land.
 If the node cannot be reached at all, nothing was sent: the group's rows are removed, its nonces
 released, and the callers answered 503 with nothing half-applied.
+
+After any refusal the lane forgets its next nonce and asks the node again before its next group
+(`_resync`): the node's pending count, above it the nonces of the lane's outstanding transactions, and
+the holes between them, which the next requests take first. So a signer the node refused (e.g. one
+without ETH) works again with its next request once the cause is gone, without a restart.
+
+Gas money: the preflight batch also asks the signer's balance; a request whose gas (limit × max fee)
+the balance cannot cover is answered 409 `InsufficientFundsForGas` (signer, balance, needed) before a
+nonce is spent or anything is stored, so the same Idempotency-Key works once the signer is funded.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from app.chain.errors import ChainUnavailable, NodeErrorKind, RpcError
+from app.chain.errors import ChainError, ChainUnavailable, NodeErrorKind, RpcError
 from app.chain.rpc import SEND
 from app.chain.signer import Signer
 from app.chain.types import Attempt, ContractCall, WriteAnswer, WriteJob
@@ -47,6 +58,7 @@ class SenderLane:
         self.signer = signer
         self.client = client
         self.next_nonce: int | None = None
+        self._holes: list[int] = []  # free nonces below next_nonce (a refused transaction's), taken first
         self._queue: deque[WriteJob] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -109,6 +121,7 @@ class SenderLane:
             return
         preflight = self.client.preflight
         calls: list[tuple[str, list[Any]]] = [preflight.request(self.address, j.call) for j in group]
+        calls.append(("eth_getBalance", [self.address, "latest"]))
         count = None
         if self.next_nonce is None:
             calls.append(("eth_getTransactionCount", [self.address, "pending"]))
@@ -116,17 +129,21 @@ class SenderLane:
             answers = await self._read_batch(calls)
             if self.next_nonce is None:
                 count = answers.pop()
+            funds = answers.pop()
             answers = await preflight.settle(self.address, group, answers, self._read_batch)
         except ChainUnavailable as exc:
             for job in group:
                 self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
+            await self._forget_unsent(group)
             return
         if count is not None:
             if count.error is not None:
                 for job in group:
                     self.client.fail(job, 503, error_body("ChainUnavailable", count.error.message))
+                await self._forget_unsent(group)
                 return
-            self.next_nonce = max(int(count.result, 16), self.client.tracker.next_nonce_after(self.address))
+            self._resync(int(count.result, 16))
+        balance = int(funds.result, 16) if funds.error is None and funds.result else None
 
         accepted: list[WriteJob] = []
         refused: list[tuple[WriteJob, WriteAnswer]] = []
@@ -141,22 +158,65 @@ class SenderLane:
                 self.client.fail(job, 503, error_body(answer.error.kind.value, answer.error.message))
 
         fees = self.client.fees.current()
-        first_nonce = self.next_nonce
+        affordable: list[WriteJob] = []
+        spent = 0
         for job in accepted:
-            nonce = self.next_nonce
-            self.next_nonce += 1
-            job.attempts.append(self.sign(job.call, nonce, job.gas, *fees))
+            cost = job.gas * fees[0]
+            if balance is not None and spent + cost > balance:
+                answer = self.client.insufficient_funds(self.address, balance, spent + cost, job.gas, fees[0])
+                self.client.fail(job, answer.http_status, answer.body)
+                continue
+            spent += cost
+            affordable.append(job)
+        # A caller that stopped waiting before its job was signed was answered "nothing was sent" (see
+        # `ChainClient._wait`): nothing is sent for it. No await between this check and `_store`.
+        unsent = [j for j in group if j.future is not None and j.future.done()]
+        accepted = [j for j in affordable if j.future is None or not j.future.done()]
+        if self.next_nonce is None and accepted:
+            # The tracker re-signed a request meanwhile and asked for a resynchronisation: preflight again.
+            for job in reversed(accepted):
+                self.submit(job, front=True)
+            accepted = []
+        for job in accepted:
+            job.attempts.append(self.sign(job.call, self._take_nonce(), job.gas, *fees))
 
         signed = time.perf_counter()
         await self._store(accepted, refused)
         stored = time.perf_counter()
+        await self._forget_unsent(unsent)
         if not accepted:
             return
-        await self._send(accepted, first_nonce)
+        await self._send(accepted)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("lane %s: %d jobs; preflight+sign %.1f ms, store %.1f ms, send %.1f ms", self.address[:8],
                       len(group), (signed - started) * 1e3, (stored - signed) * 1e3,
                       (time.perf_counter() - stored) * 1e3)
+
+    async def _forget_unsent(self, jobs: list[WriteJob]) -> None:
+        """Jobs answered without being sent that have a request row (re-signed after their nonce went
+        elsewhere, so none of their earlier attempts can be mined): forget it, so their keys may be retried."""
+        stale = [j.request_id for j in jobs if j.request_id is not None]
+        if stale:
+            await self.client.outbox.commit(self.client.outbox.forget_requests, stale)
+
+    def _take_nonce(self) -> int:
+        if self._holes:
+            return self._holes.pop(0)
+        assert self.next_nonce is not None
+        nonce = self.next_nonce
+        self.next_nonce += 1
+        return nonce
+
+    def _resync(self, pending: int) -> None:
+        """Next nonce from the node's pending count and the lane's outstanding transactions: above both,
+        and the nonces in between that no outstanding transaction holds (holes) taken first."""
+        held = self.client.tracker.nonces_of(self.address)
+        top = max(held) + 1 if held else 0
+        self.next_nonce = max(pending, top)
+        self._holes = [n for n in range(pending, self.next_nonce) if n not in held]
+        if self._holes:
+            log.warning("lane %s: nonces %s are free below outstanding ones; the next requests take them",
+                        self.address, self._holes[:10])
 
     async def _read_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """A read-only batch, retried once if the node did not answer in time (reads are safe to repeat)."""
@@ -220,7 +280,7 @@ class SenderLane:
         for job, answer in refused:
             self.client.resolve(job, answer)
 
-    async def _send(self, jobs: list[WriteJob], first_nonce: int) -> None:
+    async def _send(self, jobs: list[WriteJob]) -> None:
         # Watch before sending: a receipt can arrive before the batch's answer does. The jobs are "in hand"
         # (the block poll leaves them alone) until the lookup that follows the send has answered.
         tracker = self.client.tracker
@@ -235,7 +295,7 @@ class SenderLane:
                 for job in jobs:
                     self.client.tracker.unwatch(job)
                 await self.client.outbox.commit(self.client.outbox.forget_requests, [j.request_id for j in jobs])
-                self.next_nonce = first_nonce
+                self.next_nonce = None  # ask the node again before the next group
                 for job in jobs:
                     self.client.fail(job, 503, error_body("ChainUnavailable", str(exc)))
                 return
@@ -244,6 +304,7 @@ class SenderLane:
             return
 
         requeue: list[WriteJob] = []
+        resign: list[WriteJob] = []
         reprice: list[WriteJob] = []
         gaps: list[int] = []
         for job, answer in zip(jobs, answers):
@@ -251,8 +312,12 @@ class SenderLane:
             if error is None or error.kind is NodeErrorKind.ALREADY_KNOWN:
                 continue
             self.client.tracker.unwatch(job)
+            self.next_nonce = None  # after any refusal, ask the node again before the next group
             if error.kind is NodeErrorKind.NONCE_TOO_LOW:
                 requeue.append(job)  # the nonce went to a transaction that is not ours: ours can never land
+            elif error.kind is NodeErrorKind.NONCE_TOO_HIGH and job.nonce_resyncs == 0:
+                job.nonce_resyncs += 1
+                resign.append(job)  # the node misses nonces below ours: sign it again at the node's nonce
             elif error.kind in (NodeErrorKind.FEE_TOO_LOW, NodeErrorKind.REPLACEMENT_UNDERPRICED):
                 reprice.append(job)
             else:
@@ -264,14 +329,25 @@ class SenderLane:
                             if a.error is None or a.error.kind is NodeErrorKind.ALREADY_KNOWN])
         if requeue:
             await self.client.outbox.commit(self.client.outbox.supersede, [j.latest.id for j in requeue if j.latest.id])
-            self.next_nonce = None  # ask the node again before the next group
             for job in reversed(requeue):
+                job.attempts.clear()  # refused, so never pooled; the request row stays and is signed again
+                self.submit(job, front=True)
+        if resign:
+            # refused, so never in the node's pool: the row goes, the request stays and is signed again
+            await self.client.outbox.commit(self.client.outbox.discard, [], [j.latest.id for j in resign if j.latest.id])
+            for job in resign:
+                job.attempts.pop()
+            for job in reversed(resign):
                 self.submit(job, front=True)
         if reprice:
             await self.client.fees.refresh()
             for job in reprice:
                 if not await self.replace(job):
                     gaps.append(job.latest.nonce)
+        # A refused nonce needs a filler only below a transaction of ours that is still outstanding; at the
+        # top it is simply taken again by the next request (the lane resynchronises).
+        outstanding = self.client.tracker.nonces_of(self.address)
+        gaps = [n for n in gaps if any(o > n for o in outstanding) and n not in outstanding]
         if gaps:
             await self._fill_gaps(gaps)
 
@@ -282,9 +358,15 @@ class SenderLane:
         The tracker replaces stuck transactions with `give_up_on_refusal=False`: an earlier attempt may
         still be mined, so a refusal only means "keep watching"."""
         last = job.latest
-        max_fee, tip = self.client.fees.current()
-        max_fee = max(max_fee, last.max_fee_per_gas * 9 // 8 + 1)
-        tip = max(tip, last.max_priority_fee_per_gas * 9 // 8 + 1)
+        capped = self.bump_refusal(job)
+        if capped is not None:
+            log.warning("no fee bump for %s of %s: %s", last.tx_hash, self.address, capped)
+            if give_up_on_refusal and not job.is_filler:
+                self.client.tracker.unwatch(job)
+                await self._give_up(job, RpcError(-32000, f"transaction underpriced and {capped}"))
+            return False
+        max_fee, tip = self._bumped_fees(job)
+        job.fee_bumps += 1
         attempt = self.sign(job.call, last.nonce, job.gas or last.gas, max_fee, tip)
         attempt.id = await self.client.outbox.commit(
             self.client.outbox.add_attempt, job.request_id, self.client.attempt_row(job, attempt)
@@ -299,15 +381,54 @@ class SenderLane:
             if error.kind is NodeErrorKind.ALREADY_KNOWN:
                 return True
             if job.is_filler or not give_up_on_refusal:
+                # Refused, so never pooled: not kept; the earlier attempts stay watched.
+                self.client.tracker.forget_attempt(job, attempt)
+                await self.client.outbox.commit(self.client.outbox.discard, [], [attempt.id])
                 return False
             self.client.tracker.unwatch(job)
             await self._give_up(job, error)
             return False
         return True
 
+    def _bumped_fees(self, job: WriteJob) -> tuple[int, int]:
+        """At least 12.5% above the last attempt (nodes want 10% more to replace), or the current fees."""
+        last = job.latest
+        max_fee, tip = self.client.fees.current()
+        return (max(max_fee, last.max_fee_per_gas * 9 // 8 + 1),
+                max(tip, last.max_priority_fee_per_gas * 9 // 8 + 1))
+
+    def bump_refusal(self, job: WriteJob) -> str | None:
+        """Why `job` may not be fee-bumped again (`fee_bump_limit`, `fee_bump_max_gwei`), or None."""
+        settings = self.client.settings
+        if job.fee_bumps >= settings.fee_bump_limit:
+            return f"{job.fee_bumps} fee bumps made, the limit (TRADEFIN_FEE_BUMP_LIMIT)"
+        max_fee, _ = self._bumped_fees(job)
+        if max_fee > settings.fee_bump_max_gwei * 10**9:
+            return (f"the next bump would offer {max_fee / 10**9:.3f} gwei per gas, above the cap of "
+                    f"{settings.fee_bump_max_gwei} gwei (TRADEFIN_FEE_BUMP_MAX_GWEI)")
+        return None
+
     async def _give_up(self, job: WriteJob, error: RpcError) -> None:
-        log.warning("node refused %s of %s: %s", job.latest.tx_hash, self.address, error.message)
-        await self.client.outbox.commit(self.client.outbox.forget_requests, [job.request_id])
+        """The node refused the job's latest attempt for good (and, on every path here, each earlier one:
+        a first send, a re-pricing of a refused send, a re-signing after "nonce too low"): their rows are
+        deleted (in no pool, they can never be mined), the request forgotten so its key may be retried, and
+        the caller answered: 409 `InsufficientFundsForGas` with what is missing, 503 with the node's reason
+        otherwise."""
+        refused = job.latest
+        log.warning("node refused %s of %s: %s", refused.tx_hash, self.address, error.message)
+        await self.client.outbox.commit(self.client.outbox.discard,
+                                        [job.request_id] if job.request_id is not None else [],
+                                        [a.id for a in job.attempts if a.id is not None])
+        self.next_nonce = None
+        if error.kind is NodeErrorKind.INSUFFICIENT_FUNDS:
+            try:
+                balance = int(await self.client.rpc.call("eth_getBalance", [self.address, "latest"]), 16)
+            except ChainError:
+                balance = None
+            cost = refused.gas * refused.max_fee_per_gas
+            answer = self.client.insufficient_funds(self.address, balance, cost, refused.gas, refused.max_fee_per_gas)
+            self.client.fail(job, answer.http_status, answer.body)
+            return
         self.client.fail(job, 503, error_body(error.kind.value, error.message))
 
     async def _fill_gaps(self, nonces: list[int]) -> None:
@@ -324,6 +445,18 @@ class SenderLane:
             fillers.append(job)
             self.client.tracker.watch(job)
         try:
-            await self.client.rpc.batch([("eth_sendRawTransaction", ["0x" + j.latest.raw.hex()]) for j in fillers], SEND)
+            answers = await self.client.rpc.batch(
+                [("eth_sendRawTransaction", ["0x" + j.latest.raw.hex()]) for j in fillers], SEND)
         except ChainUnavailable:
-            pass  # stored and watched: the tracker rebroadcasts them
+            return  # stored and watched: the tracker rebroadcasts them
+        refused = [(j, a.error) for j, a in zip(fillers, answers)
+                   if a.error is not None and a.error.kind is not NodeErrorKind.ALREADY_KNOWN]
+        if not refused:
+            return
+        # Not kept: the nonce stays free, and the lane's next request takes it (`_resync` finds the hole).
+        for job, error in refused:
+            log.warning("node refused the gap filler at nonce %d of %s: %s", job.latest.nonce, self.address,
+                        error.message)
+            self.client.tracker.unwatch(job)
+        await self.client.outbox.commit(self.client.outbox.discard, [], [j.latest.id for j, _ in refused])
+        self.next_nonce = None

@@ -257,6 +257,14 @@ class Outbox:
             )
             connection.execute(delete(REQUESTS).where(REQUESTS.c.id.in_(request_ids)))
 
+    def discard(self, request_ids: list[int], attempt_ids: list[int]) -> None:
+        """The node refused these attempts (it holds none of them, so none can be mined): delete their rows,
+        then forget `request_ids` as `forget_requests` does, so their keys may be retried."""
+        with self._writing() as connection:
+            if attempt_ids:
+                connection.execute(delete(ATTEMPTS).where(ATTEMPTS.c.id.in_(attempt_ids)))
+        self.forget_requests(request_ids)
+
     def supersede(self, attempt_ids: list[int]) -> None:
         if not attempt_ids:
             return

@@ -11,6 +11,16 @@ pays its per-request cost once per merged batch (on Anvil 1.7.1 about 0.3–0.4 
 executing a few writes), and the transactions of every lane sent together are mined together: fewer,
 fuller blocks, which matters because a devnet's cost per block grows with its state. Each caller
 still gets exactly its own answers, in order.
+
+Every HTTP request to the node is bounded by `timeout_seconds` (connect, send and read). A node that
+accepts connections and never answers would otherwise hold every caller for that long, request after
+request, so a circuit breaker counts consecutive requests left unanswered: after `circuit_failures` of
+them it opens and every request fails at once (`NodeNotAnswering`, nothing sent) for
+`circuit_cooldown_seconds`; then one probe (`eth_chainId`) goes to the node, and its answer closes the
+circuit (its silence opens it again). `/health` reports the circuit (`Circuit.snapshot`).
+
+Errors say "the chain node", never its URL: the URL may carry credentials (`https://user:key@…`, a provider's
+key in the path) or internal host names, and these messages reach `/health`, 503 bodies and logs.
 """
 
 from __future__ import annotations
@@ -18,13 +28,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from app.chain.errors import ChainUnavailable, RpcError
+from app.chain.errors import ChainUnavailable, NodeNotAnswering, RpcError
+
+log = logging.getLogger("tradefin.chain.rpc")
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,65 @@ READ_ONLY = frozenset({
 })
 
 
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+
+
+class Circuit:
+    """closed → (`failures` consecutive requests unanswered) → open → (`cooldown` seconds) → half-open: one
+    probe; an answer closes it, silence opens it again for another `cooldown`."""
+
+    def __init__(self, failures: int, cooldown: float) -> None:
+        self.threshold = failures
+        self.cooldown = cooldown
+        self.failures = 0  # consecutive requests the node left unanswered
+        self.opened_at: float | None = None
+        self.probing = False
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None  # time.time()
+        self.last_answer_at: float | None = None  # time.time()
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return CLOSED
+        if self.probing or time.monotonic() - self.opened_at >= self.cooldown:
+            return HALF_OPEN
+        return OPEN
+
+    def retry_after(self) -> int:
+        """Whole seconds until the next probe may close the circuit (at least 1)."""
+        if self.opened_at is None:
+            return 1
+        return max(1, int(self.cooldown - (time.monotonic() - self.opened_at) + 0.999))
+
+    def refusal(self) -> NodeNotAnswering:
+        return NodeNotAnswering(
+            f"the chain node has not answered {self.failures} requests in a row (last: {self.last_error}); the "
+            f"gateway stops asking it until a probe in {self.retry_after()} s gets an answer. Nothing was sent: "
+            f"repeat the request after that", self.retry_after())
+
+    def answered(self) -> None:
+        if self.opened_at is not None:
+            log.warning("the chain node answers again: circuit closed")
+        self.failures = 0
+        self.opened_at = None
+        self.last_answer_at = time.time()
+
+    def failed(self, error: str) -> None:
+        self.failures += 1
+        self.last_error, self.last_error_at = error, time.time()
+        if self.failures >= self.threshold:
+            if self.opened_at is None:
+                log.error("the chain node left %d requests in a row unanswered (%s): circuit open for %.1f s",
+                          self.failures, error, self.cooldown)
+            self.opened_at = time.monotonic()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"state": self.state, "consecutive_failures": self.failures, "last_error": self.last_error,
+                "last_error_at": self.last_error_at, "last_answer_at": self.last_answer_at,
+                "retry_after_seconds": self.retry_after() if self.opened_at is not None else None}
+
+
 class _Channel:
     """Requests to the node of one kind: how many are outstanding, and who waits to go next."""
 
@@ -58,9 +131,12 @@ class _Channel:
 
 
 class RpcClient:
-    def __init__(self, url: str, timeout_seconds: float = 10.0, max_in_flight: int = 2) -> None:
+    def __init__(self, url: str, timeout_seconds: float = 5.0, max_in_flight: int = 2, circuit_failures: int = 3,
+                 circuit_cooldown_seconds: float = 5.0) -> None:
         self.url = url
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.timeout_seconds = timeout_seconds
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=timeout_seconds)
+        self.circuit = Circuit(circuit_failures, circuit_cooldown_seconds)
         self._ids = itertools.count(1)
         self._session: aiohttp.ClientSession | None = None
         self._channels = {READ: _Channel(max_in_flight), SEND: _Channel(1)}
@@ -76,6 +152,30 @@ class RpcClient:
             self._session = None
 
     async def _post(self, payload: Any) -> Any:
+        """One HTTP request to the node, through the circuit: refused at once while it is open; the first
+        request after the cool-down sends a probe first."""
+        circuit = self.circuit
+        if circuit.opened_at is not None:
+            if circuit.state != HALF_OPEN or circuit.probing:
+                raise circuit.refusal()
+            circuit.probing = True
+            try:
+                await self._post_once({"jsonrpc": "2.0", "id": 0, "method": "eth_chainId", "params": []})
+            except ChainUnavailable as exc:
+                circuit.failed(str(exc))
+                raise circuit.refusal() from exc
+            finally:
+                circuit.probing = False
+            circuit.answered()
+        try:
+            answer = await self._post_once(payload)
+        except ChainUnavailable as exc:
+            circuit.failed(str(exc))
+            raise
+        circuit.answered()
+        return answer
+
+    async def _post_once(self, payload: Any) -> Any:
         await self.start()
         assert self._session is not None
         body = json.dumps(payload, separators=(",", ":"))
@@ -86,9 +186,10 @@ class RpcClient:
                 text = await response.text()
         except aiohttp.ClientConnectorError as exc:
             # The connection was never made: the node received nothing.
-            raise ChainUnavailable(f"cannot reach the node at {self.url}", delivered=False) from exc
+            raise ChainUnavailable("cannot reach the chain node", delivered=False) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ChainUnavailable(f"the node at {self.url} did not answer: {type(exc).__name__}", delivered=None) from exc
+            reason = f"no answer within {self.timeout_seconds:g} s" if isinstance(exc, TimeoutError) else type(exc).__name__
+            raise ChainUnavailable(f"the chain node did not answer: {reason}", delivered=None) from exc
         try:
             return json.loads(text)
         except ValueError as exc:
@@ -128,6 +229,10 @@ class RpcClient:
                            group: list[tuple[list[dict[str, Any]], asyncio.Future[dict[Any, Any]]]]) -> None:
         try:
             answers = _by_id(await self._post([r for requests, _ in group for r in requests]))
+        except NodeNotAnswering as exc:
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(NodeNotAnswering(str(exc), exc.retry_after))
         except ChainUnavailable as exc:
             for _, future in group:
                 if not future.done():

@@ -25,6 +25,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from app.core.files import private_dir
+
 
 def require_coincurve() -> str:
     """The active eth-keys backend's name; raises unless it is coincurve."""
@@ -109,7 +111,7 @@ class KeystoreDirectory:
     """The keystore folder: create keystores, list them, unlock them all."""
 
     def __init__(self, folder: Path, passphrase: str, scrypt_n: int = 2**18) -> None:
-        self.folder = folder
+        self.folder = private_dir(folder) if folder.exists() else folder  # 0700 (app.core.files)
         self._passphrase = passphrase
         self._scrypt_n = scrypt_n
 
@@ -130,7 +132,7 @@ class KeystoreDirectory:
         path = self.path_for(account.address)
         if path.exists():
             return account.address
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.folder)  # 0700, and so is a data folder created on the way
         keyfile = Account.encrypt(account.key, self._passphrase, kdf="scrypt", iterations=self._scrypt_n)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

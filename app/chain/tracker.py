@@ -15,6 +15,10 @@ signer's lowest outstanding nonce has not been mined for `stuck_after_seconds`, 
 2. otherwise rebroadcasts the stored bytes of the signer's outstanding transactions, in nonce order;
 3. then, if still stuck, sends a fee-bumped replacement (≥ 12.5% higher fees) at the same nonce, and
    keeps watching every attempt: whichever is mined answers the request.
+Bumps are capped (`fee_bump_limit` replacements, `fee_bump_max_gwei` per gas): past the cap the
+tracker logs ONE alert for that transaction and only rebroadcasts it from then on, quietly, so a
+sender that cannot pay (no ETH) or a node that never mines costs neither a runaway fee nor a log line
+per second. A replacement the node refuses is not kept (`SenderLane.replace`).
 """
 
 from __future__ import annotations
@@ -138,12 +142,26 @@ class ReceiptTracker:
         after its send, which finds an automined receipt): polling for those too would only load the node."""
         return len(self._by_hash) > len(self._in_hand) or any(h not in self._in_hand for h in self._by_hash)
 
+    def forget_attempt(self, job: WriteJob, attempt: Any) -> None:
+        """The node refused `attempt` of `job`: stop looking for it; the job's other attempts stay watched."""
+        self._by_hash.pop(attempt.tx_hash, None)
+        self._in_hand.discard(attempt.tx_hash)
+        if attempt in job.attempts:
+            job.attempts.remove(attempt)
+        jobs = self._by_signer.get(job.signer, {})
+        if job.attempts and jobs.get(attempt.nonce) is job and not any(a.nonce == attempt.nonce for a in job.attempts):
+            del jobs[attempt.nonce]
+
     def outstanding(self) -> int:
         return sum(len(jobs) for jobs in self._by_signer.values())
 
     def next_nonce_after(self, signer: str) -> int:
         jobs = self._by_signer.get(signer)
         return max(jobs) + 1 if jobs else 0
+
+    def nonces_of(self, signer: str) -> set[int]:
+        """The nonces of `signer`'s outstanding transactions."""
+        return set(self._by_signer.get(signer) or ())
 
     # ───────────────────────────── loop ─────────────────────────────
 
@@ -252,16 +270,27 @@ class ReceiptTracker:
                 await self._maybe_nonce_gone(job)
                 continue
             job.nonce_gone_seen = 0
+            lane = self.client.lanes.get(job.signer)
             if job.recovery_stage == 0:
                 job.recovery_stage = 1
                 log.warning("signer %s stuck at nonce %d: rebroadcasting", job.signer, job.latest.nonce)
                 await self._rebroadcast(job.signer)
-            else:
-                job.recovery_stage += 1
-                log.warning("signer %s stuck at nonce %d: fee-bumped replacement", job.signer, job.latest.nonce)
-                lane = self.client.lanes.get(job.signer)
-                if lane is not None:
-                    await lane.replace(job, give_up_on_refusal=False)
+                continue
+            capped = lane.bump_refusal(job) if lane is not None else "the gateway no longer holds its key"
+            if capped is not None:
+                if not job.alerted:
+                    job.alerted = True
+                    log.error("ALERT signer %s: transaction %s at nonce %d is not mined after %d fee bumps (max fee "
+                              "%d gwei); no further bumps (%s). Check the signer's ETH balance and the node; the "
+                              "request stays pending and is answered when a stored attempt is mined",
+                              job.signer, job.latest.tx_hash, job.latest.nonce, job.fee_bumps,
+                              job.latest.max_fee_per_gas // GWEI, capped)
+                await self._rebroadcast(job.signer)
+                continue
+            job.recovery_stage += 1
+            log.warning("signer %s stuck at nonce %d: fee-bumped replacement %d", job.signer, job.latest.nonce,
+                        job.fee_bumps + 1)
+            await lane.replace(job, give_up_on_refusal=False)
 
     async def _maybe_nonce_gone(self, job: WriteJob) -> None:
         """The signer's nonce is past this job's, yet no receipt of its attempts was found. Re-signing is

@@ -120,6 +120,9 @@ class WriteJob:
     sent_at: float = field(default_factory=time.monotonic)
     recovery_stage: int = 0
     nonce_gone_seen: int = 0
+    fee_bumps: int = 0  # fee-bumped replacements signed for it (capped by `fee_bump_limit`)
+    alerted: bool = False  # the "stuck, no further bumps" alert was logged
+    nonce_resyncs: int = 0  # times re-signed after the node said "nonce too high"
 
     @property
     def nonce(self) -> int | None:

@@ -44,6 +44,14 @@ class IndexCheckpoint(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class IndexVersion(Base):
+    """Which version of the handlers wrote the index (`app.indexer.handlers.INDEX_VERSION`; one row)."""
+
+    __tablename__ = "index_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class IndexBlock(Base):
     """Hashes of indexed blocks (those with events and every range's last block), to detect reorgs."""
 

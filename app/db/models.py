@@ -114,22 +114,24 @@ class OutboxTransaction(Base):
 
 
 class Document(Base):
-    """A document stored content-addressed under the data folder, by its SHA-256."""
+    """A document stored content-addressed under the data folder, by its SHA-256. What it is declared to be is
+    each reader's own (`DocumentUpload.content_type`)."""
 
     __tablename__ = "documents"
 
     sha256: Mapped[str] = mapped_column(String(66), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    content_type: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DocumentUpload(Base):
-    """Who uploaded a document. Uploaders may download it; so will the parties of any instrument that
-    references its hash once the instruments' indexed events are in the database."""
+    """Who may read a document (`app.services.document_access`, its only writer): its uploaders and the readers
+    it was granted to, each with the content type it is answered as: an uploader's own declaration, a grantee's
+    namer's. `created_at`: when this reader could first read it."""
 
     __tablename__ = "document_uploads"
 
     sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), primary_key=True)
     participant: Mapped[str] = mapped_column(String(42), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

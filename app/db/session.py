@@ -1,25 +1,37 @@
 """Database engine and sessions (SQLAlchemy 2, any URL).
 
 SQLite is the default: WAL journal (readers never block the writer), `synchronous=FULL` so a committed
-outbox row survives a crash or a power cut, and a busy timeout for the rare concurrent writer.
+outbox row survives a crash or a power cut, and a busy timeout for the rare concurrent writer. The database
+file is the gateway's own (0600, created so before SQLite opens it; SQLite gives its `-wal` and `-shm` files
+the database file's mode), and a folder created for it is 0700 (`app.core.files`).
 PostgreSQL works by URL (`postgresql+psycopg://...`).
+
+Tables are created as the models say (`create_all`); what an earlier version of the gateway created differently
+is changed in place at start-up (`_upgrade`), so a database kept by `make run` carries on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.files import PRIVATE_FILE, private_dir, private_file, tighten
 from app.db.models import Base
 
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            database = Path(path)
+            private_dir(database.parent, tighten_existing=False)
+            private_file(database)
+            for suffix in ("-wal", "-shm", "-journal"):  # left by an earlier version with a wider mode
+                tighten(database.with_name(database.name + suffix), PRIVATE_FILE)
         if sqlite_synchronous not in ("FULL", "NORMAL"):
             raise ValueError("sqlite_synchronous must be FULL or NORMAL")
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8)
@@ -38,5 +50,69 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    Base.metadata.create_all(engine)
+    """Sessions on `engine`, once its tables exist as the models say. The gateway and a separate indexer
+    start together on one database: creating and upgrading the tables happens under a lock held by one
+    process at a time (`_exclusive`), so the second finds the work done instead of failing half-way."""
+    if _needs_schema_work(engine):
+        with _exclusive(engine) as conn:
+            Base.metadata.create_all(conn)
+            _upgrade(conn)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _needs_schema_work(engine: Engine) -> bool:
+    """A missing table or an earlier version's column: the lock is taken only when there is work to do."""
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
+    return not set(Base.metadata.tables) <= tables or "content_type" in {
+        c["name"] for c in inspector.get_columns("documents")}
+
+
+def _upgrade(conn: Connection) -> None:
+    """Content types per reader (`DocumentUpload.content_type`): an earlier version kept one per document, its
+    first uploader's. That uploader's row keeps it; every other reader's says `application/octet-stream`, since
+    what a later uploader declared was not kept, and a grantee must not learn the first uploader's declaration
+    (which may not be its namer's).
+
+    The upgrade is done when `documents.content_type` is gone, and each step may run again: a start killed
+    half-way (SQLite's driver commits an `ALTER` on its own unless the transaction is begun explicitly, as
+    `_exclusive` does) is finished by the next."""
+    if not _has_column(conn, "documents", "content_type"):
+        return
+    if not _has_column(conn, "document_uploads", "content_type"):
+        conn.exec_driver_sql("ALTER TABLE document_uploads ADD COLUMN content_type VARCHAR(120) NOT NULL "
+                             "DEFAULT 'application/octet-stream'")
+    conn.exec_driver_sql(
+        "UPDATE document_uploads SET content_type = (SELECT d.content_type FROM documents d "
+        "WHERE d.sha256 = document_uploads.sha256) WHERE created_at = (SELECT MIN(u.created_at) "
+        "FROM document_uploads u WHERE u.sha256 = document_uploads.sha256)")
+    conn.exec_driver_sql("ALTER TABLE documents DROP COLUMN content_type")
+
+
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return column in {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+# PostgreSQL's advisory lock for schema creation and upgrades: any fixed 64-bit key, the same in every process.
+_UPGRADE_LOCK = 0x7472616465660001
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """One transaction that no other process's schema work runs beside, with every statement in it (DDL
+    included): SQLite's write lock (`BEGIN IMMEDIATE`, waiting out the busy timeout while another process holds
+    it), PostgreSQL's transaction-scoped advisory lock."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy timeout) while another process holds it
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+        yield conn

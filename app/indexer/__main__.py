@@ -9,13 +9,13 @@ import signal
 import sys
 import threading
 
-from app.core.config import Settings
+from app.core.config import load_settings
 from app.indexer.config import IndexerSettings
 from app.indexer.worker import build_indexer
 
 
 def main(argv: list[str]) -> int:
-    settings = Settings()
+    settings = load_settings()  # refused settings: one line and exit 1
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per JSON-RPC request
     if any(a not in ("--once",) for a in argv):

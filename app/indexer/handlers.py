@@ -16,16 +16,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from app.chain.abi import ParticipantKind
+from app.schemas.index import CONTRACT_OF_KIND
 from app.indexer.store import Store
 
+# The version of what these handlers write: raised when they come to write rows an earlier version did not
+# write from the same events, which only a rebuild of the index from the deployment block fills in (the
+# worker's `Indexer.rebuild_if_outdated`). 2: instruments record who named each document hash
+# (`details.document_namers`), which the read grants come from (`app.services.document_access`).
+INDEX_VERSION = 2
+
 ZERO = "0x0000000000000000000000000000000000000000"
-KINDS = {0: "None", 1: "Corporate", 2: "Bank", 3: "Regulator", 4: "Attester", 5: "Operator", 6: "Instrument"}
+KINDS = {k.value: k.name.title() for k in ParticipantKind}  # `IParticipantRegistry.ParticipantKind`, one definition
 KYC = {0: "None", 1: "Approved", 2: "Rejected", 3: "Revoked"}
 
 # Instrument kinds as they appear in uids (`invoice:<id>`) and routes (`/v1/instruments/invoice`),
 # with the deployed contract that holds them.
-INSTRUMENT_KIND_OF_CONTRACT = {"InvoiceRegistry": "invoice", "ReceivableFinancing": "financing",
-                               "PayableCertificates": "certificate", "LetterOfCredit": "letter_of_credit"}
+INSTRUMENT_KIND_OF_CONTRACT = {contract: kind for kind, contract in CONTRACT_OF_KIND.items()}
 
 
 def ascii_of(value: str | None) -> str:
@@ -376,6 +383,12 @@ def _save_invoice(e: EventContext, row: dict[str, Any], details: dict[str, Any])
                                     "updated_block": e.block_number, "updated_at": e.timestamp})
 
 
+def _namers_of(instrument: dict[str, Any] | None) -> dict[str, str]:
+    """Who put each document hash an instrument carries on chain (hash → namer): what an instrument that
+    carries the same documents (a financing or a certificate of the invoice) inherits."""
+    return dict((instrument or {}).get("details", {}).get("document_namers") or {})
+
+
 def _add_party(e: EventContext, instrument_uid: str, kind: str, participant: str, role: str, created_at: int,
                new: bool = False) -> None:
     e.store.put("idx_instrument_parties", {"instrument": instrument_uid, "participant": participant, "role": role,
@@ -392,6 +405,9 @@ def _invoice_registered(e: EventContext) -> None:
         "paid_amount": 0, "issue_date": a["issueDate"], "due_date": a["dueDate"], "invoice_number": a["invoiceNumber"],
         "document_hash": a["documentHash"], "confirmed": False, "cancelled": False, "customs": None,
         "lien_instrument": None, "lien_financier": None,
+        # Who put each document hash on chain (`app.services.document_access`): the registering seller, for
+        # good; an assignee of the invoice (below, `seller` changes) names nothing.
+        "document_namers": {a["documentHash"]: a["seller"]},
     }
     e.store.put("idx_instruments", {
         "uid": key, "kind": "invoice", "instrument_id": str(a["invoiceId"]), "contract": e.address,
@@ -432,6 +448,7 @@ def _customs_attested(e: EventContext) -> None:
         customs = {"attester": a["attester"], "declaration_hash": a["declarationHash"],
                    "declared_amount": a["declaredAmount"], "matched": a["matched"]}
         _save_invoice(e, row, {**row["details"], "customs": customs})
+        # The attester follows the invoice; it reads none of its documents (`document_access.READER_ROLES`).
         _add_party(e, key, "invoice", a["attester"], "attester", row["created_at"])
 
 
@@ -520,7 +537,8 @@ def _financing_applied(e: EventContext) -> None:
     details = {"invoice_id": str(a["invoiceId"]), "seller": a["seller"], "bank": a["bank"],
                "buyer": invoice["details"]["buyer"] if invoice else None, "requested_amount": a["requestedAmount"],
                "programme_id": str(a["programmeId"]), "advance_amount": None, "rate_bps": None, "maturity": None,
-               "terms_hash": None, "repaid": 0, "outstanding": None, "reason_code": None}
+               "terms_hash": None, "repaid": 0, "outstanding": None, "reason_code": None,
+               "document_namers": _namers_of(invoice)}
     e.store.put("idx_instruments", {
         "uid": key, "kind": "financing", "instrument_id": str(a["financingId"]), "contract": e.address,
         "state": "Applied", "currency": invoice["currency"] if invoice else None, "amount": a["requestedAmount"],
@@ -530,7 +548,7 @@ def _financing_applied(e: EventContext) -> None:
     }, new=True)
     _add_party(e, key, "financing", a["seller"], "seller", e.timestamp, new=True)
     _add_party(e, key, "financing", a["bank"], "bank", e.timestamp, new=True)
-    if details["buyer"]:
+    if details["buyer"]:  # follows the financing of its invoice; reads none of its documents (`READER_ROLES`)
         _add_party(e, key, "financing", details["buyer"], "buyer", e.timestamp, new=True)
 
 
@@ -541,7 +559,8 @@ def _financing_approved(e: EventContext) -> None:
         a = e.args
         _save(e, row, "Active", {"amount": a["advanceAmount"], "due_at": a["maturity"]},
               advance_amount=a["advanceAmount"], rate_bps=a["rateBps"], maturity=a["maturity"],
-              terms_hash=a["termsHash"])
+              terms_hash=a["termsHash"],  # the agreement, named by the approving bank
+              document_namers={**_namers_of(row), a["termsHash"]: a["bank"]})
 
 
 @handles("ReceivableFinancing", "FinancingRejected")
@@ -646,7 +665,8 @@ def _certificate_issued(e: EventContext) -> None:
     _new_certificate(e, a["certificateId"], a["holder"], a["amount"],
                      {"invoice_id": str(a["invoiceId"]), "issuer": a["issuer"], "parent_id": None,
                       "root_id": str(a["certificateId"]), "maturity": a["maturity"], "discounted_by": None,
-                      "offered_at": offer.get("offered_at"), "accepted_at": e.timestamp},
+                      "offered_at": offer.get("offered_at"), "accepted_at": e.timestamp,
+                      "document_namers": _namers_of(invoice)},
                      e.currency_of(a["currency"]), a["maturity"], invoice["document_hash"] if invoice else None)
     if offer.get("offered_event_id") is not None:
         # The offer opens the certificate's trail. (Recorded at this block: a reorganisation that drops the
@@ -668,7 +688,7 @@ def _certificate_created(e: EventContext) -> None:
     currency = due_at = document_hash = None
     if parent is not None:
         details.update(invoice_id=parent["details"]["invoice_id"], issuer=parent["details"]["issuer"],
-                       maturity=parent["details"]["maturity"])
+                       maturity=parent["details"]["maturity"], document_namers=_namers_of(parent))
         currency, due_at, document_hash = parent["currency"], parent["due_at"], parent["document_hash"]
         if parent["state"] != "Split":
             _save(e, parent, "Split")
@@ -864,6 +884,8 @@ def _documents_presented(e: EventContext) -> None:
     e.link(key)
     documents = [{"type": DOCUMENT_TYPES[d["docType"]] if d["docType"] < len(DOCUMENT_TYPES) else d["docType"],
                   "hash": d["documentHash"]} for d in a["documents"]]
+    # Only the credit's beneficiary presents (the contract's check): it names the documents.
+    presenter = credit["details"]["beneficiary"] if credit else e.actor
     e.store.put("idx_instruments", {
         "uid": key, "kind": "presentation", "instrument_id": f"{a['lcId']}-{a['presentationId']}",
         "contract": e.address, "state": "Presented", "currency": credit["currency"] if credit else None,
@@ -871,7 +893,8 @@ def _documents_presented(e: EventContext) -> None:
         "frozen": False, "created_block": e.block_number, "created_at": e.timestamp,
         "updated_block": e.block_number, "updated_at": e.timestamp,
         "details": {"lc_id": str(a["lcId"]), "shipment_date": a["shipmentDate"], "discrepancies": a["discrepancies"],
-                    "documents": documents, "invoice_id": None},
+                    "documents": documents, "invoice_id": None,
+                    "document_namers": {d["hash"]: presenter for d in documents} if presenter else {}},
     }, new=True)
     if credit is not None:  # the credit's parties are the presentation's
         for role, participant in _credit_parties(credit["details"]).items():

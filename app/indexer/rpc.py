@@ -54,13 +54,14 @@ class SyncRpc:
         except httpx.TimeoutException as exc:
             raise RangeTooLarge(-32000, f"timeout: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise NodeUnavailable(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            # The node's URL may carry credentials: messages (logged) name the node, never its URL.
+            raise NodeUnavailable(f"the chain node did not answer: {type(exc).__name__}") from exc
         if response.status_code == 413:
             raise RangeTooLarge(413, "request or response too large")
         try:
             return response.json()
         except ValueError as exc:
-            raise NodeUnavailable(f"{self.url} answered non-JSON ({response.status_code})") from exc
+            raise NodeUnavailable(f"the chain node answered non-JSON ({response.status_code})") from exc
 
     def call(self, method: str, params: list[Any]) -> Any:
         answer = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})

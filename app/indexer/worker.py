@@ -16,7 +16,9 @@ One loop step (`step`):
    none of it; events already present by (tx_hash, log_index) are skipped, so a range is idempotent.
 
 Ranges whose last block is within `reorg_window` of the head journal their state changes so they can
-be rolled back; older ones do not (a reorganisation that deep restarts the index from scratch).
+be rolled back; older ones do not (a reorganisation that deep restarts the index from scratch). An index
+written by another version of the handlers (`INDEX_VERSION`) is restarted from scratch too, before the indexer's
+first step (`rebuild_if_outdated`, in its own thread: the gateway's event loop never waits on it).
 """
 
 from __future__ import annotations
@@ -24,15 +26,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
 from eth_utils import keccak, to_checksum_address
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
-from app.chain.abi import AbiRegistry, Deployment, EventAbi, _signature
+from app.chain.abi import AbiRegistry, ContractEvents, Deployment, EventAbi
 from app.db.index_models import (
     APPEND_TABLES,
     STATE_TABLES,
@@ -41,10 +42,12 @@ from app.db.index_models import (
     IndexCheckpoint,
     IndexRange,
     IndexUndo,
+    IndexVersion,
 )
 from app.indexer import alerts
+from app.services import document_access
 from app.indexer.config import IndexerSettings
-from app.indexer.handlers import HANDLERS, EventContext, RangeState
+from app.indexer.handlers import HANDLERS, INDEX_VERSION, EventContext, RangeState
 from app.indexer.rpc import NodeUnavailable, RangeTooLarge, SyncRpc
 from app.indexer.store import Store, clear_index, prune_journal, rollback_state
 
@@ -115,23 +118,26 @@ class FastEvent:
 
 
 class EventDecoder:
-    """Logs decoded by the ABI of the contract that emitted them (ERC-20 and ERC-721 `Transfer` share a
-    topic, so a global topic table is not enough)."""
+    """Logs decoded by the ABI of the contract that emitted them (`ContractEvents`, the chain client's decoder
+    too: ERC-20 and ERC-721 `Transfer` share a topic, so a global topic table is not enough), word by word
+    where the event allows it."""
 
     def __init__(self, abi: AbiRegistry, deployment: Deployment) -> None:
-        self.names = deployment.names_by_address()
-        self.types = {addr: deployment.contract_type(name) for addr, name in self.names.items()}
-        self._events: dict[str, dict[bytes, FastEvent]] = {}
-        for contract_type in set(self.types.values()):
-            events: dict[bytes, FastEvent] = {}
-            for item in abi.abis.get(contract_type, []):
-                if item.get("type") == "event" and not item.get("anonymous"):
-                    topic = keccak(text=_signature(item))
-                    events[topic] = FastEvent(EventAbi(item["name"], topic, item["inputs"]))
-            self._events[contract_type] = events
+        self.events = ContractEvents(abi, deployment)
+        self.names, self.types = self.events.names, self.events.types
+        self._fast: dict[int, FastEvent] = {}  # by id of the EventAbi
+
+    def _event(self, address: str, topics: list[bytes]) -> FastEvent | None:
+        event = self.events.event(address, topics[0]) if topics else None
+        if event is None:
+            return None
+        fast = self._fast.get(id(event))
+        if fast is None:
+            fast = self._fast[id(event)] = FastEvent(event)
+        return fast
 
     def decode(self, address: str, topics: list[bytes], data: bytes) -> tuple[str, dict[str, Any]] | None:
-        event = self._events.get(self.types.get(address, ""), {}).get(topics[0]) if topics else None
+        event = self._event(address, topics)
         if event is None:
             return None
         try:
@@ -164,6 +170,7 @@ class Indexer:
         self.events_indexed = 0
         self._stop = threading.Event()
         self.on_range: Callable[[StepResult], None] | None = None  # test hook: called after each commit
+        self._version_checked = False  # `rebuild_if_outdated` runs before the first step, in the indexing thread
 
     # Checkpoint ---------------------------------------------------------------------------------------
 
@@ -175,6 +182,22 @@ class Indexer:
         if row is None:
             return self.deployment.start_block - 1, None
         return row[0], row[1]
+
+    def rebuild_if_outdated(self) -> None:
+        """Clear an index written by handlers of another `INDEX_VERSION` (or by those before versions were
+        recorded), to index again from the deployment block: rows such as the document namers the read grants
+        come from are written only as their events are indexed, so an older index would grant nothing for its
+        instruments. The gateway's own tables (documents and their grants among them) stay."""
+        with self.engine.begin() as conn:
+            version = conn.execute(select(IndexVersion.version)).scalar()
+            if version == INDEX_VERSION:
+                return
+            if conn.execute(select(IndexCheckpoint.name)).first() is not None:
+                log.warning("indexer: the index was written by handlers of version %s, these write version %d; "
+                            "rebuilding it", version, INDEX_VERSION)
+            self._reset(conn)
+            conn.execute(delete(IndexVersion.__table__))
+            conn.execute(insert(IndexVersion.__table__), [{"version": INDEX_VERSION}])
 
     # The loop -----------------------------------------------------------------------------------------
 
@@ -207,6 +230,9 @@ class Indexer:
 
     def step(self, until_block: int | None = None) -> StepResult | None:
         """One range (or one reorg repair). None when there is nothing new."""
+        if not self._version_checked:  # in the indexer's thread: the gateway's event loop never waits on it
+            self.rebuild_if_outdated()
+            self._version_checked = True
         last, last_hash = self.checkpoint()
         reorg_to = self._check_reorg(last, last_hash)
         if reorg_to is not None:
@@ -348,7 +374,7 @@ class Indexer:
             store.flush()
             alerts.run_rules(store, state, self.settings)
             store.flush()
-            share_documents(conn, start, end)
+            document_access.grant_indexed(conn, start, end)  # who may read the documents they name
             self._set_checkpoint(conn, end, blocks[end]["hash"])
             if journaled:
                 prune_journal(conn, end - self.settings.reorg_window)
@@ -404,43 +430,6 @@ class Indexer:
         values = {"block_number": block, "block_hash": block_hash, "updated_at": int(time.time())}
         if conn.execute(update(table).where(table.c.name == CHECKPOINT).values(values)).rowcount == 0:
             conn.execute(insert(table).values(name=CHECKPOINT, **values))
-
-
-# The party roles that choose the document hash an instrument carries: the seller registers an invoice (and
-# a financing carries its invoice's document), the beneficiary presents under a letter of credit.
-DOCUMENT_ORIGINATORS: dict[str, tuple[str, ...]] = {"invoice": ("seller",), "financing": ("seller",),
-                                                    "presentation": ("beneficiary",)}
-
-
-def share_documents(conn: Any, start: int, end: int) -> None:
-    """Let every party of an instrument changed in blocks `start..end` read the stored document whose
-    hash the instrument carries (the gateway's `document_uploads`: who may download a document), when
-    the party that put the hash on chain may read it already (`DOCUMENT_ORIGINATORS`; any party for
-    other kinds). A hash is public once on chain: an instrument that merely names another participant's
-    document grants nobody access to it. A reorganisation does not take such a grant back."""
-    from app.db.models import Document, DocumentUpload
-    from app.db.index_models import Instrument, InstrumentParty
-
-    holder = InstrumentParty.__table__.alias("holder")
-    originator = or_(*(and_(Instrument.kind == kind, holder.c.role.in_(roles))
-                       for kind, roles in DOCUMENT_ORIGINATORS.items()),
-                     Instrument.kind.not_in(list(DOCUMENT_ORIGINATORS)))
-    a_party_may_read = select(DocumentUpload.sha256).join(
-        holder, holder.c.participant == DocumentUpload.participant).where(
-        DocumentUpload.sha256 == Instrument.document_hash, holder.c.instrument == Instrument.uid,
-        originator).exists()
-    pairs = select(Instrument.document_hash, InstrumentParty.participant).join(
-        InstrumentParty.__table__, InstrumentParty.instrument == Instrument.uid).join(
-        Document.__table__, Document.sha256 == Instrument.document_hash).where(
-        Instrument.updated_block.between(start, end), a_party_may_read).distinct()
-    rows = [{"sha256": h, "participant": p, "created_at": datetime.now(timezone.utc)} for h, p in conn.execute(pairs)]
-    if not rows:
-        return
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
-    conn.execute(upsert(DocumentUpload.__table__).on_conflict_do_nothing(), rows)
 
 
 def make_index_engine(url: str) -> Engine:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Address
+from app.schemas.common import Address, UtcDateTime
 
 
 class ApiKeyCreate(BaseModel):
@@ -19,15 +17,15 @@ class ApiKeyIssued(BaseModel):
     participant: Address
     label: str
     api_key: str = Field(description="Shown once; only a salted hash is kept")
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ApiKeyPublic(BaseModel):
     key_id: str
     participant: Address
     label: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None
 
 
 class Me(BaseModel):
@@ -41,4 +39,4 @@ class DocumentPublic(BaseModel):
     sha256: str = Field(description="SHA-256 of the content as bytes32 hex", examples=["0x" + "ab" * 32])
     size: int
     content_type: str
-    created_at: datetime
+    created_at: UtcDateTime

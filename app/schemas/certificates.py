@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import Address
+from app.schemas.common import Address, MinorUnits
 from app.schemas.financing import InvoiceIdText
 
-Amount56 = Field(gt=0, lt=2**56, description="Minor units of the invoice's currency")
+Amount56 = Annotated[MinorUnits, Field(lt=2**56, description="Minor units of the invoice's currency")]
 CertificateIdField = Field(gt=0, lt=2**256, description="A certificate's id")
 _SUPPLIER1 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 _SUPPLIER2 = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
@@ -19,7 +21,7 @@ class CertificateOfferCreate(BaseModel):
         "invoice_id": "73906461828034853209841416101232749271232087062421516567478466093545112187311",
         "amount": 10_000_00, "maturity": 1800000000}]})
     invoice_id: InvoiceIdText = Field(description="A confirmed, unliened invoice on the caller (its buyer)")
-    amount: int = Field(gt=0, lt=2**56, description="Minor units of the invoice's currency, at most what is unpaid")
+    amount: Annotated[Amount56, Field(description="Minor units of the invoice's currency, at most what is unpaid")]
     maturity: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block and no later than "
                           "the invoice's due date")
 
@@ -32,7 +34,7 @@ class CertificateTransfer(BaseModel):
 class SplitPart(BaseModel):
     model_config = ConfigDict(extra="forbid")
     holder: Address
-    amount: int = Amount56
+    amount: Amount56
 
 
 class CertificateSplit(BaseModel):
@@ -55,7 +57,7 @@ class DiscountAcceptance(BaseModel):
 
 class CertificateSettlement(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"certificate_ids": [2, 3]}]})
-    certificate_ids: list[int] = Field(min_length=1, max_length=64)
+    certificate_ids: list[Annotated[int, Field(gt=0, lt=2**256)]] = Field(min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _ids(self) -> "CertificateSettlement":

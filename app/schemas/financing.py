@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import Address, Bytes32, Reference
-
-
-def _uint256(value: str) -> str:
-    if int(value) >= 2**256:
-        raise ValueError("above 2**256 - 1")
-    return value
+from app.schemas.common import Address, Bytes32, MinorUnits, Reference, Uint256Text
 
 
 InvoiceIdText = Annotated[
-    str,
-    Field(pattern=r"^[0-9]{1,78}$", description="The invoice's token id, decimal (as `POST /v1/invoices` answers it)",
+    Uint256Text,
+    Field(description="The invoice's token id, decimal (as `POST /v1/invoices` answers it)",
           examples=["73906461828034853209841416101232749271232087062421516567478466093545112187311"]),
-    AfterValidator(_uint256),
 ]
-Amount48 = Annotated[int, Field(gt=0, lt=2**48, description="Minor units of the invoice's currency")]
+Amount48 = Annotated[MinorUnits, Field(lt=2**48, description="Minor units of the invoice's currency")]
 RateBps = Annotated[int, Field(ge=0, le=10_000, description="Annual rate in basis points (at most 10,000)")]
 
 _EXPORTER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.common import Address, CurrencyCode, MinorUnits, PurposeCode, Reference
+from app.schemas.common import Address, Amount, CurrencyCode, MinorUnits, PurposeCode, Reference, Uint256Text
 
 SPENDERS = ("PaymentRouter", "InvoiceRegistry", "ReceivableFinancing", "PayableCertificates", "LetterOfCredit")
 
@@ -12,7 +14,7 @@ class ApprovalCreate(BaseModel):
         "currency": "CNY", "spender": "PaymentRouter", "amount": 100000000}]})
     currency: CurrencyCode
     spender: str = Field(pattern=r"^[A-Za-z]{1,40}$", description=f"A deployed contract: {', '.join(SPENDERS)}")
-    amount: int = Field(ge=0, lt=2**256, description="Allowance in minor units (0 withdraws it)")
+    amount: Annotated[Amount, Field(description="Allowance in minor units (0 withdraws it)")]
 
 
 class ApprovalResult(BaseModel):
@@ -52,11 +54,10 @@ class FxQuote(BaseModel):
     payer: Address
     baseToken: Address
     quoteToken: Address
-    rate: str = Field(description="Quote minor units per base minor unit × 1e18 (decimal string)",
-                      pattern=r"^[0-9]{1,78}$")
-    maxBaseAmount: int = Field(ge=0, lt=2**256)
+    rate: Annotated[Uint256Text, Field(description="Quote minor units per base minor unit × 1e18 (decimal string)")]
+    maxBaseAmount: Amount
     expiry: int = Field(ge=0, lt=2**64)
-    nonce: str = Field(pattern=r"^[0-9]{1,78}$", description="Decimal string")
+    nonce: Annotated[Uint256Text, Field(description="Decimal string")]
 
 
 class SignedFxQuote(BaseModel):

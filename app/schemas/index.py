@@ -6,11 +6,17 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from app.schemas.common import UtcDateTime
+
 T = TypeVar("T")
 
 # Kinds of indexed instruments, as in uids (`invoice:<id>`). Kinds whose contracts are not deployed yet
 # answer empty lists.
 InstrumentKind = Literal["invoice", "financing", "certificate", "payment", "letter_of_credit", "presentation"]
+# The kinds whose instruments the regulator may freeze, with the deployed contract that holds them: one naming
+# scheme for every route (`/v1/instruments/invoice/{id}` to read, `/v1/instruments/invoice/{id}/freeze`).
+CONTRACT_OF_KIND = {"invoice": "InvoiceRegistry", "financing": "ReceivableFinancing",
+                    "certificate": "PayableCertificates", "letter_of_credit": "LetterOfCredit"}
 
 
 class Page(BaseModel, Generic[T]):
@@ -33,11 +39,13 @@ class InstrumentPublic(BaseModel):
     amount: int | None = Field(description="Minor units")
     document_hash: str | None
     due_at: int | None = Field(description="Due date, expiry or maturity (unix seconds)")
-    frozen: bool
-    created_block: int
-    created_at: int
-    updated_block: int
-    updated_at: int
+    frozen: bool | None = Field(description="Null, as every field but `uid`, `kind`, `id`, `contract`, `state` "
+                                "and the `details` it may see, for a caller that sees the instrument only in part "
+                                "(a customs attester: the invoice's `details.customs`, and of the parties itself)")
+    created_block: int | None
+    created_at: int | None
+    updated_block: int | None
+    updated_at: int | None
     parties: list[PartyRole]
     details: dict[str, Any]
 
@@ -140,7 +148,7 @@ class DuplicateRegistration(BaseModel):
     operation: str
     error: str
     details: dict[str, Any]
-    at: str | None
+    at: UtcDateTime | None = Field(description="When the gateway recorded the refused request (UTC)")
 
 
 class DuplicateRegistrations(BaseModel):

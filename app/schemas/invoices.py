@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import re
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.common import Address, Bytes32, CurrencyCode, Reference
+from app.schemas.common import Address, Amount, Bytes32, CurrencyCode, MinorUnits, Reference
 
 INVOICE_NUMBER = re.compile(r"[\x21-\x7e]{1,32}")
 INVOICE_NUMBER_RULE = ("an invoice number is 1 to 32 printable ASCII characters without spaces (letters, digits "
@@ -21,7 +23,7 @@ class InvoiceCreate(BaseModel):
                                 description="1 to 32 printable ASCII characters without spaces. The chain records "
                                 "it in upper case (`inv-7` and `INV-7` are one invoice) and it is part of the "
                                 "duplicate key")
-    face_amount: int = Field(gt=0, lt=2**48, description="Minor units")
+    face_amount: Annotated[MinorUnits, Field(lt=2**48)]
     issue_date: int = Field(ge=0, lt=2**64, description="Unix seconds")
     due_date: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block")
     document_hash: Bytes32 = Field(description="SHA-256 of the invoice document (see POST /v1/documents)")
@@ -58,15 +60,15 @@ class InvoiceCancel(BaseModel):
 
 class InvoicePayment(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 12500000}]})
-    amount: int = Field(gt=0, lt=2**48, description="Minor units, at most what is outstanding")
+    amount: Annotated[MinorUnits, Field(lt=2**48, description="Minor units, at most what is outstanding")]
 
 
 class CustomsAttestation(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "declaration_hash": "0x" + "ef" * 32, "declared_amount": 12500000}]})
     declaration_hash: Bytes32 = Field(description="Hash of the customs declaration kept off chain")
-    declared_amount: int = Field(ge=0, lt=2**256, description="Minor units; differing from the face amount is "
-                                 "recorded as a mismatch")
+    declared_amount: Annotated[Amount, Field(description="Minor units; differing from the face amount is "
+                                             "recorded as a mismatch")]
 
 
 class InvoiceCancelled(BaseModel):

@@ -5,11 +5,11 @@ Names mirror `ILetterOfCredit`: document types and discrepancy codes travel as n
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.schemas.common import Address, Bytes32, CurrencyCode
+from app.schemas.common import Address, Amount, Bytes32, CurrencyCode, MinorUnits
 
 # `ILetterOfCredit.DocumentType`, in order (bit `1 << index` of a document set).
 DOCUMENT_TYPES = ("CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
@@ -74,7 +74,7 @@ class CreditApplication(BaseModel):
     advising_bank: Address = Field(description="57a")
     confirming_bank: Address | None = Field(default=None, description="58a; none for an unconfirmed credit")
     currency: CurrencyCode = Field(description="32B: a settlement token of the platform")
-    amount: int = Field(gt=0, lt=2**96, description="32B, in minor units")
+    amount: Annotated[MinorUnits, Field(lt=2**96, description="32B, in minor units")]
     tolerance_percent: int = Field(default=0, ge=0, le=10, description="39A, symmetric; 10 for an \"about\" credit")
     expiry_date: UnixDate = Field(gt=0, lt=2**40, description="31D: unix time read as a UTC day, today at the earliest")
     latest_shipment_date: UnixDate = Field(gt=0, lt=2**40, description="44C: at most the expiry day")
@@ -90,9 +90,9 @@ class CreditApplication(BaseModel):
 
 class CreditIssue(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"margin_amount": 5_000_00}]})
-    margin_amount: int = Field(ge=0, lt=2**256, description="Escrowed from the applicant now (at most the credit "
+    margin_amount: Annotated[Amount, Field(description="Escrowed from the applicant now (at most the credit "
                                "amount). The applicant must have approved `LetterOfCredit` for it "
-                               "(POST /v1/approvals).")
+                               "(POST /v1/approvals).")]
 
 
 class AmendmentCreate(BaseModel):
@@ -101,7 +101,7 @@ class AmendmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "amount": 55_000_00, "expiry_date": 1_801_000_000, "latest_shipment_date": 1_800_000_000,
         "required_documents": ["CommercialInvoice", "TransportDocument", "PackingList"]}]})
-    amount: int = Field(gt=0, lt=2**96)
+    amount: Annotated[MinorUnits, Field(lt=2**96)]
     expiry_date: UnixDate = Field(gt=0, lt=2**40)
     latest_shipment_date: UnixDate = Field(gt=0, lt=2**40)
     required_documents: list[DocumentTypeName] = Field(min_length=1, max_length=6)
@@ -122,7 +122,7 @@ class PresentationCreate(BaseModel):
         "shipment_date": 1_798_000_000, "amount": 50_000_00, "invoice_id": None}]})
     documents: list[PresentedDocument] = Field(min_length=1, max_length=32)
     shipment_date: UnixDate = Field(ge=0, lt=2**40, description="Unix time of the shipment (its UTC day counts)")
-    amount: int = Field(gt=0, lt=2**96, description="Claimed, in minor units of the credit's currency")
+    amount: Annotated[MinorUnits, Field(lt=2**96, description="Claimed, in minor units of the credit's currency")]
     invoice_id: str | None = Field(
         default=None, pattern=r"^[0-9]{1,78}$", validate_default=True,
         description="The registered invoice the commercial invoice document stands for (decimal token id): the "

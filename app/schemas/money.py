@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Address, CurrencyCode, MinorUnits, PurposeCode, Reference
+from app.schemas.common import Address, Amount, CurrencyCode, MinorUnits, PurposeCode, Reference
 
 
 class MintRequest(BaseModel):
@@ -70,8 +72,8 @@ class LargeValueThresholdSet(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "currency": "USD", "threshold": 5000000}]})
     currency: CurrencyCode
-    threshold: int = Field(ge=0, lt=2**256, description="Minor units; a transfer at or above it emits "
-                           "`LargeValueReported`; 0 turns reporting off")
+    threshold: Annotated[Amount, Field(description="Minor units; a transfer at or above it emits "
+                                       "`LargeValueReported`; 0 turns reporting off")]
 
 
 class LargeValueThresholdChanged(BaseModel):

@@ -4,16 +4,14 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.chain.abi import ParticipantKind
 from app.schemas.common import Address, Bytes32, JurisdictionCode, Reference
 
 
-class Kind(str, Enum):
-    corporate = "Corporate"
-    bank = "Bank"
-    regulator = "Regulator"
-    attester = "Attester"
-    operator = "Operator"
-    instrument = "Instrument"  # a contract of the platform that spends allowances or holds escrow
+# The kinds a participant may be registered as, named from the one `ParticipantKind` (`Kind.bank` is "Bank";
+# `Kind.instrument`: a contract of the platform that spends allowances or holds escrow).
+Kind = Enum("Kind", {k.name.lower(): k.name.title() for k in ParticipantKind if k is not ParticipantKind.NONE},
+            type=str)
 
 
 class KycStatusName(str, Enum):

@@ -7,33 +7,24 @@ remains the authority: whatever the gateway lets through, a revert is decoded an
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import Any
+from typing import Any, Awaitable
 
 from eth_utils import keccak
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.chain.abi import AbiRegistry, Deployment
+from app.chain.abi import AbiRegistry, Deployment, ParticipantKind
 from app.chain.client import ChainClient
 from app.chain.signer import KeystoreDirectory
 from app.chain.types import ContractCall, WriteAnswer
 from app.core.config import Settings
-from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.errors import ApiError, Forbidden, Invalid, NotFound
 
-
-class ParticipantKind(IntEnum):
-    """As `IParticipantRegistry.ParticipantKind`."""
-
-    NONE = 0
-    CORPORATE = 1
-    BANK = 2
-    REGULATOR = 3
-    ATTESTER = 4
-    OPERATOR = 5
-    INSTRUMENT = 6  # a contract of the platform (spends allowances, holds escrow); holds no API key of its own
+log = logging.getLogger("tradefin.services")
 
 
 @dataclass
@@ -119,6 +110,40 @@ async def require_kind(gateway: Gateway, caller: Caller, *kinds: ParticipantKind
             {"caller": caller.address, "kind": kind.name.title()}, code="CallerKindNotAllowed",
         )
     return kind
+
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def is_party(caller: Caller, *parties: Any) -> bool:
+    """`caller` is one of `parties` (addresses as the chain answers them; the zero address is nobody, so
+    nobody is a party of something that does not exist)."""
+    me = caller.address.lower()
+    return any(str(p).lower() == me for p in parties if p and str(p).lower() != ZERO_ADDRESS)
+
+
+async def refuse(gateway: Gateway, ctx: WriteContext, refusal: ApiError, payload: dict[str, Any]) -> None:
+    """Raise `refusal` (a caller that is not the party a step needs), unless this very request was already made:
+    a request stored under the caller's Idempotency-Key with this request's fingerprint (route and `payload`, the
+    body the step submits). Then the step goes on and the chain client answers it from its store: the repeat of a
+    step that itself ended the caller's part (a certificate transferred or discounted, an invoice assigned) still
+    answers what the step answered. A key stored for another request does not let a stranger through (it would
+    otherwise reach the contract, whose answers name states and parties): it is refused like any stranger."""
+    record = await asyncio.to_thread(gateway.chain.outbox.find_request, ctx.caller.address, ctx.idempotency_key)
+    if record is None or record.fingerprint != ctx.fingerprint(payload):
+        raise refusal
+
+
+async def follow_up(what: str, step: Awaitable[Any]) -> None:
+    """Run `step`, a follow-up of a write whose transaction is mined (sharing documents with the instrument's
+    parties): its failure (the node not answering a read then, the database busy) must never turn the mined success
+    into an error, which a client would take for "nothing applied" and repeat under a new key. It is logged; the
+    indexer does the same work for every instrument it indexes, and a replay of the key runs it again."""
+    try:
+        await step
+    except Exception:  # noqa: BLE001 - whatever failed, the transaction is mined: its answer stands
+        log.warning("follow-up of a mined write failed (%s); the answer stands, the indexer catches up", what,
+                    exc_info=True)
 
 
 def bytes32_of(text: str) -> bytes:

@@ -8,7 +8,7 @@ Parties approve the contracts that move their tokens beforehand (`POST /v1/appro
 from __future__ import annotations
 
 import secrets
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
@@ -38,10 +38,19 @@ def _approved(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
                  "amount": args["value"]}
 
 
-def _decimals(gateway: Gateway, currency: str) -> int:
-    from scripts._common import CURRENCIES
+# `decimals()` of each settlement token by address, read from the chain once: a token's decimals never change.
+_DECIMALS: dict[str, int] = {}
 
-    return CURRENCIES.get(currency, 2)
+
+async def token_decimals(gateway: Gateway, currency: str) -> int:
+    """The minor-unit exponent of `currency`, as its token contract answers `decimals()` (JPY 0, USD 2, ...)."""
+    name = gateway.token_name(currency)
+    address = gateway.contract(name)
+    decimals = _DECIMALS.get(address)
+    if decimals is None:
+        (decimals,) = await gateway.read(name, "decimals")
+        _DECIMALS[address] = decimals
+    return decimals
 
 
 async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> dict[str, Any]:
@@ -53,9 +62,10 @@ async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> d
     if signer is None:
         raise Invalid("the gateway holds no signing key for this bank", code="NoSigningKey")
     router = gateway.contract("PaymentRouter")
-    scaled = Decimal(body.rate) * RATE_SCALE * Decimal(10) ** (
-        _decimals(gateway, body.quote_currency) - _decimals(gateway, body.base_currency))
-    rate = int(scaled.to_integral_value(rounding=ROUND_DOWN))
+    shift = await token_decimals(gateway, body.quote_currency) - await token_decimals(gateway, body.base_currency)
+    with localcontext() as exact:  # 12 + 18 digits of rate and 18 of scale: never rounded before ROUND_DOWN
+        exact.prec = 120
+        rate = int((Decimal(body.rate) * RATE_SCALE * Decimal(10) ** shift).to_integral_value(rounding=ROUND_DOWN))
     if rate == 0:
         raise Invalid("the rate rounds to zero", {"rate": body.rate}, code="QuoteZeroRate")
     now = int((await gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False]))["timestamp"], 16)

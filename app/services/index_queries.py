@@ -3,8 +3,20 @@ the chain: every answer comes from the rows the indexer wrote.
 
 Visibility (DESIGN §9): a caller sees an instrument it is a party to (any role in
 `idx_instrument_parties`), through any wallet of its legal identity (wallets the operator linked, DESIGN §1);
-the regulator sees everything. An instrument the caller may not see answers 404, exactly like one that does
-not exist.
+the regulator sees everything. A bank also sees the invoice of every financing application on its desk
+(a financing in state `Applied` naming it as the bank) while the application could still be approved: the
+applicant still owns the invoice and no instrument holds its lien. Its state, confirmation, customs declaration and
+match, liens and trail are what the decision needs; the access ends with the application (approved: the bank is
+then the invoice's financier and a party; rejected or withdrawn: no longer) or as soon as the invoice is assigned
+away or liened by another instrument. An instrument the caller may not see answers 404, exactly like one that
+does not exist.
+
+A role in `PARTIAL_ROLES` sees its instrument only in part, what its trade needs: a customs attester (any attester
+may attest any invoice the chain lets it, so it is no party of the trade) sees the invoice's id, state and customs
+declaration and match, and its own party entry; not the trade's parties, amounts, dates, documents or their namers,
+liens, nor the audit trail (404, as for a stranger). Such an instrument is read by its id only: listings and
+document anchors show only instruments the caller sees whole (a filter or sort on what it may not see would tell
+it). A party in any other role, the desk's bank and the regulator see the instrument whole.
 """
 
 from __future__ import annotations
@@ -104,10 +116,71 @@ def effective_state(row: dict[str, Any], now: int, grace: int) -> str:
     return row["state"]
 
 
-def _visible(v: Viewer) -> Any:
+def desk_invoices(conn: Connection, v: Viewer) -> list[str]:
+    """Uids of the invoices of financing applications pending with the viewer as the bank (see above) that the
+    application could still finance: the applicant still owns the invoice (an invoice assigned away since is no
+    longer the applicant's to pledge) and no instrument holds its lien (financed by another bank, presented under a
+    credit, pledged to certificates). Otherwise the bank is answered as any stranger."""
+    if v.regulator:
+        return []
+    applications = [d for d in conn.execute(
+        select(Instrument.details).join(InstrumentParty, InstrumentParty.instrument == Instrument.uid)
+        .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == "financing",
+               InstrumentParty.role == "bank", Instrument.state == "Applied")).scalars()
+        if d and d.get("invoice_id")]
+    if not applications:
+        return []
+    invoices = dict(conn.execute(select(Instrument.uid, Instrument.details).where(
+        Instrument.uid.in_(sorted({f"invoice:{d['invoice_id']}" for d in applications})))).all())
+    desk = set()
+    for d in applications:
+        key = f"invoice:{d['invoice_id']}"
+        invoice = invoices.get(key) or {}
+        if invoice.get("seller") and invoice["seller"] == d.get("seller") and not invoice.get("lien_financier"):
+            desk.add(key)
+    return sorted(desk)
+
+
+# Party roles that see an instrument only in part (see the module notes), each with the `details` it sees.
+PARTIAL_ROLES: dict[str, tuple[str, ...]] = {"attester": ("customs",)}
+
+
+def _visible(v: Viewer, also: list[str] | None = None, whole: bool = False) -> Any:
+    """The viewer may see the instrument: a party to it, or its uid is in `also` (desk invoices). `whole`: only
+    an instrument it sees whole, as a party in a role outside PARTIAL_ROLES (or in `also`)."""
     if v.regulator:
         return None
-    return exists().where(InstrumentParty.instrument == Instrument.uid, v.is_one_of(InstrumentParty.participant))
+    conditions = [InstrumentParty.instrument == Instrument.uid, v.is_one_of(InstrumentParty.participant)]
+    if whole:
+        conditions.append(InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))
+    party = exists().where(*conditions)
+    return or_(party, Instrument.uid.in_(also)) if also else party
+
+
+def _partial_roles(conn: Connection, v: Viewer, uid: str, also: list[str]) -> set[str]:
+    """The viewer's roles in instrument `uid` when it sees it only in part (every role of any of its wallets in
+    PARTIAL_ROLES, the uid not in `also`, not the regulator); empty when it sees it whole."""
+    if v.regulator or uid in also:
+        return set()
+    roles = set(conn.execute(select(InstrumentParty.role).where(
+        InstrumentParty.instrument == uid, v.is_one_of(InstrumentParty.participant))).scalars())
+    return roles if roles and roles <= PARTIAL_ROLES.keys() else set()
+
+
+def _in_part(row: dict[str, Any], v: Viewer, roles: set[str], parties: list[dict[str, str]], now: int,
+             grace: int) -> dict[str, Any]:
+    """What a viewer in PARTIAL_ROLES `roles` sees of an instrument: its id, its state and the `details` its roles
+    see; of the parties only its own entries; nothing else (null)."""
+    seen = {key for role in roles for key in PARTIAL_ROLES[role]}
+    details = row["details"] or {}
+    return {
+        "uid": row["uid"], "kind": row["kind"], "id": row["instrument_id"], "contract": row["contract"],
+        "state": effective_state(row, now, grace), "currency": None, "amount": None, "document_hash": None,
+        "due_at": None, "frozen": None, "created_block": None, "created_at": None, "updated_block": None,
+        "updated_at": None,
+        "parties": [p for p in parties if p["participant"] in v.wallets and p["role"] in roles],
+        "details": json_safe({k: details.get(k) for k in sorted(seen)}),
+    }
 
 
 # Up to this many instruments of a kind, a party's listing reads its own instruments by primary key
@@ -117,9 +190,11 @@ SPARSE_PARTY_LIMIT = 2_000
 
 
 def _few_instruments_of(conn: Connection, v: Viewer, kind: str) -> list[str] | None:
-    """The uids of `kind` the viewer is party to, when there are at most SPARSE_PARTY_LIMIT; else None."""
+    """The uids of `kind` the viewer is party to (and sees whole), when there are at most SPARSE_PARTY_LIMIT; else
+    None."""
     rows = conn.execute(select(InstrumentParty.instrument)
-                        .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == kind)
+                        .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == kind,
+                               InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))
                         .limit(SPARSE_PARTY_LIMIT + 1)).scalars().all()
     return sorted(set(rows)) if len(rows) <= SPARSE_PARTY_LIMIT else None
 
@@ -128,14 +203,47 @@ def _encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+# Cursor values are BIGINT columns: anything outside a signed 64-bit integer is not one this API gave.
+_CURSOR_INT = range(-(2**63), 2**63)
+
+
+def _bad_cursor(cursor: str, reason: str) -> Invalid:
+    return Invalid(f"the cursor is not one this API gave: {reason}; pass `next_cursor` of the previous page as is",
+                   {"cursor": cursor[:80], "fields": [{"field": "cursor", "reason": reason}]}, code="InvalidCursor")
+
+
+def _cursor_values(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(values, list) or len(values) != 2:
-            raise ValueError
-        return values
     except Exception:
-        raise Invalid("the cursor is not one this API gave", {"cursor": cursor}, code="InvalidCursor") from None
+        raise _bad_cursor(cursor, "not base64 of a JSON list") from None
+    if not isinstance(values, list) or len(values) != 2:
+        raise _bad_cursor(cursor, "not a pair of sort value and last item")
+    return values
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value in _CURSOR_INT
+
+
+def _decode_cursor(cursor: str, kind: str) -> tuple[int | None, str]:
+    """An instrument page's cursor: (sort value of the last row, its uid, which names its kind)."""
+    value, last_uid = _cursor_values(cursor)
+    if not (value is None or _is_int(value)):
+        raise _bad_cursor(cursor, "the sort value of the last instrument is not a 64-bit integer")
+    if not isinstance(last_uid, str) or not last_uid.startswith(f"{kind}:") or len(last_uid) > 200:
+        raise _bad_cursor(cursor, f"the last item is not the uid of a {kind} (`{kind}:<id>`)")
+    return value, last_uid
+
+
+def decode_id_cursor(cursor: str) -> int:
+    """The cursor of a page ordered by a row id (transfers, large-value reports, alerts): the last id seen."""
+    first, last = _cursor_values(cursor)
+    if first != 0 or isinstance(first, bool):
+        raise _bad_cursor(cursor, "not a cursor of this list")
+    if not _is_int(last) or last < 0:
+        raise _bad_cursor(cursor, "the last id is not a non-negative 64-bit integer")
+    return last
 
 
 @dataclass(frozen=True)
@@ -160,8 +268,10 @@ def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter
         few: list[str] | None = None
         if not v.regulator:
             few = _few_instruments_of(conn, v, kind)
+            desk = desk_invoices(conn, v) if kind == "invoice" else []
             # (uids carry their kind: with the list, the kind test would only tempt the planner into a scan)
-            conditions = [_visible(v), *conditions] if few is None else [Instrument.uid.in_(few)]
+            conditions = [_visible(v, desk, whole=True), *conditions] if few is None \
+                else [Instrument.uid.in_(sorted({*few, *desk}))]
         if f.currency:
             conditions.append(Instrument.currency == f.currency)
         if f.created_from is not None:
@@ -174,7 +284,7 @@ def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter
         if f.state:
             conditions.append(_state_condition(kind, f.state, now, grace))
         if f.cursor:
-            value, last_uid = _decode_cursor(f.cursor)
+            value, last_uid = _decode_cursor(f.cursor, kind)
             after = (column < value) if descending else (column > value)
             conditions.append(or_(after, and_(column == value, (Instrument.uid < last_uid) if descending
                                               else (Instrument.uid > last_uid))))
@@ -230,24 +340,31 @@ def _public(row: dict[str, Any], parties: list[dict[str, str]], now: int, grace:
     }
 
 
-def _load_visible(conn: Connection, v: Viewer, kind: str, instrument_id: str) -> dict[str, Any]:
+def _load_visible(conn: Connection, v: Viewer, kind: str, instrument_id: str,
+                  whole: bool = False) -> tuple[dict[str, Any], set[str]]:
+    """The instrument's row and the viewer's partial roles in it (empty: it sees it whole); 404 when it may not
+    see it (`whole`: unless it sees it whole), exactly as for one that does not exist."""
     key = f"{kind}:{instrument_id}"
+    desk = desk_invoices(conn, v) if kind == "invoice" else []
     conditions = [Instrument.uid == key]
-    visible = _visible(v)
+    visible = _visible(v, desk or None, whole=whole)
     if visible is not None:
         conditions.append(visible)
     row = conn.execute(select(Instrument.__table__).where(*conditions)).mappings().first()
     if row is None:
         raise NotFound(f"no {kind} {instrument_id} that you are a party to", {"kind": kind, "id": instrument_id},
                        code="InstrumentNotFound")
-    return dict(row)
+    return dict(row), set() if whole else _partial_roles(conn, v, key, desk)
 
 
 def get_instrument(engine: Engine, caller: str, kind: str, instrument_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         v = viewer(conn, caller)
-        row = _load_visible(conn, v, kind, instrument_id)
-        return _public(row, _parties(conn, [row["uid"]]).get(row["uid"], []), indexed_now(conn), _grace(conn))
+        row, partial = _load_visible(conn, v, kind, instrument_id)
+        parties = _parties(conn, [row["uid"]]).get(row["uid"], [])
+        if partial:
+            return _in_part(row, v, partial, parties, indexed_now(conn), _grace(conn))
+        return _public(row, parties, indexed_now(conn), _grace(conn))
 
 
 def _event_public(e: Any) -> dict[str, Any]:
@@ -260,7 +377,7 @@ def audit_trail(engine: Engine, caller: str, kind: str, instrument_id: str) -> d
     """Every event of the instrument, in chain order, with block, transaction, log index, time and actor."""
     with engine.connect() as conn:
         v = viewer(conn, caller)
-        row = _load_visible(conn, v, kind, instrument_id)
+        row, _ = _load_visible(conn, v, kind, instrument_id, whole=True)  # no trail for a partial role
         events = conn.execute(
             select(ChainEvent.__table__).join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id)
             .where(InstrumentEvent.instrument == row["uid"])
@@ -288,7 +405,7 @@ def verify_document(engine: Engine, caller: str, document_hash: str) -> dict[str
     with engine.connect() as conn:
         v = viewer(conn, caller)
         conditions = [Instrument.document_hash == document_hash.lower()]
-        visible = _visible(v)
+        visible = _visible(v, whole=True)
         if visible is not None:
             conditions.append(visible)
         rows = conn.execute(select(Instrument.uid, Instrument.kind, Instrument.instrument_id, Instrument.contract)
@@ -327,8 +444,7 @@ def list_transfers(engine: Engine, caller: str, currency: str | None, counterpar
         if time_to is not None:
             conditions.append(Transfer.timestamp < time_to)
         if cursor:
-            _, last = _decode_cursor(cursor)
-            conditions.append(Transfer.event_id < int(last))
+            conditions.append(Transfer.event_id < decode_id_cursor(cursor))
         rows = conn.execute(select(Transfer.__table__).where(*conditions).order_by(Transfer.event_id.desc())
                             .limit(limit + 1)).mappings().all()
         more = len(rows) > limit

@@ -16,6 +16,7 @@ from app.chain.signer import Signer
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.errors import NotFound
 from app.db.models import CustodialKey
+from app.schemas.index import CONTRACT_OF_KIND
 from app.schemas.participants import FreezeRequest, KycAttestation, KycRevocation, ParticipantCreate, WalletLink
 from app.services.base import (
     Gateway,
@@ -169,13 +170,16 @@ async def set_instrument_frozen(gateway: Gateway, ctx: WriteContext, contract: s
 
 
 def _instrument_address(gateway: Gateway, contract: str) -> str:
+    """The contract holding instruments of a kind as the read routes name it (`invoice`, `financing`,
+    `certificate`, `letter_of_credit`); the deployed contract's name or address is accepted too."""
+    contract = CONTRACT_OF_KIND.get(contract, contract)
     if contract in gateway.deployment.addresses:
         return gateway.deployment.address(contract)
     for address in gateway.deployment.addresses.values():
         if address.lower() == contract.lower():
             return address
-    raise NotFound("unknown instrument contract", {"contract": contract,
-                   "known": sorted(gateway.deployment.addresses)}, code="InstrumentContractUnknown")
+    raise NotFound("unknown instrument kind", {"contract": contract, "known": sorted(CONTRACT_OF_KIND)},
+                   code="InstrumentContractUnknown")
 
 
 @register_result("participants.freeze")

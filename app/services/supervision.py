@@ -13,7 +13,7 @@ from sqlalchemy import Engine, Integer, func, select
 
 from app.db.index_models import Alert, FrozenInstrument, LargeValueReport, Participant, Transfer
 from app.db.models import WriteRequest
-from app.services.index_queries import _decode_cursor, _encode_cursor, json_safe, require_regulator
+from app.services.index_queries import _encode_cursor, decode_id_cursor, json_safe, require_regulator
 
 # An invoice registered twice (same seller, buyer and canonical number, from any wallet), and a legal identity
 # registered afresh under a second wallet instead of being linked to its first (`linkWallet`).
@@ -62,7 +62,7 @@ def large_value_reports(engine: Engine, caller: str, currency: str | None, time_
         if time_to is not None:
             conditions.append(LargeValueReport.timestamp < time_to)
         if cursor:
-            conditions.append(LargeValueReport.event_id < int(_decode_cursor(cursor)[1]))
+            conditions.append(LargeValueReport.event_id < decode_id_cursor(cursor))
         rows = conn.execute(select(LargeValueReport.__table__).where(*conditions)
                             .order_by(LargeValueReport.event_id.desc()).limit(limit + 1)).mappings().all()
         items = [json_safe(dict(r)) for r in rows[:limit]]
@@ -122,7 +122,7 @@ def list_alerts(engine: Engine, caller: str, rule: str | None, subject: str | No
         if time_to is not None:
             conditions.append(Alert.timestamp < time_to)
         if cursor:
-            conditions.append(Alert.id < int(_decode_cursor(cursor)[1]))
+            conditions.append(Alert.id < decode_id_cursor(cursor))
         rows = conn.execute(select(Alert.__table__).where(*conditions).order_by(Alert.id.desc())
                             .limit(limit + 1)).mappings().all()
         items = [json_safe(dict(r)) for r in rows[:limit]]

@@ -1,11 +1,26 @@
-"""Helpers for the instrument route tests: chain time, time travel, confirmed invoices, error codes."""
+"""Helpers for the instrument route tests: chain time, time travel, confirmed invoices, error codes, waiting for
+the indexer."""
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+import time
+from typing import Any, Callable, TypeVar
 
 import httpx
+
+T = TypeVar("T")
+
+
+def wait_for(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float = 20.0) -> T:
+    """`fetch()` again every 0.1 s until `until(answer)` holds (e.g. the indexer caught up) or `timeout`
+    seconds passed; the last answer either way, for the caller to assert on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = fetch()
+        if until(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
 
 
 def rpc(world: Any, method: str, params: list[Any]) -> Any:

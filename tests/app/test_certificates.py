@@ -4,11 +4,10 @@ record a tree's default, and who may call what."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
-from instrument_helpers import advance, approve_spender, chain_now, code, invoice, usd
+from instrument_helpers import advance, approve_spender, chain_now, code, invoice, usd, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +200,7 @@ def test_a_holder_asks_a_bank_to_discount_and_the_bank_pays_the_proceeds(api, wo
                  json={"bank": world.roles["bank_cn"], "rate_bps": 500})
     assert r.status_code == 200 and r.json()["result"]["rate_bps"] == 500
     other_bank = api.post("bank_us", f"/v1/certificates/{certificate_id}/discount", json={"rate_bps": 500})
-    assert other_bank.status_code == 409 and code(other_bank) == "PayableCertificatesNoDiscountRequest"
+    assert other_bank.status_code == 403 and code(other_bank) == "PayableCertificatesNotRequestedBank"
     other_rate = api.post("bank_cn", f"/v1/certificates/{certificate_id}/discount", json={"rate_bps": 400})
     assert other_rate.status_code == 409 and code(other_rate) == "PayableCertificatesDiscountRateMismatch"
     corporate = api.post("supplier1", f"/v1/certificates/{certificate_id}/discount", json={"rate_bps": 500})
@@ -226,12 +225,12 @@ def test_the_holder_cancels_its_discount_request(api, world, allowances):
     stranger = api.post("supplier1", f"/v1/certificates/{certificate_id}/discount-request/cancel")
     # requests are kept per holder: a stranger has none to cancel
     assert stranger.status_code == 409 and code(stranger) == "PayableCertificatesNoDiscountRequest"
-    banker = api.post("regulator", f"/v1/certificates/{certificate_id}/discount-request/cancel")
+    banker = api.post("attester", f"/v1/certificates/{certificate_id}/discount-request/cancel")
     assert banker.status_code == 403 and code(banker) == "CallerKindNotAllowed"
     r = api.post("exporter", f"/v1/certificates/{certificate_id}/discount-request/cancel")
     assert r.status_code == 200 and r.json()["result"]["bank"] == world.roles["bank_cn"]
     gone = api.post("bank_cn", f"/v1/certificates/{certificate_id}/discount", json={"rate_bps": 500})
-    assert gone.status_code == 409 and code(gone) == "PayableCertificatesNoDiscountRequest"
+    assert gone.status_code == 403 and code(gone) == "PayableCertificatesNotRequestedBank"
 
 
 def test_only_holders_request_discounts(api, world, allowances):
@@ -253,7 +252,7 @@ def test_the_core_enterprise_settles_every_piece_at_maturity_and_the_tree_is_pai
     advance(world, 3_601)
     stranger = api.post("supplier3", "/v1/certificates/settle", json={"certificate_ids": ids})
     assert stranger.status_code == 403 and code(stranger) == "PayableCertificatesNotSettlementParty"
-    bank = api.post("regulator", "/v1/certificates/settle", json={"certificate_ids": ids})
+    bank = api.post("attester", "/v1/certificates/settle", json={"certificate_ids": ids})
     assert bank.status_code == 403 and code(bank) == "CallerKindNotAllowed"
     before = usd(api, "supplier1")
     first = api.post("supplier1", "/v1/certificates/settle", json={"certificate_ids": ids[:1]})
@@ -269,28 +268,27 @@ def test_the_core_enterprise_settles_every_piece_at_maturity_and_the_tree_is_pai
     assert rest.json()["result"]["trees_paid"] == [{"root_id": root, "invoice_id": invoice_id, "amount": 5_000_00}]
 
 
-def test_anyone_records_the_default_of_a_tree_unpaid_after_maturity_and_grace(api, world, allowances):
+def test_a_party_of_the_tree_records_its_default_unpaid_after_maturity_and_grace(api, world, allowances):
+    """`recordDefault` stays open to anyone on chain; the gateway records it for a party of the tree only. A
+    stranger was answered 200 with the tree's invoice and outstanding amount once the tree was in default (issue
+    12): it is now refused before anything is sent, before and after maturity alike."""
     _, root = _issued(api, world, amount=4_000_00, maturity_in=60)
-    early = api.post("supplier1", f"/v1/certificates/{root}/default")
+    early = api.post("exporter", f"/v1/certificates/{root}/default")  # the holder is told why
     assert early.status_code == 409 and code(early) == "PayableCertificatesUnexpectedState"
+    stranger = api.post("supplier1", f"/v1/certificates/{root}/default")  # anyone else: not why (issue 12)
+    assert stranger.status_code == 403 and code(stranger) == "PayableCertificatesNotTreeParty"
     advance(world, 60 + 30 * 86_400 + 1)  # maturity plus the certificates' grace period
-    r = api.post("supplier1", f"/v1/certificates/{root}/default")
+    stranger_after = api.post("supplier1", f"/v1/certificates/{root}/default")
+    assert stranger_after.status_code == 403 and stranger_after.json() == stranger.json()
+    r = api.post("exporter", f"/v1/certificates/{root}/default")  # the holder records it
     assert r.status_code == 200, r.text
     assert r.json()["result"]["root_id"] == root and r.json()["result"]["outstanding"] == 4_000_00
-    again = api.post("bank_us", f"/v1/certificates/{root}/default")
+    again = api.post("importer", f"/v1/certificates/{root}/default")
     assert again.status_code == 409 and code(again) == "PayableCertificatesDefaultAlreadyRecorded"
+    assert code(api.post("bank_us", f"/v1/certificates/{root}/default")) == "PayableCertificatesNotTreeParty"
     late = api.post("importer", "/v1/certificates/settle", json={"certificate_ids": [root]})
     assert late.status_code == 200 and late.json()["result"]["trees_paid"][0]["root_id"] == root
     # Settling a root names it twice in one event (certificateId and rootId): the index still follows.
-    indexed = _wait_for(lambda: api.get("importer", f"/v1/instruments/certificate/{root}"),
+    indexed = wait_for(lambda: api.get("importer", f"/v1/instruments/certificate/{root}"),
                         lambda r: r.status_code == 200 and r.json()["state"] == "Settled")
     assert indexed.status_code == 200 and indexed.json()["state"] == "Settled"
-
-
-def _wait_for(fetch, until, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = fetch()
-        if until(answer) or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)

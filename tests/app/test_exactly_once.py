@@ -127,7 +127,7 @@ def test_sigkill_mid_burst_then_restart_gives_each_request_exactly_one_effect(wo
 
     with GatewayProcess(world.env(), log_path=tmp_path / "gateway.log") as restarted:
         second = asyncio.run(_burst(restarted.url, world, role, bodies, keys))
-    assert [r.status_code for r in second] == [201] * len(keys)
+    assert [r.status_code for r in second] == [201] * len(keys), [r.text for r in second if r.status_code != 201][:3]
     answers = {k: r.json()["tx_hash"] for k, r in zip(keys, second)}
     for key, tx_hash in accepted.items():
         assert answers[key] == tx_hash  # what the client saw accepted is what it gets again

@@ -67,13 +67,13 @@ def test_seller_applies_and_the_bank_approves_paying_the_advance(api, world, all
 def test_the_seller_may_download_the_agreement_the_approval_references(api, http, world, allowances):
     agreement = b"receivable purchase agreement " + secrets.token_bytes(8)
     digest = http.post("/v1/documents", content=agreement, headers=world.auth("bank_cn")).json()["sha256"]
-    assert api.get("exporter", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("exporter", f"/v1/documents/{digest}").status_code == 404
     financing_id = _applied(api, world, invoice(api, world))
     r = api.post("bank_cn", f"/v1/financings/{financing_id}/approve", json={
         "advance_amount": 1_000_00, "rate_bps": 300, "maturity": chain_now(world) + 86_400, "terms_hash": digest})
     assert r.status_code == 200, r.text
     assert api.get("exporter", f"/v1/documents/{digest}").content == agreement
-    assert api.get("importer", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("importer", f"/v1/documents/{digest}").status_code == 404
 
 
 def test_an_invoice_financed_by_one_bank_cannot_be_financed_by_another(api, world, allowances):
@@ -121,7 +121,7 @@ def test_an_invoice_presented_under_a_credit_cannot_be_financed(api, world, allo
     ("supplier1", 403, "ReceivableFinancingNotSeller"),
     ("bank_cn", 403, "CallerKindNotAllowed"),
     ("attester", 403, "CallerKindNotAllowed"),
-    ("regulator", 403, "CallerKindNotAllowed"),
+    ("regulator", 403, "RegulatorWritesOnlySupervision"),
 ])
 def test_only_the_invoice_seller_applies(api, world, allowances, role, status, error):
     r = _apply(api, world, invoice(api, world), role=role)
@@ -165,8 +165,8 @@ def test_approval_terms_are_checked_by_the_contract(api, world, allowances):
     assert too_much.status_code == 422 and code(too_much) == "ReceivableFinancingInvalidAdvance"
     past = _approve(api, world, financing_id, maturity_in=-10)
     assert past.status_code == 422 and code(past) == "ReceivableFinancingInvalidMaturity"
-    unknown = _approve(api, world, 10**9)
-    assert unknown.status_code == 404 and code(unknown) == "ReceivableFinancingUnknownFinancing"
+    unknown = _approve(api, world, 10**9)  # nobody is the bank of a financing that does not exist (issue 12)
+    assert unknown.status_code == 403 and code(unknown) == "ReceivableFinancingNotBank"
 
 
 def test_bank_rejects_with_a_reason_and_the_application_cannot_be_approved_after(api, world, allowances):
@@ -242,8 +242,9 @@ def test_the_payoff_on_a_date_is_what_repays_the_financing_then(api, world, allo
     assert 3_650_00 <= past.json()["owed"] < later.json()["owed"]
     stranger = api.get("importer", f"/v1/financings/{interest_bearing}/payoff")
     assert stranger.status_code == 403 and code(stranger) == "FinancingNotVisible"
-    unknown = api.get("bank_cn", "/v1/financings/999999/payoff")
-    assert unknown.status_code == 404 and code(unknown) == "FinancingUnknown"
+    unknown = api.get("bank_cn", "/v1/financings/999999/payoff")  # answered as someone else's (issue 12)
+    assert unknown.status_code == 403 and code(unknown) == "FinancingNotVisible"
+    assert api.get("regulator", "/v1/financings/999999/payoff").status_code == 404  # who sees all: unknown
 
 
 # ───────────────────────────── default and recourse ─────────────────────────────
@@ -308,11 +309,13 @@ def test_buyer_proposes_a_programme_the_bank_accepts_and_suppliers_are_financed_
 
 
 def test_only_invoices_on_the_programme_buyer_are_financed_under_it(api, world, allowances):
+    """Another buyer's programme is not the seller's to use: the gateway reads the programme first and answers one
+    403 `FinancingProgrammeNotOffered` (the contract's 422 named the invoice's buyer; issue 12)."""
     programme_id = _programme(api, world)
     assert api.post("bank_cn", f"/v1/financing-programmes/{programme_id}/accept").status_code == 200
     other_buyer = invoice(api, world, buyer="supplier1")
     r = _apply_under(api, world, other_buyer, programme_id)
-    assert r.status_code == 422 and code(r) == "ReceivableFinancingNotProgrammeBuyer"
+    assert r.status_code == 403 and code(r) == "FinancingProgrammeNotOffered"
 
 
 def test_programme_parties_close_it_and_no_one_else(api, world, allowances):
@@ -324,8 +327,8 @@ def test_programme_parties_close_it_and_no_one_else(api, world, allowances):
         assert r.status_code == 403 and code(r) == error
     closed = api.post("importer", f"/v1/financing-programmes/{programme_id}/close")
     assert closed.status_code == 200 and closed.json()["result"]["closed_by"] == world.roles["importer"]
-    unknown = api.post("bank_cn", "/v1/financing-programmes/999999/accept")
-    assert unknown.status_code == 404 and code(unknown) == "ReceivableFinancingUnknownProgramme"
+    unknown = api.post("bank_cn", "/v1/financing-programmes/999999/accept")  # no parties: as someone else's
+    assert unknown.status_code == 403 and code(unknown) == "ReceivableFinancingNotProgrammeParty"
 
 
 def test_only_corporates_propose_programmes(api, world):
@@ -358,7 +361,8 @@ def test_a_bank_requiring_customs_finances_only_after_a_matching_attestation(api
 def test_only_banks_set_a_customs_policy(api):
     for role in ("exporter", "attester", "regulator"):
         r = api.post(role, "/v1/financing-policies/customs", json={"customs_match_required": True})
-        assert r.status_code == 403 and code(r) == "CallerKindNotAllowed"
+        assert r.status_code == 403
+        assert code(r) == ("RegulatorWritesOnlySupervision" if role == "regulator" else "CallerKindNotAllowed")
 
 
 # ───────────────────────────── exactly once ─────────────────────────────

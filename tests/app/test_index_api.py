@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
-
-
-def _wait_for(fetch, until, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = fetch()
-        if until(answer) or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
+from instrument_helpers import wait_for
 
 
 def test_a_payment_through_the_gateway_is_indexed_and_shows_in_the_regulators_flows(api, world):
@@ -21,7 +11,7 @@ def test_a_payment_through_the_gateway_is_indexed_and_shows_in_the_regulators_fl
                                                       "amount": 4321, "purpose_code": "GDDS", "reference": "IDX-1"})
     assert paid.status_code == 201, paid.text
     tx_hash = paid.json()["tx_hash"]
-    transfers = _wait_for(lambda: api.get("exporter", "/v1/transfers", params={"currency": "USD"}),
+    transfers = wait_for(lambda: api.get("exporter", "/v1/transfers", params={"currency": "USD"}),
                           lambda r: tx_hash in [t["tx_hash"] for t in r.json()["items"]])
     (mine,) = [t for t in transfers.json()["items"] if t["tx_hash"] == tx_hash]
     assert (mine["amount"], mine["purpose_code"], mine["cross_border"]) == (4321, "GDDS", True)
@@ -37,12 +27,12 @@ def test_a_payment_through_the_gateway_is_indexed_and_shows_in_the_regulators_fl
 def test_instrument_freeze_with_reason_code_reaches_the_frozen_list(api, world):
     frozen = api.post("regulator", "/v1/instruments/InvoiceRegistry/4242/freeze", json={"reason": "AML-HOLD"})
     assert frozen.status_code == 200, frozen.text
-    listed = _wait_for(lambda: api.get("regulator", "/v1/supervision/frozen"),
+    listed = wait_for(lambda: api.get("regulator", "/v1/supervision/frozen"),
                        lambda r: "4242" in [i["instrument_id"] for i in r.json()["instruments"]])
     assert "4242" in [i["instrument_id"] for i in listed.json()["instruments"]]
     assert api.post("regulator", "/v1/instruments/InvoiceRegistry/4242/unfreeze",
                     json={"reason": "AML-CLEARED"}).status_code == 200
-    cleared = _wait_for(lambda: api.get("regulator", "/v1/supervision/frozen"),
+    cleared = wait_for(lambda: api.get("regulator", "/v1/supervision/frozen"),
                         lambda r: "4242" not in [i["instrument_id"] for i in r.json()["instruments"]])
     assert "4242" not in [i["instrument_id"] for i in cleared.json()["instruments"]]
 

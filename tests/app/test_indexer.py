@@ -198,10 +198,11 @@ def test_reorg_to_a_shorter_chain_is_detected(world):
 
 
 @pytest.mark.parametrize("uploader,readers", [
-    ("exporter", ("exporter", "importer", "attester", "bank_cn")),  # the seller's own document: all parties
+    # The seller's own document: the invoice's seller, buyer and financier; not its customs attester.
+    ("exporter", ("exporter", "importer", "bank_cn")),
     ("supplier2", ("supplier2",)),  # a stranger's document whose hash the invoice names: nobody else
 ])
-def test_parties_of_an_instrument_may_read_its_stored_document_when_one_of_them_may(world, uploader, readers):
+def test_readers_of_an_instrument_may_read_its_stored_document_when_its_namer_may(world, uploader, readers):
     from eth_utils import keccak
     from sqlalchemy import insert
 
@@ -210,10 +211,42 @@ def test_parties_of_an_instrument_may_read_its_stored_document_when_one_of_them_
     indexer = world.indexer()
     document = "0x" + keccak(text="doc:INV-A").hex()
     with indexer.engine.begin() as conn:
-        conn.execute(insert(Document.__table__), [{"sha256": document, "size": 3, "content_type": "text/plain"}])
-        conn.execute(insert(DocumentUpload.__table__), [{"sha256": document, "participant": world.address(uploader)}])
+        conn.execute(insert(Document.__table__), [{"sha256": document, "size": 3}])
+        conn.execute(insert(DocumentUpload.__table__), [{"sha256": document, "participant": world.address(uploader),
+                                                         "content_type": "text/plain"}])
     scenario(world)
     indexer.sync()
     with indexer.engine.connect() as conn:
         found = set(conn.execute(select(DocumentUpload.participant).where(DocumentUpload.sha256 == document)).scalars())
     assert found == {world.address(r) for r in readers}
+
+
+def test_an_index_written_by_older_handlers_is_rebuilt_when_the_indexer_starts(world):
+    """An index from before `INDEX_VERSION` was recorded holds no document namers (`details.document_namers`,
+    what the read grants come from): started on it, the indexer clears it and indexes again from the deployment
+    block, to the same rows as a fresh index, rather than grant nothing for the instruments already indexed."""
+    from sqlalchemy import delete, update
+
+    from app.db.index_models import IndexVersion
+    from app.indexer.handlers import INDEX_VERSION
+
+    old = world.indexer()
+    ids = scenario(world)
+    old.sync()
+    with old.engine.begin() as conn:  # as an earlier version wrote it
+        conn.execute(delete(IndexVersion.__table__))
+        for uid, details in conn.execute(select(Instrument.uid, Instrument.details)).all():
+            conn.execute(update(Instrument).where(Instrument.uid == uid).values(
+                details={k: v for k, v in details.items() if k != "document_namers"}))
+    rebuilt = world.indexer()  # the check runs before its first step, in the indexing thread
+    rebuilt.step(until_block=rebuilt.deployment.start_block - 1)  # the check alone: no block to index yet
+    with rebuilt.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Instrument)).scalar() == 0
+        assert conn.execute(select(IndexVersion.version)).scalars().all() == [INDEX_VERSION]
+    rebuilt.sync()
+    clean = world.indexer("clean.sqlite3")
+    clean.sync()
+    assert dump(rebuilt.engine) == dump(clean.engine)
+    with rebuilt.engine.connect() as conn:
+        invoice = conn.execute(select(Instrument.details).where(Instrument.uid == f"invoice:{ids['a']}")).scalar()
+    assert invoice["document_namers"] == {invoice["document_hash"]: world.address("exporter")}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import httpx
 import pytest
 from instrument_helpers import chain_now, code
 
@@ -74,9 +73,10 @@ def test_only_the_buyer_confirms(api, world):
         assert r.status_code == 403 and code(r) == "InvoiceRegistryNotBuyer"
 
 
-def test_confirming_an_unknown_invoice_is_404(api):
+def test_confirming_an_unknown_invoice_is_answered_as_someone_elses(api):
+    """No existence oracle (issue 12): nobody is the buyer of an invoice that does not exist."""
     r = api.post("importer", "/v1/invoices/12345/confirm")
-    assert r.status_code == 404 and code(r) == "InvoiceRegistryUnknownInvoice"
+    assert r.status_code == 403 and code(r) == "InvoiceRegistryNotBuyer"
 
 
 def test_an_invoice_due_in_the_past_is_422(api, world):
@@ -99,10 +99,10 @@ def test_the_buyer_may_download_the_invoice_document_once_registered(api, http, 
     content = b"commercial invoice " + secrets.token_bytes(8)
     digest = http.post("/v1/documents", content=content, headers=world.auth("exporter")).json()["sha256"]
     assert digest == "0x" + hashlib.sha256(content).hexdigest()
-    assert api.get("importer", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("importer", f"/v1/documents/{digest}").status_code == 404
     assert api.post("exporter", "/v1/invoices", json=_invoice(world, document_hash=digest)).status_code == 201
     assert api.get("importer", f"/v1/documents/{digest}").content == content
-    assert api.get("supplier1", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("supplier1", f"/v1/documents/{digest}").status_code == 404
 
 
 def test_naming_someone_elses_document_does_not_share_it(api, http, world):
@@ -110,6 +110,6 @@ def test_naming_someone_elses_document_does_not_share_it(api, http, world):
     content = b"supplier1 private contract " + secrets.token_bytes(8)
     digest = http.post("/v1/documents", content=content, headers=world.auth("supplier1")).json()["sha256"]
     assert api.post("exporter", "/v1/invoices", json=_invoice(world, document_hash=digest)).status_code == 201
-    assert api.get("importer", f"/v1/documents/{digest}").status_code == 403
-    assert api.get("exporter", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("importer", f"/v1/documents/{digest}").status_code == 404
+    assert api.get("exporter", f"/v1/documents/{digest}").status_code == 404
     assert api.get("supplier1", f"/v1/documents/{digest}").content == content

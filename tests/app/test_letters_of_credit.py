@@ -164,20 +164,27 @@ def test_missing_documents_are_found_on_chain_at_presentation(api, world):
     assert presented["discrepancies"] == ["MISSING_DOCUMENT"]
 
 
-def test_deferred_payment_is_honoured_then_paid_by_anyone_at_maturity(api, world):
+def test_deferred_payment_is_honoured_then_paid_by_a_party_at_maturity(api, world):
+    """`payAtMaturity` stays open to anyone on chain; the gateway pays for a party of the credit only. A stranger
+    paying a matured presentation was answered 200 with the amount (issue 12): it is now refused before anything is
+    sent, and the advising bank (a party, not the one paying) takes the step."""
     lc = _advised(api, world, availability="DeferredPayment", deferred_payment_days=3, partial_shipments_allowed=True)
     matured = _presented(api, world, lc, amount=10_000_00, shipment_date=chain_now(world) - 10 * DAY)
     _ok(_step(api, "bank_us", lc, matured, "examine", json={}))
     honoured = _ok(_step(api, "bank_us", lc, matured, "honour"))
     assert honoured["state"] == "Honoured" and honoured["paid_amount"] == 0 and honoured["maturity_date"] > 0
-    paid = _ok(_step(api, "supplier1", lc, matured, "pay"))
+    outsider = _step(api, "supplier1", lc, matured, "pay")
+    assert outsider.status_code == 403 and code(outsider) == "LetterOfCreditUnauthorizedCaller", outsider.text
+    paid = _ok(_step(api, "bank_cn", lc, matured, "pay"))
     assert paid["state"] == "Paid" and paid["paid_amount"] == 10_000_00 and paid["event"] == "PresentationPaid"
 
     not_yet = _presented(api, world, lc, amount=10_000_00)
     _ok(_step(api, "bank_us", lc, not_yet, "examine", json={}))
     _ok(_step(api, "bank_us", lc, not_yet, "honour"))
-    early = _step(api, "regulator", lc, not_yet, "pay")
+    early = _step(api, "exporter", lc, not_yet, "pay")
     assert early.status_code == 409 and code(early) == "LetterOfCreditNotMatured"
+    stranger = _step(api, "supplier1", lc, not_yet, "pay")  # the gateway pays for the parties only (issue 12)
+    assert stranger.status_code == 403 and code(stranger) == "LetterOfCreditUnauthorizedCaller"
 
 
 # ───────────────────────────── Documents ─────────────────────────────
@@ -187,12 +194,12 @@ def test_presented_documents_become_downloadable_by_the_credits_parties_only(api
     content = b"bill of lading " + secrets.token_bytes(8)
     digest = http.post("/v1/documents", content=content, headers=world.auth("exporter")).json()["sha256"]
     assert digest == "0x" + hashlib.sha256(content).hexdigest()
-    assert api.get("importer", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("importer", f"/v1/documents/{digest}").status_code == 404
     documents = [{"type": "TransportDocument", "sha256": digest}, *_docs("CommercialInvoice")]
     _ok(_present(api, world, lc, documents=documents), 201)
     for party in ("importer", "bank_us", "bank_cn"):
         assert api.get(party, f"/v1/documents/{digest}").content == content
-    assert api.get("supplier1", f"/v1/documents/{digest}").status_code == 403
+    assert api.get("supplier1", f"/v1/documents/{digest}").status_code == 404
 
 
 def _indexed(api, block: int) -> None:
@@ -213,7 +220,7 @@ def test_a_presentation_does_not_share_a_document_the_beneficiary_cannot_read(ap
     _ok(presented, 201)
     _indexed(api, presented.json()["block_number"])
     for role in ("exporter", "importer", "bank_us", "bank_cn"):
-        assert api.get(role, f"/v1/documents/{digest}").status_code == 403
+        assert api.get(role, f"/v1/documents/{digest}").status_code == 404
 
 
 def test_a_presentation_does_not_share_the_applicants_own_document_with_the_beneficiary(api, http, world):
@@ -226,7 +233,7 @@ def test_a_presentation_does_not_share_the_applicants_own_document_with_the_bene
     _ok(presented, 201)
     _indexed(api, presented.json()["block_number"])
     for role in ("exporter", "bank_us", "bank_cn"):
-        assert api.get(role, f"/v1/documents/{digest}").status_code == 403
+        assert api.get(role, f"/v1/documents/{digest}").status_code == 404
 
 
 def test_every_presented_document_is_shared_once_indexed_too(api, http, world):
@@ -363,8 +370,10 @@ def test_a_confirmed_credit_is_cancelled_with_both_agreements_and_the_margin_goe
     cancelled = _ok(api.post("exporter", f"{BASE}/{lc}/cancellation/consent"))
     assert cancelled["state"] == "Cancelled" and cancelled["margin_released"] == 7_000_00
     assert _usd(api, "importer") == applicant_before + 7_000_00
-    nothing = api.post("supplier1", f"{BASE}/{lc}/release-margin")
+    nothing = api.post("importer", f"{BASE}/{lc}/release-margin")
     assert nothing.status_code == 409 and code(nothing) == "LetterOfCreditNoMarginHeld"
+    stranger = api.post("supplier1", f"{BASE}/{lc}/release-margin")  # not told why (issue 12)
+    assert stranger.status_code == 403 and code(stranger) == "LetterOfCreditUnauthorizedCaller"
 
 
 def test_consent_needs_a_request_and_no_open_presentation(api, world):
@@ -435,9 +444,9 @@ def test_invalid_presentations_are_422_with_field_reasons(api, world, overrides)
     assert r.status_code == 422 and code(r) == "ValidationError" and r.json()["error"]["details"]["fields"]
 
 
-def test_unknown_credits_and_presentations_are_404(api, world):
-    r = api.post("bank_cn", f"{BASE}/999999/advise")
-    assert r.status_code == 404 and code(r) == "LetterOfCreditNonexistent"
+def test_an_unknown_credit_is_403_as_for_a_non_party_and_an_unknown_presentation_404_to_its_party(api, world):
+    r = api.post("bank_cn", f"{BASE}/999999/advise")  # no existence oracle (issue 12): as for any non-party
+    assert r.status_code == 403 and code(r) == "LetterOfCreditUnauthorizedCaller"
     lc = _advised(api, world)
     r = _step(api, "bank_us", lc, "77", "examine", json={})
     assert r.status_code == 404 and code(r) == "LetterOfCreditNonexistentPresentation"
@@ -495,7 +504,7 @@ def _matrix_request(api, world, credits, route: str, role: str) -> httpx.Respons
 # (route, a caller of the wrong kind refused by the gateway, a caller of the right kind that is not the party)
 MATRIX = [
     ("apply", "bank_us", None),
-    ("cancel-application", "regulator", "supplier1"),
+    ("cancel-application", "operator", "supplier1"),
     ("issue", "importer", "bank_cn"),
     ("advise", "exporter", "bank_us"),
     ("amendments", "exporter", "bank_cn"),
@@ -519,12 +528,19 @@ def test_only_the_right_party_may_take_the_step(api, world, credits, route, wron
         assert other.status_code == 403 and code(other) == "LetterOfCreditUnauthorizedCaller", other.text
 
 
-@pytest.mark.parametrize("role", ["bank_us", "regulator"])
-def test_anyone_may_try_to_pay_or_release_and_the_contract_decides(api, world, credits, role):
+@pytest.mark.parametrize("role", ["bank_us", "supplier1"])  # the regulator writes only supervision
+def test_a_party_may_try_to_pay_or_release_and_the_contract_decides(api, world, credits, role):
+    """Open to every participant on chain; the gateway takes the steps for the credit's parties only (bank_us
+    issued it), who are told the contract's reasons: anyone else gets one 403 before anything is sent, as for a
+    credit that does not exist (issue 12)."""
     early = _matrix_request(api, world, credits, "pay", role)
-    assert early.status_code == 409 and code(early) == "LetterOfCreditUnexpectedPresentationState"
     open_credit = _matrix_request(api, world, credits, "release-margin", role)
-    assert open_credit.status_code == 409 and code(open_credit) == "LetterOfCreditUnexpectedState"
+    if role == "bank_us":
+        assert early.status_code == 409 and code(early) == "LetterOfCreditUnexpectedPresentationState"
+        assert open_credit.status_code == 409 and code(open_credit) == "LetterOfCreditUnexpectedState"
+    else:
+        for r in (early, open_credit):
+            assert r.status_code == 403 and code(r) == "LetterOfCreditUnauthorizedCaller", r.text
 
 
 def test_a_bank_cannot_claim_preclusion_as_the_beneficiary(api, world, credits):

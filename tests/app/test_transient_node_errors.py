@@ -7,39 +7,32 @@ gateway of its own (own data folder, one participant) goes through the proxy."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from aiohttp import ClientSession, web
 
-from gateway_world import GatewayProcess, free_port, settings_for
+from gateway_world import GatewayProcess, settings_for
 from instrument_helpers import chain_now
+from node_proxy import RpcProxy
 
 TRANSIENT = {"code": -32603, "message": "BlockOutOfRangeError: block height is 190 but requested was 189"}
 
 
-class FlakyNode:
+class FlakyNode(RpcProxy):
     """Forwards JSON-RPC to `upstream`; the first `failures[method]` answers of a method become TRANSIENT."""
 
     def __init__(self, upstream: str, failures: dict[str, int]) -> None:
-        self.upstream, self.failures = upstream, dict(failures)
+        super().__init__(upstream)
+        self.failures = dict(failures)
         self.injected: dict[str, int] = {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        payload = await request.json()
-        async with self._session.post(self.upstream, json=payload) as response:
-            answer = await response.json()
+    async def handle(self, payload: Any) -> Any:
+        answer = await self.forward(payload)
         requests = payload if isinstance(payload, list) else [payload]
         answers = answer if isinstance(answer, list) else [answer]
         methods = {r.get("id"): r.get("method") for r in requests}
@@ -50,36 +43,7 @@ class FlakyNode:
                 self.injected[method] = self.injected.get(method, 0) + 1
                 item.pop("result", None)
                 item["error"] = dict(TRANSIENT)
-        return web.json_response(answers if isinstance(payload, list) else answers[0])
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        async def start() -> None:
-            self._session = ClientSession()
-            app = web.Application()
-            app.router.add_post("/", self._handle)
-            self._runner = web.AppRunner(app)
-            await self._runner.setup()
-            await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-            self._ready.set()
-
-        self._loop.run_until_complete(start())
-        self._loop.run_forever()
-
-    def __enter__(self) -> "FlakyNode":
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        async def stop() -> None:
-            await self._runner.cleanup()
-            await self._session.close()
-
-        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        return answers if isinstance(payload, list) else answers[0]
 
 
 @pytest.fixture

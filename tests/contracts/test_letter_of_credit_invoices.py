@@ -325,3 +325,20 @@ def test_a_frozen_credit_refuses_the_payment_of_its_invoice(credits, lc, invoice
     registry.unfreezeInstrument(lc.address, lc_id, text_hash("cleared"), sender=regulator)
     invoices.pay(invoice, AMOUNT, sender=importer)
     assert usd.balanceOf(exporter.address) == before + AMOUNT
+
+
+def test_an_invoice_is_not_presented_while_the_issuing_bank_is_frozen(credits, lc, invoices, invoice_id, registry,
+                                                                      regulator, bank_us):
+    """A frozen bank receives no pledge (takeLien: the financier must be active): presenting against its
+    credit with an invoice is refused whole, the invoice stays free, and works again once the bank is cleared."""
+    lc_id = credits.open()
+    registry.freezeParticipant(bank_us.address, text_hash("SANCTIONS"), sender=regulator)
+    credits.at(at_noon(credits.base + 12))
+    with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=bank_us.address):
+        lc.presentWithInvoice(lc_id, FULL_DOCUMENTS, (credits.base + 3) * DAY, AMOUNT, invoice_id,
+                              sender=credits.exporter)
+    assert invoices.state(invoice_id) == CONFIRMED
+    assert lc.presentationCounts(lc_id) == (0, 0)
+    registry.unfreezeParticipant(bank_us.address, text_hash("CLEARED"), sender=regulator)
+    present_with_invoice(credits, lc_id, invoice_id)
+    assert invoices.state(invoice_id) == FINANCED

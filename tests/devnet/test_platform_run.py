@@ -22,7 +22,8 @@ READY_LINE = "running; Ctrl-C stops"
 
 def run_until_ready(data_dir: Path, port: int, timeout: float = 150.0) -> tuple[str, float, int]:
     """Start `make run`'s program, wait for it to be ready, Ctrl-C it; (output, seconds to ready, exit code)."""
-    env = {**os.environ, "TRADEFIN_DATA_DIR": str(data_dir), "TRADEFIN_RPC_PORT": str(port)}
+    env = {**os.environ, "TRADEFIN_DATA_DIR": str(data_dir), "TRADEFIN_RPC_PORT": str(port),
+           "TRADEFIN_PORT": str(free_port())}  # not 8000: a developer's own `make run` may hold it
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "tools.platform", "run"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -49,15 +50,19 @@ def run_until_ready(data_dir: Path, port: int, timeout: float = 150.0) -> tuple[
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         code = process.wait(timeout=60)
-    while (line := lines.get(timeout=5)) is not None:
-        output.append(line)
+    try:
+        while (line := lines.get(timeout=30)) is not None:
+            output.append(line)
+    except queue.Empty:
+        raise AssertionError(f"exit code {code}, yet its output stays open (a child left running?):\n"
+                             + "".join(output)) from None
     text = "".join(output)
     assert ready_after is not None, text
     return text, ready_after, code
 
 
 @pytest.mark.slow
-def test_make_run_deploys_once_then_resumes_the_same_chain_quickly(tmp_path):
+def test_make_run_deploys_once_then_resumes_the_same_chain_without_sending_anything(tmp_path):
     port = free_port()
     first, _, code = run_until_ready(tmp_path, port)
     assert code == 0, first
@@ -67,11 +72,15 @@ def test_make_run_deploys_once_then_resumes_the_same_chain_quickly(tmp_path):
     assert (tmp_path / "deployments" / "31337.json").exists()
     assert (tmp_path / "devnet" / "journal.jsonl").exists()
 
-    second, ready_after, code = run_until_ready(tmp_path, port)
+    journal = tmp_path / "devnet" / "journal.jsonl"
+    recorded = journal.read_bytes()
+    second, _, code = run_until_ready(tmp_path, port)
     assert code == 0, second
     assert "contracts reused" in second
     assert "demo world already in place" in second
-    assert ready_after < 30, f"make run took {ready_after:.1f} s with nothing to do"
+    # Nothing to do, nothing sent: the second start replays the chain and sends no transaction. (How long a
+    # restart takes is measured by `bench/devnet.py`, not asserted by a timed test.)
+    assert journal.read_bytes() == recorded, "the second run must not change the chain"
     for line in first.splitlines():
         if line.strip().startswith(("ParticipantRegistry", "SettlementToken")):
             assert line in second, "the second run must show the same addresses"

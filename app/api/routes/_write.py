@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import JSONResponse
 
 from app.chain.types import WriteAnswer
 
+# A 503 answered by a lane (the node failed while the request was prepared, the gateway is recovering): nothing was
+# sent, the same Idempotency-Key may be repeated after this many seconds, unless the node's circuit says longer.
+LANE_RETRY_AFTER_SECONDS = 1
+
+
+def retry_after(body: dict[str, Any]) -> int:
+    """Whole seconds a client should wait before repeating a write answered 503: the circuit's time to its next
+    probe when the answer carries the node's state with an open circuit, else LANE_RETRY_AFTER_SECONDS."""
+    error = body.get("error") if isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    node = details.get("node") if isinstance(details, dict) else None
+    seconds = node.get("retry_after_seconds") if isinstance(node, dict) else None
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
+        return seconds
+    return LANE_RETRY_AFTER_SECONDS
+
 
 def respond(answer: WriteAnswer) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, status_code=answer.http_status, headers=headers)
+    headers: dict[str, str] = {}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if answer.http_status == 503:
+        headers["Retry-After"] = str(retry_after(answer.body))
+    return JSONResponse(answer.body, status_code=answer.http_status, headers=headers or None)

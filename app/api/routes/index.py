@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 
 from app.api.deps import CallerDep
 from app.api.index_deps import IndexEngineDep
@@ -32,6 +34,21 @@ Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page")]
 
 
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$")
+
+
+def _iso_only(value: object) -> object:
+    """A date or instant in ISO 8601 (`2026-11-25`, `2026-11-25T08:00:00Z`), as the schema says: not a number
+    (pydantic would read `0.5` as unix seconds)."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("not an ISO 8601 date (2026-11-25) or date-time (2026-11-25T08:00:00Z)")
+    return value
+
+
+# A query parameter that is a UTC day or an instant (naive means UTC).
+Moment = Annotated[date | datetime, BeforeValidator(_iso_only)]
+
+
 def unix(moment: date | datetime | None) -> int | None:
     """A date (UTC midnight) or an instant as unix seconds."""
     if moment is None:
@@ -50,8 +67,8 @@ def list_instruments(
     state: Annotated[str | None, Query(max_length=24, examples=["Financed"])] = None,
     counterparty: Annotated[Address | None, Query(description="Only instruments this participant is party to")] = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,
-    created_from: Annotated[date | datetime | None, Query(description="Created at or after (UTC)")] = None,
-    created_to: Annotated[date | datetime | None, Query(description="Created before (UTC)")] = None,
+    created_from: Annotated[Moment | None, Query(description="Created at or after (UTC)")] = None,
+    created_to: Annotated[Moment | None, Query(description="Created before (UTC)")] = None,
     sort: Annotated[service.SortKey, Query()] = "-created_at",
     cursor: Cursor = None, limit: Limit = 50,
 ):
@@ -61,7 +78,10 @@ def list_instruments(
 
 
 @router.get("/instruments/{kind}/{instrument_id}", response_model=InstrumentPublic,
-            summary="One instrument you are a party to")
+            summary="One instrument you are a party to",
+            description="A customs attester of an invoice sees it in part: its id, state and `details.customs`, "
+            "and of the parties itself; every other field is null, and it has no audit trail (404). Listings show "
+            "only instruments the caller sees whole.")
 def get_instrument(kind: InstrumentKind, instrument_id: InstrumentIdPath, caller: CallerDep, engine: IndexEngineDep):
     return service.get_instrument(engine, caller.address, kind, instrument_id)
 
@@ -97,8 +117,8 @@ def verify_document(document_hash: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{
 def list_transfers(caller: CallerDep, engine: IndexEngineDep,
                    currency: Annotated[CurrencyCode | None, Query()] = None,
                    counterparty: Annotated[Address | None, Query()] = None,
-                   time_from: Annotated[date | datetime | None, Query(alias="from")] = None,
-                   time_to: Annotated[date | datetime | None, Query(alias="to")] = None,
+                   time_from: Annotated[Moment | None, Query(alias="from")] = None,
+                   time_to: Annotated[Moment | None, Query(alias="to")] = None,
                    cursor: Cursor = None, limit: Limit = 50):
     return service.list_transfers(engine, caller.address, currency, counterparty, unix(time_from), unix(time_to),
                                   cursor, limit)

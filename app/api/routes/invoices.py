@@ -29,14 +29,18 @@ async def register_invoice(body: InvoiceCreate, ctx: WriteContextDep, gateway: G
 
 
 @router.post("/invoices/{invoice_id}/confirm", response_model=WriteResult[InvoiceConfirmed],
-             summary="Confirm an invoice's debt (the buyer)")
+             summary="Confirm an invoice's debt (the buyer)",
+             description="Anyone but the invoice's buyer is answered 403 `InvoiceRegistryNotBuyer`, with the same body "
+             "whether or not the invoice exists.")
 async def confirm_invoice(invoice_id: InvoiceId, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.confirm(gateway, ctx, invoice_id))
 
 
 @router.post("/invoices/{invoice_id}/cancel", response_model=WriteResult[InvoiceCancelled],
              summary="Cancel an invoice before any financing or payment (the seller)",
-             description="The duplicate key stays taken. A financed (liened) invoice answers 409.")
+             description="The duplicate key stays taken. A financed (liened) invoice answers 409. Anyone but the "
+             "invoice's seller (its current owner) is answered 403 `InvoiceRegistryNotSeller`, with the same body "
+             "whether or not the invoice exists.")
 async def cancel_invoice(invoice_id: InvoiceId, body: InvoiceCancel, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.cancel(gateway, ctx, invoice_id, body))
 
@@ -49,7 +53,9 @@ async def cancel_invoice(invoice_id: InvoiceId, body: InvoiceCancel, ctx: WriteC
              "that only reserves the invoice routes nothing to its would-be financier. A payment that would eat into "
              "what a certificate tree covers answers 409 `PayableCertificatesPayThroughCertificates`, into what a "
              "letter-of-credit presentation claims 409 `LetterOfCreditInvoiceUnderPresentation` (each names what "
-             "may still be paid directly); a financing the regulator froze 409 `ReceivableFinancingFrozen`.")
+             "may still be paid directly); a financing the regulator froze 409 `ReceivableFinancingFrozen`. Anyone "
+             "but the invoice's buyer is answered 403 `InvoiceRegistryNotBuyer`, with the same body whether or not "
+             "the invoice exists.")
 async def pay_invoice(invoice_id: InvoiceId, body: InvoicePayment, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.pay(gateway, ctx, invoice_id, body))
 
@@ -58,8 +64,11 @@ async def pay_invoice(invoice_id: InvoiceId, body: InvoicePayment, ctx: WriteCon
              summary="Attach (or replace) a customs declaration before financing (an attester)",
              description="A declared amount different from the face amount is recorded as a mismatch "
              "(`matched: false`); banks requiring a customs match then refuse to finance the invoice. Only the "
-             "attester that attached the declaration, or a customs authority, may replace it (else 403 "
-             "`InvoiceRegistryNotCustomsAttester`).")
+             "attester that attached the declaration, or a customs authority, may replace it. An invoice the "
+             "attester may not attest (unknown, not `Registered` or `Confirmed`, frozen, or declared by another "
+             "attester) answers 403 `InvoiceNotAttestable` with the same body whatever the reason, before anything "
+             "is sent. The attester then reads the invoice (`GET /v1/instruments/invoice/{id}`) in part only: its "
+             "id, state and `details.customs`.")
 async def attest_customs(invoice_id: InvoiceId, body: CustomsAttestation, ctx: WriteContextDep,
                          gateway: GatewayDep):
     return respond(await service.attest_customs(gateway, ctx, invoice_id, body))

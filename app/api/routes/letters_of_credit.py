@@ -171,9 +171,12 @@ async def claim_preclusion(lc_id: LcId, presentation_id: PresentationId, ctx: Wr
 
 
 @router.post("/{lc_id}/presentations/{presentation_id}/pay", response_model=Presentation,
-             summary="Pay a matured deferred payment from the issuing bank's tokens (any participant)",
+             summary="Pay a matured deferred payment from the issuing bank's tokens (a party of the credit)",
              description="Before maturity: 409 `LetterOfCreditNotMatured`. The issuing bank's allowance to "
-             "`LetterOfCredit` is needed.")
+             "`LetterOfCredit` is needed. Open to every participant on chain, but the gateway pays for the credit's "
+             "parties only (applicant, beneficiary, issuing, advising or confirming bank): anyone else is answered "
+             "403 `LetterOfCreditUnauthorizedCaller` before anything is sent, with the same body whether or not the "
+             "credit exists (a payment that went through would tell it the amount).")
 async def pay_at_maturity(lc_id: LcId, presentation_id: PresentationId, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.pay_at_maturity(gateway, ctx, lc_id, presentation_id))
 
@@ -181,8 +184,11 @@ async def pay_at_maturity(lc_id: LcId, presentation_id: PresentationId, ctx: Wri
 # ───────────────────────────── Margin ─────────────────────────────
 
 @router.post("/{lc_id}/release-margin", response_model=WriteResult[MarginReleasedResult],
-             summary="Release the held margin to the applicant (any participant)",
+             summary="Release the held margin to the applicant (a party of the credit)",
              description="Once the credit is Expired, Exhausted or Cancelled with no presentation open; 409 "
-             "`LetterOfCreditNoMarginHeld` when nothing is held.")
+             "`LetterOfCreditNoMarginHeld` when nothing is held. Open to every participant on chain, but the gateway "
+             "releases for the credit's parties only (applicant, beneficiary, issuing, advising or confirming bank): "
+             "anyone else is answered 403 `LetterOfCreditUnauthorizedCaller` before anything is sent, with the same "
+             "body whether or not the credit exists (a release that went through would tell it the margin).")
 async def release_margin(lc_id: LcId, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.release_margin(gateway, ctx, lc_id))

@@ -81,8 +81,11 @@ async def unfreeze_participant(address: AddressPath, body: FreezeRequest, ctx: W
     return respond(await service.set_participant_frozen(gateway, ctx, address, False, body))
 
 
-InstrumentContract = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$",
-                                         description="Deployed contract name (e.g. InvoiceRegistry) or address")]
+InstrumentContract = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$",
+                                         description="The instrument's kind as the read routes name it: `invoice`, "
+                                         "`financing`, `certificate`, `letter_of_credit` (the deployed contract's "
+                                         "name, e.g. `InvoiceRegistry`, or address is accepted too)",
+                                         examples=["invoice"])]
 InstrumentId = Annotated[int, Path(ge=0, lt=2**256)]
 
 

@@ -4,7 +4,7 @@ unfreezing are the gateway's write routes: `POST /v1/participants/{address}/free
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import CallerDep, GatewayDep, WriteContextDep
 from app.api.index_deps import IndexEngineDep
 from app.api.routes._write import respond
-from app.api.routes.index import Cursor, Limit, unix
+from app.api.routes.index import Cursor, Limit, Moment, unix
 from app.schemas.common import ERROR_RESPONSES, Address, CurrencyCode, WriteResult
 from app.schemas.index import AlertPublic, DuplicateRegistrations, Flows, FrozenSet, LargeValueReportPublic, Page
 from app.schemas.money import LargeValueThresholdChanged, LargeValueThresholdSet
@@ -46,8 +46,8 @@ def flows(caller: CallerDep, engine: IndexEngineDep,
             summary="Large-value transfer reports (regulator)")
 def large_value_reports(caller: CallerDep, engine: IndexEngineDep,
                         currency: Annotated[CurrencyCode | None, Query()] = None,
-                        time_from: Annotated[date | datetime | None, Query(alias="from")] = None,
-                        time_to: Annotated[date | datetime | None, Query(alias="to")] = None,
+                        time_from: Annotated[Moment | None, Query(alias="from")] = None,
+                        time_to: Annotated[Moment | None, Query(alias="to")] = None,
                         cursor: Cursor = None, limit: Limit = 50):
     return service.large_value_reports(engine, caller.address, currency, unix(time_from), unix(time_to), cursor, limit)
 
@@ -68,7 +68,7 @@ def alerts(caller: CallerDep, engine: IndexEngineDep,
            rule: Annotated[Literal["structuring", "round_trip", "burst", "financing_concentration"] | None,
                            Query()] = None,
            subject: Annotated[Address | None, Query()] = None,
-           time_from: Annotated[date | datetime | None, Query(alias="from")] = None,
-           time_to: Annotated[date | datetime | None, Query(alias="to")] = None,
+           time_from: Annotated[Moment | None, Query(alias="from")] = None,
+           time_to: Annotated[Moment | None, Query(alias="to")] = None,
            cursor: Cursor = None, limit: Limit = 50):
     return service.list_alerts(engine, caller.address, rule, subject, unix(time_from), unix(time_to), cursor, limit)
