@@ -51,12 +51,13 @@ def usd(api: Any, role: str) -> int:
 
 
 def invoice(api: Any, world: Any, seller: str = "exporter", buyer: str = "importer", face: int = 10_000_00,
-            confirm: bool = True, due_in: int = 90 * 86_400) -> str:
-    """A registered (and by default confirmed) USD invoice; its id as the decimal string the API answers."""
+            confirm: bool = True, due_in: int = 90 * 86_400, document_hash: str | None = None) -> str:
+    """A registered (and by default confirmed) USD invoice naming `document_hash` (default: a hash of nothing
+    stored); its id as the decimal string the API answers."""
     now = chain_now(world)
     body = {"buyer": world.roles[buyer], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
             "face_amount": face, "issue_date": now, "due_date": now + due_in,
-            "document_hash": "0x" + secrets.token_hex(32)}
+            "document_hash": document_hash or "0x" + secrets.token_hex(32)}
     r = api.post(seller, "/v1/invoices", json=body)
     assert r.status_code == 201, r.text
     invoice_id = r.json()["result"]["invoice_id"]

@@ -77,19 +77,6 @@ def _only_supplier1_reads(api, sha256: str, roles=EVERYONE_BUT_THE_OWNER) -> Non
     _only_readers(api, sha256, ("supplier1",), roles)
 
 
-def _registered(api, world, document_hash: str) -> str:
-    """A confirmed USD invoice of the exporter to the importer naming `document_hash`; its id."""
-    now = chain_now(world)
-    registered = api.post("exporter", "/v1/invoices", json={
-        "buyer": world.roles["importer"], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
-        "face_amount": 10_000_00, "issue_date": now, "due_date": now + 90 * 86_400, "document_hash": document_hash})
-    assert registered.status_code == 201, registered.text
-    invoice_id = registered.json()["result"]["invoice_id"]
-    confirmed = api.post("importer", f"/v1/invoices/{invoice_id}/confirm")
-    assert confirmed.status_code == 200, confirmed.text
-    return invoice_id
-
-
 # ───────────────────────────── Leak 1: financing.approve with a stranger's terms_hash ─────────────────────────────
 
 def test_leak1_financing_terms_hash_of_an_unreadable_document_grants_nothing(api, http, world, allowances):
@@ -127,12 +114,7 @@ def test_leak2_certificate_transferred_to_the_owner_of_a_named_document_grants_n
     read the document, but it did not name the hash: the seller did, and could not read it."""
     secret = _suppliers_secret(http, world)
     now = chain_now(world)
-    registered = api.post("exporter", "/v1/invoices", json={
-        "buyer": world.roles["importer"], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
-        "face_amount": 10_000_00, "issue_date": now, "due_date": now + 90 * 86_400, "document_hash": secret})
-    assert registered.status_code == 201, registered.text
-    invoice_id = registered.json()["result"]["invoice_id"]
-    assert api.post("importer", f"/v1/invoices/{invoice_id}/confirm").status_code == 200
+    invoice_id = invoice(api, world, document_hash=secret)
     offered = api.post("importer", "/v1/certificates/offers", json={
         "invoice_id": invoice_id, "amount": 10_000_00, "maturity": now + 30 * 86_400})
     assert offered.status_code == 201, offered.text
@@ -151,11 +133,7 @@ def test_leak2_a_certificate_of_the_sellers_own_document_is_shared_down_the_tree
     """The control: with the seller's own invoice document, the holder it transfers to may read it."""
     document = _upload(http, world, "exporter", b"commercial invoice " + secrets.token_bytes(8)).json()["sha256"]
     now = chain_now(world)
-    registered = api.post("exporter", "/v1/invoices", json={
-        "buyer": world.roles["importer"], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
-        "face_amount": 10_000_00, "issue_date": now, "due_date": now + 90 * 86_400, "document_hash": document})
-    invoice_id = registered.json()["result"]["invoice_id"]
-    assert api.post("importer", f"/v1/invoices/{invoice_id}/confirm").status_code == 200
+    invoice_id = invoice(api, world, document_hash=document)
     assert api.post("importer", "/v1/certificates/offers", json={
         "invoice_id": invoice_id, "amount": 10_000_00, "maturity": now + 30 * 86_400}).status_code == 201
     certificate_id = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept").json()["result"][
@@ -172,13 +150,7 @@ def test_leak2_a_certificate_of_the_sellers_own_document_is_shared_down_the_tree
 def test_invoice_registration_and_its_financing_naming_an_unreadable_document_grant_nothing(api, http, world,
                                                                                              allowances):
     secret = _suppliers_secret(http, world)
-    now = chain_now(world)
-    registered = api.post("exporter", "/v1/invoices", json={
-        "buyer": world.roles["importer"], "currency": "USD", "invoice_number": f"INV-{secrets.token_hex(6)}",
-        "face_amount": 10_000_00, "issue_date": now, "due_date": now + 90 * 86_400, "document_hash": secret})
-    assert registered.status_code == 201, registered.text
-    invoice_id = registered.json()["result"]["invoice_id"]
-    assert api.post("importer", f"/v1/invoices/{invoice_id}/confirm").status_code == 200
+    invoice_id = invoice(api, world, document_hash=secret)
     applied = api.post("exporter", "/v1/financings", json={
         "invoice_id": invoice_id, "bank": world.roles["bank_cn"], "requested_amount": 5_000_00})
     assert applied.status_code == 201, applied.text
@@ -204,7 +176,7 @@ def test_attester_party_grants_a_customs_attester_never_reads_the_invoice_docume
     the document, answered as for one that does not exist, also once indexed. The control: the seller, the
     buyer and the bank the seller applies to for financing of the invoice read it."""
     document = _upload(http, world, "exporter", b"commercial invoice " + secrets.token_bytes(8)).json()["sha256"]
-    invoice_id = _registered(api, world, document)
+    invoice_id = invoice(api, world, document_hash=document)
     attested = api.post("attester", f"/v1/invoices/{invoice_id}/customs", json={
         "declaration_hash": "0x" + secrets.token_hex(32), "declared_amount": 10_000_00})
     assert attested.status_code == 200, attested.text
@@ -227,7 +199,7 @@ def test_buyer_gets_terms_document_the_financing_terms_reach_only_the_seller_and
     document = _upload(http, world, "exporter", b"commercial invoice " + secrets.token_bytes(8)).json()["sha256"]
     agreement = _upload(http, world, "bank_cn", b"receivable purchase agreement " + secrets.token_bytes(8))
     terms = agreement.json()["sha256"]
-    invoice_id = _registered(api, world, document)
+    invoice_id = invoice(api, world, document_hash=document)
     applied = api.post("exporter", "/v1/financings", json={
         "invoice_id": invoice_id, "bank": world.roles["bank_cn"], "requested_amount": 5_000_00})
     assert applied.status_code == 201, applied.text
@@ -267,7 +239,7 @@ def test_content_type_oracle_nobody_learns_what_another_uploader_declared(api, h
     assert second.status_code == 201 and second.json()["content_type"] == "application/pdf", second.text
     sha256 = second.json()["sha256"]
     assert _declared(api, "exporter", sha256, content) == "application/pdf"
-    invoice_id = _registered(api, world, sha256)
+    invoice_id = invoice(api, world, document_hash=sha256)
     assert _declared(api, "importer", sha256, content) == "application/pdf"  # the gateway's grant
     applied = api.post("exporter", "/v1/financings", json={
         "invoice_id": invoice_id, "bank": world.roles["bank_cn"], "requested_amount": 5_000_00})
