@@ -286,7 +286,7 @@ def test_hung_node_opens_the_circuit_and_health_says_so(api, world, tmp_path):
         assert r.status_code == 200, r.text
 
 
-def test_504_only_for_a_stored_and_sent_transaction(api, world, tmp_path):
+def test_504_only_for_a_stored_and_sent_transaction_and_retry_after_on_a_lane_503(api, world, tmp_path):
     address, key = _register(api, world)
     rpc(world, "anvil_setBalance", [address, hex(10**18)])
     with NodeProxy(world.rpc_url) as node, \
@@ -302,8 +302,14 @@ def test_504_only_for_a_stored_and_sent_transaction(api, world, tmp_path):
         r = client.post("/v1/approvals", json=APPROVAL | {"amount": 7}, headers=auth | unsent)
         assert r.status_code == 503 and code(r) == "ChainUnavailable", r.text
         assert "nothing was sent" in r.json()["error"]["message"]
+        # Finding "503 without Retry-After": the answer says when to repeat the same Idempotency-Key: the
+        # circuit's time to its next probe when it is open, else (closed, as here) 1 s.
+        circuit = r.json()["error"]["details"]["node"]
+        assert r.headers.get("Retry-After") == str(circuit["retry_after_seconds"] or 1), (r.headers, circuit)
+        assert circuit["state"] == "closed" and r.headers["Retry-After"] == "1"
         node.hang = False
-        time.sleep(5)  # the lane's own wait for the node ends (RPC timeout 4 s), and it sends nothing for it
+        # Retry-After, and the lane's own wait for the node ends (RPC timeout 4 s): it sends nothing for it.
+        time.sleep(int(r.headers["Retry-After"]) + 4)
         assert _rows(data, "SELECT count(*) FROM write_requests WHERE idempotency_key = 'hung-preflight'") == [(0,)]
         again = client.post("/v1/approvals", json=APPROVAL | {"amount": 7}, headers=auth | unsent)
         assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers, again.text
@@ -353,31 +359,6 @@ def test_health_url_last_error_names_the_chain_node_not_its_url(api, world, tmp_
         for r in answers:
             assert r.status_code == 503 and code(r) == "ChainUnavailable", r.text
             assert "chain node" in r.json()["error"]["message"]
-
-
-def test_retry_after_a_lane_503_says_when_to_repeat(api, world, tmp_path):
-    """Finding "503 without Retry-After": a write whose lane could not reach the node in time (nothing signed,
-    nothing sent) was answered 503 without `Retry-After`. It now says when to repeat the same Idempotency-Key:
-    the circuit's time to its next probe when it is open, else 1 s."""
-    address, key = _register(api, world)
-    rpc(world, "anvil_setBalance", [address, hex(10**18)])
-    with NodeProxy(world.rpc_url) as node, \
-            own_gateway(world, tmp_path, key, node.url, TRADEFIN_RECEIPT_TIMEOUT_SECONDS="2",
-                        TRADEFIN_RPC_TIMEOUT_SECONDS="4", TRADEFIN_RPC_CIRCUIT_FAILURES="50",
-                        TRADEFIN_STUCK_AFTER_SECONDS="60") as (gateway, auth, _data), \
-            httpx.Client(base_url=gateway.url, timeout=60) as client:
-        assert client.post("/v1/approvals", json=APPROVAL, headers=auth | idem()).status_code == 200
-        node.hang = True
-        unsent = {"Idempotency-Key": "lane-503-retry-after"}
-        r = client.post("/v1/approvals", json=APPROVAL | {"amount": 9}, headers=auth | unsent)
-        assert r.status_code == 503 and code(r) == "ChainUnavailable", r.text
-        circuit = r.json()["error"]["details"]["node"]
-        assert r.headers.get("Retry-After") == str(circuit["retry_after_seconds"] or 1), (r.headers, circuit)
-        assert circuit["state"] == "closed" and r.headers["Retry-After"] == "1"
-        node.hang = False
-        time.sleep(int(r.headers["Retry-After"]) + 4)  # and the lane's own wait for the node (RPC timeout 4 s)
-        again = client.post("/v1/approvals", json=APPROVAL | {"amount": 9}, headers=auth | unsent)
-        assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers, again.text
 
 
 def test_retry_after_follows_the_circuit_when_an_answer_carries_it():
