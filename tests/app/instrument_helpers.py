@@ -67,6 +67,17 @@ def invoice(api: Any, world: Any, seller: str = "exporter", buyer: str = "import
     return invoice_id
 
 
+def issued_certificate(api: Any, world: Any, invoice_id: str, amount: int, maturity_in: int = 30 * 86_400) -> int:
+    """The buyer (importer) offers a payable certificate on `invoice_id`, the seller (exporter) accepts it: the
+    root certificate's id. Each step must succeed."""
+    offered = api.post("importer", "/v1/certificates/offers", json={
+        "invoice_id": invoice_id, "amount": amount, "maturity": chain_now(world) + maturity_in})
+    assert offered.status_code == 201, offered.text
+    accepted = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept")
+    assert accepted.status_code == 201, accepted.text
+    return accepted.json()["result"]["certificate_id"]
+
+
 def approve_spender(api: Any, role: str, spender: str, amount: int = 10**12) -> None:
     r = api.post(role, "/v1/approvals", json={"currency": "USD", "spender": spender, "amount": amount})
     assert r.status_code == 200, r.text

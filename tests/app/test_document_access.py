@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from gateway_world import ROOT
-from instrument_helpers import approve_spender, chain_now, code, invoice
+from instrument_helpers import approve_spender, chain_now, code, invoice, issued_certificate
 from test_letters_of_credit import _advised, _docs, _present
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -113,14 +113,8 @@ def test_leak2_certificate_transferred_to_the_owner_of_a_named_document_grants_n
     accepts it and transfers it to supplier1: supplier1 becomes a holder, a party of the certificate, and may
     read the document, but it did not name the hash: the seller did, and could not read it."""
     secret = _suppliers_secret(http, world)
-    now = chain_now(world)
     invoice_id = invoice(api, world, document_hash=secret)
-    offered = api.post("importer", "/v1/certificates/offers", json={
-        "invoice_id": invoice_id, "amount": 10_000_00, "maturity": now + 30 * 86_400})
-    assert offered.status_code == 201, offered.text
-    accepted = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept")
-    assert accepted.status_code == 201, accepted.text
-    certificate_id = accepted.json()["result"]["certificate_id"]
+    certificate_id = issued_certificate(api, world, invoice_id, 10_000_00, 30 * 86_400)
     moved = api.post("exporter", f"/v1/certificates/{certificate_id}/transfer", json={"to": world.roles["supplier1"]})
     assert moved.status_code == 200, moved.text
     _indexed(api, moved.json()["block_number"])
@@ -132,12 +126,8 @@ def test_leak2_certificate_transferred_to_the_owner_of_a_named_document_grants_n
 def test_leak2_a_certificate_of_the_sellers_own_document_is_shared_down_the_tree(api, http, world, allowances):
     """The control: with the seller's own invoice document, the holder it transfers to may read it."""
     document = _upload(http, world, "exporter", b"commercial invoice " + secrets.token_bytes(8)).json()["sha256"]
-    now = chain_now(world)
     invoice_id = invoice(api, world, document_hash=document)
-    assert api.post("importer", "/v1/certificates/offers", json={
-        "invoice_id": invoice_id, "amount": 10_000_00, "maturity": now + 30 * 86_400}).status_code == 201
-    certificate_id = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept").json()["result"][
-        "certificate_id"]
+    certificate_id = issued_certificate(api, world, invoice_id, 10_000_00, 30 * 86_400)
     moved = api.post("exporter", f"/v1/certificates/{certificate_id}/transfer", json={"to": world.roles["supplier2"]})
     assert moved.status_code == 200, moved.text
     _indexed(api, moved.json()["block_number"])

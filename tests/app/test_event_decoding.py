@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from eth_utils import keccak
-from instrument_helpers import approve_spender, chain_now, invoice, rpc, wait_for
+from instrument_helpers import approve_spender, invoice, issued_certificate, rpc, wait_for
 
 from app.chain.abi import AbiRegistry, ContractEvents, Deployment
 
@@ -41,12 +41,7 @@ def test_a_certificate_transfer_is_in_the_trail_with_its_certificate_id(api, wor
     for role in ("importer", "bank_cn"):
         approve_spender(api, role, "PayableCertificates")
     invoice_id = invoice(api, world)
-    offered = api.post("importer", "/v1/certificates/offers", json={
-        "invoice_id": invoice_id, "amount": 5_000_00, "maturity": chain_now(world) + 30 * 86_400})
-    assert offered.status_code == 201, offered.text
-    issued = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept")
-    assert issued.status_code == 201, issued.text
-    certificate_id = issued.json()["result"]["certificate_id"]
+    certificate_id = issued_certificate(api, world, invoice_id, 5_000_00, 30 * 86_400)
     moved = api.post("exporter", f"/v1/certificates/{certificate_id}/transfer", json={"to": world.roles["supplier1"]})
     assert moved.status_code == 200, moved.text
     (transferred,) = _trail(api, "supplier1", "certificate", str(certificate_id), "CertificateTransferred")

@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from gateway_world import GatewayProcess, settings_for
-from instrument_helpers import advance, approve_spender, chain_now, code, invoice, rpc, wait_for
+from instrument_helpers import advance, approve_spender, chain_now, code, invoice, issued_certificate, rpc, wait_for
 from node_proxy import RpcProxy
 
 BASE = "/v1/letters-of-credit"
@@ -286,12 +286,7 @@ def test_existence_oracle_certificate_steps_answer_a_stranger_the_same_whether_o
     unknown one) and names the holder, buyer or seller in its refusals."""
     approve_spender(api, "importer", "PayableCertificates")
     invoice_id = invoice(api, world)
-    offered = api.post("importer", "/v1/certificates/offers", json={
-        "invoice_id": invoice_id, "amount": 5_000_00, "maturity": chain_now(world) + 20 * 86_400})
-    assert offered.status_code == 201, offered.text
-    accepted = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept")
-    assert accepted.status_code == 201, accepted.text
-    root = accepted.json()["result"]["certificate_id"]
+    root = issued_certificate(api, world, invoice_id, 5_000_00, 20 * 86_400)
     split = api.post("exporter", f"/v1/certificates/{root}/split", json={"parts": [
         {"holder": world.roles["supplier2"], "amount": 2_000_00},
         {"holder": world.roles["exporter"], "amount": 3_000_00}]})
@@ -383,12 +378,7 @@ def test_existence_oracle_a_repeated_key_still_replays_a_step_that_ended_the_cal
     """The party checks come before the chain client, which answers a repeated Idempotency-Key from its store:
     a holder repeating its transfer (it holds the certificate no longer) still gets the transfer's answer."""
     invoice_id = invoice(api, world)
-    offered = api.post("importer", "/v1/certificates/offers", json={
-        "invoice_id": invoice_id, "amount": 1_000_00, "maturity": chain_now(world) + 20 * 86_400})
-    assert offered.status_code == 201, offered.text
-    accepted = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept")
-    assert accepted.status_code == 201, accepted.text
-    certificate = accepted.json()["result"]["certificate_id"]
+    certificate = issued_certificate(api, world, invoice_id, 1_000_00, 20 * 86_400)
     key = f"transfer-once-{secrets.token_hex(4)}"
     body = {"to": world.roles["supplier1"]}
     first = api.post("exporter", f"/v1/certificates/{certificate}/transfer", key=key, json=body)
@@ -692,12 +682,7 @@ def test_open_steps_oracle_strangers_recording_a_default_or_releasing_a_margin_a
     approve_spender(api, "importer", "PayableCertificates")
     approve_spender(api, "importer", "LetterOfCredit")
     invoice_id = invoice(api, world)
-    offered = api.post("importer", "/v1/certificates/offers", json={
-        "invoice_id": invoice_id, "amount": 3_000_00, "maturity": chain_now(world) + 60})
-    assert offered.status_code == 201, offered.text
-    accepted = api.post("exporter", f"/v1/certificates/offers/{invoice_id}/accept")
-    assert accepted.status_code == 201, accepted.text
-    root = accepted.json()["result"]["certificate_id"]
+    root = issued_certificate(api, world, invoice_id, 3_000_00, 60)
     now = chain_now(world)
     applied = api.post("importer", BASE, json=_terms(world) | {"expiry_date": now + 5 * 86_400,
                                                                 "latest_shipment_date": now + 2 * 86_400})
