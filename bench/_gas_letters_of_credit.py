@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
-from scripts._letters_of_credit import DAY, ZERO_ADDRESS, Availability, CreditTerms, DocumentType, document_set
+from app.core.enums import Availability, DocumentType
+from scripts._letters_of_credit import DAY, ZERO_ADDRESS, CreditTerms, document_set
 
 BUDGETS: dict[str, int] = {
     "lc_apply": 200_000,
@@ -22,8 +23,8 @@ BUDGETS: dict[str, int] = {
 }
 
 AMOUNT = 250_000_00  # USD 250,000.00
-REQUIRED = (DocumentType.TRANSPORT_DOCUMENT, DocumentType.PACKING_LIST, DocumentType.CERTIFICATE_OF_ORIGIN)
-REQUIRED_WITH_INVOICE = (DocumentType.COMMERCIAL_INVOICE, DocumentType.TRANSPORT_DOCUMENT, DocumentType.PACKING_LIST)
+REQUIRED = (DocumentType.TransportDocument, DocumentType.PackingList, DocumentType.CertificateOfOrigin)
+REQUIRED_WITH_INVOICE = (DocumentType.CommercialInvoice, DocumentType.TransportDocument, DocumentType.PackingList)
 
 
 def _terms(exporter, issuing_bank, advising_bank, usd, now, required) -> CreditTerms:
@@ -39,7 +40,7 @@ def _terms(exporter, issuing_bank, advising_bank, usd, now, required) -> CreditT
         latestShipmentDate=now + 30 * DAY,
         presentationPeriodDays=0,
         partialShipmentsAllowed=True,
-        availability=int(Availability.SIGHT_PAYMENT),
+        availability=int(Availability.SightPayment),
         deferredPaymentDays=0,
         requiredDocuments=document_set(*required),
     )

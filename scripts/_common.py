@@ -23,6 +23,8 @@ from typing import Any
 
 from eth_utils import keccak
 
+from app.core.enums import KycStatus, ParticipantKind
+
 ROOT = Path(__file__).resolve().parent.parent
 # `.data/` unless TRADEFIN_DATA_DIR points elsewhere (the devnet tests use a temporary folder).
 DATA_DIR = Path(os.environ.get("TRADEFIN_DATA_DIR") or ROOT / ".data")
@@ -30,11 +32,6 @@ DEPLOYMENTS_DIR = DATA_DIR / "deployments"
 
 # ISO 4217 code → minor-unit exponent (DESIGN §2).
 CURRENCIES: dict[str, int] = {"USD": 2, "CNY": 2, "EUR": 2}
-
-# Participant kinds, as in IParticipantRegistry.ParticipantKind.
-KIND_CORPORATE, KIND_BANK, KIND_REGULATOR, KIND_ATTESTER, KIND_OPERATOR, KIND_INSTRUMENT = 1, 2, 3, 4, 5, 6
-# KYC statuses, as in IParticipantRegistry.KycStatus.
-KYC_APPROVED, KYC_REJECTED, KYC_REVOKED = 1, 2, 3
 
 # Seconds after an invoice's due date before it counts as `Defaulted` (InvoiceRegistry, fixed at deployment).
 INVOICE_GRACE_PERIOD = 7 * 24 * 3600
@@ -76,20 +73,20 @@ def text_hash(text: str) -> bytes:
 @dataclass(frozen=True)
 class DemoParticipant:
     role: str
-    kind: int
+    kind: ParticipantKind
     jurisdiction: str
     legal_id: str
 
 
 # The demo world of DESIGN §1: index into the test accounts, in this order.
 DEMO_WORLD: tuple[DemoParticipant, ...] = (
-    DemoParticipant("operator", KIND_OPERATOR, "SG", "LEI-OPERATOR-TRADEFIN"),
-    DemoParticipant("regulator", KIND_REGULATOR, "CN", "CN-REGULATOR-SAFE"),
-    DemoParticipant("bank_cn", KIND_BANK, "CN", "LEI-BANK-CN-0001"),
-    DemoParticipant("bank_us", KIND_BANK, "US", "LEI-BANK-US-0001"),
-    DemoParticipant("exporter", KIND_CORPORATE, "CN", "USCC-91310000EXPORTER"),
-    DemoParticipant("importer", KIND_CORPORATE, "US", "LEI-IMPORTER-US-0001"),
-    DemoParticipant("attester", KIND_ATTESTER, "CN", "CN-CUSTOMS-SHANGHAI"),
+    DemoParticipant("operator", ParticipantKind.Operator, "SG", "LEI-OPERATOR-TRADEFIN"),
+    DemoParticipant("regulator", ParticipantKind.Regulator, "CN", "CN-REGULATOR-SAFE"),
+    DemoParticipant("bank_cn", ParticipantKind.Bank, "CN", "LEI-BANK-CN-0001"),
+    DemoParticipant("bank_us", ParticipantKind.Bank, "US", "LEI-BANK-US-0001"),
+    DemoParticipant("exporter", ParticipantKind.Corporate, "CN", "USCC-91310000EXPORTER"),
+    DemoParticipant("importer", ParticipantKind.Corporate, "US", "LEI-IMPORTER-US-0001"),
+    DemoParticipant("attester", ParticipantKind.Attester, "CN", "CN-CUSTOMS-SHANGHAI"),
 )
 # Attesters of the demo world that are customs authorities (`CUSTOMS_ROLE`: may replace another attester's
 # customs declaration).
@@ -142,7 +139,7 @@ def deploy_platform(project: Any, operator: Any, chain_id: int) -> Platform:
     operator_jurisdiction = jurisdiction(DEMO_WORLD[0].jurisdiction)
     for name in INSTRUMENT_CONTRACTS:
         address = contracts[name].address
-        registry.registerParticipant(address, KIND_INSTRUMENT, operator_jurisdiction,
+        registry.registerParticipant(address, ParticipantKind.Instrument, operator_jurisdiction,
                                      keccak(text=f"instrument:{name}:{address}"), sender=operator)
     for code in CURRENCIES:
         invoices.setCurrency(contracts[f"SettlementToken{code}"].address, True, sender=operator)
@@ -161,7 +158,7 @@ def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_ex
     operator = accounts_by_role["operator"]
     for p in DEMO_WORLD[1:]:
         account = accounts_by_role[p.role]
-        if registry.kindOf(account.address) == 0:
+        if registry.kindOf(account.address) == ParticipantKind["None"]:
             registry.registerParticipant(
                 account.address, p.kind, jurisdiction(p.jurisdiction), identity_hash(p.legal_id), sender=operator
             )
@@ -171,13 +168,13 @@ def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_ex
             registry.grantRole(customs_role, accounts_by_role[role].address, sender=operator)
     bank_for = {"CN": accounts_by_role["bank_cn"], "US": accounts_by_role["bank_us"]}
     for p in DEMO_WORLD:
-        if p.kind != KIND_CORPORATE:
+        if p.kind != ParticipantKind.Corporate:
             continue
         account = accounts_by_role[p.role]
         if not registry.isActive(account.address):
             bank = bank_for.get(p.jurisdiction, accounts_by_role["bank_cn"])
             registry.attestKyc(
-                account.address, KYC_APPROVED, kyc_expiry, text_hash(f"kyc-file:{p.legal_id}"), sender=bank
+                account.address, KycStatus.Approved, kyc_expiry, text_hash(f"kyc-file:{p.legal_id}"), sender=bank
             )
 
 
@@ -205,9 +202,11 @@ def deploy_test_world(project: Any, chain: Any, roles: dict[str, Any]) -> Platfo
     for name, code in EXTRA_CORPORATES.items():
         account = roles[name]
         registry.registerParticipant(
-            account.address, KIND_CORPORATE, jurisdiction(code), identity_hash(f"USCC-{name}"), sender=operator
+            account.address, ParticipantKind.Corporate, jurisdiction(code), identity_hash(f"USCC-{name}"),
+            sender=operator,
         )
-        registry.attestKyc(account.address, KYC_APPROVED, kyc_expiry, text_hash(f"kyc:{name}"), sender=roles["bank_cn"])
+        registry.attestKyc(account.address, KycStatus.Approved, kyc_expiry, text_hash(f"kyc:{name}"),
+                           sender=roles["bank_cn"])
     for code in CURRENCIES:
         token = platform[f"SettlementToken{code}"]
         for name in ("bank_cn", "bank_us"):

@@ -27,13 +27,12 @@ from typing import Any
 from eth_utils import keccak
 
 import scripts._common as common
+from app.core.enums import ParticipantKind
 from scripts._common import (
     CURRENCIES,
     DEMO_WORLD,
     INITIAL_BALANCE,
     INSTRUMENT_CONTRACTS,
-    KIND_BANK,
-    KIND_CORPORATE,
     ONE_YEAR,
     Platform,
     bootstrap_world,
@@ -187,10 +186,10 @@ def bootstrap_demo(platform: Platform, roles: dict[str, Any], chain: Any) -> Boo
     registry = platform["ParticipantRegistry"]
     report = BootstrapReport()
     for p in DEMO_WORLD[1:]:
-        if registry.kindOf(roles[p.role].address) == 0:
+        if registry.kindOf(roles[p.role].address) == ParticipantKind["None"]:
             report.registered.append(p.role)
     for p in DEMO_WORLD:
-        if p.kind == KIND_CORPORATE and not registry.isActive(roles[p.role].address):
+        if p.kind == ParticipantKind.Corporate and not registry.isActive(roles[p.role].address):
             report.kyc_attested.append(p.role)
     if report.registered or report.kyc_attested:
         bootstrap_world(platform, roles, chain.pending_timestamp + KYC_VALIDITY)
@@ -199,12 +198,12 @@ def bootstrap_demo(platform: Platform, roles: dict[str, Any], chain: Any) -> Boo
     for code in CURRENCIES:
         token = platform[f"SettlementToken{code}"]
         for p in DEMO_WORLD:
-            if p.kind not in (KIND_BANK, KIND_CORPORATE):
+            if p.kind not in (ParticipantKind.Bank, ParticipantKind.Corporate):
                 continue
             account = roles[p.role]
             if token.balanceOf(account.address) > 0:
                 continue
-            bank = account if p.kind == KIND_BANK else bank_for.get(p.jurisdiction, roles["bank_cn"])
+            bank = account if p.kind == ParticipantKind.Bank else bank_for.get(p.jurisdiction, roles["bank_cn"])
             token.mint(account.address, INITIAL_BALANCE, text_hash(f"demo-funding:{p.role}:{code}"), sender=bank)
             report.funded.append(f"{p.role} {code}")
     return report

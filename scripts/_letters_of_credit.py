@@ -1,67 +1,20 @@
 """Letters of credit: deployment, and the vocabulary shared by the bank scripts and the tests.
 
-The contract's enums, document types and discrepancy codes are mirrored here with the UCP 600 article
-each code stands for, so that a bank's operator reads `LATE_PRESENTATION (Art. 14(c))`, not `2`.
+The contract's enums, document types and discrepancy codes are `app.core.enums` (their one definition); here,
+the UCP 600 article each discrepancy code stands for, so that a bank's operator reads
+`LATE_PRESENTATION (Art. 14(c))`, not `2`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import IntEnum, IntFlag
 from typing import Any
 
+from app.core.enums import Discrepancy, DocumentType
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 86_400
 DEFAULT_PRESENTATION_DAYS = 21  # Art. 14(c)
-
-
-class CreditState(IntEnum):
-    NONE = 0
-    APPLIED = 1
-    ISSUED = 2
-    ADVISED = 3
-    EXHAUSTED = 4
-    EXPIRED = 5
-    CANCELLED = 6
-
-
-class PresentationState(IntEnum):
-    NONE = 0
-    PRESENTED = 1
-    COMPLIANT = 2
-    DISCREPANT = 3
-    WAIVED = 4
-    REFUSED = 5
-    PRECLUDED = 6
-    HONOURED = 7
-    PAID = 8
-
-
-class Availability(IntEnum):
-    SIGHT_PAYMENT = 0
-    DEFERRED_PAYMENT = 1
-
-
-class DocumentType(IntEnum):
-    COMMERCIAL_INVOICE = 0
-    TRANSPORT_DOCUMENT = 1
-    PACKING_LIST = 2
-    CERTIFICATE_OF_ORIGIN = 3
-    INSURANCE_DOCUMENT = 4
-    INSPECTION_CERTIFICATE = 5
-
-
-class Discrepancy(IntFlag):
-    """Discrepancy codes as the contract's bitmask, each with its UCP 600 article."""
-
-    LATE_SHIPMENT = 1 << 0
-    LATE_PRESENTATION = 1 << 1
-    EXPIRED = 1 << 2
-    OVER_TOLERANCE = 1 << 3
-    PARTIAL_NOT_ALLOWED = 1 << 4
-    MISSING_DOCUMENT = 1 << 5
-    INCONSISTENT_DATA = 1 << 6
 
 
 UCP_ARTICLE: dict[Discrepancy, str] = {

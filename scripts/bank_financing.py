@@ -23,50 +23,17 @@ from __future__ import annotations
 
 import ast
 from datetime import datetime, timezone
-from enum import IntEnum
 from typing import Any
 
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 from eth_utils import keccak
 
+from app.core.enums import FinancingState, InvoiceState, ProgrammeState
 from scripts._cli import Refused, desk_command, yes_option
 from scripts._common import load_deployment
 
 ZERO_ADDRESS = "0x" + "00" * 20
-
-
-class FinancingState(IntEnum):
-    """IReceivableFinancing.FinancingState."""
-
-    NONE = 0
-    APPLIED = 1
-    REJECTED = 2
-    WITHDRAWN = 3
-    ACTIVE = 4
-    DEFAULTED = 5
-    CLOSED = 6
-
-
-class InvoiceState(IntEnum):
-    """IInvoiceLiens.InvoiceState."""
-
-    NONE = 0
-    REGISTERED = 1
-    CONFIRMED = 2
-    FINANCED = 3
-    PAID = 4
-    CANCELLED = 5
-    DEFAULTED = 6
-
-
-class ProgrammeState(IntEnum):
-    """IReceivableFinancing.ProgrammeState."""
-
-    NONE = 0
-    PROPOSED = 1
-    OPEN = 2
-    CLOSED = 3
 
 
 # ───────────────────────────── Chain access ─────────────────────────────
@@ -197,9 +164,9 @@ def _require_financeable(financing: Any, invoices: Any, f: Any, bank: Any, advan
     if invoice.lienFinancier != ZERO_ADDRESS:
         raise Refused(f"invoice {f.invoiceId:#x} is liened through {_contract_name(invoice.lienInstrument)} for "
                       f"{invoice.lienFinancier} (ReceivableFinancingInvoiceLiened)")
-    if invoice.state != InvoiceState.CONFIRMED:
-        raise Refused(f"invoice {f.invoiceId:#x} is {InvoiceState(invoice.state).name}, must be CONFIRMED "
-                      f"(ReceivableFinancingInvoiceNotConfirmed)")
+    if invoice.state != InvoiceState.Confirmed:
+        raise Refused(f"invoice {f.invoiceId:#x} is {InvoiceState(invoice.state).name}, must be "
+                      f"{InvoiceState.Confirmed.name} (ReceivableFinancingInvoiceNotConfirmed)")
     unpaid = invoice.faceAmount - invoice.paidAmount
     if advance > unpaid:
         raise Refused(f"advance {advance} is above what is still unpaid on invoice {f.invoiceId:#x} ({unpaid}) "
@@ -216,9 +183,9 @@ def _require_programme_terms(financing: Any, financing_id: int, f: Any, rate_bps
         return
     programme_id = financing.programmeOf(financing_id)
     p = financing.programme(programme_id)
-    if p.state != ProgrammeState.OPEN:
-        raise Refused(f"programme {programme_id} is {ProgrammeState(p.state).name}, must be OPEN "
-                      f"(ReceivableFinancingUnexpectedProgrammeState)")
+    if p.state != ProgrammeState.Open:
+        raise Refused(f"programme {programme_id} is {ProgrammeState(p.state).name}, must be "
+                      f"{ProgrammeState.Open.name} (ReceivableFinancingUnexpectedProgrammeState)")
     if rate_bps != p.rateBps:
         raise Refused(f"programme {programme_id} finances at {p.rateBps} bps, not {rate_bps} "
                       f"(ReceivableFinancingProgrammeRateMismatch)")
@@ -257,7 +224,7 @@ def pending(account: Any) -> None:
     rows = 0
     for financing_id in range(1, financing.financingCount() + 1):
         f = financing.financing(financing_id)
-        if f.bank != account.address or f.state != FinancingState.APPLIED:
+        if f.bank != account.address or f.state != FinancingState.Applied:
             continue
         invoice = invoices.invoice(f.invoiceId)
         token = _token(invoice.currency)
@@ -299,7 +266,7 @@ def approve(account: Any, financing_id: int, advance: int, rate_bps: int, maturi
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
     f = _financing_of(financing, financing_id, account)
     _require_bank(account)
-    _require_state(financing_id, f, FinancingState.APPLIED)
+    _require_state(financing_id, f, FinancingState.Applied)
     if advance > f.amount:
         raise Refused(f"advance {advance} is above the requested {f.amount} (ReceivableFinancingInvalidAdvance)")
     _require_programme_terms(financing, financing_id, f, rate_bps, advance)
@@ -325,7 +292,7 @@ def reject(account: Any, financing_id: int, reason: str, yes: bool) -> None:
     financing = _contract("ReceivableFinancing")
     f = _financing_of(financing, financing_id, account)
     _require_bank(account)
-    _require_state(financing_id, f, FinancingState.APPLIED)
+    _require_state(financing_id, f, FinancingState.Applied)
     _confirm(f"Reject financing {financing_id} ({reason})?", yes)
     financing.reject(financing_id, _code(reason), sender=account)
     click.echo(f"Rejected financing {financing_id}: {reason}")
@@ -347,7 +314,7 @@ def repay(account: Any, financing_id: int, amount: int, reference: str, yes: boo
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
     f = _financing_of(financing, financing_id, account)
     _require_bank(account)
-    _require_state(financing_id, f, FinancingState.ACTIVE, FinancingState.DEFAULTED)
+    _require_state(financing_id, f, FinancingState.Active, FinancingState.Defaulted)
     token = _token(invoices.invoice(f.invoiceId).currency)
     owed = financing.owed(financing_id)
     if amount > owed:
@@ -374,11 +341,11 @@ def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None
     financing, invoices = _contract("ReceivableFinancing"), _contract("InvoiceRegistry")
     f = _financing_of(financing, financing_id, account)
     _require_bank(account)
-    _require_state(financing_id, f, FinancingState.ACTIVE, FinancingState.DEFAULTED)
+    _require_state(financing_id, f, FinancingState.Active, FinancingState.Defaulted)
     token = _token(invoices.invoice(f.invoiceId).currency)
-    if f.state == FinancingState.ACTIVE:
+    if f.state == FinancingState.Active:
         defaults_at = f.maturity + invoices.gracePeriod()
-        invoice_defaulted = invoices.state(f.invoiceId) == InvoiceState.DEFAULTED
+        invoice_defaulted = invoices.state(f.invoiceId) == InvoiceState.Defaulted
         if not invoice_defaulted and chain.pending_timestamp <= defaults_at:
             raise Refused(f"financing {financing_id} is not overdue before {_date(defaults_at)} "
                           f"(ReceivableFinancingNotOverdue)")
@@ -391,8 +358,9 @@ def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None
         receipt = financing.claimRecourse(financing_id, sender=account)
         recovered = financing.RecourseClaimed.from_receipt(receipt)[0].amount
         click.echo(f"Recovered {_money(recovered, token)} from {f.seller}; financing {financing_id} closed")
-    elif f.state == FinancingState.DEFAULTED:
-        raise Refused(f"financing {financing_id} is already DEFAULTED (use --recourse to recover)")
+    elif f.state == FinancingState.Defaulted:
+        raise Refused(f"financing {financing_id} is already {FinancingState.Defaulted.name} "
+                      "(use --recourse to recover)")
 
 
 if __name__ == "__main__":  # `ape run bank_financing` imports `cli`; direct runs go through it too

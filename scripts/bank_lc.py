@@ -25,16 +25,10 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
+from app.core.enums import Availability, CreditState, Discrepancy, PresentationState
 from scripts._cli import Refused, desk_command, yes_option
 from scripts._common import load_deployment
-from scripts._letters_of_credit import (
-    Availability,
-    CreditState,
-    Discrepancy,
-    PresentationState,
-    describe_discrepancies,
-    parse_discrepancies,
-)
+from scripts._letters_of_credit import describe_discrepancies, parse_discrepancies
 
 
 def _letters() -> Any:
@@ -151,7 +145,7 @@ def show(lc_id: int, presentation_id: int | None) -> None:
 def issue(account: Any, lc_id: int, margin: int, yes: bool) -> None:
     """Issue an applied credit as its issuing bank (irrevocable from now on, Art. 7(b))."""
     lc = _letters()
-    _require_state(_credit_state(lc, lc_id), {CreditState.APPLIED}, f"letter of credit {lc_id}")
+    _require_state(_credit_state(lc, lc_id), {CreditState.Applied}, f"letter of credit {lc_id}")
     terms = lc.terms(lc_id)
     _require_sender(account, terms.issuingBank, "issuing bank")
     token = _token(terms.currency)
@@ -174,7 +168,7 @@ def issue(account: Any, lc_id: int, margin: int, yes: bool) -> None:
 def advise(account: Any, lc_id: int, yes: bool) -> None:
     """Advise an issued credit to the beneficiary as its advising bank (Art. 9)."""
     lc = _letters()
-    _require_state(_credit_state(lc, lc_id), {CreditState.ISSUED}, f"letter of credit {lc_id}")
+    _require_state(_credit_state(lc, lc_id), {CreditState.Issued}, f"letter of credit {lc_id}")
     _require_sender(account, lc.terms(lc_id).advisingBank, "advising bank")
     _confirm(f"Advise letter of credit {lc_id} to the beneficiary?", yes)
     lc.advise(lc_id, sender=account)
@@ -216,10 +210,10 @@ def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes
     p = _presentation(lc, lc_id, presentation_id)
     state = PresentationState(p.state)
     _require_sender(account, lc.terms(lc_id).issuingBank, "issuing bank")
-    if decision == "refuse" and state == PresentationState.DISCREPANT:
+    if decision == "refuse" and state == PresentationState.Discrepant:
         _refuse(lc, account, lc_id, presentation_id, p.discrepancies, yes)
         return
-    _require_state(state, {PresentationState.PRESENTED}, f"presentation {presentation_id}")
+    _require_state(state, {PresentationState.Presented}, f"presentation {presentation_id}")
     onchain = p.discrepancies
     if decision == "compliant" and onchain:
         raise Refused("the presentation carries discrepancies found on chain: "
@@ -228,7 +222,8 @@ def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes
         raise Refused("no discrepancy found on chain: name the bank's discrepancies with --codes")
 
     all_codes = onchain | bank_codes
-    verdict = "COMPLIANT" if decision == "compliant" else "DISCREPANT: " + ", ".join(describe_discrepancies(all_codes))
+    verdict = (PresentationState.Compliant.name if decision == "compliant"
+               else f"{PresentationState.Discrepant.name}: {', '.join(describe_discrepancies(all_codes))}")
     _confirm(f"Declare presentation {presentation_id} of letter of credit {lc_id} {verdict}?", yes)
     lc.examine(lc_id, presentation_id, bank_codes, sender=account)
     click.echo(f"Presentation {presentation_id}: {PresentationState(lc.presentationState(lc_id, presentation_id)).name}")
@@ -241,7 +236,8 @@ def examine(account: Any, lc_id: int, presentation_id: int, decision: str, codes
 def _refuse(lc: Any, account: Any, lc_id: int, presentation_id: int, discrepancies: int, yes: bool) -> None:
     _confirm(f"Refuse presentation {presentation_id} of letter of credit {lc_id}? This is final.", yes)
     lc.refuse(lc_id, presentation_id, sender=account)
-    click.echo(f"Presentation {presentation_id}: REFUSED ({', '.join(describe_discrepancies(discrepancies))})")
+    click.echo(f"Presentation {presentation_id}: {PresentationState.Refused.name} "
+               f"({', '.join(describe_discrepancies(discrepancies))})")
 
 
 # ───────────────────────────── Honour and payment ─────────────────────────────
@@ -259,22 +255,23 @@ def honour(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
     lc = _letters()
     p = _presentation(lc, lc_id, presentation_id)
     _require_state(PresentationState(p.state),
-                   {PresentationState.COMPLIANT, PresentationState.WAIVED, PresentationState.PRECLUDED},
+                   {PresentationState.Compliant, PresentationState.Waived, PresentationState.Precluded},
                    f"presentation {presentation_id}")
     terms = lc.terms(lc_id)
     _require_sender(account, terms.issuingBank, "issuing bank")
     token = _token(terms.currency)
-    sight = Availability(terms.availability) == Availability.SIGHT_PAYMENT
+    sight = Availability(terms.availability) == Availability.SightPayment
     if sight:
         _require_funds(token, account.address, lc.address, p.amount)
     action = f"Pay {_money(p.amount, token)} now" if sight else f"Accept a deferred payment of {_money(p.amount, token)}"
     _confirm(f"{action} for presentation {presentation_id} of letter of credit {lc_id}?", yes)
     lc.honour(lc_id, presentation_id, sender=account)
     after = lc.presentation(lc_id, presentation_id)
+    state = PresentationState(after.state).name  # Paid at sight, Honoured for a deferred payment
     if sight:
-        click.echo(f"Presentation {presentation_id}: PAID {_money(p.amount, token)} to {terms.beneficiary}")
+        click.echo(f"Presentation {presentation_id}: {state} {_money(p.amount, token)} to {terms.beneficiary}")
     else:
-        click.echo(f"Presentation {presentation_id}: HONOURED, payable at maturity {after.maturityDate}")
+        click.echo(f"Presentation {presentation_id}: {state}, payable at maturity {after.maturityDate}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -288,7 +285,7 @@ def pay(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
     """Pay a matured deferred payment from the issuing bank's funds (any active participant may send this)."""
     lc = _letters()
     p = _presentation(lc, lc_id, presentation_id)
-    _require_state(PresentationState(p.state), {PresentationState.HONOURED}, f"presentation {presentation_id}")
+    _require_state(PresentationState(p.state), {PresentationState.Honoured}, f"presentation {presentation_id}")
     _require_active(lc, account)
     from ape import chain
 
@@ -300,7 +297,8 @@ def pay(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
     _require_funds(token, terms.issuingBank, lc.address, p.amount)
     _confirm(f"Pay {_money(p.amount, token)} from {terms.issuingBank} to {terms.beneficiary}?", yes)
     lc.payAtMaturity(lc_id, presentation_id, sender=account)
-    click.echo(f"Presentation {presentation_id}: PAID {_money(p.amount, token)} to {terms.beneficiary}")
+    click.echo(f"Presentation {presentation_id}: {PresentationState.Paid.name} {_money(p.amount, token)} to "
+               f"{terms.beneficiary}")
 
 
 def _require_funds(token: Any, bank: str, spender: str, amount: int) -> None:

@@ -30,12 +30,11 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option
 from ape.exceptions import ContractLogicError
 
+from app.core.enums import CertificateState, InvoiceState, name_of
 from scripts._cli import EXIT_REFUSED, fail_usage, load_contracts, print_json, refuse
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
-STATES = ("None", "Active", "Split", "Due", "Defaulted", "Settled")
-INVOICE_STATES = ("None", "Registered", "Confirmed", "Financed", "Paid", "Cancelled", "Defaulted")
 
 
 class InvoiceId(click.ParamType):
@@ -70,7 +69,7 @@ def _describe(view: Any) -> dict[str, Any]:
         "parentId": view.parentId,
         "holder": view.holder,
         "amount": view.amount,
-        "state": STATES[view.state],
+        "state": name_of(CertificateState, view.state),
         "issuer": view.issuer,
         "currency": view.currency,
         "maturity": view.maturity,
@@ -112,7 +111,7 @@ def _describe_offer(certs: Any, invoice_id: int, invoice: Any) -> dict[str, Any]
         "seller": invoice.seller,
         "amount": offer.amount,
         "maturity": offer.maturity,
-        "invoiceState": INVOICE_STATES[invoice.state],
+        "invoiceState": name_of(InvoiceState, invoice.state),
         "unpaid": invoice.faceAmount - invoice.paidAmount,
         "dueDate": invoice.dueDate,
         "rootId": certs.rootOfInvoice(invoice_id),
@@ -227,7 +226,7 @@ def show(provider, certificate_id) -> None:
 
     certs, _ = _certificates(chain.chain_id)
     view = certs.certificate(certificate_id)
-    if view.state == 0:
+    if view.state == CertificateState["None"]:
         click.echo(f"error: unknown certificate {certificate_id}", err=True)
         raise SystemExit(2)
     print_json(_describe(view))
@@ -244,7 +243,8 @@ def request_discount(provider, account, certificate_id, bank, rate_bps) -> None:
 
     certs, _ = _certificates(chain.chain_id)
     view = certs.certificate(certificate_id)
-    proceeds, days = certs.discountProceeds(view.amount, view.maturity, rate_bps) if view.state == 1 else (0, 0)
+    active = view.state == CertificateState.Active
+    proceeds, days = certs.discountProceeds(view.amount, view.maturity, rate_bps) if active else (0, 0)
     try:
         certs.requestDiscount(certificate_id, bank, rate_bps, sender=account)
     except ContractLogicError as err:
@@ -296,7 +296,8 @@ def settle(provider, account, certificate_ids, yes) -> None:
     views = [certs.certificate(cid) for cid in certificate_ids]
     total = sum(v.amount for v in views)
     for view in views:
-        click.echo(f"certificate {view.certificateId}: {view.amount} to {view.holder} ({STATES[view.state]})")
+        state = name_of(CertificateState, view.state)
+        click.echo(f"certificate {view.certificateId}: {view.amount} to {view.holder} ({state})")
     if not yes:
         click.confirm(f"Settle {len(views)} certificate(s), {total} minor units in all?", abort=True)
     paying_ourselves = all(v.issuer == account.address for v in views)

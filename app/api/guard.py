@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.chain.errors import ChainError
+from app.core.enums import ParticipantKind
 from app.core.errors import ApiError, Forbidden, Unauthenticated, error_body
 
 log = logging.getLogger("tradefin.gateway")
@@ -89,11 +90,9 @@ class GatewayGuard:
         return await scope["app"].state.api_keys.authenticate(token.strip())
 
     async def _check_writer(self, scope: Scope, address: str, method: str, path: str) -> None:
-        from app.services.base import ParticipantKind
-
         if regulator_may_write(method, path):
             return
-        if await scope["app"].state.gateway.kind_of(address) is ParticipantKind.REGULATOR:
+        if await scope["app"].state.gateway.kind_of(address) is ParticipantKind.Regulator:
             raise Forbidden(
                 "the regulator's key writes only supervision: freezes and unfreezes of participants and "
                 "instruments, KYC revocation and large-value thresholds",

@@ -15,7 +15,8 @@ path does not recognise, goes through eth_abi, so its validation and errors are 
 A decoded custom error speaks the domain: an enum argument answers its member's name (`"Financed"`, not
 `3`), an `expectedStates` bitmap the names of the states it accepts, a role the role's name
 (`"BANK_ROLE"`), and the error's NatSpec `@notice` (from the build's `userdoc`) becomes its message, with
-each back-quoted argument replaced by its value (`Vocabulary`, read from the build's sources).
+each back-quoted argument replaced by its value (`Vocabulary`: enum members from `app.core.enums`, roles from
+the build's sources).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from enum import IntEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,19 +34,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from eth_utils.abi import collapse_if_tuple
 
 from app.chain.errors import ERROR_NOTICES
-
-
-class ParticipantKind(IntEnum):
-    """`IParticipantRegistry.ParticipantKind`: the one definition every part of the gateway reads (services'
-    kind checks, the request schema's names, the indexer's participant rows)."""
-
-    NONE = 0
-    CORPORATE = 1
-    BANK = 2
-    REGULATOR = 3
-    ATTESTER = 4
-    OPERATOR = 5
-    INSTRUMENT = 6  # a contract of the platform (spends allowances, holds escrow); holds no API key of its own
+from app.core.enums import SOLIDITY_ENUMS
 
 
 def _types(inputs: list[dict[str, Any]]) -> list[str]:
@@ -215,7 +203,8 @@ class EventAbi:
         return {i["name"]: to_json_value(values[i["name"]]) for i in self.inputs}
 
 
-_ENUM = re.compile(r"\benum\s+(\w+)\s*\{([^}]*)\}")
+# Each enum's members by the enum's name, as an ABI's `internalType` ends (`enum IInvoiceLiens.InvoiceState`).
+_ENUM_MEMBERS = {enum.__name__: tuple(m.name for m in enum) for enum in SOLIDITY_ENUMS.values()}
 _ROLE = re.compile(r"\bkeccak256\(\"(\w+_ROLE)\"\)")
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _QUOTED = re.compile(r"`([^`]*)`")
@@ -229,22 +218,20 @@ def _words(camel: str) -> str:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The domain names of values the ABI only types: enum members (by enum name) and role hashes."""
+    """The domain names of values the ABI only types: enum members (by enum name, from `app.core.enums`) and role
+    hashes."""
 
-    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    enums: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(_ENUM_MEMBERS))
     roles: dict[bytes, str] = field(default_factory=dict)
 
     @classmethod
     def from_sources(cls, sources: dict[str, Any]) -> "Vocabulary":
-        enums: dict[str, tuple[str, ...]] = {}
         roles: dict[bytes, str] = {b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
         for source in sources.values():
             text = _COMMENTS.sub("", (source or {}).get("content") or "")
-            for match in _ENUM.finditer(text):
-                enums.setdefault(match.group(1), tuple(m.strip() for m in match.group(2).split(",") if m.strip()))
             for match in _ROLE.finditer(text):
                 roles[keccak(text=match.group(1))] = match.group(1)
-        return cls(enums, roles)
+        return cls(dict(_ENUM_MEMBERS), roles)
 
     def enum_of(self, item: dict[str, Any]) -> tuple[str, ...] | None:
         internal = item.get("internalType") or ""

@@ -27,9 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import KycStatus
 from app.db.models import Base
 
 ADDRESS = String(42)
+NO_KYC = KycStatus["None"].name  # a participant's KYC standing before any attestation
 HASH = String(66)
 
 
@@ -143,7 +145,7 @@ class Participant(Base):
     freeze_reason: Mapped[str | None] = mapped_column(HASH, nullable=True)
     frozen_by: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
     frozen_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    kyc_status: Mapped[str] = mapped_column(String(16), default="None")
+    kyc_status: Mapped[str] = mapped_column(String(16), default=NO_KYC)
     kyc_expiry: Mapped[int] = mapped_column(BigInteger, default=0)
     kyc_bank: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
     registered_block: Mapped[int] = mapped_column(BigInteger)
@@ -163,9 +165,9 @@ class Identity(Base):
     links: Mapped[list] = mapped_column(JSON)  # [{wallet, existing, block_number, timestamp}] (WalletLinked)
     kyc_banks: Mapped[list] = mapped_column(JSON)  # banks with an attestation, first attestation order
     kyc_valid_until: Mapped[int] = mapped_column(BigInteger, default=0)
-    kyc_status: Mapped[str] = mapped_column(String(16), default="None")  # as on each wallet's row
+    kyc_status: Mapped[str] = mapped_column(String(16), default=NO_KYC)  # as on each wallet's row
     kyc_bank: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
-    last_kyc_status: Mapped[str] = mapped_column(String(16), default="None")  # latest attestation or revocation
+    last_kyc_status: Mapped[str] = mapped_column(String(16), default=NO_KYC)  # latest attestation or revocation
     last_kyc_bank: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)  # the regulator's latest revocation
     revoke_reason: Mapped[str | None] = mapped_column(HASH, nullable=True)

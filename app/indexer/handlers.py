@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import IntEnum
 from typing import Any, Callable
 
-from app.chain.abi import ParticipantKind
+from app.core.enums import (
+    CertificateState, CreditState, DocumentType, FinancingState, InvoiceState, KycStatus, ParticipantKind,
+    PresentationState, name_of,
+)
 from app.schemas.index import CONTRACT_OF_KIND
+from app.db.index_models import NO_KYC
 from app.indexer.store import Store
 
 # The version of what these handlers write: raised when they come to write rows an earlier version did not
@@ -27,8 +32,6 @@ from app.indexer.store import Store
 INDEX_VERSION = 2
 
 ZERO = "0x0000000000000000000000000000000000000000"
-KINDS = {k.value: k.name.title() for k in ParticipantKind}  # `IParticipantRegistry.ParticipantKind`, one definition
-KYC = {0: "None", 1: "Approved", 2: "Rejected", 3: "Revoked"}
 
 # Instrument kinds as they appear in uids (`invoice:<id>`) and routes (`/v1/instruments/invoice`),
 # with the deployed contract that holds them.
@@ -123,15 +126,15 @@ FREEZE_FIELDS = ("frozen", "freeze_reason", "frozen_by", "frozen_at")
 def _participant_registered(e: EventContext) -> None:
     a = e.args
     account, identity_hash = a["account"], a["identityHash"]
-    kind = KINDS.get(a["kind"], str(a["kind"]))
+    kind = name_of(ParticipantKind, a["kind"])
     row = {"address": account, "kind": kind, "jurisdiction": ascii_of(a["jurisdiction"]),
            "identity_hash": identity_hash, "frozen": False, "freeze_reason": None, "frozen_by": None,
-           "frozen_at": None, "kyc_status": "None", "kyc_expiry": 0, "kyc_bank": None,
+           "frozen_at": None, "kyc_status": NO_KYC, "kyc_expiry": 0, "kyc_bank": None,
            "registered_block": e.block_number}
     identity = e.store.get("idx_identities", identity_hash)
     if identity is None:
         identity = {"identity_hash": identity_hash, "kind": kind, "wallets": [], "links": [], "kyc_banks": [],
-                    "kyc_valid_until": 0, "kyc_status": "None", "kyc_bank": None, "last_kyc_status": "None",
+                    "kyc_valid_until": 0, "kyc_status": NO_KYC, "kyc_bank": None, "last_kyc_status": NO_KYC,
                     "last_kyc_bank": None, "revoked_by": None, "revoke_reason": None, "revoked_at": None,
                     "registered_block": e.block_number, "updated_block": e.block_number}
     else:
@@ -169,10 +172,11 @@ def _apply_kyc(e: EventContext, identity: dict[str, Any]) -> None:
     every wallet of the identity."""
     valid_until = identity["kyc_valid_until"]
     if valid_until > 0:
-        status, bank = "Approved", None
+        status, bank = KycStatus.Approved.name, None
         for candidate in identity["kyc_banks"]:
             attestation = e.store.get("idx_kyc_attestations", identity["identity_hash"], candidate)
-            if attestation and attestation["status"] == "Approved" and attestation["expiry"] == valid_until:
+            if attestation and attestation["status"] == KycStatus.Approved.name \
+                    and attestation["expiry"] == valid_until:
                 bank = candidate
                 break
     else:
@@ -192,7 +196,7 @@ def _kyc_attested(e: EventContext) -> None:
     identity = _identity_of(e, a["account"])
     if identity is None:
         return
-    status = KYC.get(a["status"], str(a["status"]))
+    status = name_of(KycStatus, a["status"])
     e.store.put("idx_kyc_attestations", {
         "identity_hash": identity["identity_hash"], "bank": a["bank"], "account": a["account"], "status": status,
         "expiry": a["expiry"], "evidence_hash": a["evidenceHash"], "attested_at": e.timestamp,
@@ -211,10 +215,10 @@ def _kyc_revoked_by_regulator(e: EventContext) -> None:
     for bank in identity["kyc_banks"]:
         attestation = e.store.get("idx_kyc_attestations", identity["identity_hash"], bank)
         if attestation is not None:
-            e.store.put("idx_kyc_attestations", {**attestation, "status": "Revoked", "expiry": 0,
+            e.store.put("idx_kyc_attestations", {**attestation, "status": KycStatus.Revoked.name, "expiry": 0,
                                                  "revoked_by": a["regulator"]})
-    _apply_kyc(e, {**identity, "last_kyc_status": "Revoked", "last_kyc_bank": None, "revoked_by": a["regulator"],
-                   "revoke_reason": a["reasonCode"], "revoked_at": e.timestamp})
+    _apply_kyc(e, {**identity, "last_kyc_status": KycStatus.Revoked.name, "last_kyc_bank": None,
+                   "revoked_by": a["regulator"], "revoke_reason": a["reasonCode"], "revoked_at": e.timestamp})
 
 
 @handles("ParticipantRegistry", "KycValidityChanged")
@@ -364,12 +368,14 @@ def _threshold_set(e: EventContext) -> None:
 def invoice_state(details: dict[str, Any]) -> str:
     """As `InvoiceRegistry._stateOf`, without the time-derived `Defaulted` (queries add it)."""
     if details["cancelled"]:
-        return "Cancelled"
-    if details["paid_amount"] >= details["face_amount"]:
-        return "Paid"
-    if details["lien_financier"]:
-        return "Financed"
-    return "Confirmed" if details["confirmed"] else "Registered"
+        state = InvoiceState.Cancelled
+    elif details["paid_amount"] >= details["face_amount"]:
+        state = InvoiceState.Paid
+    elif details["lien_financier"]:
+        state = InvoiceState.Financed
+    else:
+        state = InvoiceState.Confirmed if details["confirmed"] else InvoiceState.Registered
+    return state.name
 
 
 def _invoice(e: EventContext, id_arg: str = "invoiceId") -> tuple[str, dict[str, Any] | None]:
@@ -519,10 +525,12 @@ def _financing(e: EventContext) -> tuple[str, dict[str, Any] | None]:
     return key, e.store.get("idx_instruments", key)
 
 
-def _save(e: EventContext, row: dict[str, Any], state: str | None = None, columns: dict[str, Any] | None = None,
+def _save(e: EventContext, row: dict[str, Any], state: IntEnum | None = None, columns: dict[str, Any] | None = None,
           **details: Any) -> None:
-    """Write an instrument back with a new state (None: unchanged), column values and detail fields."""
-    e.store.put("idx_instruments", {**row, **(columns or {}), "state": state or row["state"],
+    """Write an instrument back with a new state (its contract's enum member, stored by name; None: unchanged),
+    column values and detail fields."""
+    e.store.put("idx_instruments", {**row, **(columns or {}),
+                                    "state": state.name if state is not None else row["state"],
                                     "details": {**row["details"], **details},
                                     "updated_block": e.block_number, "updated_at": e.timestamp})
 
@@ -541,7 +549,8 @@ def _financing_applied(e: EventContext) -> None:
                "document_namers": _namers_of(invoice)}
     e.store.put("idx_instruments", {
         "uid": key, "kind": "financing", "instrument_id": str(a["financingId"]), "contract": e.address,
-        "state": "Applied", "currency": invoice["currency"] if invoice else None, "amount": a["requestedAmount"],
+        "state": FinancingState.Applied.name, "currency": invoice["currency"] if invoice else None,
+        "amount": a["requestedAmount"],
         "document_hash": invoice["document_hash"] if invoice else None, "due_at": None, "frozen": False,
         "created_block": e.block_number, "created_at": e.timestamp, "updated_block": e.block_number,
         "updated_at": e.timestamp, "details": details,
@@ -557,7 +566,7 @@ def _financing_approved(e: EventContext) -> None:
     _, row = _financing(e)
     if row is not None:
         a = e.args
-        _save(e, row, "Active", {"amount": a["advanceAmount"], "due_at": a["maturity"]},
+        _save(e, row, FinancingState.Active, {"amount": a["advanceAmount"], "due_at": a["maturity"]},
               advance_amount=a["advanceAmount"], rate_bps=a["rateBps"], maturity=a["maturity"],
               terms_hash=a["termsHash"],  # the agreement, named by the approving bank
               document_namers={**_namers_of(row), a["termsHash"]: a["bank"]})
@@ -567,14 +576,14 @@ def _financing_approved(e: EventContext) -> None:
 def _financing_rejected(e: EventContext) -> None:
     _, row = _financing(e)
     if row is not None:
-        _save(e, row, "Rejected", reason_code=e.args["reasonCode"])
+        _save(e, row, FinancingState.Rejected, reason_code=e.args["reasonCode"])
 
 
 @handles("ReceivableFinancing", "FinancingWithdrawn")
 def _financing_withdrawn(e: EventContext) -> None:
     _, row = _financing(e)
     if row is not None:
-        _save(e, row, "Withdrawn")
+        _save(e, row, FinancingState.Withdrawn)
 
 
 @handles("ReceivableFinancing", "FinancingRepaid")
@@ -588,7 +597,7 @@ def _financing_repaid(e: EventContext) -> None:
 def _financing_defaulted(e: EventContext) -> None:
     _, row = _financing(e)
     if row is not None:
-        _save(e, row, "Defaulted", outstanding=e.args["outstanding"])
+        _save(e, row, FinancingState.Defaulted, outstanding=e.args["outstanding"])
 
 
 @handles("ReceivableFinancing", "RecourseClaimed")
@@ -603,7 +612,7 @@ def _financing_closed(e: EventContext) -> None:
     _, row = _financing(e)
     e.link(uid("invoice", e.args["invoiceId"]))
     if row is not None:
-        _save(e, row, "Closed", repaid=e.args["totalRepaid"], outstanding=0)
+        _save(e, row, FinancingState.Closed, repaid=e.args["totalRepaid"], outstanding=0)
 
 
 # ───────────────────────────── Payable certificates ─────────────────────────────
@@ -620,7 +629,8 @@ def _new_certificate(e: EventContext, certificate_id: int, holder: str, amount: 
     e.link(key)
     e.store.put("idx_instruments", {
         "uid": key, "kind": "certificate", "instrument_id": str(certificate_id), "contract": e.address,
-        "state": "Active", "currency": currency, "amount": amount, "document_hash": document_hash, "due_at": due_at,
+        "state": CertificateState.Active.name, "currency": currency, "amount": amount, "document_hash": document_hash,
+        "due_at": due_at,
         "frozen": False, "created_block": e.block_number, "created_at": e.timestamp,
         "updated_block": e.block_number, "updated_at": e.timestamp, "details": {**details, "holder": holder},
     }, new=True)
@@ -690,8 +700,8 @@ def _certificate_created(e: EventContext) -> None:
         details.update(invoice_id=parent["details"]["invoice_id"], issuer=parent["details"]["issuer"],
                        maturity=parent["details"]["maturity"], document_namers=_namers_of(parent))
         currency, due_at, document_hash = parent["currency"], parent["due_at"], parent["document_hash"]
-        if parent["state"] != "Split":
-            _save(e, parent, "Split")
+        if parent["state"] != CertificateState.Split.name:
+            _save(e, parent, CertificateState.Split)
     child = _new_certificate(e, a["certificateId"], a["holder"], a["amount"], details, currency, due_at, document_hash)
     if parent is not None:  # the parent's parties may follow what became of it
         _add_party(e, child, "certificate", parent["details"]["holder"], "parent_holder", e.timestamp)
@@ -734,7 +744,7 @@ def _certificate_settled(e: EventContext) -> None:
     _, row = _certificate(e)
     e.link(uid("certificate", e.args["rootId"]))
     if row is not None:
-        _save(e, row, "Settled", settled_amount=e.args["amount"])
+        _save(e, row, CertificateState.Settled, settled_amount=e.args["amount"])
 
 
 @handles("PayableCertificates", "CertificateTreePaid")
@@ -778,12 +788,6 @@ def _payment_settled(e: EventContext) -> None:
 
 # ───────────────────────────── Letters of credit and presentations ─────────────────────────────
 
-DOCUMENT_TYPES = ("CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
-                  "InsuranceDocument", "InspectionCertificate")
-PRESENTATION_STATES = ("None", "Presented", "Compliant", "Discrepant", "Waived", "Refused", "Precluded",
-                       "Honoured", "Paid")
-
-
 def _credit(e: EventContext) -> tuple[str, dict[str, Any] | None]:
     key = uid("letter_of_credit", e.args["lcId"])
     e.link(key)
@@ -804,7 +808,7 @@ def _credit_applied(e: EventContext) -> None:
     e.link(key)
     e.store.put("idx_instruments", {
         "uid": key, "kind": "letter_of_credit", "instrument_id": str(a["lcId"]), "contract": e.address,
-        "state": "Applied", "currency": e.currency_of(terms["currency"]), "amount": terms["amount"],
+        "state": CreditState.Applied.name, "currency": e.currency_of(terms["currency"]), "amount": terms["amount"],
         "document_hash": None, "due_at": terms["expiryDate"], "frozen": False, "created_block": e.block_number,
         "created_at": e.timestamp, "updated_block": e.block_number, "updated_at": e.timestamp,
         "details": {"applicant": a["applicant"], **terms, "margin": 0, "amendments": [], "drawn": 0},
@@ -820,7 +824,7 @@ def _credit_parties(details: dict[str, Any]) -> dict[str, str]:
     return {role: p for role, p in parties.items() if p and p != ZERO}
 
 
-def _credit_state(state: str | None, **details: Any) -> Handler:
+def _credit_state(state: CreditState | None, **details: Any) -> Handler:
     def handler(e: EventContext) -> None:
         _, row = _credit(e)
         if row is not None:
@@ -830,12 +834,12 @@ def _credit_state(state: str | None, **details: Any) -> Handler:
 
 
 for _event, _state, _details in (
-        ("ApplicationCancelled", "Cancelled", {"cancelled_by": "by"}),
-        ("CreditIssued", "Issued", {"margin": "margin"}),
-        ("CreditAdvised", "Advised", {}),
+        ("ApplicationCancelled", CreditState.Cancelled, {"cancelled_by": "by"}),
+        ("CreditIssued", CreditState.Issued, {"margin": "margin"}),
+        ("CreditAdvised", CreditState.Advised, {}),
         ("CancellationRequested", None, {"cancellation_requested": True}),
         ("CancellationAgreedByConfirmingBank", None, {"cancellation_agreed_by_confirming_bank": True}),
-        ("CreditCancelled", "Cancelled", {}),
+        ("CreditCancelled", CreditState.Cancelled, {}),
         ("MarginApplied", None, {"margin_applied": "amount"}),
         ("MarginReleased", None, {"margin_released": "amount"})):
     handles("LetterOfCredit", _event)(_credit_state(_state, **_details))
@@ -882,13 +886,13 @@ def _documents_presented(e: EventContext) -> None:
     credit_key, credit = _credit(e)
     key = uid("presentation", f"{a['lcId']}-{a['presentationId']}")
     e.link(key)
-    documents = [{"type": DOCUMENT_TYPES[d["docType"]] if d["docType"] < len(DOCUMENT_TYPES) else d["docType"],
-                  "hash": d["documentHash"]} for d in a["documents"]]
+    documents = [{"type": name_of(DocumentType, d["docType"]), "hash": d["documentHash"]} for d in a["documents"]]
     # Only the credit's beneficiary presents (the contract's check): it names the documents.
     presenter = credit["details"]["beneficiary"] if credit else e.actor
     e.store.put("idx_instruments", {
         "uid": key, "kind": "presentation", "instrument_id": f"{a['lcId']}-{a['presentationId']}",
-        "contract": e.address, "state": "Presented", "currency": credit["currency"] if credit else None,
+        "contract": e.address, "state": PresentationState.Presented.name,
+        "currency": credit["currency"] if credit else None,
         "amount": a["amount"], "document_hash": documents[0]["hash"] if documents else None, "due_at": None,
         "frozen": False, "created_block": e.block_number, "created_at": e.timestamp,
         "updated_block": e.block_number, "updated_at": e.timestamp,
@@ -915,7 +919,7 @@ def _presentation_invoice(e: EventContext) -> None:
         _save_invoice(e, invoice, {**invoice["details"], "presentation": key.removeprefix("presentation:")})
 
 
-def _presentation_state(state: str, **details: str) -> Handler:
+def _presentation_state(state: PresentationState, **details: str) -> Handler:
     def handler(e: EventContext) -> None:
         _, row = _presentation(e)
         if row is not None:
@@ -924,10 +928,11 @@ def _presentation_state(state: str, **details: str) -> Handler:
 
 
 for _event, _state, _details in (
-        ("DiscrepanciesWaived", "Waived", {"waived_by": "applicant"}),
-        ("PresentationRefused", "Refused", {"refused_discrepancies": "discrepancies"}),
-        ("PreclusionClaimed", "Precluded", {"claimed_by": "beneficiary"}),
-        ("PresentationHonoured", "Honoured", {"honoured_amount": "amount", "maturity_date": "maturityDate"})):
+        ("DiscrepanciesWaived", PresentationState.Waived, {"waived_by": "applicant"}),
+        ("PresentationRefused", PresentationState.Refused, {"refused_discrepancies": "discrepancies"}),
+        ("PreclusionClaimed", PresentationState.Precluded, {"claimed_by": "beneficiary"}),
+        ("PresentationHonoured", PresentationState.Honoured,
+         {"honoured_amount": "amount", "maturity_date": "maturityDate"})):
     handles("LetterOfCredit", _event)(_presentation_state(_state, **_details))
 
 
@@ -937,7 +942,8 @@ def _presentation_examined(e: EventContext) -> None:
     _, row = _presentation(e)
     if row is not None:
         found = e.args["discrepancies"] | row["details"]["discrepancies"]
-        _save(e, row, "Discrepant" if found else "Compliant", bank_discrepancies=e.args["discrepancies"])
+        _save(e, row, PresentationState.Discrepant if found else PresentationState.Compliant,
+              bank_discrepancies=e.args["discrepancies"])
 
 
 @handles("LetterOfCredit", "PresentationPaid")
@@ -946,6 +952,6 @@ def _presentation_paid(e: EventContext) -> None:
     credit_key = uid("letter_of_credit", e.args["lcId"])
     credit = e.store.get("idx_instruments", credit_key)
     if row is not None:
-        _save(e, row, "Paid", paid_amount=e.args["amount"], paid_by=e.args["payer"])
+        _save(e, row, PresentationState.Paid, paid_amount=e.args["amount"], paid_by=e.args["payer"])
     if credit is not None:
         _save(e, credit, None, drawn=credit["details"]["drawn"] + e.args["amount"])

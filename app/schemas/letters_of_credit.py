@@ -1,6 +1,7 @@
 """Letters of credit (MT700 terms, UCP 600 rules), with amendments and presentations as sub-resources.
 
-Names mirror `ILetterOfCredit`: document types and discrepancy codes travel as names, not bitmasks.
+Names mirror `ILetterOfCredit` (`app.core.enums`): document types and discrepancy codes travel as names, not
+bitmasks.
 """
 
 from __future__ import annotations
@@ -9,21 +10,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from app.core.enums import Availability, CreditState, Discrepancy, DocumentType, PresentationState
 from app.schemas.common import Address, Amount, Bytes32, CurrencyCode, MinorUnits
 
-# `ILetterOfCredit.DocumentType`, in order (bit `1 << index` of a document set).
-DOCUMENT_TYPES = ("CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
-                  "InsuranceDocument", "InspectionCertificate")
-# The discrepancy codes (bit `1 << index`), with the UCP 600 article each one stands for.
-DISCREPANCIES = ("LATE_SHIPMENT", "LATE_PRESENTATION", "EXPIRED", "OVER_TOLERANCE", "PARTIAL_NOT_ALLOWED",
-                 "MISSING_DOCUMENT", "INCONSISTENT_DATA")
-PRESENTATION_STATES = ("None", "Presented", "Compliant", "Discrepant", "Waived", "Refused", "Precluded",
-                       "Honoured", "Paid")
-
-DocumentTypeName = Literal["CommercialInvoice", "TransportDocument", "PackingList", "CertificateOfOrigin",
-                           "InsuranceDocument", "InspectionCertificate"]
-DiscrepancyName = Literal["LATE_SHIPMENT", "LATE_PRESENTATION", "EXPIRED", "OVER_TOLERANCE", "PARTIAL_NOT_ALLOWED",
-                          "MISSING_DOCUMENT", "INCONSISTENT_DATA"]
+# The names a request may use, from the one definition of each (`Literal` of a tuple: one value per member).
+DocumentTypeName = Literal[tuple(t.name for t in DocumentType)]  # type: ignore[valid-type]
+DiscrepancyName = Literal[tuple(d.name for d in Discrepancy)]  # type: ignore[valid-type]
+AvailabilityName = Literal[tuple(a.name for a in Availability)]  # type: ignore[valid-type]
 UnixDate = int
 
 ISSUER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
@@ -36,25 +29,26 @@ EXAMPLE_TERMS = {
 
 
 def document_mask(types: list[str]) -> int:
+    """A document set (MT700 46A): bit `1 << DocumentType` of each type."""
     mask = 0
     for name in types:
-        mask |= 1 << DOCUMENT_TYPES.index(name)
+        mask |= 1 << DocumentType[name]
     return mask
 
 
 def document_names(mask: int) -> list[str]:
-    return [name for i, name in enumerate(DOCUMENT_TYPES) if mask & (1 << i)]
+    return [t.name for t in DocumentType if mask >> t & 1]
 
 
 def discrepancy_mask(names: list[str]) -> int:
     mask = 0
     for name in names:
-        mask |= 1 << DISCREPANCIES.index(name)
+        mask |= Discrepancy[name]
     return mask
 
 
 def discrepancy_names(mask: int) -> list[str]:
-    return [name for i, name in enumerate(DISCREPANCIES) if mask & (1 << i)]
+    return [d.name for d in Discrepancy if mask & d]
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -80,7 +74,7 @@ class CreditApplication(BaseModel):
     latest_shipment_date: UnixDate = Field(gt=0, lt=2**40, description="44C: at most the expiry day")
     presentation_period_days: int = Field(default=21, ge=0, lt=256, description="48; 0 means the default 21 days")
     partial_shipments_allowed: bool = Field(default=False, description="43P")
-    availability: Literal["SightPayment", "DeferredPayment"] = Field(default="SightPayment", description="41a")
+    availability: AvailabilityName = Field(default=Availability.SightPayment.name, description="41a")
     deferred_payment_days: int = Field(default=0, ge=0, lt=2**16, description="42P: days after the shipment day "
                                        "(deferred payment only; zero for sight payment)")
     required_documents: list[DocumentTypeName] = Field(min_length=1, max_length=6, description="46A")
@@ -139,7 +133,7 @@ class PresentationCreate(BaseModel):
         documents = info.data.get("documents")
         if documents is None:  # the documents are invalid themselves: that is the reason given
             return value
-        with_invoice = any(d.type == "CommercialInvoice" for d in documents)
+        with_invoice = any(d.type == DocumentType.CommercialInvoice.name for d in documents)
         if with_invoice and value is None:
             raise ValueError("the documents include a commercial invoice: name its registered invoice (invoice_id), "
                              "so that the same receivable cannot be financed or drawn against twice")
@@ -159,7 +153,7 @@ class Examination(BaseModel):
     @classmethod
     def _documentary_only(cls, values: list[str]) -> list[str]:
         _unique(values)
-        computed = [v for v in values if v != "INCONSISTENT_DATA"]
+        computed = [v for v in values if v != Discrepancy.INCONSISTENT_DATA.name]
         if computed:
             raise ValueError(f"the bank declares only INCONSISTENT_DATA (data in the documents that conflicts); "
                              f"{', '.join(computed)} is computed on chain at presentation")
@@ -170,7 +164,7 @@ class Examination(BaseModel):
 
 class CreditApplied(BaseModel):
     lc_id: str = Field(description="Decimal id of the credit")
-    state: Literal["Applied"] = "Applied"
+    state: Literal[CreditState.Applied.name] = CreditState.Applied.name  # type: ignore[valid-type]
     applicant: Address
     beneficiary: Address
     issuing_bank: Address
@@ -222,7 +216,7 @@ class DocumentRef(BaseModel):
 class PresentationMade(BaseModel):
     lc_id: str
     presentation_id: str
-    state: Literal["Presented"] = "Presented"
+    state: Literal[PresentationState.Presented.name] = PresentationState.Presented.name  # type: ignore[valid-type]
     amount: int
     shipment_date: int
     discrepancies: list[str] = Field(description="Found on chain at presentation")

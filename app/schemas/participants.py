@@ -4,20 +4,15 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.chain.abi import ParticipantKind
+from app.core.enums import KycStatus, ParticipantKind
 from app.schemas.common import Address, Bytes32, JurisdictionCode, Reference
 
 
-# The kinds a participant may be registered as, named from the one `ParticipantKind` (`Kind.bank` is "Bank";
-# `Kind.instrument`: a contract of the platform that spends allowances or holds escrow).
-Kind = Enum("Kind", {k.name.lower(): k.name.title() for k in ParticipantKind if k is not ParticipantKind.NONE},
-            type=str)
-
-
-class KycStatusName(str, Enum):
-    approved = "Approved"
-    rejected = "Rejected"
-    revoked = "Revoked"
+# The kinds a participant may be registered as, named from the one `ParticipantKind` (`Kind.Bank` is "Bank";
+# `Kind.Instrument`: a contract of the platform that spends allowances or holds escrow).
+Kind = Enum("Kind", {k.name: k.name for k in ParticipantKind if k is not ParticipantKind["None"]}, type=str)
+# The statuses a bank attests, named from the one `KycStatus`.
+KycStatusName = Enum("KycStatusName", {s.name: s.name for s in KycStatus if s is not KycStatus["None"]}, type=str)
 
 
 class ParticipantCreate(BaseModel):
@@ -42,7 +37,7 @@ class ParticipantCreate(BaseModel):
 
     @model_validator(mode="after")
     def _instruments_have_an_address(self) -> "ParticipantCreate":
-        if self.kind is Kind.instrument and self.address is None:
+        if self.kind is Kind.Instrument and self.address is None:
             raise ValueError("an Instrument is a contract: give its address (the gateway holds no key for it)")
         return self
 

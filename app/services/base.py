@@ -17,11 +17,12 @@ from typing import Any, Awaitable
 from eth_utils import keccak
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.chain.abi import AbiRegistry, Deployment, ParticipantKind
+from app.chain.abi import AbiRegistry, Deployment
 from app.chain.client import ChainClient
 from app.chain.signer import KeystoreDirectory
 from app.chain.types import ContractCall, WriteAnswer
 from app.core.config import Settings
+from app.core.enums import ParticipantKind
 from app.core.errors import ApiError, Forbidden, Invalid, NotFound
 
 log = logging.getLogger("tradefin.services")
@@ -72,7 +73,7 @@ class Gateway:
         if kind is None:
             (value,) = await self.read("ParticipantRegistry", "kindOf", address)
             kind = ParticipantKind(value)
-            if kind is not ParticipantKind.NONE:
+            if kind is not ParticipantKind["None"]:
                 self._kinds[address] = kind
         return kind
 
@@ -106,8 +107,8 @@ async def require_kind(gateway: Gateway, caller: Caller, *kinds: ParticipantKind
     kind = await gateway.kind_of(caller.address)
     if kind not in kinds:
         raise Forbidden(
-            f"this needs a participant of kind {' or '.join(k.name.title() for k in kinds)}",
-            {"caller": caller.address, "kind": kind.name.title()}, code="CallerKindNotAllowed",
+            f"this needs a participant of kind {' or '.join(k.name for k in kinds)}",
+            {"caller": caller.address, "kind": kind.name}, code="CallerKindNotAllowed",
         )
     return kind
 

@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import ParticipantKind
 from app.core.errors import Forbidden
 from app.db.index_models import Instrument, InstrumentParty
 from app.schemas.certificates import (
@@ -45,12 +46,12 @@ from app.schemas.certificates import (
     DiscountRequestCreate,
 )
 from app.services.base import (
-    Gateway, ParticipantKind, WriteContext, is_party, refuse, require_kind, submit,
+    Gateway, WriteContext, is_party, refuse, require_kind, submit,
 )
 from app.services.index_queries import viewer
 
 CONTRACT = "PayableCertificates"
-CORPORATE, BANK = ParticipantKind.CORPORATE, ParticipantKind.BANK
+CORPORATE, BANK = ParticipantKind.Corporate, ParticipantKind.Bank
 HOLDERS = (CORPORATE, BANK)  # a bank holds what it discounted
 
 

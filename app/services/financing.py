@@ -31,20 +31,19 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import FinancingState, ParticipantKind, name_of
 from app.core.errors import Forbidden, NotFound
 from app.schemas.financing import (
     CustomsPolicy, FinancingApply, FinancingApproval, FinancingRejection, FinancingRepayment,
     FinancingRepaymentRecord, ProgrammeProposal,
 )
 from app.services.base import (
-    Caller, Gateway, ParticipantKind, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
+    Caller, Gateway, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
 )
 from app.services.documents import DocumentStore
 
 CONTRACT = "ReceivableFinancing"
-CORPORATE, BANK = ParticipantKind.CORPORATE, ParticipantKind.BANK
-# `IReceivableFinancing.FinancingState`, in order.
-FINANCING_STATES = ("None", "Applied", "Rejected", "Withdrawn", "Active", "Defaulted", "Closed")
+CORPORATE, BANK = ParticipantKind.Corporate, ParticipantKind.Bank
 
 
 async def _send(gateway: Gateway, ctx: WriteContext, function: str, *args: Any, operation: str,
@@ -340,12 +339,12 @@ async def payoff(gateway: Gateway, caller: Caller, financing_id: int, at: int | 
     # and the operator (who see every financing) gets the same 403 for it as for someone else's.
     if not is_party(caller, seller, bank):
         kind = await gateway.kind_of(caller.address)
-        if kind not in (ParticipantKind.REGULATOR, ParticipantKind.OPERATOR):
+        if kind not in (ParticipantKind.Regulator, ParticipantKind.Operator):
             raise Forbidden("only the financing's seller and bank (and the regulator and the operator) see its "
                             "payoff", {"financing_id": financing_id}, code="FinancingNotVisible")
-    if state == 0:
+    if state == FinancingState["None"]:
         raise NotFound("no such financing", {"financing_id": financing_id}, code="FinancingUnknown")
     now = int(now_block["timestamp"], 16)
     return {"financing_id": financing_id, "invoice_id": str(invoice_id), "seller": seller, "bank": bank,
-            "state": FINANCING_STATES[state] if state < len(FINANCING_STATES) else str(state),
+            "state": name_of(FinancingState, state),
             "at": max(at or 0, now), "owed": owed}

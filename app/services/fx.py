@@ -12,9 +12,10 @@ from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import ParticipantKind
 from app.core.errors import Invalid
 from app.schemas.fx import SPENDERS, ApprovalCreate, FxPaymentCreate, FxQuoteCreate
-from app.services.base import Caller, Gateway, ParticipantKind, WriteContext, ascii_code, bytes32_of, require_kind, submit
+from app.services.base import Caller, Gateway, WriteContext, ascii_code, bytes32_of, require_kind, submit
 
 RATE_SCALE = 10**18
 FX_QUOTE_TYPE = [{"name": n, "type": t} for n, t in (
@@ -54,7 +55,7 @@ async def token_decimals(gateway: Gateway, currency: str) -> int:
 
 
 async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> dict[str, Any]:
-    await require_kind(gateway, caller, ParticipantKind.BANK)
+    await require_kind(gateway, caller, ParticipantKind.Bank)
     if body.base_currency == body.quote_currency:
         raise Invalid("a quote needs two currencies; pay same-currency with POST /v1/payments",
                       code="QuoteSameCurrency")

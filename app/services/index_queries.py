@@ -31,6 +31,7 @@ from typing import Any, Iterable, Literal
 from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from app.core.enums import FinancingState, InvoiceState, ParticipantKind
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.db.index_models import (
     ChainEvent,
@@ -46,7 +47,7 @@ from app.db.index_models import (
 
 MAX_SAFE_JSON_INT = 2**53 - 1
 # States after which time changes nothing; others become `Defaulted` past due date plus grace (invoices).
-INVOICE_LIVE_STATES = ("Registered", "Confirmed", "Financed")
+INVOICE_LIVE_STATES = tuple(s.name for s in (InvoiceState.Registered, InvoiceState.Confirmed, InvoiceState.Financed))
 SortKey = Literal["created_at", "-created_at", "amount", "-amount", "due_at", "-due_at"]
 SORT_COLUMNS = {"created_at": Instrument.created_at, "amount": Instrument.amount, "due_at": Instrument.due_at}
 
@@ -86,7 +87,7 @@ def viewer(conn: Connection, address: str) -> Viewer:
                         .where(Participant.identity_hash == identity)).all()
     kind = next((k for a, k in rows if a == address), None)
     others = sorted(a for a, _ in rows if a != address)
-    return Viewer(address, kind == "Regulator", (address, *others))
+    return Viewer(address, kind == ParticipantKind.Regulator.name, (address, *others))
 
 
 def require_regulator(conn: Connection, address: str) -> Viewer:
@@ -112,7 +113,7 @@ def _grace(conn: Connection) -> int:
 def effective_state(row: dict[str, Any], now: int, grace: int) -> str:
     if row["kind"] == "invoice" and row["state"] in INVOICE_LIVE_STATES and row["due_at"] is not None \
             and now > row["due_at"] + grace:
-        return "Defaulted"
+        return InvoiceState.Defaulted.name
     return row["state"]
 
 
@@ -126,7 +127,7 @@ def desk_invoices(conn: Connection, v: Viewer) -> list[str]:
     applications = [d for d in conn.execute(
         select(Instrument.details).join(InstrumentParty, InstrumentParty.instrument == Instrument.uid)
         .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == "financing",
-               InstrumentParty.role == "bank", Instrument.state == "Applied")).scalars()
+               InstrumentParty.role == "bank", Instrument.state == FinancingState.Applied.name)).scalars()
         if d and d.get("invoice_id")]
     if not applications:
         return []
@@ -311,7 +312,7 @@ def _state_condition(kind: str, state: str, now: int, grace: int) -> Any:
     if kind != "invoice":
         return Instrument.state == state
     overdue = and_(Instrument.due_at.is_not(None), Instrument.due_at + grace < now)
-    if state == "Defaulted":
+    if state == InvoiceState.Defaulted.name:
         return and_(Instrument.state.in_(INVOICE_LIVE_STATES), overdue)
     if state in INVOICE_LIVE_STATES:
         return and_(Instrument.state == state, ~overdue)

@@ -26,10 +26,11 @@ from typing import Any
 from eth_utils import keccak
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import InvoiceState, ParticipantKind
 from app.core.errors import Forbidden
 from app.schemas.invoices import CustomsAttestation, InvoiceCancel, InvoiceCreate, InvoicePayment
 from app.services.base import (
-    Gateway, ParticipantKind, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
+    Gateway, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
 )
 from app.services.documents import DocumentStore
 
@@ -104,7 +105,7 @@ def _confirmed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 
 async def cancel(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: InvoiceCancel) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.CORPORATE)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Corporate)
     payload = {"invoice_id": str(invoice_id), **body.model_dump(mode="json")}
     await _require_party(gateway, ctx, invoice_id, "seller", payload)
     call = gateway.call("InvoiceRegistry", "cancel", invoice_id, bytes32_of(body.reason), operation="invoices.cancel")
@@ -118,7 +119,7 @@ def _cancelled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 
 async def pay(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: InvoicePayment) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.CORPORATE)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Corporate)
     payload = {"invoice_id": str(invoice_id), **body.model_dump(mode="json")}
     await _require_party(gateway, ctx, invoice_id, "buyer", payload)
     call = gateway.call("InvoiceRegistry", "pay", invoice_id, body.amount, operation="invoices.pay")
@@ -134,7 +135,7 @@ def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 
 # `IInvoiceLiens.InvoiceState` members a customs declaration may be attached in (`attestCustoms`).
-_ATTESTABLE_STATES = (1, 2)  # Registered, Confirmed
+_ATTESTABLE_STATES = (InvoiceState.Registered, InvoiceState.Confirmed)
 ATTESTER_ROLE, CUSTOMS_ROLE = keccak(text="ATTESTER_ROLE"), keccak(text="CUSTOMS_ROLE")
 
 
@@ -153,7 +154,7 @@ async def attest_customs(gateway: Gateway, ctx: WriteContext, invoice_id: int, b
     the invoice exists (404), its state (409) and who attested before (403). So the gateway first asks the chain
     what concerns the caller alone (its authority as an attester: the contract's own 403), then whether this
     invoice takes its declaration; every invoice that does not, answers 403 `InvoiceNotAttestable`, one body."""
-    await require_kind(gateway, ctx.caller, ParticipantKind.ATTESTER)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Attester)
     payload = {"invoice_id": str(invoice_id), **body.model_dump(mode="json")}
     me = ctx.caller.address
     registry, participants = gateway.contract("InvoiceRegistry"), gateway.contract("ParticipantRegistry")

@@ -36,10 +36,11 @@ from eth_utils import to_checksum_address
 
 from app.chain.errors import ContractReverted, utc_time
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import (
+    Availability, CreditState, DocumentType, ParticipantKind, PresentationState, name_of,
+)
 from app.core.errors import Conflict, Forbidden, error_body
 from app.schemas.letters_of_credit import (
-    DOCUMENT_TYPES,
-    PRESENTATION_STATES,
     AmendmentCreate,
     CreditApplication,
     CreditIssue,
@@ -51,16 +52,15 @@ from app.schemas.letters_of_credit import (
     document_names,
 )
 from app.services.base import (
-    Gateway, ParticipantKind, WriteContext, follow_up, require_kind, submit,
+    Gateway, WriteContext, follow_up, require_kind, submit,
 )
 from app.services.documents import DocumentStore
 
 CONTRACT = "LetterOfCredit"
 ZERO = "0x0000000000000000000000000000000000000000"
-CORPORATE, BANK = ParticipantKind.CORPORATE, ParticipantKind.BANK
-ANY_PARTICIPANT = (ParticipantKind.CORPORATE, ParticipantKind.BANK, ParticipantKind.REGULATOR,
-                   ParticipantKind.ATTESTER, ParticipantKind.OPERATOR)
-AVAILABILITY = ("SightPayment", "DeferredPayment")
+CORPORATE, BANK = ParticipantKind.Corporate, ParticipantKind.Bank
+ANY_PARTICIPANT = (ParticipantKind.Corporate, ParticipantKind.Bank, ParticipantKind.Regulator,
+                   ParticipantKind.Attester, ParticipantKind.Operator)
 # Index of each field in `ILetterOfCredit.Terms` as decoded from `CreditApplied`.
 TERMS_FIELDS = ("beneficiary", "issuing_bank", "advising_bank", "confirming_bank", "currency", "amount",
                 "tolerance_percent", "expiry_date", "latest_shipment_date", "presentation_period_days",
@@ -115,7 +115,7 @@ async def apply(gateway: Gateway, ctx: WriteContext, body: CreditApplication) ->
     token = gateway.contract(gateway.token_name(body.currency))
     terms = (body.beneficiary, body.issuing_bank, body.advising_bank, body.confirming_bank or ZERO, token,
              body.amount, body.tolerance_percent, body.expiry_date, body.latest_shipment_date,
-             body.presentation_period_days, body.partial_shipments_allowed, AVAILABILITY.index(body.availability),
+             body.presentation_period_days, body.partial_shipments_allowed, Availability[body.availability],
              body.deferred_payment_days, document_mask(body.required_documents))
     return await _write(gateway, ctx, "applyForCredit", terms, operation="lc.apply",
                         payload=body.model_dump(mode="json"), currency=body.currency)
@@ -126,9 +126,9 @@ def _applied(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("CreditApplied").args
     terms = dict(zip(TERMS_FIELDS, args["terms"]))
     return 201, {
-        "lc_id": str(args["lcId"]), "state": "Applied", "applicant": args["applicant"], **terms,
+        "lc_id": str(args["lcId"]), "state": CreditState.Applied.name, "applicant": args["applicant"], **terms,
         "confirming_bank": None if terms["confirming_bank"] == ZERO else terms["confirming_bank"],
-        "currency": outcome.context["currency"], "availability": AVAILABILITY[terms["availability"]],
+        "currency": outcome.context["currency"], "availability": name_of(Availability, terms["availability"]),
         "required_documents": document_names(terms["required_documents"]),
     }
 
@@ -216,12 +216,13 @@ async def consent_to_cancellation(gateway: Gateway, ctx: WriteContext, lc_id: in
                         payload={"lc_id": str(lc_id)})
 
 
-def _credit_changed(event_name: str, by_arg: str, state: str | None, **extra: str) -> None:
+def _credit_changed(event_name: str, by_arg: str, state: CreditState | None, **extra: str) -> None:
     """Register the decoder of a credit step recorded by `event_name` (`by_arg`: who took it)."""
 
     def decode(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
         args = outcome.event(event_name).args
-        return 200, {"lc_id": str(args["lcId"]), "event": event_name, "by": args[by_arg], "state": state,
+        return 200, {"lc_id": str(args["lcId"]), "event": event_name, "by": args[by_arg],
+                     "state": state.name if state is not None else None,
                      "margin_released": _released(outcome), **{k: args[v] for k, v in extra.items()}}
 
     register_result(f"lc.{_OPERATION_OF[event_name]}")(decode)
@@ -231,12 +232,12 @@ _OPERATION_OF = {"ApplicationCancelled": "cancel_application", "CreditIssued": "
                  "CancellationRequested": "request_cancellation",
                  "CancellationAgreedByConfirmingBank": "agree_to_cancellation",
                  "CreditCancelled": "consent_to_cancellation"}
-_credit_changed("ApplicationCancelled", "by", "Cancelled")
-_credit_changed("CreditIssued", "issuingBank", "Issued", margin="margin")
-_credit_changed("CreditAdvised", "advisingBank", "Advised")
+_credit_changed("ApplicationCancelled", "by", CreditState.Cancelled)
+_credit_changed("CreditIssued", "issuingBank", CreditState.Issued, margin="margin")
+_credit_changed("CreditAdvised", "advisingBank", CreditState.Advised)
 _credit_changed("CancellationRequested", "issuingBank", None)
 _credit_changed("CancellationAgreedByConfirmingBank", "confirmingBank", None)
-_credit_changed("CreditCancelled", "beneficiary", "Cancelled")
+_credit_changed("CreditCancelled", "beneficiary", CreditState.Cancelled)
 
 
 # ───────────────────────────── Presentation ─────────────────────────────
@@ -245,7 +246,7 @@ async def present(gateway: Gateway, documents: DocumentStore, ctx: WriteContext,
                   body: PresentationCreate) -> WriteAnswer:
     await require_kind(gateway, ctx.caller, CORPORATE)
     await _require_party(gateway, ctx, lc_id, BENEFICIARY)
-    docs = [(DOCUMENT_TYPES.index(d.type), bytes.fromhex(d.sha256[2:])) for d in body.documents]
+    docs = [(DocumentType[d.type], bytes.fromhex(d.sha256[2:])) for d in body.documents]
     payload = {"lc_id": str(lc_id)} | body.model_dump(mode="json")
     if body.invoice_id is None:
         answer = await _write(gateway, ctx, "present", lc_id, docs, body.shipment_date, body.amount,
@@ -279,11 +280,11 @@ def _presented(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("DocumentsPresented").args
     linked = outcome.events_named("PresentationInvoiceLinked")
     return 201, {
-        "lc_id": str(args["lcId"]), "presentation_id": str(args["presentationId"]), "state": "Presented",
+        "lc_id": str(args["lcId"]), "presentation_id": str(args["presentationId"]),
+        "state": PresentationState.Presented.name,
         "amount": args["amount"], "shipment_date": args["shipmentDate"],
         "discrepancies": discrepancy_names(args["discrepancies"]),
-        "documents": [{"type": DOCUMENT_TYPES[t] if t < len(DOCUMENT_TYPES) else str(t), "sha256": h}
-                      for t, h in args["documents"]],
+        "documents": [{"type": name_of(DocumentType, t), "sha256": h} for t, h in args["documents"]],
         "invoice_id": str(linked[0].args["invoiceId"]) if linked else None,
     }
 
@@ -325,7 +326,8 @@ async def claim_preclusion(gateway: Gateway, ctx: WriteContext, lc_id: int, pres
 
 
 # Presentation states in which the issuing bank's examination period (Art. 14(b)) may still be running.
-_UNDER_EXAMINATION = ("Presented", "Compliant", "Waived")
+_UNDER_EXAMINATION = tuple(s.name for s in (PresentationState.Presented, PresentationState.Compliant,
+                                            PresentationState.Waived))
 
 
 async def _examination_still_running(gateway: Gateway, ctx: WriteContext, answer: WriteAnswer, lc_id: int,
@@ -385,20 +387,22 @@ def _presentation_changed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     }
     if "PresentationExamined" in events:
         found = events["PresentationExamined"].args["discrepancies"]
-        result |= {"state": "Discrepant" if found else "Compliant", "discrepancies": discrepancy_names(found)}
+        examined = PresentationState.Discrepant if found else PresentationState.Compliant
+        result |= {"state": examined.name, "discrepancies": discrepancy_names(found)}
     if "DiscrepanciesWaived" in events:
-        result["state"] = "Waived"
+        result["state"] = PresentationState.Waived.name
     if "PresentationRefused" in events:
         refused = events["PresentationRefused"].args["discrepancies"]
-        result |= {"state": "Refused", "discrepancies": discrepancy_names(refused)}
+        result |= {"state": PresentationState.Refused.name, "discrepancies": discrepancy_names(refused)}
     if "PreclusionClaimed" in events:
-        result["state"] = "Precluded"
+        result["state"] = PresentationState.Precluded.name
     if "PresentationHonoured" in events:
         honoured = events["PresentationHonoured"].args
-        result |= {"state": "Honoured", "honoured_from": PRESENTATION_STATES[honoured["from"]],
+        result |= {"state": PresentationState.Honoured.name,
+                   "honoured_from": name_of(PresentationState, honoured["from"]),
                    "amount": honoured["amount"], "maturity_date": honoured["maturityDate"] or None}
     if "PresentationPaid" in events:
-        result |= {"state": "Paid", "amount": events["PresentationPaid"].args["amount"]}
+        result |= {"state": PresentationState.Paid.name, "amount": events["PresentationPaid"].args["amount"]}
     return 200, result
 
 

@@ -7,12 +7,12 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import ParticipantKind
 from app.core.errors import Forbidden
 from app.schemas.money import BurnRequest, LargeValueThresholdSet, MintRequest, PaymentCreate
 from app.services.base import (
     Caller,
     Gateway,
-    ParticipantKind,
     WriteContext,
     ascii_code,
     bytes32_of,
@@ -22,7 +22,7 @@ from app.services.base import (
 
 
 async def mint(gateway: Gateway, ctx: WriteContext, body: MintRequest) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.BANK)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Bank)
     reference = bytes32_of(body.reference)
     call = gateway.call(gateway.token_name(body.currency), "mint", body.to, body.amount, reference,
                         operation="deposits.mint", currency=body.currency)
@@ -37,7 +37,7 @@ def _minted(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 
 async def burn(gateway: Gateway, ctx: WriteContext, body: BurnRequest) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.BANK)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Bank)
     call = gateway.call(gateway.token_name(body.currency), "burn", body.amount, bytes32_of(body.reference),
                         operation="deposits.burn", currency=body.currency)
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
@@ -72,7 +72,7 @@ def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 async def set_large_value_threshold(gateway: Gateway, ctx: WriteContext, body: LargeValueThresholdSet) -> WriteAnswer:
     """The regulator sets the reporting threshold of one currency's settlement token."""
-    await require_kind(gateway, ctx.caller, ParticipantKind.REGULATOR)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Regulator)
     call = gateway.call(gateway.token_name(body.currency), "setLargeValueThreshold", body.threshold,
                         operation="supervision.large_value_threshold", currency=body.currency)
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
@@ -89,7 +89,7 @@ async def balances(gateway: Gateway, caller: Caller, account: str) -> dict[str, 
     """Balances of `account` in every currency: the holder itself, the regulator and the operator may look."""
     if account != caller.address:
         kind = await gateway.kind_of(caller.address)
-        if kind not in (ParticipantKind.REGULATOR, ParticipantKind.OPERATOR):
+        if kind not in (ParticipantKind.Regulator, ParticipantKind.Operator):
             raise Forbidden("only the holder, the regulator or the operator may see these balances",
                             {"account": account}, code="BalancesNotVisible")
     currencies = gateway.currencies()

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.chain.signer import Signer
 from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.core.enums import KycStatus, ParticipantKind, name_of
 from app.core.errors import NotFound
 from app.db.models import CustodialKey
 from app.schemas.index import CONTRACT_OF_KIND
 from app.schemas.participants import FreezeRequest, KycAttestation, KycRevocation, ParticipantCreate, WalletLink
 from app.services.base import (
     Gateway,
-    ParticipantKind,
     WriteContext,
     ascii_code,
     bytes32_of,
@@ -28,8 +28,6 @@ from app.services.base import (
     submit,
 )
 
-KYC_STATUS = {"Approved": 1, "Rejected": 2, "Revoked": 3}
-KYC_NAMES = {0: "None", 1: "Approved", 2: "Rejected", 3: "Revoked"}
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
@@ -37,10 +35,10 @@ async def register(gateway: Gateway, ctx: WriteContext, body: ParticipantCreate)
     """Register a participant. Without an address, the gateway creates the participant's key in an
     encrypted keystore and signs for it from now on (custody): the key is created, and recorded under the
     operator's Idempotency-Key, before the registration is sent, so a repeated request reuses it."""
-    await require_kind(gateway, ctx.caller, ParticipantKind.OPERATOR)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Operator)
     address = body.address or await _custodial_address(gateway, ctx)
     call = gateway.call(
-        "ParticipantRegistry", "registerParticipant", address, ParticipantKind[body.kind.name.upper()].value,
+        "ParticipantRegistry", "registerParticipant", address, ParticipantKind[body.kind.value].value,
         body.jurisdiction.encode(), bytes.fromhex(body.identity_hash[2:]), operation="participants.register",
         custodial=body.address is None,
     )
@@ -50,7 +48,7 @@ async def register(gateway: Gateway, ctx: WriteContext, body: ParticipantCreate)
 async def link_wallet(gateway: Gateway, ctx: WriteContext, existing: str, body: WalletLink) -> WriteAnswer:
     """Link a further wallet to the legal identity of `existing` (same kind, jurisdiction, KYC and freeze). Without
     a wallet address the gateway creates the wallet's key, as for a custodial registration."""
-    await require_kind(gateway, ctx.caller, ParticipantKind.OPERATOR)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Operator)
     wallet = body.wallet or await _custodial_address(gateway, ctx)
     call = gateway.call("ParticipantRegistry", "linkWallet", wallet, existing, operation="participants.link_wallet",
                         custodial=body.wallet is None)
@@ -113,9 +111,9 @@ def _registered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 
 async def attest_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: KycAttestation) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.BANK)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Bank)
     call = gateway.call(
-        "ParticipantRegistry", "attestKyc", account, KYC_STATUS[body.status.value], body.expiry,
+        "ParticipantRegistry", "attestKyc", account, KycStatus[body.status.value].value, body.expiry,
         bytes.fromhex(body.evidence_hash[2:]), operation="participants.kyc",
     )
     return await submit(gateway, ctx, call, {"account": account, **body.model_dump(mode="json")})
@@ -124,7 +122,7 @@ async def attest_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: Ky
 @register_result("participants.kyc")
 def _kyc(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
     args = outcome.event("KycAttested").args
-    return 200, {"account": args["account"], "bank": args["bank"], "status": KYC_NAMES[args["status"]],
+    return 200, {"account": args["account"], "bank": args["bank"], "status": KycStatus(args["status"]).name,
                  "expiry": args["expiry"], "evidence_hash": args["evidenceHash"],
                  "kyc_valid_until": _valid_until(outcome)}
 
@@ -136,7 +134,7 @@ def _valid_until(outcome: TxOutcome) -> int | None:
 
 async def revoke_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: KycRevocation) -> WriteAnswer:
     """The regulator revokes every bank's KYC attestation of `account`'s identity (banks may attest afresh)."""
-    await require_kind(gateway, ctx.caller, ParticipantKind.REGULATOR)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Regulator)
     call = gateway.call("ParticipantRegistry", "revokeKyc", account, bytes32_of(body.reason),
                         operation="participants.kyc_revoke")
     return await submit(gateway, ctx, call, {"account": account, **body.model_dump(mode="json")})
@@ -151,7 +149,7 @@ def _kyc_revoked(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
 
 async def set_participant_frozen(gateway: Gateway, ctx: WriteContext, account: str, frozen: bool,
                                  body: FreezeRequest) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.REGULATOR)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Regulator)
     function = "freezeParticipant" if frozen else "unfreezeParticipant"
     call = gateway.call("ParticipantRegistry", function, account, bytes32_of(body.reason),
                         operation="participants.freeze")
@@ -160,7 +158,7 @@ async def set_participant_frozen(gateway: Gateway, ctx: WriteContext, account: s
 
 async def set_instrument_frozen(gateway: Gateway, ctx: WriteContext, contract: str, instrument_id: int,
                                 frozen: bool, body: FreezeRequest) -> WriteAnswer:
-    await require_kind(gateway, ctx.caller, ParticipantKind.REGULATOR)
+    await require_kind(gateway, ctx.caller, ParticipantKind.Regulator)
     address = _instrument_address(gateway, contract)
     function = "freezeInstrument" if frozen else "unfreezeInstrument"
     call = gateway.call("ParticipantRegistry", function, address, instrument_id, bytes32_of(body.reason),
@@ -202,14 +200,14 @@ async def get_participant(gateway: Gateway, account: str) -> dict[str, Any]:
     (record,), (active,), (identity,), (wallets,), (banks,) = await gateway.chain.read_many(
         [(registry, _fn(gateway, name), (account,)) for name in reads])
     kind, jurisdiction, frozen, _roles, kyc_valid_until = record
-    if kind == 0:
+    if kind == ParticipantKind["None"]:
         raise NotFound("not a registered participant", {"address": account}, code="ParticipantUnknown")
     attestations = await gateway.chain.read_many(
         [(registry, _fn(gateway, "kycAttestation"), (account, bank)) for bank in banks]) if banks else []
     return {
         "address": account, "kind": _kind_name(kind), "jurisdiction": jurisdiction.decode("ascii", "replace"),
         "active": active, "frozen": frozen, "kyc_valid_until": kyc_valid_until,
-        "kyc_attestations": [{"bank": to_checksum_address(bank), "status": KYC_NAMES.get(status, str(status)),
+        "kyc_attestations": [{"bank": to_checksum_address(bank), "status": name_of(KycStatus, status),
                               "expiry": expiry} for bank, ((status, expiry),) in zip(banks, attestations)],
         "identity_hash": "0x" + identity.hex(), "wallets": [to_checksum_address(w) for w in wallets],
     }
@@ -217,7 +215,7 @@ async def get_participant(gateway: Gateway, account: str) -> dict[str, Any]:
 
 def _kind_name(value: int) -> str:
     try:
-        return ParticipantKind(value).name.title()
+        return ParticipantKind(value).name
     except ValueError:  # a kind this gateway does not know yet: say so rather than fail
         return f"Kind{value}"
 

@@ -16,18 +16,11 @@ from typing import Any
 
 from eth_utils import keccak
 
-from scripts._letters_of_credit import (
-    DAY,
-    ZERO_ADDRESS,
-    Availability,
-    CreditTerms,
-    DocumentType,
-    day_of,
-    document_set,
-)
+from app.core.enums import Availability, DocumentType
+from scripts._letters_of_credit import DAY, ZERO_ADDRESS, CreditTerms, day_of, document_set
 
 AMOUNT = 100_000_00  # USD 100,000.00 in minor units
-REQUIRED_TYPES = (DocumentType.COMMERCIAL_INVOICE, DocumentType.TRANSPORT_DOCUMENT, DocumentType.PACKING_LIST)
+REQUIRED_TYPES = (DocumentType.CommercialInvoice, DocumentType.TransportDocument, DocumentType.PackingList)
 REQUIRED_DOCUMENTS = document_set(*REQUIRED_TYPES)
 NOON = 12 * 3600
 MAX_ALLOWANCE = 2**256 - 1  # an unlimited approval: OpenZeppelin then never rewrites the allowance
@@ -44,7 +37,7 @@ def documents(*types: DocumentType, tag: str = "") -> list[tuple[int, bytes]]:
 
 FULL_DOCUMENTS = documents(*REQUIRED_TYPES)
 # The required documents without the commercial invoice: presentable with `present` (no invoice named).
-SHIPPING_TYPES = tuple(t for t in REQUIRED_TYPES if t != DocumentType.COMMERCIAL_INVOICE)
+SHIPPING_TYPES = tuple(t for t in REQUIRED_TYPES if t != DocumentType.CommercialInvoice)
 SHIPPING_DOCUMENTS = documents(*SHIPPING_TYPES)
 SHIPPING_DOCUMENT_SET = document_set(*SHIPPING_TYPES)
 INVOICE_DUE_AFTER = 120 * DAY  # a presented invoice falls due this long after the presentation
@@ -53,7 +46,7 @@ _invoice_numbers = itertools.count(1)
 
 
 def has_commercial_invoice(docs: list[tuple[int, bytes]]) -> bool:
-    return any(doc_type == int(DocumentType.COMMERCIAL_INVOICE) for doc_type, _ in docs)
+    return any(doc_type == int(DocumentType.CommercialInvoice) for doc_type, _ in docs)
 
 
 def next_monday(chain: Any, at_least_days_ahead: int = 2) -> int:
@@ -101,7 +94,7 @@ class Credits:
             latestShipmentDate=(self.base + LATEST_SHIPMENT) * DAY,
             presentationPeriodDays=0,
             partialShipmentsAllowed=True,
-            availability=int(Availability.SIGHT_PAYMENT),
+            availability=int(Availability.SightPayment),
             deferredPaymentDays=0,
             requiredDocuments=REQUIRED_DOCUMENTS,
         )

@@ -8,7 +8,8 @@ from typing import Any
 
 from eth_utils import keccak
 
-from scripts._common import KIND_INSTRUMENT, ROOT
+from app.core.enums import ParticipantKind
+from scripts._common import ROOT
 
 DAY = 24 * 3600
 YEAR = 365 * DAY
@@ -172,7 +173,8 @@ def deploy_lien_double(operator: Any, registry: Any, invoices: Any, *, implement
     lien instrument, the way `deploy_platform` registers the real ones."""
     double = operator.deploy(_lien_double_container(), invoices.address, implements_hook)
     if participant:
-        registry.registerParticipant(double.address, KIND_INSTRUMENT, registry.jurisdictionOf(operator.address),
+        registry.registerParticipant(double.address, ParticipantKind.Instrument,
+                                     registry.jurisdictionOf(operator.address),
                                      keccak(text=f"instrument:LienInstrumentDouble:{double.address}"),
                                      sender=operator)
     if lien_instrument:

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 import scripts._common as common
 from receivables_helpers import DAY, advance_to, confirmed_invoice, now
+from app.core.enums import FinancingState
 from scripts._common import INVOICE_GRACE_PERIOD, text_hash
-from scripts.bank_financing import FinancingState, cli
+from scripts.bank_financing import cli
 
 FACE = 50_000_00
 _numbers = itertools.count(1)
@@ -101,7 +102,7 @@ def test_approve_pays_the_advance_and_takes_the_lien(chain, application, run, fi
     code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
     assert code == 0, out
     assert "Approved financing" in out
-    assert financing.financing(financing_id).state == FinancingState.ACTIVE
+    assert financing.financing(financing_id).state == FinancingState.Active
     assert usd.balanceOf(exporter.address) == before + 40_000_00
     assert invoices.invoice(invoice_id).lienFinancier == bank_cn.address
 
@@ -119,7 +120,7 @@ def test_approve_is_refused_for_another_bank_and_a_second_bank_is_told_the_invoi
     assert code == 1
     assert "REFUSED" in out and "ReceivableFinancingInvoiceLiened" in out
     assert "liened through ReceivableFinancing" in out and bank_cn.address in out
-    assert financing.financing(second).state == FinancingState.APPLIED
+    assert financing.financing(second).state == FinancingState.Applied
     code, out = run("pending", as_=bank_us)
     assert code == 0 and f"LIENED through ReceivableFinancing for {bank_cn.address}" in out
 
@@ -133,7 +134,7 @@ def test_approve_is_refused_above_what_the_buyer_left_unpaid(chain, application,
     code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
     assert code == 1
     assert "REFUSED" in out and "ReceivableFinancingAboveOutstanding" in out
-    assert financing.financing(financing_id).state == FinancingState.APPLIED
+    assert financing.financing(financing_id).state == FinancingState.Applied
     code, out = run(*_approve_args(chain, financing_id, advance=30_000_00), as_=bank_cn)
     assert code == 0, out
     assert financing.financing(financing_id).amount == 30_000_00
@@ -151,8 +152,8 @@ def test_approve_is_refused_under_a_closed_programme(chain, run, invoices, finan
     code, out = run("approve", financing_id, "--advance", 40_000_00, "--rate-bps", 400, "--maturity",
                     now(chain) + 30 * DAY, "--yes", as_=bank_cn)
     assert code == 1
-    assert "CLOSED" in out and "ReceivableFinancingUnexpectedProgrammeState" in out
-    assert financing.financing(financing_id).state == FinancingState.APPLIED
+    assert "is Closed, must be Open" in out and "ReceivableFinancingUnexpectedProgrammeState" in out
+    assert financing.financing(financing_id).state == FinancingState.Applied
 
 
 def test_a_bank_that_may_not_act_is_refused_with_the_registrys_reason(chain, application, run, registry, operator,
@@ -172,7 +173,7 @@ def test_a_bank_that_may_not_act_is_refused_with_the_registrys_reason(chain, app
         assert code == 1
         assert (f"AccessControlUnauthorizedAccount(account={bank_cn.address}, neededRole=0x{bank_role.hex()})".lower()
                 in out.lower())
-        assert financing.financing(financing_id).state == FinancingState.APPLIED
+        assert financing.financing(financing_id).state == FinancingState.Applied
     finally:
         if registry.participant(bank_cn.address).frozen:
             registry.unfreezeParticipant(bank_cn.address, reason, sender=regulator)
@@ -186,7 +187,7 @@ def test_a_bank_requiring_a_customs_match_is_refused_without_one(chain, applicat
     try:  # restored by hand, as above
         code, out = run(*_approve_args(chain, financing_id), as_=bank_cn)
         assert code == 1 and "ReceivableFinancingCustomsMatchRequired" in out
-        assert financing.financing(financing_id).state == FinancingState.APPLIED
+        assert financing.financing(financing_id).state == FinancingState.Applied
     finally:
         financing.setCustomsMatchRequired(False, sender=bank_cn)
 
@@ -213,9 +214,9 @@ def test_reject_records_the_reason(application, run, financing, bank_cn):
     _, financing_id = application
     code, out = run("reject", financing_id, "--reason", "CREDIT-LIMIT", "--yes", as_=bank_cn)
     assert code == 0, out
-    assert financing.financing(financing_id).state == FinancingState.REJECTED
+    assert financing.financing(financing_id).state == FinancingState.Rejected
     code, out = run("reject", financing_id, "--reason", "CREDIT-LIMIT", "--yes", as_=bank_cn)
-    assert code == 1 and "REJECTED" in out
+    assert code == 1 and "is Rejected, must be Applied" in out
 
 
 def test_repay_records_an_off_chain_repayment(chain, application, run, financing, bank_cn):
@@ -240,7 +241,7 @@ def test_default_waits_for_the_overdue_date_then_recovers_from_the_seller(chain,
     code, out = run("default", financing_id, "--recourse", "--yes", as_=bank_cn)
     assert code == 0, out
     assert "declared in default" in out and "Recovered" in out
-    assert financing.financing(financing_id).state == FinancingState.CLOSED
+    assert financing.financing(financing_id).state == FinancingState.Closed
     assert usd.balanceOf(exporter.address) < before
 
 

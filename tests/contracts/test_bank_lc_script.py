@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 import scripts._common as common
 from lc_world import AMOUNT, LATEST_SHIPMENT, MAX_ALLOWANCE, Credits, next_monday
-from scripts._letters_of_credit import DAY, Availability, PresentationState
+from app.core.enums import Availability, CreditState, PresentationState
+from scripts._letters_of_credit import DAY
 from scripts.bank_lc import cli
 
 
@@ -75,14 +76,14 @@ def test_issue_and_advise_with_preflight_checks(credits, lc, run, bank_us, bank_
     code, out = run("advise", lc_id, "--yes", as_=bank_cn)
     assert code == 0, out
     code, out = run("show", lc_id)
-    assert code == 0 and "ADVISED" in out
+    assert code == 0 and "Advised" in out
 
 
 def test_issue_asks_for_confirmation(credits, run, bank_us, lc):
     lc_id = credits.apply()
     code, out = run("issue", lc_id, as_=bank_us)  # CliRunner answers the prompt with nothing: "no"
     assert code == 1 and "not confirmed" in out
-    assert lc.state(lc_id) == 1  # still Applied
+    assert lc.state(lc_id) == CreditState.Applied
 
 
 def test_examine_refuses_a_late_shipment_then_honours_a_compliant_presentation(credits, lc, usd, run, bank_us,
@@ -94,16 +95,16 @@ def test_examine_refuses_a_late_shipment_then_honours_a_compliant_presentation(c
     assert code == 1 and "LATE_SHIPMENT" in out
     code, out = run("examine", lc_id, late, "--decision", "refuse", "--yes", as_=bank_us)
     assert code == 0, out
-    assert "REFUSED" in out and lc.presentationState(lc_id, late) == PresentationState.REFUSED
+    assert "Refused" in out and lc.presentationState(lc_id, late) == PresentationState.Refused
 
     clean = credits.present(lc_id, day=12, amount=AMOUNT // 2)
     code, out = run("examine", lc_id, clean, "--decision", "compliant", "--yes", as_=bank_us)
-    assert code == 0 and "COMPLIANT" in out
+    assert code == 0 and "Compliant" in out
     deadline = lc.presentation(lc_id, clean).examinationDeadline
     assert f"honour by {deadline}" in out
     before = usd.balanceOf(exporter.address)
     code, out = run("honour", lc_id, clean, "--yes", as_=bank_us)
-    assert code == 0 and "PAID" in out
+    assert code == 0 and "Paid" in out
     assert usd.balanceOf(exporter.address) == before + AMOUNT // 2
 
 
@@ -114,9 +115,9 @@ def test_hold_with_bank_codes_then_refuse(credits, lc, run, bank_us):
     assert code == 1 and "--codes" in out
     code, out = run("examine", lc_id, presentation_id, "--decision", "hold", "--codes", "INCONSISTENT_DATA",
                     "--yes", as_=bank_us)
-    assert code == 0 and "DISCREPANT" in out
+    assert code == 0 and "Discrepant" in out
     code, out = run("examine", lc_id, presentation_id, "--decision", "refuse", "--yes", as_=bank_us)
-    assert code == 0 and lc.presentationState(lc_id, presentation_id) == PresentationState.REFUSED
+    assert code == 0 and lc.presentationState(lc_id, presentation_id) == PresentationState.Refused
 
 
 def test_usage_errors_exit_with_two(credits, run, bank_us):
@@ -136,7 +137,7 @@ def test_the_bank_may_declare_only_inconsistent_data(credits, lc, run, bank_us, 
     code, out = run("examine", lc_id, presentation_id, "--decision", "hold", "--codes", codes, "--yes",
                     as_=bank_us)
     assert code == 2 and "declares only INCONSISTENT_DATA" in out
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Presented
 
 
 def test_show_names_the_presented_invoice_and_the_deadline(credits, lc, run):
@@ -164,11 +165,11 @@ def test_a_revert_prints_the_custom_error_name(credits, lc, registry, regulator,
 
 
 def test_pay_a_matured_deferred_payment(credits, lc, usd, run, bank_us, exporter, supplier1, outsider):
-    lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=30)
+    lc_id = credits.open(availability=int(Availability.DeferredPayment), deferredPaymentDays=30)
     presentation_id = credits.present(lc_id, day=12, shipment_day=3)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     code, out = run("honour", lc_id, presentation_id, "--yes", as_=bank_us)
-    assert code == 0 and "HONOURED" in out
+    assert code == 0 and "Honoured" in out
 
     code, out = run("pay", lc_id, presentation_id, "--yes", as_=supplier1)
     assert code == 1 and "matures at" in out
@@ -176,7 +177,7 @@ def test_pay_a_matured_deferred_payment(credits, lc, usd, run, bank_us, exporter
     # Any active participant may send the payment; a stranger is refused before anything is sent.
     code, out = run("pay", lc_id, presentation_id, "--yes", as_=outsider)
     assert code == 1 and "not an active participant" in out
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.HONOURED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Honoured
     before = usd.balanceOf(exporter.address)
     code, out = run("pay", lc_id, presentation_id, "--yes", as_=supplier1)
     assert code == 0, out

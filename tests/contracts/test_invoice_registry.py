@@ -19,7 +19,8 @@ from receivables_helpers import (
     advance_to, confirmed_invoice, deploy_lien_double, document_hash, invoice_number, now, register_invoice,
     states_bitmap,
 )
-from scripts._common import INVOICE_GRACE_PERIOD, KIND_ATTESTER, KYC_APPROVED, identity_hash, jurisdiction, text_hash
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import INVOICE_GRACE_PERIOD, identity_hash, jurisdiction, text_hash
 
 FACE = 125_000_00  # USD 125,000.00
 EXPORTER_ID = identity_hash("USCC-91310000EXPORTER")
@@ -54,7 +55,8 @@ def _buyers_approve_the_registry(invoices, usd, importer, exporter2):
 @pytest.fixture
 def carrier(registry, operator, outsider):
     """An attester that is not a customs authority (no `CUSTOMS_ROLE`), e.g. a carrier."""
-    registry.registerParticipant(outsider.address, KIND_ATTESTER, jurisdiction("CN"), identity_hash("CARRIER-1"),
+    registry.registerParticipant(outsider.address, ParticipantKind.Attester, jurisdiction("CN"),
+                                 identity_hash("CARRIER-1"),
                                  sender=operator)
     assert not registry.hasRole(registry.CUSTOMS_ROLE(), outsider.address)
     return outsider
@@ -710,7 +712,7 @@ def test_H3_an_owner_whose_kyc_lapsed_cannot_assign_its_invoice(chain, invoices,
     invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-64", FACE)
     assert registry.kycBanksOf(exporter.address) == [bank_cn.address]
     lapses_at = now(chain) + DAY
-    registry.attestKyc(exporter.address, KYC_APPROVED, lapses_at, text_hash("kyc:short-renewal"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Approved, lapses_at, text_hash("kyc:short-renewal"), sender=bank_cn)
     advance_to(chain, lapses_at + 1)
     assert invoices.state(invoice_id) == CONFIRMED
     with reverts_with(registry.ParticipantRegistryKycNotValid, account=exporter.address):

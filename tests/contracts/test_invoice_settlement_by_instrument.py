@@ -22,8 +22,9 @@ from lc_world import AMOUNT, FULL_DOCUMENTS, MAX_ALLOWANCE, Credits, at_noon, ne
 from receivables_helpers import (
     CONFIRMED, DEFAULTED, FINANCED, PAID, ZERO_ADDRESS, confirmed_invoice, deploy_lien_double,
 )
+from app.core.enums import Availability
 from scripts._common import INVOICE_GRACE_PERIOD, text_hash
-from scripts._letters_of_credit import DAY, Availability
+from scripts._letters_of_credit import DAY
 from scripts._payments import certificate_world
 
 FACE = 1_200_000_00  # a commercial invoice of USD 1,200,000.00
@@ -218,7 +219,7 @@ def test_partial_presentations_each_record_their_amount(chain, credits, lc, invo
 def test_deferred_payment_records_on_the_invoice_at_maturity_only(chain, credits, lc, invoices, usd, exporter,
                                                                   importer, bank_us, supplier1):
     invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, "CI-DEF-1", AMOUNT, due_in=120 * DAY)
-    lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=45)
+    lc_id = credits.open(availability=int(Availability.DeferredPayment), deferredPaymentDays=45)
     presentation_id = present_with_invoice(credits, lc_id, invoice_id)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     accepted = lc.honour(lc_id, presentation_id, sender=bank_us)

@@ -21,8 +21,9 @@ import pytest
 
 from _reverts import reverts_with
 from lc_world import AMOUNT, EXPIRY, MAX_ALLOWANCE, SHIPPING_DOCUMENTS, Credits, at_noon, next_monday
+from app.core.enums import Availability, CreditState, Discrepancy, PresentationState
 from scripts._common import text_hash
-from scripts._letters_of_credit import DAY, Availability, CreditState, Discrepancy, PresentationState
+from scripts._letters_of_credit import DAY
 
 ALL_BANK_CODES = [1 << bit for bit in range(8)]
 
@@ -82,7 +83,7 @@ def test_M2_bank_may_not_declare_a_coded_discrepancy(credits, lc, bank_us, code)
     for declared in (code, code | Discrepancy.INCONSISTENT_DATA):
         with ape.reverts(lc.LetterOfCreditInvalidDiscrepancies, discrepancies=int(declared)):
             lc.examine(lc_id, presentation_id, declared, sender=bank_us)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Presented
 
 
 def test_M2_declaring_over_tolerance_can_no_longer_lock_the_credits_capacity(credits, lc, bank_us):
@@ -117,20 +118,20 @@ def test_M1_compliant_presentation_not_honoured_in_five_banking_days_is_preclude
 
     credits.at(at_noon(credits.base + 7))
     with ape.reverts(lc.LetterOfCreditUnexpectedPresentationState, presentationId=presentation_id,
-                     current=int(PresentationState.COMPLIANT)):
+                     current=int(PresentationState.Compliant)):
         lc.claimPreclusion(lc_id, presentation_id, sender=exporter)  # the fifth banking day is the bank's
     credits.mine_at(deadline)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.COMPLIANT
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Compliant
     credits.mine_at(deadline + 1)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRECLUDED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Precluded
     before = usd.balanceOf(exporter.address)
 
     receipt = lc.claimPreclusion(lc_id, presentation_id, sender=exporter)
 
     assert receipt.events.filter(lc.PreclusionClaimed)[0].beneficiary == exporter.address
-    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.PRECLUDED
+    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.Precluded
     assert usd.balanceOf(exporter.address) == before + AMOUNT
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
     invoice = invoices.invoice(lc.presentation(lc_id, presentation_id).invoiceId)
     assert invoice.paidAmount == AMOUNT and invoice.lienFinancier == ape.utils.ZERO_ADDRESS
 
@@ -144,21 +145,21 @@ def test_M1_waived_presentation_is_due_five_banking_days_after_the_waiver(credit
     credits.at(at_noon(credits.base + 1))
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     credits.mine_at(at_noon(credits.base + 9))
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.DISCREPANT  # holding has no clock
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Discrepant  # holding has no clock
 
     lc.waive(lc_id, presentation_id, sender=importer)
 
     deadline = end_of(credits.base + 16)
     assert lc.presentation(lc_id, presentation_id).examinationDeadline == deadline
     credits.mine_at(deadline)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.WAIVED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Waived
     credits.mine_at(deadline + 1)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRECLUDED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Precluded
     before = usd.balanceOf(exporter.address)
 
     receipt = lc.claimPreclusion(lc_id, presentation_id, sender=exporter)
 
-    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.PRECLUDED
+    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.Precluded
     assert usd.balanceOf(exporter.address) == before + AMOUNT
 
 
@@ -174,7 +175,7 @@ def test_M1_an_early_waiver_still_leaves_five_banking_days_after_it(credits, lc,
     assert lc.presentation(lc_id, presentation_id).examinationDeadline == end_of(credits.base + 11)
     credits.at(at_noon(credits.base + 10))
     lc.honour(lc_id, presentation_id, sender=bank_us)  # day 10: past day 7, within the waiver's period
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
 
 
 # ───────────────────────────── L5: a freeze extends the deadline ─────────────────────────────
@@ -195,12 +196,12 @@ def test_L5_a_freeze_during_the_examination_extends_the_deadline_by_the_frozen_t
     deadline = plain_deadline + frozen_time
     assert lc.presentation(lc_id, presentation_id).examinationDeadline == deadline
     credits.mine_at(plain_deadline + 1)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Presented
     credits.at(at_noon(credits.base + 9))  # past the plain deadline, within the extension
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.COMPLIANT
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Compliant
     credits.mine_at(deadline + 1)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRECLUDED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Precluded
 
 
 def test_L5_the_deadline_grows_while_the_credit_is_frozen(credits, lc, registry, regulator):
@@ -212,7 +213,7 @@ def test_L5_the_deadline_grows_while_the_credit_is_frozen(credits, lc, registry,
 
     credits.mine_at(at_noon(credits.base + 20))  # long after the plain deadline, still frozen
     view = lc.presentation(lc_id, presentation_id)
-    assert view.state == PresentationState.PRESENTED
+    assert view.state == PresentationState.Presented
     assert view.examinationDeadline == plain_deadline + 14 * DAY
 
 
@@ -244,7 +245,7 @@ def test_H1_margin_is_never_applied_after_its_release(credits, lc, usd, bank_us,
     assert_escrow_is_the_sum_held(lc, usd)
     credits.at(at_noon(credits.base + EXPIRY + 1))
     lc.releaseMargin(credit_a, sender=supplier1)
-    assert lc.state(credit_a) == CreditState.EXPIRED
+    assert lc.state(credit_a) == CreditState.Expired
     assert_escrow_is_the_sum_held(lc, usd)
 
     late = credits.present(credit_a, day=EXPIRY + 1, shipment_day=EXPIRY - 10)
@@ -281,7 +282,7 @@ def test_H1_escrow_equals_the_sum_held_across_credits_through_their_lives(credit
         lc.honour(lc_id, presentation_id, sender=bank_us)
         assert_escrow_is_the_sum_held(lc, usd)
     assert lc.margin(drawn).applied == (AMOUNT // 10) * 30 // 100
-    assert (lc.state(exhausted), lc.margin(exhausted).held) == (CreditState.EXHAUSTED, 0)
+    assert (lc.state(exhausted), lc.margin(exhausted).held) == (CreditState.Exhausted, 0)
 
     lc.requestCancellation(cancelled, sender=bank_us)
     lc.consentToCancellation(cancelled, sender=exporter)
@@ -299,7 +300,7 @@ def test_H1_escrow_equals_the_sum_held_across_credits_through_their_lives(credit
 
 def test_payment_at_maturity_and_margin_release_need_an_active_caller(credits, lc, registry, regulator, usd,
                                                                        bank_us, supplier1, supplier2, outsider):
-    lc_id = credits.open(margin=AMOUNT // 10, availability=int(Availability.DEFERRED_PAYMENT),
+    lc_id = credits.open(margin=AMOUNT // 10, availability=int(Availability.DeferredPayment),
                          deferredPaymentDays=30)
     presentation_id = credits.present(lc_id, day=12, shipment_day=3, amount=AMOUNT // 2)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
@@ -313,11 +314,11 @@ def test_payment_at_maturity_and_margin_release_need_an_active_caller(credits, l
             attempt(outsider)
         with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=supplier1.address):
             attempt(supplier1)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.HONOURED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Honoured
     assert lc.margin(lc_id).held == AMOUNT // 10 - (AMOUNT // 10) // 2
 
     lc.payAtMaturity(lc_id, presentation_id, sender=supplier2)
     lc.releaseMargin(lc_id, sender=supplier2)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
     assert lc.margin(lc_id).held == 0
     assert_escrow_is_the_sum_held(lc, usd)

@@ -26,16 +26,9 @@ from lc_world import (
     documents,
     next_monday,
 )
+from app.core.enums import Availability, CreditState, Discrepancy, DocumentType, PresentationState
 from scripts._common import text_hash
-from scripts._letters_of_credit import (
-    DAY,
-    Availability,
-    CreditState,
-    Discrepancy,
-    DocumentType,
-    PresentationState,
-    UCP_ARTICLE,
-)
+from scripts._letters_of_credit import DAY, UCP_ARTICLE
 
 # The plain path (no invoice, no margin applied): a presentation with its invoice takes the lien (about
 # 204,000 gas) and honouring it settles the invoice and releases the lien (about 144,000).
@@ -156,7 +149,7 @@ def test_apply_records_mt700_terms_with_the_default_presentation_period(credits,
     assert stored.presentationPeriodDays == 21
     assert stored.requiredDocuments == REQUIRED_DOCUMENTS
     assert lc.applicantOf(lc_id) == importer.address
-    assert lc.state(lc_id) == CreditState.APPLIED
+    assert lc.state(lc_id) == CreditState.Applied
 
 
 def test_issue_escrows_the_applicants_margin(credits, lc, usd, importer, bank_us):
@@ -169,7 +162,7 @@ def test_issue_escrows_the_applicants_margin(credits, lc, usd, importer, bank_us
     assert usd.balanceOf(lc.address) == AMOUNT // 5
     margin = lc.margin(lc_id)
     assert (margin.escrowed, margin.held, margin.applied, margin.released) == (AMOUNT // 5, AMOUNT // 5, 0, 0)
-    assert lc.state(lc_id) == CreditState.ISSUED
+    assert lc.state(lc_id) == CreditState.Issued
 
 
 def test_advise_by_the_advising_bank(credits, lc, bank_cn):
@@ -177,16 +170,16 @@ def test_advise_by_the_advising_bank(credits, lc, bank_cn):
     lc.issue(lc_id, 0, sender=credits.issuing_bank)
     receipt = lc.advise(lc_id, sender=bank_cn)
     assert receipt.events.filter(lc.CreditAdvised)[0].advisingBank == bank_cn.address
-    assert lc.state(lc_id) == CreditState.ADVISED
+    assert lc.state(lc_id) == CreditState.Advised
 
 
 def test_presentation_fails_before_the_credit_is_advised(credits, lc, exporter):
     lc_id = credits.apply()
     lc.issue(lc_id, 0, sender=credits.issuing_bank)
-    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ISSUED)):
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.Issued)):
         lc.present(lc_id, SHIPPING_DOCUMENTS, credits.base * DAY, AMOUNT, sender=exporter)
     invoice_id = credits.invoice(AMOUNT, credits.chain.pending_timestamp + INVOICE_DUE_AFTER)
-    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ISSUED)):
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.Issued)):
         lc.presentWithInvoice(lc_id, FULL_DOCUMENTS, credits.base * DAY, AMOUNT, invoice_id, sender=exporter)
 
 
@@ -196,13 +189,13 @@ def test_application_cancelled_by_applicant_or_declined_by_issuing_bank(credits,
     caller = request.getfixturevalue(who)
     receipt = lc.cancelApplication(lc_id, sender=caller)
     assert receipt.events.filter(lc.ApplicationCancelled)[0].by == caller.address
-    assert lc.state(lc_id) == CreditState.CANCELLED
+    assert lc.state(lc_id) == CreditState.Cancelled
 
 
 def test_application_expires_when_not_issued_by_its_expiry_day(credits, lc, bank_us):
     lc_id = credits.apply()
     credits.at(at_noon(credits.base + EXPIRY + 1))
-    with ape.reverts(lc.LetterOfCreditUnexpectedState, current=int(CreditState.EXPIRED)):
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, current=int(CreditState.Expired)):
         lc.issue(lc_id, 0, sender=bank_us)
 
 
@@ -234,7 +227,7 @@ def test_amendment_takes_effect_only_when_the_beneficiary_accepts(credits, lc, b
 def test_rejected_amendment_leaves_the_terms_unchanged(credits, lc, bank_us, exporter):
     lc_id = credits.open()
     amendment = (AMOUNT // 2, (credits.base + EXPIRY) * DAY, (credits.base + LATEST_SHIPMENT) * DAY,
-                 REQUIRED_DOCUMENTS | (1 << int(DocumentType.INSURANCE_DOCUMENT)))
+                 REQUIRED_DOCUMENTS | (1 << int(DocumentType.InsuranceDocument)))
     lc.proposeAmendment(lc_id, amendment, sender=bank_us)
 
     receipt = lc.rejectAmendment(lc_id, sender=exporter)
@@ -286,7 +279,7 @@ def test_cancellation_needs_the_beneficiarys_consent_and_releases_the_margin(cre
     assert receipt.events.filter(lc.CreditCancelled)[0].beneficiary == exporter.address
     assert receipt.events.filter(lc.MarginReleased)[0].amount == AMOUNT // 10
     assert usd.balanceOf(importer.address) == before + AMOUNT // 10
-    assert lc.state(lc_id) == CreditState.CANCELLED
+    assert lc.state(lc_id) == CreditState.Cancelled
     margin = lc.margin(lc_id)
     assert (margin.held, margin.released) == (0, AMOUNT // 10)
 
@@ -307,7 +300,7 @@ def test_cancellation_of_a_confirmed_credit_needs_the_confirming_banks_agreement
     assert lc.cancellationRequested(lc_id) == (True, True)
     lc.consentToCancellation(lc_id, sender=exporter)
 
-    assert lc.state(lc_id) == CreditState.CANCELLED
+    assert lc.state(lc_id) == CreditState.Cancelled
     assert lc.terms(lc_id).confirmingBank == bank_cn.address
 
 
@@ -333,7 +326,7 @@ def test_compliant_presentation_is_honoured_at_sight_from_the_issuing_banks_fund
     presentation_id = receipt.events.filter(lc.DocumentsPresented)[0].presentationId
     assert lc.presentation(lc_id, presentation_id).discrepancies == 0
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.COMPLIANT
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Compliant
     # The applicant's balance plays no part: it has spent everything.
     usd.transfer(credits.advising_bank.address, usd.balanceOf(importer.address), sender=importer)
     bank_before, exporter_before = usd.balanceOf(bank_us.address), usd.balanceOf(exporter.address)
@@ -342,12 +335,12 @@ def test_compliant_presentation_is_honoured_at_sight_from_the_issuing_banks_fund
 
     assert receipt.gas_used <= GAS_BUDGETS["honour_pay"]
     honoured = receipt.events.filter(lc.PresentationHonoured)[0]
-    assert honoured["from"] == PresentationState.COMPLIANT and honoured.maturityDate == 0
+    assert honoured["from"] == PresentationState.Compliant and honoured.maturityDate == 0
     assert receipt.events.filter(lc.PresentationPaid)[0].amount == AMOUNT
     assert usd.balanceOf(bank_us.address) == bank_before - AMOUNT
     assert usd.balanceOf(exporter.address) == exporter_before + AMOUNT
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
-    assert lc.state(lc_id) == CreditState.EXHAUSTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
+    assert lc.state(lc_id) == CreditState.Exhausted
 
 
 def test_bank_may_add_its_own_discrepancy_but_never_clear_an_onchain_one(credits, lc, bank_us):
@@ -359,9 +352,9 @@ def test_bank_may_add_its_own_discrepancy_but_never_clear_an_onchain_one(credits
     lc.examine(lc_id, late, 0, sender=bank_us)
 
     assert lc.presentation(lc_id, clean).discrepancies == Discrepancy.INCONSISTENT_DATA
-    assert lc.presentationState(lc_id, clean) == PresentationState.DISCREPANT
+    assert lc.presentationState(lc_id, clean) == PresentationState.Discrepant
     assert lc.presentation(lc_id, late).discrepancies == Discrepancy.LATE_SHIPMENT
-    assert lc.presentationState(lc_id, late) == PresentationState.DISCREPANT
+    assert lc.presentationState(lc_id, late) == PresentationState.Discrepant
 
 
 def test_refusal_frees_the_reserved_amount(credits, lc, bank_us):
@@ -373,7 +366,7 @@ def test_refusal_frees_the_reserved_amount(credits, lc, bank_us):
     receipt = lc.refuse(lc_id, presentation_id, sender=bank_us)
 
     assert receipt.events.filter(lc.PresentationRefused)[0].discrepancies == Discrepancy.MISSING_DOCUMENT
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.REFUSED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Refused
     assert lc.drawings(lc_id).reserved == 0 and lc.drawings(lc_id).available == AMOUNT * 110 // 100
     assert lc.presentationCounts(lc_id) == (1, 0)
 
@@ -387,15 +380,15 @@ def test_applicant_waiver_lets_the_bank_honour_a_discrepant_presentation(credits
     assert receipt.events.filter(lc.DiscrepanciesWaived)[0].applicant == importer.address
     receipt = lc.honour(lc_id, presentation_id, sender=bank_us)
 
-    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.WAIVED
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
+    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.Waived
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
 
 
 def test_a_claim_beyond_the_ceiling_cannot_be_waived_nor_precluded(credits, lc, bank_us, importer):
     lc_id = credits.open()
     presentation_id = credits.present(lc_id, day=4, amount=AMOUNT * 2)
     credits.mine_at(at_noon(credits.base + 30))
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Presented
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     with ape.reverts(lc.LetterOfCreditWaiverNotAllowed, lcId=lc_id, presentationId=presentation_id):
         lc.waive(lc_id, presentation_id, sender=importer)
@@ -417,17 +410,17 @@ def test_preclusion_after_five_banking_days_across_a_weekend(credits, lc, usd, b
 
     credits.at(at_noon(credits.base + thursday + 7))  # the fifth banking day
     lc.examine(lc_id, examined_in_time, 0, sender=bank_us)
-    assert lc.presentationState(lc_id, left_unexamined) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, left_unexamined) == PresentationState.Presented
 
     credits.at(at_noon(credits.base + thursday + 8))  # Friday: the bank has lost its right to refuse
     with ape.reverts(lc.LetterOfCreditUnexpectedPresentationState, presentationId=left_unexamined,
-                     current=int(PresentationState.PRECLUDED)):
+                     current=int(PresentationState.Precluded)):
         lc.examine(lc_id, left_unexamined, Discrepancy.INCONSISTENT_DATA, sender=bank_us)
     before = usd.balanceOf(exporter.address)
     receipt = lc.claimPreclusion(lc_id, left_unexamined, sender=exporter)
 
     assert receipt.events.filter(lc.PreclusionClaimed)[0].beneficiary == exporter.address
-    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.PRECLUDED
+    assert receipt.events.filter(lc.PresentationHonoured)[0]["from"] == PresentationState.Precluded
     assert usd.balanceOf(exporter.address) == before + AMOUNT // 2
 
 
@@ -449,12 +442,12 @@ def test_L4_presentation_on_a_weekend_counts_from_monday(credits, lc, bank_us, w
     assert lc.presentation(lc_id, presentation_id).examinationDeadline == (monday_after + 1) * DAY - 1
 
     credits.mine_at(at_noon(credits.base + 12))  # past the Friday that counting from Saturday would end on
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Presented
     credits.mine_at((monday_after + 1) * DAY - 1)  # the last second of the fifth banking day
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PRESENTED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Presented
     credits.at((monday_after + 1) * DAY)
     with ape.reverts(lc.LetterOfCreditUnexpectedPresentationState, presentationId=presentation_id,
-                     current=int(PresentationState.PRECLUDED)):
+                     current=int(PresentationState.Precluded)):
         lc.examine(lc_id, presentation_id, Discrepancy.INCONSISTENT_DATA, sender=bank_us)
 
 
@@ -464,7 +457,7 @@ def test_L4_presentation_on_a_weekend_counts_from_monday(credits, lc, bank_us, w
 def test_deferred_payment_is_accepted_then_paid_by_any_active_participant_at_maturity(
     credits, lc, usd, registry, bank_us, exporter, supplier1, outsider
 ):
-    lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=90)
+    lc_id = credits.open(availability=int(Availability.DeferredPayment), deferredPaymentDays=90)
     presentation_id = credits.present(lc_id, day=12, shipment_day=3)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     bank_before = usd.balanceOf(bank_us.address)
@@ -473,7 +466,7 @@ def test_deferred_payment_is_accepted_then_paid_by_any_active_participant_at_mat
 
     maturity = (credits.base + 3 + 90) * DAY
     assert receipt.events.filter(lc.PresentationHonoured)[0].maturityDate == maturity
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.HONOURED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Honoured
     assert usd.balanceOf(bank_us.address) == bank_before
     credits.at(maturity - 3600)
     with ape.reverts(lc.LetterOfCreditNotMatured, lcId=lc_id, presentationId=presentation_id, maturityDate=maturity):
@@ -489,7 +482,7 @@ def test_deferred_payment_is_accepted_then_paid_by_any_active_participant_at_mat
 
     assert receipt.events.filter(lc.PresentationPaid)[0].payer == bank_us.address
     assert usd.balanceOf(exporter.address) == exporter_before + AMOUNT
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
 
 
 def test_partial_presentations_until_the_credit_is_exhausted(credits, lc, usd, bank_us, importer, exporter):
@@ -502,13 +495,13 @@ def test_partial_presentations_until_the_credit_is_exhausted(credits, lc, usd, b
         margin = lc.margin(lc_id)
         assert margin.escrowed == margin.held + margin.applied + margin.released
 
-    assert lc.state(lc_id) == CreditState.EXHAUSTED
+    assert lc.state(lc_id) == CreditState.Exhausted
     assert lc.drawings(lc_id).drawn == AMOUNT
     margin = lc.margin(lc_id)
     assert (margin.applied, margin.held) == (AMOUNT // 10, 0)
     # Paid AMOUNT to the exporter, got the whole margin back from the applicant's escrow.
     assert usd.balanceOf(bank_us.address) == bank_before - AMOUNT + AMOUNT // 10
-    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.EXHAUSTED)):
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.Exhausted)):
         lc.present(lc_id, SHIPPING_DOCUMENTS, credits.base * DAY, 1, sender=exporter)
     with ape.reverts(lc.LetterOfCreditNoMarginHeld, lcId=lc_id):
         lc.releaseMargin(lc_id, sender=importer)
@@ -524,7 +517,7 @@ def test_margin_is_applied_pro_rata_and_the_rest_released_after_expiry(credits, 
     receipt = lc.honour(lc_id, presentation_id, sender=bank_us)
 
     assert receipt.events.filter(lc.MarginApplied)[0].amount == margin_amount * 30 // 100
-    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ADVISED)):
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.Advised)):
         lc.releaseMargin(lc_id, sender=supplier1)
     credits.at(at_noon(credits.base + EXPIRY + 1))
     with reverts_with(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
@@ -536,7 +529,7 @@ def test_margin_is_applied_pro_rata_and_the_rest_released_after_expiry(credits, 
     released = margin_amount - margin_amount * 30 // 100
     assert receipt.events.filter(lc.MarginReleased)[0].amount == released
     assert usd.balanceOf(importer.address) == importer_before + released
-    assert lc.state(lc_id) == CreditState.EXPIRED
+    assert lc.state(lc_id) == CreditState.Expired
     margin = lc.margin(lc_id)
     assert (margin.escrowed, margin.held, margin.applied, margin.released) == (
         margin_amount, 0, margin_amount * 30 // 100, released)
@@ -559,15 +552,15 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
     final one paid at maturity, within the gas budgets. Each shipment's commercial invoice is registered and
     presented with its documents; the credit's payments settle them in the invoice registry."""
     credits = Credits(chain, lc, importer, exporter, bank_us, bank_cn, usd, next_monday(chain))
-    terms = credits.terms(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=60,
-                          requiredDocuments=REQUIRED_DOCUMENTS | (1 << int(DocumentType.CERTIFICATE_OF_ORIGIN)))
+    terms = credits.terms(availability=int(Availability.DeferredPayment), deferredPaymentDays=60,
+                          requiredDocuments=REQUIRED_DOCUMENTS | (1 << int(DocumentType.CertificateOfOrigin)))
     receipt = lc.applyForCredit(terms.as_tuple(), sender=importer)
     assert receipt.gas_used <= GAS_BUDGETS["apply"]
     lc_id = receipt.events.filter(lc.CreditApplied)[0].lcId
     receipt = lc.issue(lc_id, AMOUNT // 10, sender=bank_us)
     assert receipt.gas_used <= GAS_BUDGETS["issue"]
     lc.advise(lc_id, sender=bank_cn)
-    full = documents(*REQUIRED_TYPES, DocumentType.CERTIFICATE_OF_ORIGIN, tag="story")
+    full = documents(*REQUIRED_TYPES, DocumentType.CertificateOfOrigin, tag="story")
 
     # 1. Shipped a day late: discrepant on chain, and the bank refuses (the invoice is free again).
     first_invoice = credits.invoice(AMOUNT // 2, at_noon(credits.base + 14) + INVOICE_DUE_AFTER)
@@ -590,7 +583,7 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
     final = credits.present(lc_id, day=16, shipment_day=9, amount=AMOUNT // 2, docs=full)
     lc.examine(lc_id, final, 0, sender=bank_us)
     lc.honour(lc_id, final, sender=bank_us)
-    assert lc.state(lc_id) == CreditState.EXHAUSTED
+    assert lc.state(lc_id) == CreditState.Exhausted
     exporter_before = usd.balanceOf(exporter.address)
     for presentation_id, shipment_day in ((second, 8), (final, 9)):
         credits.at((credits.base + shipment_day + 60) * DAY)
@@ -599,7 +592,7 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
 
     assert usd.balanceOf(exporter.address) == exporter_before + AMOUNT
     assert [lc.presentationState(lc_id, p) for p in (first.presentationId, second, final)] == [
-        PresentationState.REFUSED, PresentationState.PAID, PresentationState.PAID]
+        PresentationState.Refused, PresentationState.Paid, PresentationState.Paid]
     margin = lc.margin(lc_id)
     assert (margin.applied, margin.held) == (AMOUNT // 10, 0)
     invoices = credits.invoices
@@ -621,12 +614,12 @@ def test_unknown_credit_and_presentation(credits, lc):
 
 def test_transition_from_the_wrong_state_names_current_and_expected(credits, lc, bank_us):
     lc_id = credits.open()
-    expected = (1 << int(CreditState.APPLIED)).to_bytes(32, "big")
-    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.ADVISED),
+    expected = (1 << int(CreditState.Applied)).to_bytes(32, "big")
+    with ape.reverts(lc.LetterOfCreditUnexpectedState, lcId=lc_id, current=int(CreditState.Advised),
                      expectedStates=expected):
         lc.issue(lc_id, 0, sender=bank_us)
     presentation_id = credits.present(lc_id, day=12)
-    with ape.reverts(lc.LetterOfCreditUnexpectedPresentationState, current=int(PresentationState.PRESENTED)):
+    with ape.reverts(lc.LetterOfCreditUnexpectedPresentationState, current=int(PresentationState.Presented)):
         lc.honour(lc_id, presentation_id, sender=bank_us)
 
 
@@ -691,7 +684,7 @@ def _bad_terms(credits, importer, exporter):
         (credits.terms(expiryDate=(base - 10) * DAY, latestShipmentDate=(base - 11) * DAY),
          "LetterOfCreditInvalidDates"),
         (credits.terms(latestShipmentDate=(base + EXPIRY + 1) * DAY), "LetterOfCreditInvalidDates"),
-        (credits.terms(availability=int(Availability.DEFERRED_PAYMENT)), "LetterOfCreditInvalidAvailability"),
+        (credits.terms(availability=int(Availability.DeferredPayment)), "LetterOfCreditInvalidAvailability"),
         (credits.terms(deferredPaymentDays=30), "LetterOfCreditInvalidAvailability"),
         (credits.terms(requiredDocuments=0), "LetterOfCreditInvalidDocumentSet"),
         (credits.terms(requiredDocuments=1 << 6), "LetterOfCreditInvalidDocumentSet"),

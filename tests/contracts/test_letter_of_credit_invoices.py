@@ -24,8 +24,9 @@ from lc_world import (
     next_monday,
 )
 from receivables_helpers import CONFIRMED, FINANCED, PAID, confirmed_invoice
+from app.core.enums import Availability, PresentationState
 from scripts._common import text_hash
-from scripts._letters_of_credit import DAY, Availability, PresentationState
+from scripts._letters_of_credit import DAY
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -109,13 +110,13 @@ def test_sight_payment_releases_the_lien(credits, lc, invoices, invoice_id, bank
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     lc.honour(lc_id, presentation_id, sender=bank_us)
 
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.PAID
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Paid
     assert invoices.invoice(invoice_id).lienFinancier == "0x0000000000000000000000000000000000000000"
 
 
 def test_deferred_acceptance_keeps_the_lien_until_paid_at_maturity(credits, lc, invoices, invoice_id, bank_us,
                                                                    supplier1):
-    lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=45)
+    lc_id = credits.open(availability=int(Availability.DeferredPayment), deferredPaymentDays=45)
     presentation_id = present_with_invoice(credits, lc_id, invoice_id)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     lc.honour(lc_id, presentation_id, sender=bank_us)
@@ -302,11 +303,11 @@ def test_H2_a_bank_that_refuses_never_holds_the_buyers_payment(credits, lc, invo
 
 def test_H2_an_accepted_deferred_drawing_still_reserves_the_presented_amount(credits, lc, invoices, invoice_id,
                                                                               importer, bank_us):
-    lc_id = credits.open(availability=int(Availability.DEFERRED_PAYMENT), deferredPaymentDays=45)
+    lc_id = credits.open(availability=int(Availability.DeferredPayment), deferredPaymentDays=45)
     presentation_id = present_with_invoice(credits, lc_id, invoice_id)
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     lc.honour(lc_id, presentation_id, sender=bank_us)
-    assert lc.presentationState(lc_id, presentation_id) == PresentationState.HONOURED
+    assert lc.presentationState(lc_id, presentation_id) == PresentationState.Honoured
     with reverts_with(lc.LetterOfCreditInvoiceUnderPresentation, lcId=lc_id, presentationId=presentation_id,
                       invoiceId=invoice_id, payableDirectly=0):
         invoices.pay(invoice_id, 1, sender=importer)

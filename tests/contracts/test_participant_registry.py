@@ -14,23 +14,9 @@ import ape
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from scripts._common import (
-    KIND_ATTESTER,
-    KIND_BANK,
-    KIND_CORPORATE,
-    KIND_INSTRUMENT,
-    KIND_OPERATOR,
-    KIND_REGULATOR,
-    KYC_APPROVED,
-    KYC_REJECTED,
-    KYC_REVOKED,
-    identity_hash,
-    jurisdiction,
-    text_hash,
-)
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import identity_hash, jurisdiction, text_hash
 
-KIND_NONE = 0
-KYC_NONE = 0
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 24 * 3600
 
@@ -40,12 +26,12 @@ INSTRUMENT = to_checksum_address("0x000000000000000000000000000000000000dead")
 ANY_ID = identity_hash("USCC-ANY")
 
 ROLE_OF_KIND = {
-    KIND_CORPORATE: "CORPORATE_ROLE",
-    KIND_BANK: "BANK_ROLE",
-    KIND_REGULATOR: "REGULATOR_ROLE",
-    KIND_ATTESTER: "ATTESTER_ROLE",
-    KIND_OPERATOR: "OPERATOR_ROLE",
-    KIND_INSTRUMENT: "INSTRUMENT_ROLE",
+    ParticipantKind.Corporate: "CORPORATE_ROLE",
+    ParticipantKind.Bank: "BANK_ROLE",
+    ParticipantKind.Regulator: "REGULATOR_ROLE",
+    ParticipantKind.Attester: "ATTESTER_ROLE",
+    ParticipantKind.Operator: "OPERATOR_ROLE",
+    ParticipantKind.Instrument: "INSTRUMENT_ROLE",
 }
 # `Roles.bit`: the bit of each kind's role in `Participant.roles` (the bits follow the kinds' order).
 ROLE_BIT_OF_KIND = {kind: 1 << (kind - 1) for kind in ROLE_OF_KIND}
@@ -92,12 +78,12 @@ def test_constructor_registers_operator_as_active_admin(project, chain, platform
     receipt = chain.get_receipt(fresh.creation_metadata.txn_hash)
     assert only_event(receipt, fresh.ParticipantRegistered) == {
         "account": operator.address,
-        "kind": KIND_OPERATOR,
+        "kind": ParticipantKind.Operator,
         "jurisdiction": b"SG",
         "identityHash": ident,
     }
     assert fresh.isActive(operator.address)
-    assert fresh.kindOf(operator.address) == KIND_OPERATOR
+    assert fresh.kindOf(operator.address) == ParticipantKind.Operator
     assert fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), operator.address)
     assert fresh.hasRole(fresh.OPERATOR_ROLE(), operator.address)
     assert fresh.identityHashOf(operator.address) == ident
@@ -112,7 +98,8 @@ def test_constructor_fails_if_operator_jurisdiction_invalid(project, operator):
 
 def test_constructor_fails_if_operator_is_zero_address(project, operator):
     with ape.reverts(
-        project.ParticipantRegistry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS, kind=KIND_OPERATOR
+        project.ParticipantRegistry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS,
+        kind=ParticipantKind.Operator,
     ):
         operator.deploy(project.ParticipantRegistry, ZERO_ADDRESS, jurisdiction("SG"), ANY_ID, ZERO_ADDRESS)
 
@@ -151,15 +138,18 @@ def test_register_participant_records_kind_jurisdiction_identity_and_grants_role
 
 
 def test_registered_institution_is_active_without_kyc(registry, operator):
-    registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), identity_hash("LEI-BANK-SG"), sender=operator)
+    registry.registerParticipant(NEWCOMER, ParticipantKind.Bank, jurisdiction("SG"), identity_hash("LEI-BANK-SG"),
+                                 sender=operator)
     assert registry.isActive(NEWCOMER)
 
 
 def test_registered_corporate_is_inactive_until_kyc_approved(registry, operator, bank_cn, chain):
-    registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), identity_hash("USCC-N"), sender=operator)
+    registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, jurisdiction("CN"), identity_hash("USCC-N"),
+                                 sender=operator)
     assert not registry.isActive(NEWCOMER)
 
-    registry.attestKyc(NEWCOMER, KYC_APPROVED, chain.pending_timestamp + 365 * DAY, text_hash("kyc"), sender=bank_cn)
+    registry.attestKyc(NEWCOMER, KycStatus.Approved, chain.pending_timestamp + 365 * DAY, text_hash("kyc"),
+                       sender=bank_cn)
     assert registry.isActive(NEWCOMER)
 
 
@@ -168,34 +158,37 @@ def test_register_fails_if_not_operator(registry, bank_cn, outsider):
         with ape.reverts(
             registry.AccessControlUnauthorizedAccount, account=caller.address, neededRole=registry.OPERATOR_ROLE()
         ):
-            registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=caller)
+            registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, jurisdiction("CN"), ANY_ID, sender=caller)
 
 
 def test_register_fails_if_operator_frozen(registry, operator, regulator):
     registry.freezeParticipant(operator.address, text_hash("reason"), sender=regulator)
     with ape.reverts(registry.ParticipantRegistryParticipantFrozen, account=operator.address):
-        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=operator)
+        registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, jurisdiction("CN"), ANY_ID, sender=operator)
 
 
 def test_register_fails_if_account_is_zero_address(registry, operator):
-    with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS, kind=KIND_CORPORATE):
-        registry.registerParticipant(ZERO_ADDRESS, KIND_CORPORATE, jurisdiction("CN"), ANY_ID, sender=operator)
+    with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS,
+                     kind=ParticipantKind.Corporate):
+        registry.registerParticipant(ZERO_ADDRESS, ParticipantKind.Corporate, jurisdiction("CN"), ANY_ID,
+                                     sender=operator)
 
 
 def test_register_fails_if_kind_is_none(registry, operator):
-    with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=NEWCOMER, kind=KIND_NONE):
-        registry.registerParticipant(NEWCOMER, KIND_NONE, jurisdiction("CN"), ANY_ID, sender=operator)
+    with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=NEWCOMER, kind=ParticipantKind["None"]):
+        registry.registerParticipant(NEWCOMER, ParticipantKind["None"], jurisdiction("CN"), ANY_ID, sender=operator)
 
 
 @pytest.mark.parametrize("code", [b"cn", b"C1", b"\x00\x00", b"C@", b"[N"])
 def test_register_fails_if_jurisdiction_not_two_upper_case_letters(registry, operator, code):
     with ape.reverts(registry.ParticipantRegistryInvalidJurisdiction, jurisdiction=code):
-        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, code, ANY_ID, sender=operator)
+        registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, code, ANY_ID, sender=operator)
 
 
 def test_register_fails_if_already_registered(registry, operator, exporter):
     with ape.reverts(registry.ParticipantRegistryAlreadyRegistered, account=exporter.address):
-        registry.registerParticipant(exporter.address, KIND_BANK, jurisdiction("CN"), ANY_ID, sender=operator)
+        registry.registerParticipant(exporter.address, ParticipantKind.Bank, jurisdiction("CN"), ANY_ID,
+                                     sender=operator)
 
 
 # ───────────────────────────── KYC ─────────────────────────────
@@ -203,21 +196,21 @@ def test_register_fails_if_already_registered(registry, operator, exporter):
 
 def test_attest_kyc_approved_records_bank_expiry_and_evidence(registry, operator, bank_us, chain):
     ident = identity_hash("USCC-N")
-    registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ident, sender=operator)
+    registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, jurisdiction("CN"), ident, sender=operator)
     expiry = chain.pending_timestamp + 30 * DAY
     evidence = text_hash("kyc-file:newcomer:2026")
 
-    receipt = registry.attestKyc(NEWCOMER, KYC_APPROVED, expiry, evidence, sender=bank_us)
+    receipt = registry.attestKyc(NEWCOMER, KycStatus.Approved, expiry, evidence, sender=bank_us)
 
     assert only_event(receipt, registry.KycAttested) == {
         "account": NEWCOMER,
         "bank": bank_us.address,
-        "status": KYC_APPROVED,
+        "status": KycStatus.Approved,
         "expiry": expiry,
         "evidenceHash": evidence,
     }
     assert only_event(receipt, registry.KycValidityChanged) == {"identityHash": ident, "validUntil": expiry}
-    assert attestation(registry, NEWCOMER, bank_us) == (KYC_APPROVED, expiry)
+    assert attestation(registry, NEWCOMER, bank_us) == (KycStatus.Approved, expiry)
     assert registry.participant(NEWCOMER).kycExpiry == expiry
     assert registry.kycBanksOf(NEWCOMER) == [bank_us.address]
     assert registry.isActive(NEWCOMER)
@@ -227,7 +220,7 @@ def test_kyc_approval_is_active_one_second_before_expiry_and_inactive_at_expiry(
     registry, usd, bank_cn, exporter, importer, chain
 ):
     expiry = chain.pending_timestamp + 100
-    registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("short kyc"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Approved, expiry, text_hash("short kyc"), sender=bank_cn)
 
     chain.pending_timestamp = expiry - 1
     usd.transfer(importer.address, 1_00, sender=exporter)  # mined at expiry - 1: still active
@@ -243,12 +236,12 @@ def test_kyc_approval_is_active_one_second_before_expiry_and_inactive_at_expiry(
 
 def test_attest_kyc_rejected_makes_corporate_inactive_and_ignores_expiry(registry, bank_cn, exporter, chain):
     receipt = registry.attestKyc(
-        exporter.address, KYC_REJECTED, tomorrow(chain), text_hash("sanctions hit"), sender=bank_cn
+        exporter.address, KycStatus.Rejected, tomorrow(chain), text_hash("sanctions hit"), sender=bank_cn
     )
 
     assert only_event(receipt, registry.KycAttested)["expiry"] == 0
     # bank_cn's approval was the exporter's only one: its rejection ends the exporter's KYC validity.
-    assert attestation(registry, exporter, bank_cn) == (KYC_REJECTED, 0)
+    assert attestation(registry, exporter, bank_cn) == (KycStatus.Rejected, 0)
     assert registry.participant(exporter.address).kycExpiry == 0
     assert only_event(receipt, registry.KycValidityChanged) == {
         "identityHash": registry.identityHashOf(exporter.address), "validUntil": 0,
@@ -259,30 +252,30 @@ def test_attest_kyc_rejected_makes_corporate_inactive_and_ignores_expiry(registr
 def test_attest_kyc_fails_if_approval_expiry_not_after_now(registry, bank_cn, exporter, chain):
     now = next_timestamp(chain)
     with ape.reverts(registry.ParticipantRegistryInvalidKycExpiry, expiry=now):
-        registry.attestKyc(exporter.address, KYC_APPROVED, now, text_hash("kyc"), sender=bank_cn)
+        registry.attestKyc(exporter.address, KycStatus.Approved, now, text_hash("kyc"), sender=bank_cn)
     with ape.reverts(registry.ParticipantRegistryInvalidKycExpiry, expiry=now - 1):
-        registry.attestKyc(exporter.address, KYC_APPROVED, now - 1, text_hash("kyc"), sender=bank_cn)
+        registry.attestKyc(exporter.address, KycStatus.Approved, now - 1, text_hash("kyc"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_status_none(registry, bank_cn, exporter, chain):
-    with ape.reverts(registry.ParticipantRegistryInvalidKycStatus, status=KYC_NONE):
-        registry.attestKyc(exporter.address, KYC_NONE, tomorrow(chain), text_hash("kyc"), sender=bank_cn)
+    with ape.reverts(registry.ParticipantRegistryInvalidKycStatus, status=KycStatus["None"]):
+        registry.attestKyc(exporter.address, KycStatus["None"], tomorrow(chain), text_hash("kyc"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_account_not_corporate(registry, bank_cn, bank_us, chain):
     with ape.reverts(
         registry.ParticipantRegistryUnexpectedKind,
-        account=bank_us.address, actual=KIND_BANK, expected=KIND_CORPORATE,
+        account=bank_us.address, actual=ParticipantKind.Bank, expected=ParticipantKind.Corporate,
     ):
-        registry.attestKyc(bank_us.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
+        registry.attestKyc(bank_us.address, KycStatus.Approved, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_account_unknown(registry, bank_cn, outsider, chain):
     with ape.reverts(
         registry.ParticipantRegistryUnexpectedKind,
-        account=outsider.address, actual=KIND_NONE, expected=KIND_CORPORATE,
+        account=outsider.address, actual=ParticipantKind["None"], expected=ParticipantKind.Corporate,
     ):
-        registry.attestKyc(outsider.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
+        registry.attestKyc(outsider.address, KycStatus.Approved, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
 def test_attest_kyc_fails_if_caller_not_bank(registry, exporter, importer, attester, chain):
@@ -290,28 +283,28 @@ def test_attest_kyc_fails_if_caller_not_bank(registry, exporter, importer, attes
         with ape.reverts(
             registry.AccessControlUnauthorizedAccount, account=caller.address, neededRole=registry.BANK_ROLE()
         ):
-            registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("k"),
+            registry.attestKyc(exporter.address, KycStatus.Approved, tomorrow(chain), text_hash("k"),
                                sender=caller)
 
 
 def test_attest_kyc_fails_if_bank_frozen(registry, regulator, bank_cn, exporter, chain):
     registry.freezeParticipant(bank_cn.address, text_hash("licence suspended"), sender=regulator)
     with ape.reverts(registry.ParticipantRegistryParticipantFrozen, account=bank_cn.address):
-        registry.attestKyc(exporter.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_cn)
+        registry.attestKyc(exporter.address, KycStatus.Approved, tomorrow(chain), text_hash("k"), sender=bank_cn)
 
 
 def test_kyc_revoke_by_attesting_bank_makes_corporate_inactive(registry, bank_cn, exporter):
     # The exporter's KYC was attested by bank_cn in the demo world.
-    receipt = registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("revoked: fraud"), sender=bank_cn)
+    receipt = registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("revoked: fraud"), sender=bank_cn)
 
     assert only_event(receipt, registry.KycAttested) == {
         "account": exporter.address,
         "bank": bank_cn.address,
-        "status": KYC_REVOKED,
+        "status": KycStatus.Revoked,
         "expiry": 0,
         "evidenceHash": text_hash("revoked: fraud"),
     }
-    assert attestation(registry, exporter, bank_cn) == (KYC_REVOKED, 0)
+    assert attestation(registry, exporter, bank_cn) == (KycStatus.Revoked, 0)
     assert registry.participant(exporter.address).kycExpiry == 0
     assert not registry.isActive(exporter.address)
 
@@ -321,57 +314,58 @@ def test_kyc_revoke_by_another_bank_revokes_only_its_own_attestation(registry, b
     approval = attestation(registry, exporter, bank_cn)
     valid_until = registry.participant(exporter.address).kycExpiry
 
-    receipt = registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("not mine"), sender=bank_us)
+    receipt = registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("not mine"), sender=bank_us)
 
-    assert attestation(registry, exporter, bank_us) == (KYC_REVOKED, 0)
-    assert attestation(registry, exporter, bank_cn) == approval == (KYC_APPROVED, valid_until)
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Revoked, 0)
+    assert attestation(registry, exporter, bank_cn) == approval == (KycStatus.Approved, valid_until)
     assert registry.participant(exporter.address).kycExpiry == valid_until
     assert receipt.events.filter(registry.KycValidityChanged) == []
     assert registry.isActive(exporter.address)
 
 
 def test_kyc_revoke_by_a_bank_that_never_attested_is_recorded_as_its_own(registry, operator, bank_cn):
-    registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), identity_hash("USCC-N"), sender=operator)
+    registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, jurisdiction("CN"), identity_hash("USCC-N"),
+                                 sender=operator)
 
-    receipt = registry.attestKyc(NEWCOMER, KYC_REVOKED, 0, text_hash("nothing to revoke"), sender=bank_cn)
+    receipt = registry.attestKyc(NEWCOMER, KycStatus.Revoked, 0, text_hash("nothing to revoke"), sender=bank_cn)
 
-    assert attestation(registry, NEWCOMER, bank_cn) == (KYC_REVOKED, 0)
+    assert attestation(registry, NEWCOMER, bank_cn) == (KycStatus.Revoked, 0)
     assert registry.kycBanksOf(NEWCOMER) == [bank_cn.address]
     assert receipt.events.filter(registry.KycValidityChanged) == []  # it was never valid
     assert not registry.isActive(NEWCOMER)
 
 
 def test_kyc_reject_by_another_bank_leaves_a_valid_approval_standing(registry, bank_cn, bank_us, exporter):
-    registry.attestKyc(exporter.address, KYC_REJECTED, 0, text_hash("not mine"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Rejected, 0, text_hash("not mine"), sender=bank_us)
 
-    assert attestation(registry, exporter, bank_us) == (KYC_REJECTED, 0)
-    assert attestation(registry, exporter, bank_cn)[0] == KYC_APPROVED
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Rejected, 0)
+    assert attestation(registry, exporter, bank_cn)[0] == KycStatus.Approved
     assert registry.isActive(exporter.address)
 
 
 def test_kyc_reject_by_another_bank_once_approval_expired(registry, bank_cn, bank_us, exporter, chain):
     expiry = chain.pending_timestamp + 100
-    registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("short kyc"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Approved, expiry, text_hash("short kyc"), sender=bank_cn)
     chain.pending_timestamp = expiry
 
-    registry.attestKyc(exporter.address, KYC_REJECTED, 0, text_hash("declined"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Rejected, 0, text_hash("declined"), sender=bank_us)
 
-    assert attestation(registry, exporter, bank_us) == (KYC_REJECTED, 0)
-    assert attestation(registry, exporter, bank_cn) == (KYC_APPROVED, expiry)  # lapsed, and still bank_cn's
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Rejected, 0)
+    assert attestation(registry, exporter, bank_cn) == (KycStatus.Approved, expiry)  # lapsed, and still bank_cn's
     assert not registry.isActive(exporter.address)
 
 
 def test_corporate_stays_valid_until_every_approving_bank_has_revoked(registry, bank_cn, bank_us, exporter, chain):
     # A second bank's approval no longer takes the first bank's over: each revokes only its own.
     expiry = tomorrow(chain)
-    registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("re-kyc"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Approved, expiry, text_hash("re-kyc"), sender=bank_us)
     assert registry.kycBanksOf(exporter.address) == [bank_cn.address, bank_us.address]
 
-    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("old bank"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("old bank"), sender=bank_cn)
     assert registry.participant(exporter.address).kycExpiry == expiry  # bank_us's approval carries it
     assert registry.isActive(exporter.address)
 
-    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("new bank"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("new bank"), sender=bank_us)
     assert registry.participant(exporter.address).kycExpiry == 0
     assert not registry.isActive(exporter.address)
 
@@ -548,9 +542,9 @@ def test_bank_role_granted_to_a_corporate_confers_kyc_authority(registry, operat
     registry.grantRole(registry.BANK_ROLE(), exporter.address, sender=operator)
     expiry = tomorrow(chain)
 
-    registry.attestKyc(importer.address, KYC_APPROVED, expiry, text_hash("k"), sender=exporter)
+    registry.attestKyc(importer.address, KycStatus.Approved, expiry, text_hash("k"), sender=exporter)
 
-    assert attestation(registry, importer, exporter) == (KYC_APPROVED, expiry)
+    assert attestation(registry, importer, exporter) == (KycStatus.Approved, expiry)
     assert exporter.address in registry.kycBanksOf(importer.address)
 
 
@@ -569,7 +563,7 @@ def test_operator_role_granted_to_an_unregistered_account_confers_nothing(regist
     assert registry.hasRole(registry.OPERATOR_ROLE(), outsider.address)
     assert not registry.isAuthorized(outsider.address, registry.OPERATOR_ROLE())
     with ape.reverts(registry.ParticipantRegistryUnknownParticipant, account=outsider.address):
-        registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), ANY_ID, sender=outsider)
+        registry.registerParticipant(NEWCOMER, ParticipantKind.Bank, jurisdiction("SG"), ANY_ID, sender=outsider)
 
 
 def test_only_admin_grants_roles(registry, bank_cn, exporter):
@@ -583,7 +577,7 @@ def test_bank_that_renounces_its_role_can_no_longer_attest(registry, bank_us, im
     registry.renounceRole(registry.BANK_ROLE(), bank_us.address, sender=bank_us)
     needed = registry.BANK_ROLE()
     with ape.reverts(registry.AccessControlUnauthorizedAccount, account=bank_us.address, neededRole=needed):
-        registry.attestKyc(importer.address, KYC_APPROVED, tomorrow(chain), text_hash("k"), sender=bank_us)
+        registry.attestKyc(importer.address, KycStatus.Approved, tomorrow(chain), text_hash("k"), sender=bank_us)
 
 
 def test_renounce_role_fails_unless_confirmed_by_the_holder(registry, bank_us, bank_cn):
@@ -644,18 +638,18 @@ def test_transfer_from_profile_allows_active_spenders_only(
     assert registry.transferFromProfile(supplier1.address, exporter.address, importer.address) == (
         False, True, True, b"CN", b"US"
     )
-    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_cn)
     assert registry.transferFromProfile(exporter.address, importer.address, outsider.address) == (
         False, True, False, b"US", b"\x00\x00"
     )
 
 
 def test_unknown_account_reads_as_none(registry, outsider):
-    assert registry.kindOf(outsider.address) == KIND_NONE
+    assert registry.kindOf(outsider.address) == ParticipantKind["None"]
     assert registry.jurisdictionOf(outsider.address) == b"\x00\x00"
     assert registry.identityHashOf(outsider.address) == b"\x00" * 32
     assert registry.walletsOf(outsider.address) == []
     assert registry.kycBanksOf(outsider.address) == []
-    assert registry.kycAttestation(outsider.address, ZERO_ADDRESS).status == KYC_NONE
+    assert registry.kycAttestation(outsider.address, ZERO_ADDRESS).status == KycStatus["None"]
     assert registry.participant(outsider.address).roles == 0
     assert not registry.isActive(outsider.address)

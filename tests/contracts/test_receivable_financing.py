@@ -18,7 +18,8 @@ from receivables_helpers import (
     CONFIRMED, DAY, DEFAULTED, FINANCED, PAID, REGISTERED, YEAR, ZERO_ADDRESS,
     advance_to, confirmed_invoice, now, register_invoice, states_bitmap,
 )
-from scripts._common import INVOICE_GRACE_PERIOD, KIND_ATTESTER, identity_hash, jurisdiction, text_hash
+from app.core.enums import ParticipantKind
+from scripts._common import INVOICE_GRACE_PERIOD, identity_hash, jurisdiction, text_hash
 
 # IReceivableFinancing.FinancingState / ProgrammeState
 F_APPLIED, F_REJECTED, F_WITHDRAWN, F_ACTIVE, F_DEFAULTED, F_CLOSED = 1, 2, 3, 4, 5, 6
@@ -284,7 +285,8 @@ def test_L7_a_bank_requiring_a_customs_match_sees_the_latest_declaration(chain, 
                                                                       attester, outsider):
     """Audit L7: a carrier's matching declaration does not hide the customs authority's later mismatch, and
     the carrier cannot overwrite that mismatch again."""
-    registry.registerParticipant(outsider.address, KIND_ATTESTER, jurisdiction("CN"), identity_hash("CARRIER-2"),
+    registry.registerParticipant(outsider.address, ParticipantKind.Attester, jurisdiction("CN"),
+                                 identity_hash("CARRIER-2"),
                                  sender=operator)
     carrier = outsider
     financing.setCustomsMatchRequired(True, sender=bank_cn)

@@ -14,18 +14,8 @@ import ape
 from eth_utils import keccak, to_checksum_address
 
 from _reverts import reverts_with
-from scripts._common import (
-    INSTRUMENT_CONTRACTS,
-    KIND_ATTESTER,
-    KIND_BANK,
-    KIND_CORPORATE,
-    KIND_INSTRUMENT,
-    KYC_APPROVED,
-    KYC_REVOKED,
-    identity_hash,
-    jurisdiction,
-    text_hash,
-)
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import INSTRUMENT_CONTRACTS, identity_hash, jurisdiction, text_hash
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO_ID = b"\x00" * 32
@@ -55,13 +45,13 @@ def placeholder(i: int) -> str:
 
 def test_register_fails_if_identity_is_zero(registry, operator):
     with ape.reverts(registry.ParticipantRegistryInvalidIdentity):
-        registry.registerParticipant(NEWCOMER, KIND_CORPORATE, jurisdiction("CN"), ZERO_ID, sender=operator)
+        registry.registerParticipant(NEWCOMER, ParticipantKind.Corporate, jurisdiction("CN"), ZERO_ID, sender=operator)
     assert registry.kindOf(NEWCOMER) == 0
 
 
 def test_register_fails_if_identity_taken_whatever_the_kind(registry, operator, exporter):
     assert registry.identityHashOf(exporter.address) == EXPORTER_ID
-    for kind in (KIND_CORPORATE, KIND_BANK):
+    for kind in (ParticipantKind.Corporate, ParticipantKind.Bank):
         with ape.reverts(registry.ParticipantRegistryIdentityTaken, identityHash=EXPORTER_ID,
                          account=exporter.address):
             registry.registerParticipant(NEWCOMER, kind, jurisdiction("CN"), EXPORTER_ID, sender=operator)
@@ -71,7 +61,7 @@ def test_register_fails_if_identity_taken_whatever_the_kind(registry, operator, 
 def test_operators_identity_from_the_constructor_is_taken_too(registry, operator):
     ident = registry.identityHashOf(operator.address)
     with ape.reverts(registry.ParticipantRegistryIdentityTaken, identityHash=ident, account=operator.address):
-        registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), ident, sender=operator)
+        registry.registerParticipant(NEWCOMER, ParticipantKind.Bank, jurisdiction("SG"), ident, sender=operator)
 
 
 def test_every_participant_of_the_world_has_its_own_nonzero_identity(registry, platform, role_accounts):
@@ -82,7 +72,7 @@ def test_every_participant_of_the_world_has_its_own_nonzero_identity(registry, p
     assert len(set(identities)) == len(accounts)
     for name in INSTRUMENT_CONTRACTS:
         address = platform[name].address
-        assert registry.kindOf(address) == KIND_INSTRUMENT
+        assert registry.kindOf(address) == ParticipantKind.Instrument
         assert registry.identityHashOf(address) == keccak(text=f"instrument:{name}:{address}")
         assert registry.isAuthorized(address, registry.INSTRUMENT_ROLE())
 
@@ -97,14 +87,15 @@ def test_link_wallet_gives_the_wallet_the_identity_kind_jurisdiction_kyc_and_rol
     receipt = registry.linkWallet(wallet.address, exporter.address, sender=operator)
 
     assert only_event(receipt, registry.ParticipantRegistered) == {
-        "account": wallet.address, "kind": KIND_CORPORATE, "jurisdiction": b"CN", "identityHash": EXPORTER_ID,
+        "account": wallet.address, "kind": ParticipantKind.Corporate, "jurisdiction": b"CN",
+        "identityHash": EXPORTER_ID,
     }
     assert only_event(receipt, registry.WalletLinked) == {
         "wallet": wallet.address, "existing": exporter.address, "identityHash": EXPORTER_ID,
     }
     first, linked = registry.participant(exporter.address), registry.participant(wallet.address)
     assert (linked.kind, linked.jurisdiction, linked.frozen, linked.roles, linked.kycExpiry) == (
-        KIND_CORPORATE, b"CN", False, 1, first.kycExpiry
+        ParticipantKind.Corporate, b"CN", False, 1, first.kycExpiry
     )
     assert registry.identityHashOf(wallet.address) == EXPORTER_ID
     assert registry.walletsOf(exporter.address) == registry.walletsOf(wallet.address) == [
@@ -133,16 +124,16 @@ def test_linked_wallet_shares_kyc_with_every_wallet_of_the_identity(registry, op
 
     # A bank attesting through the new wallet attests the identity: it is the same attestation.
     later = registry.participant(exporter.address).kycExpiry + DAY
-    registry.attestKyc(wallet.address, KYC_APPROVED, later, text_hash("kyc"), sender=bank_us)
+    registry.attestKyc(wallet.address, KycStatus.Approved, later, text_hash("kyc"), sender=bank_us)
     a = registry.kycAttestation(exporter.address, bank_us.address)
-    assert (a.status, a.expiry) == (KYC_APPROVED, later)
+    assert (a.status, a.expiry) == (KycStatus.Approved, later)
     assert registry.kycBanksOf(exporter.address) == registry.kycBanksOf(wallet.address)
     assert registry.participant(exporter.address).kycExpiry == registry.participant(wallet.address).kycExpiry == later
 
     # The regulator's revocation through one wallet reaches both; one bank's fresh approval restores both.
     registry.revokeKyc(wallet.address, text_hash("REVIEW"), sender=regulator)
     assert not registry.isActive(exporter.address) and not registry.isActive(wallet.address)
-    registry.attestKyc(exporter.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("kyc"),
+    registry.attestKyc(exporter.address, KycStatus.Approved, chain.pending_timestamp + DAY, text_hash("kyc"),
                        sender=bank_cn)
     assert registry.isActive(exporter.address) and registry.isActive(wallet.address)
 
@@ -152,9 +143,9 @@ def test_bank_withdrawing_its_approval_through_one_wallet_withdraws_it_for_all(r
     wallet = new_wallet()
     registry.linkWallet(wallet.address, exporter.address, sender=operator)
 
-    registry.attestKyc(wallet.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
+    registry.attestKyc(wallet.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_cn)
 
-    assert registry.kycAttestation(exporter.address, bank_cn.address).status == KYC_REVOKED
+    assert registry.kycAttestation(exporter.address, bank_cn.address).status == KycStatus.Revoked
     assert not registry.isActive(exporter.address) and not registry.isActive(wallet.address)
 
 
@@ -214,7 +205,7 @@ def test_linked_wallet_of_a_bank_holds_the_bank_role(registry, usd, operator, ba
     usd.mint(importer.address, 1_00, text_hash("DEP"), sender=wallet)
 
     assert usd.balanceOf(importer.address) - before == 1_00
-    assert registry.kindOf(wallet.address) == KIND_BANK
+    assert registry.kindOf(wallet.address) == ParticipantKind.Bank
 
 
 def test_linked_wallet_gets_the_role_of_its_kind_only(registry, operator, attester):
@@ -223,7 +214,7 @@ def test_linked_wallet_gets_the_role_of_its_kind_only(registry, operator, attest
 
     registry.linkWallet(NEWCOMER, attester.address, sender=operator)
 
-    assert registry.kindOf(NEWCOMER) == KIND_ATTESTER
+    assert registry.kindOf(NEWCOMER) == ParticipantKind.Attester
     assert registry.hasRole(registry.ATTESTER_ROLE(), NEWCOMER)
     assert not registry.hasRole(registry.CUSTOMS_ROLE(), NEWCOMER)
 
@@ -250,7 +241,8 @@ def test_link_wallet_fails_if_existing_unknown(registry, operator, outsider):
 
 
 def test_link_wallet_fails_if_wallet_is_zero_address(registry, operator, exporter):
-    with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS, kind=KIND_CORPORATE):
+    with ape.reverts(registry.ParticipantRegistryInvalidParticipant, account=ZERO_ADDRESS,
+                     kind=ParticipantKind.Corporate):
         registry.linkWallet(ZERO_ADDRESS, exporter.address, sender=operator)
 
 
@@ -277,7 +269,7 @@ def test_registering_a_linked_identity_again_is_refused(registry, operator, expo
     registry.linkWallet(NEWCOMER, exporter.address, sender=operator)
     other = placeholder(99)
     with ape.reverts(registry.ParticipantRegistryIdentityTaken, identityHash=EXPORTER_ID, account=exporter.address):
-        registry.registerParticipant(other, KIND_CORPORATE, jurisdiction("CN"), EXPORTER_ID, sender=operator)
+        registry.registerParticipant(other, ParticipantKind.Corporate, jurisdiction("CN"), EXPORTER_ID, sender=operator)
 
 
 def test_no_wallet_of_a_frozen_bank_may_mint(registry, usd, operator, regulator, bank_cn, importer, new_wallet):

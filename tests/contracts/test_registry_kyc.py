@@ -14,7 +14,8 @@ from typing import Any
 
 import ape
 
-from scripts._common import KIND_BANK, KYC_APPROVED, KYC_REJECTED, KYC_REVOKED, identity_hash, jurisdiction, text_hash
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import identity_hash, jurisdiction, text_hash
 
 DAY = 24 * 3600
 
@@ -50,10 +51,11 @@ def test_second_bank_adds_its_own_attestation_beside_the_first(registry, bank_cn
     first = attestation(registry, exporter, bank_cn)
     expiry = chain.pending_timestamp + 30 * DAY
 
-    receipt = registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("kyc:us-review"), sender=bank_us)
+    receipt = registry.attestKyc(exporter.address, KycStatus.Approved, expiry, text_hash("kyc:us-review"),
+                                 sender=bank_us)
 
     assert only_event(receipt, registry.KycAttested)["bank"] == bank_us.address
-    assert attestation(registry, exporter, bank_us) == (KYC_APPROVED, expiry)
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Approved, expiry)
     assert attestation(registry, exporter, bank_cn) == first
     assert registry.kycBanksOf(exporter.address) == [bank_cn.address, bank_us.address]
     # An earlier expiry than bank_cn's: the exporter's validity does not change.
@@ -64,13 +66,13 @@ def test_second_bank_adds_its_own_attestation_beside_the_first(registry, bank_cn
 def test_later_approval_by_a_second_bank_extends_validity(registry, bank_cn, bank_us, exporter):
     later = valid_until(registry, exporter) + 365 * DAY
 
-    receipt = registry.attestKyc(exporter.address, KYC_APPROVED, later, text_hash("kyc"), sender=bank_us)
+    receipt = registry.attestKyc(exporter.address, KycStatus.Approved, later, text_hash("kyc"), sender=bank_us)
 
     assert only_event(receipt, registry.KycValidityChanged) == {
         "identityHash": registry.identityHashOf(exporter.address), "validUntil": later,
     }
     assert valid_until(registry, exporter) == later
-    assert attestation(registry, exporter, bank_cn)[0] == KYC_APPROVED
+    assert attestation(registry, exporter, bank_cn)[0] == KycStatus.Approved
 
 
 def test_M5_another_bank_cannot_shorten_an_approval_it_does_not_own(registry, usd, bank_us, exporter, importer,
@@ -78,7 +80,7 @@ def test_M5_another_bank_cannot_shorten_an_approval_it_does_not_own(registry, us
     # The attack: an approval by another bank that expires in a moment, to knock the exporter out.
     valid = valid_until(registry, exporter)
     soon = next_timestamp(chain) + 1
-    registry.attestKyc(exporter.address, KYC_APPROVED, soon, text_hash("kyc:one second"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Approved, soon, text_hash("kyc:one second"), sender=bank_us)
 
     assert valid_until(registry, exporter) == valid
     chain.pending_timestamp = soon + 10
@@ -90,11 +92,11 @@ def test_M5_another_bank_cannot_overwrite_an_approval_with_a_rejection_or_revoca
                                                                                    exporter, importer):
     approval = attestation(registry, exporter, bank_cn)
 
-    registry.attestKyc(exporter.address, KYC_REJECTED, 0, text_hash("declined"), sender=bank_us)
-    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Rejected, 0, text_hash("declined"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_us)
 
     assert attestation(registry, exporter, bank_cn) == approval
-    assert attestation(registry, exporter, bank_us) == (KYC_REVOKED, 0)
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Revoked, 0)
     assert valid_until(registry, exporter) == approval[1]
     usd.transfer(importer.address, 1_00, sender=exporter)
     assert registry.isActive(exporter.address)
@@ -107,9 +109,9 @@ def test_validity_is_the_latest_unexpired_approval(registry, usd, bank_cn, bank_
     ident = registry.identityHashOf(supplier1.address)
     t = next_timestamp(chain)
     # bank_cn shortens its own approval (its own to change): the validity follows it down.
-    shortened = registry.attestKyc(supplier1.address, KYC_APPROVED, t + 100, text_hash("short"), sender=bank_cn)
+    shortened = registry.attestKyc(supplier1.address, KycStatus.Approved, t + 100, text_hash("short"), sender=bank_cn)
     assert only_event(shortened, registry.KycValidityChanged) == {"identityHash": ident, "validUntil": t + 100}
-    registry.attestKyc(supplier1.address, KYC_APPROVED, t + 200, text_hash("us review"), sender=bank_us)
+    registry.attestKyc(supplier1.address, KycStatus.Approved, t + 200, text_hash("us review"), sender=bank_us)
     assert valid_until(registry, supplier1) == t + 200
 
     chain.pending_timestamp = t + 150  # bank_cn's approval has lapsed, bank_us's holds
@@ -128,9 +130,9 @@ def test_withdrawing_the_latest_approval_falls_back_to_the_next_one(registry, ba
     ident = registry.identityHashOf(supplier1.address)
     cn_expiry = valid_until(registry, supplier1)
     us_expiry = cn_expiry + 365 * DAY
-    registry.attestKyc(supplier1.address, KYC_APPROVED, us_expiry, text_hash("kyc"), sender=bank_us)
+    registry.attestKyc(supplier1.address, KycStatus.Approved, us_expiry, text_hash("kyc"), sender=bank_us)
 
-    receipt = registry.attestKyc(supplier1.address, KYC_REJECTED, 0, text_hash("declined"), sender=bank_us)
+    receipt = registry.attestKyc(supplier1.address, KycStatus.Rejected, 0, text_hash("declined"), sender=bank_us)
 
     assert only_event(receipt, registry.KycValidityChanged) == {"identityHash": ident, "validUntil": cn_expiry}
     assert valid_until(registry, supplier1) == cn_expiry
@@ -139,20 +141,22 @@ def test_withdrawing_the_latest_approval_falls_back_to_the_next_one(registry, ba
 
 def test_withdrawing_an_approval_that_is_not_the_latest_changes_nothing(registry, bank_cn, bank_us, supplier1, chain):
     cn_expiry = valid_until(registry, supplier1)
-    registry.attestKyc(supplier1.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_us)
+    registry.attestKyc(supplier1.address, KycStatus.Approved, chain.pending_timestamp + DAY, text_hash("k"),
+                       sender=bank_us)
 
-    receipt = registry.attestKyc(supplier1.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_us)
+    receipt = registry.attestKyc(supplier1.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_us)
 
     assert receipt.events.filter(registry.KycValidityChanged) == []
     assert valid_until(registry, supplier1) == cn_expiry
 
 
 def test_corporate_is_invalid_once_every_bank_has_withdrawn(registry, bank_cn, bank_us, supplier1, chain):
-    registry.attestKyc(supplier1.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_us)
+    registry.attestKyc(supplier1.address, KycStatus.Approved, chain.pending_timestamp + DAY, text_hash("k"),
+                       sender=bank_us)
 
-    registry.attestKyc(supplier1.address, KYC_REVOKED, 0, text_hash("cn"), sender=bank_cn)
+    registry.attestKyc(supplier1.address, KycStatus.Revoked, 0, text_hash("cn"), sender=bank_cn)
     assert registry.isActive(supplier1.address)
-    registry.attestKyc(supplier1.address, KYC_REJECTED, 0, text_hash("us"), sender=bank_us)
+    registry.attestKyc(supplier1.address, KycStatus.Rejected, 0, text_hash("us"), sender=bank_us)
 
     assert valid_until(registry, supplier1) == 0
     assert not registry.isActive(supplier1.address)
@@ -163,7 +167,8 @@ def test_corporate_is_invalid_once_every_bank_has_withdrawn(registry, bank_cn, b
 
 def test_regulator_revokes_every_banks_attestation(registry, usd, regulator, bank_cn, bank_us, exporter, importer,
                                                    chain):
-    registry.attestKyc(exporter.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Approved, chain.pending_timestamp + DAY, text_hash("k"),
+                       sender=bank_us)
     reason = text_hash("SANCTIONS-LIST-2026-12")
 
     receipt = registry.revokeKyc(exporter.address, reason, sender=regulator)
@@ -174,8 +179,8 @@ def test_regulator_revokes_every_banks_attestation(registry, usd, regulator, ban
     assert only_event(receipt, registry.KycValidityChanged) == {
         "identityHash": registry.identityHashOf(exporter.address), "validUntil": 0,
     }
-    assert attestation(registry, exporter, bank_cn) == (KYC_REVOKED, 0)
-    assert attestation(registry, exporter, bank_us) == (KYC_REVOKED, 0)
+    assert attestation(registry, exporter, bank_cn) == (KycStatus.Revoked, 0)
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Revoked, 0)
     assert valid_until(registry, exporter) == 0
     assert not registry.isActive(exporter.address)
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
@@ -197,16 +202,17 @@ def test_revoke_kyc_fails_if_participant_unknown(registry, regulator, outsider):
 
 def test_bank_approves_again_after_the_regulator_revoked(registry, usd, regulator, bank_cn, bank_us, exporter,
                                                          importer, chain):
-    registry.attestKyc(exporter.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"), sender=bank_us)
+    registry.attestKyc(exporter.address, KycStatus.Approved, chain.pending_timestamp + DAY, text_hash("k"),
+                       sender=bank_us)
     registry.revokeKyc(exporter.address, text_hash("REVIEW"), sender=regulator)
     expiry = chain.pending_timestamp + 365 * DAY
 
-    receipt = registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("kyc:after review"),
+    receipt = registry.attestKyc(exporter.address, KycStatus.Approved, expiry, text_hash("kyc:after review"),
                                  sender=bank_cn)
 
     assert only_event(receipt, registry.KycValidityChanged)["validUntil"] == expiry
-    assert attestation(registry, exporter, bank_cn) == (KYC_APPROVED, expiry)
-    assert attestation(registry, exporter, bank_us) == (KYC_REVOKED, 0)  # bank_us's stays revoked
+    assert attestation(registry, exporter, bank_cn) == (KycStatus.Approved, expiry)
+    assert attestation(registry, exporter, bank_us) == (KycStatus.Revoked, 0)  # bank_us's stays revoked
     assert registry.kycBanksOf(exporter.address) == [bank_cn.address, bank_us.address]
     usd.transfer(importer.address, 1_00, sender=exporter)
     assert registry.isActive(exporter.address)
@@ -220,17 +226,19 @@ def test_at_most_sixteen_banks_attest_one_identity(registry, operator, bank_cn, 
     expiry = chain.pending_timestamp + DAY
     for i in range(14):  # bank_cn attested supplier2 already; bank_us and 14 more make 16
         bank = new_wallet()
-        registry.registerParticipant(bank.address, KIND_BANK, jurisdiction("SG"), identity_hash(f"LEI-BANK-{i}"),
+        registry.registerParticipant(bank.address, ParticipantKind.Bank, jurisdiction("SG"),
+                                     identity_hash(f"LEI-BANK-{i}"),
                                      sender=operator)
-        registry.attestKyc(supplier2.address, KYC_APPROVED, expiry, text_hash(f"kyc:{i}"), sender=bank)
-    registry.attestKyc(supplier2.address, KYC_APPROVED, expiry, text_hash("kyc:us"), sender=bank_us)
+        registry.attestKyc(supplier2.address, KycStatus.Approved, expiry, text_hash(f"kyc:{i}"), sender=bank)
+    registry.attestKyc(supplier2.address, KycStatus.Approved, expiry, text_hash("kyc:us"), sender=bank_us)
     assert len(registry.kycBanksOf(supplier2.address)) == 16
 
     seventeenth = new_wallet()
-    registry.registerParticipant(seventeenth.address, KIND_BANK, jurisdiction("SG"), identity_hash("LEI-BANK-17"),
+    registry.registerParticipant(seventeenth.address, ParticipantKind.Bank, jurisdiction("SG"),
+                                 identity_hash("LEI-BANK-17"),
                                  sender=operator)
     with ape.reverts(registry.ParticipantRegistryTooManyEntries, account=supplier2.address, max=16):
-        registry.attestKyc(supplier2.address, KYC_APPROVED, expiry, text_hash("kyc:17"), sender=seventeenth)
+        registry.attestKyc(supplier2.address, KycStatus.Approved, expiry, text_hash("kyc:17"), sender=seventeenth)
     # A bank that attested already still updates its own attestation.
-    registry.attestKyc(supplier2.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
-    assert attestation(registry, supplier2, bank_cn) == (KYC_REVOKED, 0)
+    registry.attestKyc(supplier2.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_cn)
+    assert attestation(registry, supplier2, bank_cn) == (KycStatus.Revoked, 0)

@@ -16,7 +16,8 @@ import ape
 from eth_utils import to_checksum_address
 
 from _reverts import reverts_with
-from scripts._common import KIND_ATTESTER, KIND_BANK, KYC_APPROVED, identity_hash, jurisdiction, text_hash
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import identity_hash, jurisdiction, text_hash
 
 DAY = 24 * 3600
 NEWCOMER = to_checksum_address("0x00000000000000000000000000000000000c0ffe")
@@ -55,7 +56,7 @@ def test_M4_bank_whose_bank_role_was_revoked_cannot_attest_kyc(registry, operato
 
     with ape.reverts(registry.AccessControlUnauthorizedAccount, account=bank_us.address,
                      neededRole=registry.BANK_ROLE()):
-        registry.attestKyc(importer.address, KYC_APPROVED, chain.pending_timestamp + DAY, text_hash("k"),
+        registry.attestKyc(importer.address, KycStatus.Approved, chain.pending_timestamp + DAY, text_hash("k"),
                            sender=bank_us)
 
     after = registry.kycAttestation(importer.address, bank_us.address)
@@ -167,13 +168,13 @@ def test_bank_role_granted_to_a_corporate_lets_it_mint_and_attest(registry, usd,
 
     receipt = usd.mint(importer.address, 7_00, text_hash("DEP-BY-EXPORTER"), sender=exporter)
     expiry = chain.pending_timestamp + DAY
-    registry.attestKyc(supplier1.address, KYC_APPROVED, expiry, text_hash("kyc"), sender=exporter)
+    registry.attestKyc(supplier1.address, KycStatus.Approved, expiry, text_hash("kyc"), sender=exporter)
 
     [minted] = receipt.events.filter(usd.DepositMinted)
     assert minted.bank == exporter.address
     assert usd.balanceOf(importer.address) - before == 7_00
     a = registry.kycAttestation(supplier1.address, exporter.address)
-    assert (a.status, a.expiry) == (KYC_APPROVED, expiry)
+    assert (a.status, a.expiry) == (KycStatus.Approved, expiry)
 
 
 def test_regulator_role_granted_to_a_bank_lets_it_set_the_threshold(registry, usd, operator, bank_cn):
@@ -189,10 +190,10 @@ def test_regulator_role_granted_to_a_bank_lets_it_set_the_threshold(registry, us
 def test_operator_role_granted_to_an_attester_lets_it_register(registry, operator, attester):
     registry.grantRole(registry.OPERATOR_ROLE(), attester.address, sender=operator)
 
-    registry.registerParticipant(NEWCOMER, KIND_BANK, jurisdiction("SG"), identity_hash("LEI-BANK-SG"),
+    registry.registerParticipant(NEWCOMER, ParticipantKind.Bank, jurisdiction("SG"), identity_hash("LEI-BANK-SG"),
                                  sender=attester)
 
-    assert registry.kindOf(NEWCOMER) == KIND_BANK
+    assert registry.kindOf(NEWCOMER) == ParticipantKind.Bank
 
 
 def test_granted_role_needs_its_holder_active(registry, usd, operator, regulator, bank_cn, exporter, importer):
@@ -214,7 +215,8 @@ def test_role_granted_before_registration_counts_once_registered(registry, opera
     with ape.reverts(registry.ParticipantRegistryUnknownParticipant, account=newcomer.address):
         registry.freezeParticipant(importer.address, text_hash("r"), sender=newcomer)
 
-    registry.registerParticipant(newcomer.address, KIND_ATTESTER, jurisdiction("CN"), identity_hash("CN-INSPECT"),
+    registry.registerParticipant(newcomer.address, ParticipantKind.Attester, jurisdiction("CN"),
+                                 identity_hash("CN-INSPECT"),
                                  sender=operator)
 
     assert registry.hasRole(registry.ATTESTER_ROLE(), newcomer.address)

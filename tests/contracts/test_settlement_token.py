@@ -16,17 +16,8 @@ import ape
 import pytest
 
 from _reverts import reverts_with
-from scripts._common import (
-    INITIAL_BALANCE,
-    INSTRUMENT_CONTRACTS,
-    KIND_INSTRUMENT,
-    KYC_APPROVED,
-    KYC_REVOKED,
-    identity_hash,
-    jurisdiction,
-    purpose_code,
-    text_hash,
-)
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import INITIAL_BALANCE, INSTRUMENT_CONTRACTS, identity_hash, jurisdiction, purpose_code, text_hash
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 NO_PURPOSE = b"\x00" * 4
@@ -454,14 +445,14 @@ def test_transfer_fails_if_sender_not_participant(usd, exporter, outsider):
 
 
 def test_transfer_fails_if_sender_kyc_revoked(usd, registry, bank_cn, exporter, importer):
-    registry.attestKyc(exporter.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_cn)
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
         usd.transfer(importer.address, 1_00, sender=exporter)
 
 
 def test_transfer_fails_if_sender_kyc_expired(usd, registry, bank_cn, exporter, importer, chain):
     expiry = chain.pending_timestamp + 60
-    registry.attestKyc(exporter.address, KYC_APPROVED, expiry, text_hash("short kyc"), sender=bank_cn)
+    registry.attestKyc(exporter.address, KycStatus.Approved, expiry, text_hash("short kyc"), sender=bank_cn)
     chain.pending_timestamp = expiry
     with ape.reverts(usd.SettlementTokenInactiveParty, account=exporter.address):
         usd.transfer(importer.address, 1_00, sender=exporter)
@@ -488,12 +479,12 @@ def test_frozen_participant_spender_cannot_spend_its_allowance(usd, registry, re
 def test_kyc_lapsed_corporate_spender_cannot_spend_its_allowance(chain, usd, registry, bank_cn, exporter, importer,
                                                                  supplier1):
     usd.approve(supplier1.address, 10_00, sender=exporter)
-    registry.attestKyc(supplier1.address, KYC_REVOKED, 0, text_hash("revoked"), sender=bank_cn)
+    registry.attestKyc(supplier1.address, KycStatus.Revoked, 0, text_hash("revoked"), sender=bank_cn)
     with ape.reverts(usd.SettlementTokenInactiveParty, account=supplier1.address):
         usd.transferFromWithPurpose(exporter.address, importer.address, 1_00, GDDS, INVOICE_REF, sender=supplier1)
 
     expiry = chain.pending_timestamp + 60
-    registry.attestKyc(supplier1.address, KYC_APPROVED, expiry, text_hash("short kyc"), sender=bank_cn)
+    registry.attestKyc(supplier1.address, KycStatus.Approved, expiry, text_hash("short kyc"), sender=bank_cn)
     usd.transferFrom(exporter.address, importer.address, 1_00, sender=supplier1)  # active until expiry
     chain.pending_timestamp = expiry
     with ape.reverts(usd.SettlementTokenInactiveParty, account=supplier1.address):
@@ -542,7 +533,7 @@ def test_instrument_participant_spends_allowances_until_its_role_is_revoked(usd,
     # Instrument contracts spend allowances as registered participants of kind Instrument; an account
     # registered the same way stands in for one here.
     instrument = new_wallet()
-    registry.registerParticipant(instrument.address, KIND_INSTRUMENT, jurisdiction("SG"),
+    registry.registerParticipant(instrument.address, ParticipantKind.Instrument, jurisdiction("SG"),
                                  identity_hash(f"instrument:test:{instrument.address}"), sender=operator)
     usd.approve(instrument.address, 10_00, sender=exporter)
     before = usd.balanceOf(importer.address)

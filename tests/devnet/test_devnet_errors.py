@@ -8,7 +8,8 @@ from eth_abi import decode
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from scripts._common import KIND_CORPORATE, deploy_platform, identity_hash, jurisdiction, text_hash
+from app.core.enums import ParticipantKind
+from scripts._common import deploy_platform, identity_hash, jurisdiction, text_hash
 
 UNAUTHORIZED = "AccessControlUnauthorizedAccount(address,bytes32)"
 
@@ -34,7 +35,8 @@ def test_custom_errors_are_decoded_from_estimates_and_from_mined_failures(devnet
         platform = deploy_platform(project, operator, chain.chain_id)
         registry, usd = platform["ParticipantRegistry"], platform["SettlementTokenUSD"]
         with ape.reverts(registry.AccessControlUnauthorizedAccount):
-            registry.registerParticipant(stranger.address, KIND_CORPORATE, jurisdiction("CN"), identity_hash("x"),
+            registry.registerParticipant(stranger.address, ParticipantKind.Corporate, jurisdiction("CN"),
+                                         identity_hash("x"),
                                          sender=stranger)
         height = chain.blocks.head.number
         with ape.reverts() as refused:  # minting needs the bank role (checked by the registry)

@@ -8,16 +8,8 @@ from typing import Any
 
 import pytest
 
-from scripts._common import (
-    CURRENCIES,
-    KIND_CORPORATE,
-    KYC_APPROVED,
-    accounts_by_role,
-    identity_hash,
-    jurisdiction,
-    purpose_code,
-    text_hash,
-)
+from app.core.enums import KycStatus, ParticipantKind
+from scripts._common import CURRENCIES, accounts_by_role, identity_hash, jurisdiction, purpose_code, text_hash
 from scripts._devnet import attach_recorded, bootstrap_demo, ensure_platform
 
 PAYMENT = 12_345_67
@@ -54,9 +46,9 @@ def test_restart_keeps_contracts_balances_and_participants_and_accepts_new_trans
         assert state.deployed
         assert bootstrap_demo(state.platform, roles, chain).changed
         registry, usd = state.platform["ParticipantRegistry"], state.platform["SettlementTokenUSD"]
-        registry.registerParticipant(supplier1.address, KIND_CORPORATE, jurisdiction("CN"),
+        registry.registerParticipant(supplier1.address, ParticipantKind.Corporate, jurisdiction("CN"),
                                      identity_hash("USCC-supplier1"), sender=roles["operator"])
-        registry.attestKyc(supplier1.address, KYC_APPROVED, chain.pending_timestamp + 3600 * 24 * 365,
+        registry.attestKyc(supplier1.address, KycStatus.Approved, chain.pending_timestamp + 3600 * 24 * 365,
                            text_hash("kyc:supplier1"), sender=roles["bank_cn"])
         usd.transferWithPurpose(importer.address, PAYMENT, purpose_code("GDDS"), text_hash("INV-0001"),
                                 sender=exporter)

@@ -10,7 +10,8 @@ from app.chain.preflight import ACCESS_LIST, ESTIMATE, Preflight
 from app.chain.rpc import RpcClient
 from app.chain.types import ContractCall, WriteJob
 from app.core.config import ROOT
-from scripts._common import KIND_CORPORATE, deploy_platform, identity_hash, jurisdiction
+from app.core.enums import ParticipantKind
+from scripts._common import deploy_platform, identity_hash, jurisdiction
 
 
 def test_preflight_falls_back_to_estimates_where_access_lists_are_missing(devnet, connect):
@@ -21,7 +22,7 @@ def test_preflight_falls_back_to_estimates_where_access_lists_are_missing(devnet
         registry = deploy_platform(project, operator, chain.chain_id)["ParticipantRegistry"]
     register = AbiRegistry.from_build(ROOT / ".build" / "__local__.json").function(
         "ParticipantRegistry", "registerParticipant")
-    args = (stranger.address, KIND_CORPORATE, jurisdiction("CN"), identity_hash("preflight"))
+    args = (stranger.address, ParticipantKind.Corporate, jurisdiction("CN"), identity_hash("preflight"))
     calls = [ContractCall(registry.address, register.encode(args), "test"),  # the operator may: gas
              ContractCall(stranger.address, b"", "test")]  # a plain transfer: 21,000 gas
 
