@@ -41,8 +41,9 @@ def load_contracts(chain_id: int, names: tuple[str, ...]) -> dict[str, Any]:
     for name, address in addresses.items():
         contract_type = "SettlementToken" if name.startswith("SettlementToken") else name
         container = getattr(project, contract_type, None)
-        if container is not None:
-            contracts[name] = container.at(address)
+        if container is None:  # a failed compile: say so rather than act on fewer contracts
+            fail_usage(f"the build has no contract type {contract_type}: compile the contracts again")
+        contracts[name] = container.at(address)
     for name in names:
         if name not in contracts:
             fail_usage(f"{name} is not deployed on chain {chain_id}")

@@ -102,12 +102,13 @@ def code_fingerprint(creation_code: bytes) -> str:
 
 
 def build_fingerprint(project: Any, names: Any = PLATFORM_CONTRACTS) -> dict[str, str]:
-    """Contract type → `code_fingerprint` of its compiled creation code, for the types of `names` the
-    project has."""
+    """Contract type → `code_fingerprint` of its compiled creation code, for every type of `names`. A type the
+    build lacks (a failed compile) stops here: a fingerprint of fewer contracts would let a deployment of less
+    pass as current."""
     fingerprint: dict[str, str] = {}
     for type_name in sorted({contract_type_name(n) for n in names}):
         if not hasattr(project, type_name):
-            continue
+            raise RuntimeError(f"the build has no contract type {type_name}: compile the contracts again")
         code = getattr(project, type_name).contract_type.get_deployment_bytecode()
         if code:
             fingerprint[type_name] = code_fingerprint(code)

@@ -377,9 +377,6 @@ class AbiRegistry:
     def function(self, contract_type: str, name: str) -> FunctionAbi:
         return self._functions[contract_type][name]
 
-    def has_contract_type(self, contract_type: str) -> bool:
-        return contract_type in self._functions
-
     def topics_named(self, name: str) -> set[str]:
         """The topic-0 values (0x-hex, lower case) of every event called `name` in any ABI."""
         cached = self._topics_by_name.get(name)

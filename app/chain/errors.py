@@ -202,14 +202,6 @@ def in_domain_words(notice: str, arguments: dict[str, Any]) -> str:
     return notice
 
 
-class TransactionFailed(ChainError):
-    """The node refused a transaction for a reason that re-signing cannot repair (e.g. no gas money)."""
-
-    def __init__(self, kind: NodeErrorKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
 # Explicit statuses where the naming convention below would answer otherwise; every other custom error maps by
 # its name, so a new instrument's errors need no entry here. tests/app/test_error_tables.py pins the status of
 # every error of the build, and that each name here is one the build still has.

@@ -118,9 +118,6 @@ class KeystoreDirectory:
     def path_for(self, address: str) -> Path:
         return self.folder / f"{to_checksum_address(address)}.json"
 
-    def has(self, address: str) -> bool:
-        return self.path_for(address).exists()
-
     def addresses(self) -> list[str]:
         if not self.folder.exists():
             return []
@@ -142,10 +139,6 @@ class KeystoreDirectory:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
         return account.address
-
-    def generate(self) -> str:
-        """A new random key, stored encrypted; returns its address."""
-        return self.create(Account.create().key)
 
     def generate_signer(self) -> Signer:
         """A new random key, stored encrypted (and fsynced) before it is returned, ready to sign."""

@@ -76,7 +76,6 @@ class ReceiptTracker:
         self._checks: set[asyncio.Task[None]] = set()
         self._progress: dict[str, float] = {}
         self._in_hand: set[str] = set()  # hashes being sent or looked up by their lane (see `watch`)
-        self.recoveries = 0  # rebroadcasts and replacements made, for tests and metrics
 
     # ───────────────────────────── bookkeeping ─────────────────────────────
 
@@ -265,7 +264,6 @@ class ReceiptTracker:
         for job, count in zip(stuck, counts):
             if any(a.tx_hash in mined for a in job.attempts) or count.error is not None:
                 continue
-            self.recoveries += 1
             if int(count.result, 16) > job.latest.nonce:
                 await self._maybe_nonce_gone(job)
                 continue

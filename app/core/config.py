@@ -123,10 +123,6 @@ class Settings(BaseSettings):
         return self.data_dir / "gateway-api-keys.json"
 
 
-def get_settings() -> Settings:
-    return Settings()
-
-
 # `TRADEFIN_*` variables read by the project's tools rather than by a process's settings (the devnet's port,
 # Hardhat's folder and genesis date, the invariant benchmark, the home-folder check).
 TOOL_VARIABLES = frozenset({"TRADEFIN_RPC_PORT", "TRADEFIN_HARDHAT_DIR", "TRADEFIN_GENESIS_DATE",

@@ -43,7 +43,3 @@ class IndexerSettings(BaseSettings):
                                                                "for the same subject this long")
     concentration_min_total: int = Field(1_000_000_00, ge=0, description="Only once this much is financed "
                                                                          "in the currency")
-
-
-def get_indexer_settings() -> IndexerSettings:
-    return IndexerSettings()
