@@ -25,15 +25,19 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.logs import DISCARD
 
+from app.core.enums import KycStatus, ParticipantKind
 from gateway_world import ROOT, free_port
 from scripts._common import CERTIFICATE_GRACE_PERIOD, INSTRUMENT_CONTRACTS, INVOICE_GRACE_PERIOD, LIEN_INSTRUMENTS
 
 ROLES = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester",
          "supplier1", "supplier2", "supplier3")
 PARTICIPANTS = {  # role → (kind, jurisdiction)
-    "regulator": (3, "CN"), "bank_cn": (2, "CN"), "bank_us": (2, "US"), "exporter": (1, "CN"),
-    "importer": (1, "US"), "attester": (4, "CN"), "supplier1": (1, "CN"), "supplier2": (1, "CN"),
-    "supplier3": (1, "VN"),
+    "regulator": (ParticipantKind.Regulator, "CN"),
+    "bank_cn": (ParticipantKind.Bank, "CN"), "bank_us": (ParticipantKind.Bank, "US"),
+    "exporter": (ParticipantKind.Corporate, "CN"), "importer": (ParticipantKind.Corporate, "US"),
+    "attester": (ParticipantKind.Attester, "CN"),
+    "supplier1": (ParticipantKind.Corporate, "CN"), "supplier2": (ParticipantKind.Corporate, "CN"),
+    "supplier3": (ParticipantKind.Corporate, "VN"),
 }
 CURRENCIES = ("USD", "CNY", "EUR")
 INITIAL_BALANCE = 10_000_000_00
@@ -135,7 +139,7 @@ class IndexerChain:
         for name in INSTRUMENT_CONTRACTS:
             address = self.contracts[name].address
             self.send("operator", registry.functions.registerParticipant(
-                address, 6, b"SG", keccak(text=f"instrument:{name}:{address}")))
+                address, ParticipantKind.Instrument, b"SG", keccak(text=f"instrument:{name}:{address}")))
         for code in CURRENCIES:
             self.send("operator", invoices.functions.setCurrency(self.token(code).address, True))
         for name in LIEN_INSTRUMENTS:
@@ -144,14 +148,15 @@ class IndexerChain:
         for role, (kind, jurisdiction) in PARTICIPANTS.items():
             self.send("operator", registry.functions.registerParticipant(
                 self.roles[role], kind, jurisdiction.encode(), keccak(text=f"id:{role}")))
-            if kind == 1:
+            if kind == ParticipantKind.Corporate:
                 bank = "bank_us" if jurisdiction == "US" else "bank_cn"
-                self.send(bank, registry.functions.attestKyc(self.roles[role], 1, expiry, keccak(text=f"kyc:{role}")))
+                self.send(bank, registry.functions.attestKyc(self.roles[role], KycStatus.Approved, expiry,
+                                                             keccak(text=f"kyc:{role}")))
         self.send("operator", registry.functions.grantRole(registry.functions.CUSTOMS_ROLE().call(),
                                                            self.roles["attester"]))
         for code in CURRENCIES:
             for role, (kind, _) in PARTICIPANTS.items():
-                if kind in (1, 2):
+                if kind in (ParticipantKind.Corporate, ParticipantKind.Bank):
                     self.send("bank_cn", self.token(code).functions.mint(self.roles[role], INITIAL_BALANCE,
                                                                           keccak(text=f"dep:{role}:{code}")))
         deployments = self.data_dir / "deployments"

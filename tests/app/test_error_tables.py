@@ -8,6 +8,7 @@ from eth_utils import keccak
 from app.chain.abi import AbiRegistry
 from app.chain.errors import REVERT_STATUS, NodeErrorKind, RpcError, classify_node_error, revert_status
 from app.core.config import ROOT
+from app.core.enums import FinancingState, InvoiceState
 
 BUILD = ROOT / ".build" / "__local__.json"
 PLATFORM_CONTRACTS = ("ParticipantRegistry", "SettlementToken", "InvoiceRegistry", "ReceivableFinancing",
@@ -159,10 +160,12 @@ def test_a_decoded_error_speaks_the_domain(abi):
     assert liened.notice == (f"The invoice is already liened: through LetterOfCredit ({LC}), for {BANK} "
                              "(financed or presented elsewhere).")
     state = abi.decode_error(selector("ReceivableFinancingInvoiceNotConfirmed(uint256,uint8)")
-                             + abi_encode(["uint256", "uint8"], [7, 3]))
+                             + abi_encode(["uint256", "uint8"], [7, InvoiceState.Financed]))
     assert state is not None and state.args == {"invoiceId": 7, "invoiceState": "Financed"}
-    unexpected = abi.decode_error(selector("ReceivableFinancingUnexpectedState(uint256,uint8,bytes32)")
-                                  + abi_encode(["uint256", "uint8", "bytes32"], [7, 3, (1 << 1).to_bytes(32, "big")]))
+    unexpected = abi.decode_error(
+        selector("ReceivableFinancingUnexpectedState(uint256,uint8,bytes32)")
+        + abi_encode(["uint256", "uint8", "bytes32"],
+                     [7, FinancingState.Withdrawn, (1 << FinancingState.Applied).to_bytes(32, "big")]))
     assert unexpected is not None and unexpected.args == {"financingId": 7, "current": "Withdrawn",
                                                           "expectedStates": ["Applied"]}
     role = abi.decode_error(selector("AccessControlUnauthorizedAccount(address,bytes32)")

@@ -11,13 +11,13 @@ from eth_utils import keccak
 from web3.logs import DISCARD
 from sqlalchemy import select
 
+from app.core.enums import KycStatus
 from app.db.index_models import ContractParameter, IndexCheckpoint, Identity, KycAttestation, Participant
 from app.services import index_queries as q
 from indexer_helpers import dump
 from indexer_world import IndexerChain
 from scripts._common import INSTRUMENT_CONTRACTS
 
-APPROVED, REJECTED = 1, 2
 YEAR = 365 * 86400
 
 
@@ -50,11 +50,10 @@ def assert_kyc_matches_the_registry(world, engine, account: str) -> dict:
     row = participant(engine, account)
     on_chain = registry.functions.participant(account).call()  # (kind, jurisdiction, frozen, roles, kycExpiry)
     assert row["kyc_expiry"] == on_chain[4] and row["frozen"] == on_chain[2]
-    names = {0: "None", 1: "Approved", 2: "Rejected", 3: "Revoked"}
     expected = {}
     for bank in registry.functions.kycBanksOf(account).call():
         status, expiry = registry.functions.kycAttestation(account, bank).call()
-        expected[bank] = (names[status], expiry)
+        expected[bank] = (KycStatus(status).name, expiry)
     assert attestations(engine, row["identity_hash"]) == expected
     return row
 
@@ -86,14 +85,15 @@ def test_kyc_by_two_banks_each_keeps_its_own_attestation(world):
 
     # A second bank approves for longer: the identity is valid until its expiry, carried by it.
     later = world.now() + 7 * YEAR
-    world.send("bank_us", registry.functions.attestKyc(supplier, APPROVED, later, keccak(text="kyc-us:supplier1")))
+    world.send("bank_us", registry.functions.attestKyc(supplier, KycStatus.Approved, later,
+                                                       keccak(text="kyc-us:supplier1")))
     indexer.sync()
     row = assert_kyc_matches_the_registry(world, indexer.engine, supplier)
     assert (row["kyc_status"], row["kyc_expiry"], row["kyc_bank"]) == ("Approved", later, world.address("bank_us"))
     assert set(attestations(indexer.engine, row["identity_hash"])) == {world.address("bank_cn"), world.address("bank_us")}
 
     # That bank rejects: its own attestation only; bank_cn's approval still carries the identity.
-    world.send("bank_us", registry.functions.attestKyc(supplier, REJECTED, 0, keccak(text="kyc-us:rejected")))
+    world.send("bank_us", registry.functions.attestKyc(supplier, KycStatus.Rejected, 0, keccak(text="kyc-us:rejected")))
     indexer.sync()
     row = assert_kyc_matches_the_registry(world, indexer.engine, supplier)
     assert (row["kyc_status"], row["kyc_expiry"], row["kyc_bank"]) == ("Approved", bank_cn_expiry,
@@ -113,7 +113,8 @@ def test_kyc_by_two_banks_each_keeps_its_own_attestation(world):
 
     # A bank approves again afresh.
     again = world.now() + YEAR
-    world.send("bank_cn", registry.functions.attestKyc(supplier, APPROVED, again, keccak(text="kyc-cn:again")))
+    world.send("bank_cn", registry.functions.attestKyc(supplier, KycStatus.Approved, again,
+                                                       keccak(text="kyc-cn:again")))
     indexer.sync()
     row = assert_kyc_matches_the_registry(world, indexer.engine, supplier)
     assert (row["kyc_status"], row["kyc_expiry"], row["kyc_bank"]) == ("Approved", again, world.address("bank_cn"))
@@ -142,7 +143,8 @@ def test_a_linked_wallet_shares_the_identity_its_kyc_its_freezes_and_its_instrum
     # Unfreezing and a further bank's approval reach every wallet.
     world.send("regulator", registry.functions.unfreezeParticipant(second_spare, keccak(text="AML-CLEARED")))
     later = world.now() + 9 * YEAR
-    world.send("bank_us", registry.functions.attestKyc(first_spare, APPROVED, later, keccak(text="kyc-us:exporter")))
+    world.send("bank_us", registry.functions.attestKyc(first_spare, KycStatus.Approved, later,
+                                                       keccak(text="kyc-us:exporter")))
     # The second wallet registers an invoice: the first wallet sees it (one legal identity), a stranger does not.
     invoice = world.register_invoice("exporter", "importer", "USD", 5_000_00, "WALLET-0")
     seller_invoice = world.contracts["InvoiceRegistry"].functions.register(
@@ -175,8 +177,8 @@ def _new_events_scenario(world, step) -> None:  # type: ignore[no-untyped-def]
     registry = world.contracts["ParticipantRegistry"]
     certificates = world.contracts["PayableCertificates"]
     invoices = world.contracts["InvoiceRegistry"]
-    world.send("bank_us", registry.functions.attestKyc(world.roles["supplier2"], APPROVED, world.now() + 6 * YEAR,
-                                                       keccak(text="kyc-us:supplier2"))); step()
+    world.send("bank_us", registry.functions.attestKyc(world.roles["supplier2"], KycStatus.Approved,
+                                                       world.now() + 6 * YEAR, keccak(text="kyc-us:supplier2"))); step()
     world.send("operator", registry.functions.linkWallet(spare(world, 0), world.roles["supplier2"])); step()
     accepted = world.register_invoice("supplier2", "importer", "USD", 20_000_00, "NEW-1"); step()
     declined = world.register_invoice("supplier2", "importer", "USD", 10_000_00, "NEW-2"); step()
@@ -216,7 +218,7 @@ def test_a_reorganisation_undoes_an_acceptance_a_link_and_an_attestation(tmp_pat
         # The branch that will be abandoned: the offer accepted, a wallet linked, a second bank's approval.
         world.send("supplier1", certificates.functions.acceptOffer(invoice))
         world.send("operator", registry.functions.linkWallet(spare(world, 0), world.roles["supplier1"]))
-        world.send("bank_us", registry.functions.attestKyc(world.roles["supplier1"], APPROVED,
+        world.send("bank_us", registry.functions.attestKyc(world.roles["supplier1"], KycStatus.Approved,
                                                            world.now() + 8 * YEAR, keccak(text="kyc-us:lost")))
         indexer.sync()
         assert participant(indexer.engine, spare(world, 0))["kind"] == "Corporate"

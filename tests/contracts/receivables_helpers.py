@@ -15,9 +15,6 @@ DAY = 24 * 3600
 YEAR = 365 * DAY
 ZERO_ADDRESS = "0x" + "00" * 20
 
-# IInvoiceLiens.InvoiceState
-NONE, REGISTERED, CONFIRMED, FINANCED, PAID, CANCELLED, DEFAULTED = range(7)
-
 
 def invoice_number(text: str) -> bytes:
     """An invoice number as the registry's `bytes32` (ASCII, left-aligned, zero-padded)."""

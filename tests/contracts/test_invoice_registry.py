@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 
 from _reverts import reverts_with
 from receivables_helpers import (
-    CANCELLED, CONFIRMED, DAY, DEFAULTED, FINANCED, NONE, PAID, REGISTERED, ZERO_ADDRESS,
-    advance_to, confirmed_invoice, deploy_lien_double, document_hash, invoice_number, now, register_invoice,
-    states_bitmap,
+    DAY, ZERO_ADDRESS, advance_to, confirmed_invoice, deploy_lien_double, document_hash, invoice_number, now,
+    register_invoice, states_bitmap,
 )
-from app.core.enums import KycStatus, ParticipantKind
+from app.core.enums import InvoiceState, KycStatus, ParticipantKind
 from scripts._common import INVOICE_GRACE_PERIOD, identity_hash, jurisdiction, text_hash
 
 FACE = 125_000_00  # USD 125,000.00
@@ -82,7 +81,7 @@ def test_register_mints_the_invoice_to_the_seller_with_the_duplicate_key_as_id(c
     assert invoices.ownerOf(event.invoiceId) == exporter.address
     view = invoices.invoice(event.invoiceId)
     assert (view.seller, view.buyer, view.currency) == (exporter.address, importer.address, usd.address)
-    assert (view.faceAmount, view.paidAmount, view.dueDate, view.state) == (FACE, 0, due, REGISTERED)
+    assert (view.faceAmount, view.paidAmount, view.dueDate, view.state) == (FACE, 0, due, InvoiceState.Registered)
     assert view.lienFinancier == ZERO_ADDRESS
 
 
@@ -163,7 +162,7 @@ def test_register_batch_registers_every_invoice_and_rejects_a_duplicate_in_the_b
     events = invoices.InvoiceRegistered.from_receipt(receipt)
     assert [e.faceAmount for e in events] == [1_000_00 + i for i in range(6)]
     assert invoices.balanceOf(exporter.address) == 6
-    assert all(invoices.state(e.invoiceId) == REGISTERED for e in events)
+    assert all(invoices.state(e.invoiceId) == InvoiceState.Registered for e in events)
     with ape.reverts(invoices.InvoiceRegistryAlreadyRegistered, existingInvoiceId=events[0].invoiceId):
         invoices.registerBatch([batch[0]], sender=exporter)
 
@@ -184,7 +183,7 @@ def test_L3_register_batch_refuses_a_zero_buyer_in_any_position(chain, invoices,
     for buyer, _, number, *_ in _batch(chain, buyers, usd, f"Z{position}"):
         if buyer != ZERO_ADDRESS:
             key = invoices.invoiceKey(exporter.address, buyer, number)
-            assert invoices.state(int.from_bytes(key, "big")) == NONE
+            assert invoices.state(int.from_bytes(key, "big")) == InvoiceState["None"]
 
 
 def test_register_batch_refuses_a_buyer_that_is_not_an_authorized_corporate_after_a_valid_one(
@@ -271,7 +270,7 @@ def test_two_spellings_of_one_invoice_number_are_one_key(chain, invoices, export
 def test_a_32_character_invoice_number_is_accepted(chain, invoices, exporter, importer, usd):
     longest = "inv-" + "9" * 28
     invoice_id = register_invoice(chain, invoices, exporter, importer, usd, longest, FACE)
-    assert invoices.state(invoice_id) == REGISTERED
+    assert invoices.state(invoice_id) == InvoiceState.Registered
     assert invoice_id == int.from_bytes(keccak(EXPORTER_ID + IMPORTER_ID + longest.upper().encode("ascii")), "big")
 
 
@@ -310,7 +309,7 @@ def test_confirm_by_the_buyer_moves_registered_to_confirmed(chain, invoices, exp
     invoice_id = register_invoice(chain, invoices, exporter, importer, usd, "INV-20", FACE)
     receipt = invoices.confirm(invoice_id, sender=importer)
     assert invoices.InvoiceConfirmed.from_receipt(receipt)[0].buyer == importer.address
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
 
 
 def test_confirm_fails_unless_the_buyer_confirms_once(chain, invoices, exporter, importer, usd):
@@ -318,15 +317,15 @@ def test_confirm_fails_unless_the_buyer_confirms_once(chain, invoices, exporter,
     with ape.reverts(invoices.InvoiceRegistryNotBuyer, caller=exporter.address):
         invoices.confirm(invoice_id, sender=exporter)
     invoices.confirm(invoice_id, sender=importer)
-    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=CONFIRMED,
-                     expectedStates=states_bitmap(REGISTERED)):
+    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Confirmed,
+                     expectedStates=states_bitmap(InvoiceState.Registered)):
         invoices.confirm(invoice_id, sender=importer)
 
 
 def test_confirm_fails_for_an_unknown_invoice(invoices, importer):
     with ape.reverts(invoices.InvoiceRegistryUnknownInvoice, invoiceId=42):
         invoices.confirm(42, sender=importer)
-    assert invoices.state(42) == NONE
+    assert invoices.state(42) == InvoiceState["None"]
 
 
 def test_customs_attestation_records_a_match_and_a_mismatch(chain, invoices, exporter, importer, attester, usd):
@@ -398,7 +397,7 @@ def test_customs_attestation_fails_after_financing(chain, invoices, exporter, im
                                                    lien_instrument):
     invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-24", FACE)
     lien_instrument.takeLien(invoice_id, exporter.address, bank_cn.address, sender=bank_cn)
-    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=FINANCED):
+    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Financed):
         invoices.attestCustoms(invoice_id, text_hash("decl"), FACE, sender=attester)
 
 
@@ -408,7 +407,7 @@ def test_cancel_by_the_seller_before_financing(chain, invoices, exporter, import
     invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-30", FACE)
     receipt = invoices.cancel(invoice_id, text_hash("wrong buyer"), sender=exporter)
     assert invoices.InvoiceCancelled.from_receipt(receipt)[0].reasonCode == text_hash("wrong buyer")
-    assert invoices.state(invoice_id) == CANCELLED
+    assert invoices.state(invoice_id) == InvoiceState.Cancelled
     with ape.reverts(invoices.InvoiceRegistryAlreadyRegistered):
         register_invoice(chain, invoices, exporter, importer, usd, "INV-30", FACE)
 
@@ -423,7 +422,7 @@ def test_cancel_fails_once_financed_or_partly_paid(chain, invoices, exporter, im
                                                    lien_instrument):
     financed = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-32", FACE)
     lien_instrument.takeLien(financed, exporter.address, bank_cn.address, sender=bank_cn)
-    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=FINANCED):
+    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Financed):
         invoices.cancel(financed, text_hash("x"), sender=exporter)
     partly_paid = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-33", FACE)
     invoices.pay(partly_paid, 1_00, sender=importer)
@@ -439,12 +438,12 @@ def test_partial_payments_go_to_the_seller_until_paid(chain, invoices, exporter,
     receipt = invoices.pay(invoice_id, 25_000_00, sender=importer)
     [event] = invoices.InvoicePaid.from_receipt(receipt)
     assert (event.toFinancier, event.toSeller, event.paidAmount) == (0, 25_000_00, 25_000_00)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
     invoices.pay(invoice_id, FACE - 25_000_00, sender=importer)
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
     assert usd.balanceOf(exporter.address) == seller_before + FACE
     assert usd.balanceOf(importer.address) == buyer_before - FACE
-    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=PAID):
+    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Paid):
         invoices.pay(invoice_id, 1, sender=importer)
 
 
@@ -465,7 +464,7 @@ def test_pay_fails_for_anyone_but_the_buyer(chain, invoices, exporter, importer,
 def test_pay_fails_for_a_cancelled_invoice(chain, invoices, exporter, importer, usd):
     invoice_id = register_invoice(chain, invoices, exporter, importer, usd, "INV-43", FACE)
     invoices.cancel(invoice_id, text_hash("x"), sender=exporter)
-    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=CANCELLED):
+    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Cancelled):
         invoices.pay(invoice_id, 1, sender=importer)
 
 
@@ -479,7 +478,7 @@ def test_take_lien_fails_for_an_unregistered_instrument(chain, invoices, registr
     unregistered = deploy_lien_double(operator, registry, invoices, lien_instrument=False)
     with reverts_with(invoices.InvoiceRegistryUnauthorizedInstrument, caller=unregistered.address):
         unregistered.takeLien(invoice_id, exporter.address, bank_cn.address, sender=exporter)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
 
 
 def test_M3_take_lien_needs_the_consent_of_the_invoice_owner(chain, invoices, exporter, importer, supplier1, bank_cn,
@@ -507,7 +506,7 @@ def test_take_lien_needs_an_active_creditor_and_financier(chain, invoices, regis
     registry.freezeParticipant(party.address, text_hash("SANCTIONS"), sender=regulator)
     with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=party.address):
         lien_instrument.takeLien(invoice_id, exporter.address, bank_cn.address, sender=importer)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
 
 
 def test_only_one_lien_at_a_time_across_financiers_and_instruments(chain, invoices, exporter, importer, supplier1,
@@ -518,14 +517,14 @@ def test_only_one_lien_at_a_time_across_financiers_and_instruments(chain, invoic
     [taken] = invoices.LienTaken.from_receipt(receipt)
     assert (taken.instrument, taken.financier) == (lien_instrument.address, bank_cn.address)
     view = invoices.invoice(invoice_id)
-    assert (view.state, view.lienInstrument, view.lienFinancier) == (FINANCED, lien_instrument.address,
+    assert (view.state, view.lienInstrument, view.lienFinancier) == (InvoiceState.Financed, lien_instrument.address,
                                                                       bank_cn.address)
     held = dict(invoiceId=invoice_id, instrument=lien_instrument.address, financier=bank_cn.address)
     with reverts_with(invoices.InvoiceRegistryLienAlreadyHeld, **held):
         lien_instrument.takeLien(invoice_id, exporter.address, bank_us.address, sender=exporter)
     with reverts_with(invoices.InvoiceRegistryLienAlreadyHeld, **held):
         other_instrument.takeLien(invoice_id, exporter.address, bank_us.address, sender=exporter)
-    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=FINANCED):
+    with ape.reverts(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Financed):
         invoices.transferFrom(exporter.address, supplier1.address, invoice_id, sender=exporter)
 
 
@@ -543,7 +542,7 @@ def test_release_lien_only_by_the_holding_instrument(chain, invoices, operator, 
     assert not invoices.isInstrument(lien_instrument.address)
     receipt = lien_instrument.releaseLien(invoice_id, sender=exporter)  # deregistered: can still release
     assert invoices.LienReleased.from_receipt(receipt)[0].financier == bank_cn.address
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
     with reverts_with(invoices.InvoiceRegistryUnauthorizedInstrument, caller=lien_instrument.address):
         lien_instrument.takeLien(invoice_id, exporter.address, bank_cn.address, sender=exporter)
 
@@ -560,7 +559,7 @@ def test_payment_of_a_liened_invoice_goes_to_the_financier_up_to_what_its_instru
     assert (hook.invoiceId, hook.amount, hook.outstanding, hook.toFinancier, hook.releaseLien) == (
         invoice_id, 30_000_00, FACE, 30_000_00, False)
     assert invoices.InvoicePaid.from_receipt(receipt)[0].toFinancier == 30_000_00
-    assert invoices.state(invoice_id) == FINANCED
+    assert invoices.state(invoice_id) == InvoiceState.Financed
 
     receipt = invoices.pay(invoice_id, 25_000_00, sender=importer)  # 10,000 owed: the rest is the seller's
     [paid] = invoices.InvoicePaid.from_receipt(receipt)
@@ -573,7 +572,7 @@ def test_payment_of_a_liened_invoice_goes_to_the_financier_up_to_what_its_instru
     receipt = invoices.pay(invoice_id, FACE - 55_000_00, sender=importer)  # no lien: no hook, all to the seller
     assert lien_instrument.HookCalled.from_receipt(receipt) == []
     assert usd.balanceOf(exporter.address) == seller_before + FACE - 40_000_00
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_H2_a_lien_that_only_reserves_the_invoice_routes_nothing_to_the_would_be_financier(
@@ -608,11 +607,11 @@ def test_take_lien_fails_on_a_paid_or_cancelled_invoice(chain, invoices, exporte
                                                         lien_instrument):
     cancelled = register_invoice(chain, invoices, exporter, importer, usd, "INV-54", FACE)
     invoices.cancel(cancelled, text_hash("x"), sender=exporter)
-    with reverts_with(invoices.InvoiceRegistryUnexpectedState, current=CANCELLED):
+    with reverts_with(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Cancelled):
         lien_instrument.takeLien(cancelled, exporter.address, bank_cn.address, sender=exporter)
     paid = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-55", 10_00)
     invoices.pay(paid, 10_00, sender=importer)
-    with reverts_with(invoices.InvoiceRegistryUnexpectedState, current=PAID):
+    with reverts_with(invoices.InvoiceRegistryUnexpectedState, current=InvoiceState.Paid):
         lien_instrument.takeLien(paid, exporter.address, bank_cn.address, sender=exporter)
 
 
@@ -657,11 +656,11 @@ def test_invoice_defaults_after_due_date_plus_grace_and_can_still_be_paid(chain,
     invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, "INV-60", FACE, due_in=30 * DAY)
     due = invoices.invoice(invoice_id).dueDate
     advance_to(chain, due + INVOICE_GRACE_PERIOD)
-    assert invoices.state(invoice_id) == CONFIRMED  # the last second of grace
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed  # the last second of grace
     advance_to(chain, due + INVOICE_GRACE_PERIOD + 1)
-    assert invoices.state(invoice_id) == DEFAULTED
+    assert invoices.state(invoice_id) == InvoiceState.Defaulted
     invoices.pay(invoice_id, FACE, sender=importer)
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_a_frozen_invoice_refuses_every_transition(chain, invoices, registry, regulator, exporter, importer,
@@ -678,7 +677,7 @@ def test_a_frozen_invoice_refuses_every_transition(chain, invoices, registry, re
         invoices.transferFrom(exporter.address, supplier1.address, invoice_id, sender=exporter)
     registry.unfreezeInstrument(invoices.address, invoice_id, text_hash("AML-CLEAR"), sender=regulator)
     invoices.confirm(invoice_id, sender=importer)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
 
 
 # ───────────────────────────── Assignment (ERC-721 transfers) ─────────────────────────────
@@ -714,7 +713,7 @@ def test_H3_an_owner_whose_kyc_lapsed_cannot_assign_its_invoice(chain, invoices,
     lapses_at = now(chain) + DAY
     registry.attestKyc(exporter.address, KycStatus.Approved, lapses_at, text_hash("kyc:short-renewal"), sender=bank_cn)
     advance_to(chain, lapses_at + 1)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
     with reverts_with(registry.ParticipantRegistryKycNotValid, account=exporter.address):
         invoices.transferFrom(exporter.address, supplier1.address, invoice_id, sender=exporter)
     assert invoices.ownerOf(invoice_id) == exporter.address

@@ -19,10 +19,8 @@ import pytest
 
 from _reverts import reverts_with
 from lc_world import AMOUNT, FULL_DOCUMENTS, MAX_ALLOWANCE, Credits, at_noon, next_monday
-from receivables_helpers import (
-    CONFIRMED, DEFAULTED, FINANCED, PAID, ZERO_ADDRESS, confirmed_invoice, deploy_lien_double,
-)
-from app.core.enums import Availability
+from receivables_helpers import ZERO_ADDRESS, confirmed_invoice, deploy_lien_double
+from app.core.enums import Availability, InvoiceState
 from scripts._common import INVOICE_GRACE_PERIOD, text_hash
 from scripts._letters_of_credit import DAY
 from scripts._payments import certificate_world
@@ -117,10 +115,10 @@ def test_invoice_reads_paid_after_its_certificate_tree_is_paid_and_never_default
 
     assert settlements(invoices, last) == [(invoice_id, certs.address, FACE, FACE)]
     invoice = invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.paidAmount, invoice.lienFinancier) == (PAID, FACE, ZERO_ADDRESS)
-    assert invoice.state != DEFAULTED
+    assert (invoice.state, invoice.paidAmount, invoice.lienFinancier) == (InvoiceState.Paid, FACE, ZERO_ADDRESS)
+    assert invoice.state != InvoiceState.Defaulted
     mine_past_default(chain, invoices, invoice_id)
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_certificate_covering_part_of_an_invoice_records_its_amount_and_the_rest_is_paid_in_the_registry(
@@ -136,12 +134,13 @@ def test_certificate_covering_part_of_an_invoice_records_its_amount_and_the_rest
 
     assert settlements(invoices, receipt) == [(invoice_id, certs.address, 1_000_000_00, 1_000_000_00)]
     invoice = invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (CONFIRMED, 1_000_000_00, ZERO_ADDRESS)
+    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (
+        InvoiceState.Confirmed, 1_000_000_00, ZERO_ADDRESS)
     usd.approve(invoices.address, 200_000_00, sender=importer)
     before = usd.balanceOf(exporter.address)
     invoices.pay(invoice_id, 200_000_00, sender=importer)
     assert usd.balanceOf(exporter.address) - before == 200_000_00
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_while_a_certificate_tree_holds_the_lien_the_buyer_pays_directly_only_what_it_does_not_cover(
@@ -161,13 +160,13 @@ def test_while_a_certificate_tree_holds_the_lien_the_buyer_pays_directly_only_wh
     receipt = invoices.pay(invoice_id, 200_000_00, sender=importer)
     assert invoices.InvoicePaid.from_receipt(receipt)[0].toFinancier == 0
     assert usd.balanceOf(exporter.address) - before == 200_000_00
-    assert (invoices.state(invoice_id), invoices.invoice(invoice_id).paidAmount) == (FINANCED, 200_000_00)
+    assert (invoices.state(invoice_id), invoices.invoice(invoice_id).paidAmount) == (InvoiceState.Financed, 200_000_00)
 
     chain.mine(timestamp=maturity)
     receipt = certs.settle([root], sender=importer)
 
     assert settlements(invoices, receipt) == [(invoice_id, certs.address, 1_000_000_00, FACE)]
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 # ───────────────────────────── Letters of credit ─────────────────────────────
@@ -193,9 +192,9 @@ def test_sight_payment_records_the_presentation_on_the_invoice_which_never_defau
 
     assert settlements(invoices, receipt) == [(invoice_id, lc.address, AMOUNT, AMOUNT)]
     invoice = invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.paidAmount, invoice.lienFinancier) == (PAID, AMOUNT, ZERO_ADDRESS)
+    assert (invoice.state, invoice.paidAmount, invoice.lienFinancier) == (InvoiceState.Paid, AMOUNT, ZERO_ADDRESS)
     mine_past_default(chain, invoices, invoice_id)
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_partial_presentations_each_record_their_amount(chain, credits, lc, invoices, usd, exporter, importer,
@@ -206,14 +205,14 @@ def test_partial_presentations_each_record_their_amount(chain, credits, lc, invo
     lc.examine(lc_id, first, 0, sender=bank_us)
     lc.honour(lc_id, first, sender=bank_us)
     invoice = invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.paidAmount) == (CONFIRMED, AMOUNT // 2)
+    assert (invoice.state, invoice.paidAmount) == (InvoiceState.Confirmed, AMOUNT // 2)
 
     second = present_with_invoice(credits, lc_id, invoice_id, day=13, amount=AMOUNT - AMOUNT // 2, shipment_day=4)
     lc.examine(lc_id, second, 0, sender=bank_us)
     receipt = lc.honour(lc_id, second, sender=bank_us)
 
     assert settlements(invoices, receipt) == [(invoice_id, lc.address, AMOUNT - AMOUNT // 2, AMOUNT)]
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_deferred_payment_records_on_the_invoice_at_maturity_only(chain, credits, lc, invoices, usd, exporter,
@@ -224,13 +223,13 @@ def test_deferred_payment_records_on_the_invoice_at_maturity_only(chain, credits
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     accepted = lc.honour(lc_id, presentation_id, sender=bank_us)
     assert settlements(invoices, accepted) == []
-    assert invoices.invoice(invoice_id).state == FINANCED
+    assert invoices.invoice(invoice_id).state == InvoiceState.Financed
 
     credits.at((credits.base + 3 + 45) * DAY)
     receipt = lc.payAtMaturity(lc_id, presentation_id, sender=supplier1)  # any active participant may pay it
 
     assert settlements(invoices, receipt) == [(invoice_id, lc.address, AMOUNT, AMOUNT)]
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_H2_while_an_invoice_is_presented_the_buyer_pays_the_seller_only_what_the_presentation_leaves(
@@ -258,7 +257,7 @@ def test_H2_while_an_invoice_is_presented_the_buyer_pays_the_seller_only_what_th
     receipt = lc.honour(lc_id, presentation_id, sender=bank_us)
 
     assert settlements(invoices, receipt) == [(invoice_id, lc.address, AMOUNT, face)]
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
     assert usd.balanceOf(exporter.address) == seller_before + face
 
 
@@ -271,7 +270,7 @@ def test_H2_the_buyer_cannot_pay_a_presented_invoice_around_the_credit(
     invoice_id = confirmed_invoice(chain, invoices, exporter, importer, usd, "CI-CAP-2", AMOUNT, due_in=120 * DAY)
     lc_id = credits.open()
     presentation_id = present_with_invoice(credits, lc_id, invoice_id)
-    assert invoices.invoice(invoice_id).state == FINANCED
+    assert invoices.invoice(invoice_id).state == InvoiceState.Financed
     usd.approve(invoices.address, AMOUNT, sender=importer)
     for amount in (AMOUNT, 1):
         with reverts_with(lc.LetterOfCreditInvoiceUnderPresentation, presentationId=presentation_id,
@@ -284,7 +283,7 @@ def test_H2_the_buyer_cannot_pay_a_presented_invoice_around_the_credit(
 
     assert settlements(invoices, receipt) == [(invoice_id, lc.address, AMOUNT, AMOUNT)]
     invoice = invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.paidAmount, invoice.lienFinancier) == (PAID, AMOUNT, ZERO_ADDRESS)
+    assert (invoice.state, invoice.paidAmount, invoice.lienFinancier) == (InvoiceState.Paid, AMOUNT, ZERO_ADDRESS)
 
 
 # ───────────────────────────── The registry's rules ─────────────────────────────
@@ -301,20 +300,21 @@ def liened(chain, invoices, usd, exporter, importer, bank_us, lien_instrument) -
 def test_lien_holder_records_settlements_until_the_invoice_is_paid(invoices, liened, lien_instrument, bank_us):
     receipt = lien_instrument.recordSettlement(liened, 500_000_00, sender=bank_us)
     assert settlements(invoices, receipt) == [(liened, lien_instrument.address, 500_000_00, 500_000_00)]
-    assert (invoices.state(liened), invoices.invoice(liened).paidAmount) == (FINANCED, 500_000_00)
+    assert (invoices.state(liened), invoices.invoice(liened).paidAmount) == (InvoiceState.Financed, 500_000_00)
 
     lien_instrument.recordSettlement(liened, FACE - 500_000_00, sender=bank_us)
 
     invoice = invoices.invoice(liened)
-    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (PAID, FACE, lien_instrument.address)
+    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (
+        InvoiceState.Paid, FACE, lien_instrument.address)
     lien_instrument.releaseLien(liened, sender=bank_us)
-    assert invoices.state(liened) == PAID
+    assert invoices.state(liened) == InvoiceState.Paid
 
 
 def test_an_invoice_settled_through_its_instrument_never_defaults(chain, invoices, liened, lien_instrument, bank_us):
     lien_instrument.recordSettlement(liened, FACE, sender=bank_us)
     chain.mine(timestamp=invoices.invoice(liened).dueDate + INVOICE_GRACE_PERIOD + DAY)
-    assert invoices.state(liened) == PAID
+    assert invoices.state(liened) == InvoiceState.Paid
 
 
 def test_record_settlement_fails_unless_the_caller_holds_the_lien(chain, invoices, usd, liened, exporter, importer,
@@ -355,7 +355,7 @@ def test_record_settlement_counts_what_the_buyer_already_paid(invoices, usd, imp
         lien_instrument.recordSettlement(liened, FACE, sender=bank_us)
     receipt = lien_instrument.recordSettlement(liened, FACE - 200_000_00, sender=bank_us)
     assert settlements(invoices, receipt) == [(liened, lien_instrument.address, FACE - 200_000_00, FACE)]
-    assert invoices.state(liened) == PAID
+    assert invoices.state(liened) == InvoiceState.Paid
 
 
 def test_record_settlement_fails_while_the_invoice_is_frozen(invoices, registry, regulator, liened,
@@ -373,4 +373,4 @@ def test_deregistered_instrument_still_records_on_the_liens_it_holds(invoices, o
     invoices.setInstrument(lien_instrument.address, False, sender=operator)
     assert not invoices.isInstrument(lien_instrument.address)
     lien_instrument.recordSettlement(liened, FACE, sender=bank_us)
-    assert invoices.state(liened) == PAID
+    assert invoices.state(liened) == InvoiceState.Paid

@@ -26,15 +26,13 @@ from lc_world import (
     documents,
     next_monday,
 )
-from app.core.enums import Availability, CreditState, Discrepancy, DocumentType, PresentationState
+from app.core.enums import Availability, CreditState, Discrepancy, DocumentType, InvoiceState, PresentationState
 from scripts._common import text_hash
 from scripts._letters_of_credit import DAY, UCP_ARTICLE
 
 # The plain path (no invoice, no margin applied): a presentation with its invoice takes the lien (about
 # 204,000 gas) and honouring it settles the invoice and releases the lien (about 144,000).
 GAS_BUDGETS = {"apply": 200_000, "issue": 120_000, "present": 150_000, "honour_pay": 120_000}
-# IInvoiceLiens.InvoiceState
-INVOICE_CONFIRMED, INVOICE_FINANCED, INVOICE_PAID = 2, 3, 4
 
 
 @pytest.fixture(scope="module")
@@ -596,9 +594,9 @@ def test_story_refused_then_waived_then_paid_at_maturity(chain, lc, usd, importe
     margin = lc.margin(lc_id)
     assert (margin.applied, margin.held) == (AMOUNT // 10, 0)
     invoices = credits.invoices
-    assert invoices.state(first_invoice) == INVOICE_CONFIRMED  # refused: its lien released, nothing paid
+    assert invoices.state(first_invoice) == InvoiceState.Confirmed  # refused: its lien released, nothing paid
     for presentation_id in (second, final):
-        assert invoices.state(lc.presentation(lc_id, presentation_id).invoiceId) == INVOICE_PAID
+        assert invoices.state(lc.presentation(lc_id, presentation_id).invoiceId) == InvoiceState.Paid
 
 
 # ───────────────────────────── Guards: every custom error ─────────────────────────────
@@ -710,7 +708,8 @@ def test_malformed_presentations_are_refused(credits, lc, exporter, bank_us):
     with ape.reverts(lc.LetterOfCreditInvalidDocument, index=0):
         lc.present(lc_id, [], ship, AMOUNT, sender=exporter)
     with ape.reverts(lc.LetterOfCreditInvalidDocument, index=1):
-        lc.present(lc_id, [FULL_DOCUMENTS[0], (1, b"\0" * 32)], ship, AMOUNT, sender=exporter)
+        lc.present(lc_id, [FULL_DOCUMENTS[0], (int(DocumentType.TransportDocument), b"\0" * 32)], ship, AMOUNT,
+                   sender=exporter)
     with ape.reverts(lc.LetterOfCreditInvalidPresentationAmount, amount=0):
         lc.present(lc_id, SHIPPING_DOCUMENTS, ship, 0, sender=exporter)
     with ape.reverts(lc.LetterOfCreditInvalidShipmentDate):

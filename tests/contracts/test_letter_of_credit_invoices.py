@@ -23,8 +23,8 @@ from lc_world import (
     at_noon,
     next_monday,
 )
-from receivables_helpers import CONFIRMED, FINANCED, PAID, confirmed_invoice
-from app.core.enums import Availability, PresentationState
+from receivables_helpers import confirmed_invoice
+from app.core.enums import Availability, InvoiceState, PresentationState
 from scripts._common import text_hash
 from scripts._letters_of_credit import DAY
 
@@ -90,7 +90,7 @@ def test_presentation_takes_the_lien_for_the_issuing_bank(credits, lc, invoices,
     view = lc.presentation(lc_id, presentation_id)
     assert view.hasInvoice and view.invoiceId == invoice_id
     invoice = invoices.invoice(invoice_id)
-    assert invoice.state == FINANCED
+    assert invoice.state == InvoiceState.Financed
     assert (invoice.lienInstrument, invoice.lienFinancier) == (lc.address, bank_us.address)
 
 
@@ -101,7 +101,7 @@ def test_refusal_releases_the_lien(credits, lc, invoices, invoice_id, bank_us):
     lc.refuse(lc_id, presentation_id, sender=bank_us)
 
     invoice = invoices.invoice(invoice_id)
-    assert invoice.state == CONFIRMED and invoice.lienFinancier == "0x0000000000000000000000000000000000000000"
+    assert invoice.state == InvoiceState.Confirmed and invoice.lienFinancier == ZERO_ADDRESS
 
 
 def test_sight_payment_releases_the_lien(credits, lc, invoices, invoice_id, bank_us):
@@ -196,7 +196,7 @@ def test_M6_an_invoice_is_named_only_with_a_commercial_invoice_document(credits,
     with ape.reverts(lc.LetterOfCreditInvoiceDocumentRequired, lcId=lc_id, invoiceId=invoice_id):
         lc.presentWithInvoice(lc_id, SHIPPING_DOCUMENTS, (credits.base + 3) * DAY, AMOUNT, invoice_id,
                               sender=exporter)
-    assert invoices.invoice(invoice_id).state == CONFIRMED
+    assert invoices.invoice(invoice_id).state == InvoiceState.Confirmed
     assert lc.presentationCounts(lc_id) == (0, 0)
 
 
@@ -270,7 +270,8 @@ def test_H2_buyer_pays_only_the_unpresented_part_directly_and_it_reaches_the_sel
     lc.examine(lc_id, presentation_id, 0, sender=bank_us)
     lc.honour(lc_id, presentation_id, sender=bank_us)
     invoice_view = invoices.invoice(invoice)
-    assert (invoice_view.state, invoice_view.paidAmount, invoice_view.lienFinancier) == (PAID, face, ZERO_ADDRESS)
+    assert (invoice_view.state, invoice_view.paidAmount, invoice_view.lienFinancier) == (
+        InvoiceState.Paid, face, ZERO_ADDRESS)
     assert lc.presentationOfInvoice(invoice) == (0, 0)
     assert usd.balanceOf(importer.address) == start[importer.address] - uncovered  # never paid twice
     assert usd.balanceOf(exporter.address) == start[exporter.address] + face
@@ -298,7 +299,7 @@ def test_H2_a_bank_that_refuses_never_holds_the_buyers_payment(credits, lc, invo
     assert (paid.toFinancier, paid.toSeller) == (0, AMOUNT)
     assert usd.balanceOf(exporter.address) == before[0] + AMOUNT
     assert usd.balanceOf(bank_us.address) == before[1]
-    assert invoices.invoice(invoice_id).state == PAID
+    assert invoices.invoice(invoice_id).state == InvoiceState.Paid
 
 
 def test_H2_an_accepted_deferred_drawing_still_reserves_the_presented_amount(credits, lc, invoices, invoice_id,
@@ -338,8 +339,8 @@ def test_an_invoice_is_not_presented_while_the_issuing_bank_is_frozen(credits, l
     with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=bank_us.address):
         lc.presentWithInvoice(lc_id, FULL_DOCUMENTS, (credits.base + 3) * DAY, AMOUNT, invoice_id,
                               sender=credits.exporter)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
     assert lc.presentationCounts(lc_id) == (0, 0)
     registry.unfreezeParticipant(bank_us.address, text_hash("CLEARED"), sender=regulator)
     present_with_invoice(credits, lc_id, invoice_id)
-    assert invoices.state(invoice_id) == FINANCED
+    assert invoices.state(invoice_id) == InvoiceState.Financed

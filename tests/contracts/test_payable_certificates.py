@@ -17,6 +17,7 @@ import ape
 import pytest
 
 from _reverts import reverts_with
+from app.core.enums import CertificateState, InvoiceState
 from scripts._common import text_hash
 from scripts._payments import certificate_world
 
@@ -24,11 +25,6 @@ DAY = 24 * 3600
 FACE = 1_200_000_00  # the invoice: 1,200,000.00 USD
 ROOT = 1_000_000_00  # the certificate issued against it
 MATURITY_DAYS = 90
-
-# CertificateState
-NONE, ACTIVE, SPLIT, DUE, DEFAULTED, SETTLED = range(6)
-# IInvoiceLiens.InvoiceState
-REGISTERED, CONFIRMED, FINANCED, PAID = 1, 2, 3, 4
 
 
 def states_bitmap(*states: int) -> bytes:
@@ -84,7 +80,7 @@ def live_sum(certs, root_id) -> int:
     total = 0
     for cid in range(1, certs.nextCertificateId()):
         view = certs.certificate(cid)
-        if view.rootId == root_id and view.state not in (NONE, SPLIT):
+        if view.rootId == root_id and view.state not in (CertificateState["None"], CertificateState.Split):
             total += view.amount
     return total
 
@@ -116,7 +112,7 @@ def test_core_enterprise_offers_and_its_supplier_accepts_the_certificate_taking_
     # Nothing is pledged before the seller consents: no lien, no certificate.
     invoice = desk.invoices.invoice(invoice_id)
     assert (invoice.state, invoice.lienInstrument, invoice.lienFinancier) == (
-        CONFIRMED, ape.utils.ZERO_ADDRESS, ape.utils.ZERO_ADDRESS
+        InvoiceState.Confirmed, ape.utils.ZERO_ADDRESS, ape.utils.ZERO_ADDRESS
     )
     assert certs.rootOfInvoice(invoice_id) == 0 and certs.nextCertificateId() == first_id
 
@@ -129,9 +125,9 @@ def test_core_enterprise_offers_and_its_supplier_accepts_the_certificate_taking_
     assert (root.issuer, root.currency, root.maturity, root.invoiceId) == (
         importer.address, usd.address, maturity, invoice_id
     )
-    assert root.state == ACTIVE
+    assert root.state == CertificateState.Active
     invoice = desk.invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.lienInstrument, invoice.lienFinancier) == (FINANCED, certs.address,
+    assert (invoice.state, invoice.lienInstrument, invoice.lienFinancier) == (InvoiceState.Financed, certs.address,
                                                                                exporter.address)
     assert certs.rootOfInvoice(invoice_id) == issued.certificateId
     assert tuple(certs.offerOf(invoice_id)) == (ROOT, maturity, issued.certificateId)  # accepted: its tree
@@ -203,14 +199,14 @@ def test_M3_maturity_after_the_invoice_due_date_is_refused(desk, certs, invoice_
 
 
 def test_offer_fails_if_invoice_already_pledged(desk, certs, root_id, invoice_id, importer, maturity):
-    assert desk.invoices.invoice(invoice_id).state == FINANCED
-    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=FINANCED):
+    assert desk.invoices.invoice(invoice_id).state == InvoiceState.Financed
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=InvoiceState.Financed):
         certs.offer(invoice_id, 1_00, maturity, sender=importer)
 
 
 def test_offer_fails_if_buyer_has_not_confirmed_the_invoice(desk, certs, usd, importer, exporter, maturity):
     invoice = desk.registered(exporter, importer, usd, FACE, maturity)
-    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice, state=REGISTERED):
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice, state=InvoiceState.Registered):
         certs.offer(invoice, ROOT, maturity, sender=importer)
 
 
@@ -257,7 +253,7 @@ def test_seller_declines_or_buyer_withdraws_and_the_offer_is_closed(desk, certs,
             certs.acceptOffer(invoice_id, sender=exporter)
         with ape.reverts(certs.PayableCertificatesNoOffer, invoiceId=invoice_id):
             close(invoice_id, sender=closer)
-    assert desk.invoices.invoice(invoice_id).state == CONFIRMED
+    assert desk.invoices.invoice(invoice_id).state == InvoiceState.Confirmed
 
 
 def test_M3_a_pending_offer_does_not_block_the_sellers_factoring(platform, desk, certs, usd, invoice_id, importer,
@@ -274,7 +270,7 @@ def test_M3_a_pending_offer_does_not_block_the_sellers_factoring(platform, desk,
     financing.approve(financing_id, ROOT, 500, maturity, text_hash("factoring-terms"), sender=bank_cn)
     assert desk.invoices.invoice(invoice_id).lienInstrument == financing.address
 
-    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=FINANCED):
+    with ape.reverts(certs.PayableCertificatesInvoiceNotConfirmed, invoiceId=invoice_id, state=InvoiceState.Financed):
         certs.acceptOffer(invoice_id, sender=exporter)
 
 
@@ -313,7 +309,8 @@ def test_direct_invoice_payment_may_take_only_the_part_the_tree_does_not_cover(
     chain.mine(timestamp=maturity)
     certs.settle([root_id], sender=importer)
     invoice = desk.invoices.invoice(invoice_id)
-    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (PAID, FACE, ape.utils.ZERO_ADDRESS)
+    assert (invoice.state, invoice.paidAmount, invoice.lienInstrument) == (
+        InvoiceState.Paid, FACE, ape.utils.ZERO_ADDRESS)
     assert certs.rootOfInvoice(invoice_id) == 0
     assert tuple(certs.offerOf(invoice_id)) == (0, 0, 0)
 
@@ -336,7 +333,7 @@ def test_direct_invoice_payment_refused_while_the_tree_is_frozen(desk, certs, re
 def test_split_children_record_parent_and_root_and_sum_to_parent(certs, root_id, exporter, supplier1, supplier2):
     children = split(certs, root_id, exporter, [(supplier1, 600_000_00), (supplier2, 400_000_00)])
 
-    assert certs.state(root_id) == SPLIT
+    assert certs.state(root_id) == CertificateState.Split
     views = [certs.certificate(c) for c in children]
     assert [(v.parentId, v.rootId, v.holder, v.amount) for v in views] == [
         (root_id, root_id, supplier1.address, 600_000_00),
@@ -370,8 +367,8 @@ def test_split_fails_if_caller_not_holder(certs, root_id, exporter, supplier1):
 
 def test_split_fails_if_already_split(certs, root_id, exporter, supplier1):
     split(certs, root_id, exporter, [(supplier1, 1), (exporter, ROOT - 1)])
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, certificateId=root_id, current=SPLIT,
-                     expectedStates=states_bitmap(ACTIVE)):
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, certificateId=root_id, current=CertificateState.Split,
+                     expectedStates=states_bitmap(CertificateState.Active)):
         split(certs, root_id, exporter, [(supplier1, 1), (exporter, ROOT - 1)])
 
 
@@ -396,9 +393,9 @@ def test_transfer_fails_if_not_holder_or_to_outsider(certs, registry, root_id, e
 
 def test_transfer_and_split_fail_at_maturity(chain, certs, root_id, exporter, supplier1, maturity):
     chain.mine(timestamp=maturity)
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=DUE):
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Due):
         certs.transfer(root_id, supplier1.address, sender=exporter)
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=DUE):
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Due):
         split(certs, root_id, exporter, [(supplier1, 1), (exporter, ROOT - 1)])
 
 
@@ -503,7 +500,8 @@ def test_discount_fails_if_it_would_consume_the_whole_amount(desk, certs, chain,
 def test_discount_fails_at_maturity(chain, certs, root_id, exporter, bank_cn, maturity):
     certs.requestDiscount(root_id, bank_cn.address, 450, sender=exporter)
     chain.mine(timestamp=maturity)
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=DUE, expectedStates=states_bitmap(ACTIVE)):
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Due,
+                     expectedStates=states_bitmap(CertificateState.Active)):
         certs.acceptDiscount(root_id, 450, sender=bank_cn)
 
 
@@ -511,8 +509,8 @@ def test_discount_fails_at_maturity(chain, certs, root_id, exporter, bank_cn, ma
 
 
 def test_settle_fails_before_maturity(certs, root_id, importer):
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=ACTIVE,
-                     expectedStates=states_bitmap(DUE, DEFAULTED)):
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Active,
+                     expectedStates=states_bitmap(CertificateState.Due, CertificateState.Defaulted)):
         certs.settle([root_id], sender=importer)
 
 
@@ -524,14 +522,14 @@ def test_holder_pulls_payment_at_maturity_and_is_never_paid_twice(
     with ape.reverts(certs.PayableCertificatesNotSettlementParty, certificateId=children[0],
                      caller=exporter.address):
         certs.settle([children[0]], sender=exporter)
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=SPLIT):
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Split):
         certs.settle([root_id], sender=importer)
 
     before = usd.balanceOf(supplier1.address)
     certs.settle([children[0]], sender=supplier1)  # pulls under the importer's allowance
     assert usd.balanceOf(supplier1.address) - before == 300_000_00
-    assert certs.state(children[0]) == SETTLED
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=SETTLED):
+    assert certs.state(children[0]) == CertificateState.Settled
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Settled):
         certs.settle([children[0]], sender=importer)
     assert desk.invoices.invoice(invoice_id).lienInstrument == certs.address  # 700,000.00 still owed
 
@@ -548,12 +546,12 @@ def test_unpaid_tree_defaults_after_grace_for_every_holder(
     children = split(certs, root_id, exporter, [(supplier1, 600_000_00), (supplier3, 400_000_00)])
     grace = certs.gracePeriod()
     chain.mine(timestamp=maturity + grace - 10)
-    assert [certs.state(c) for c in children] == [DUE, DUE]
-    with ape.reverts(certs.PayableCertificatesUnexpectedState, certificateId=root_id, current=SPLIT):
+    assert [certs.state(c) for c in children] == [CertificateState.Due, CertificateState.Due]
+    with ape.reverts(certs.PayableCertificatesUnexpectedState, certificateId=root_id, current=CertificateState.Split):
         certs.recordDefault(root_id, sender=supplier3)
     chain.mine(timestamp=maturity + grace)
 
-    assert [certs.state(c) for c in children] == [DEFAULTED, DEFAULTED]
+    assert [certs.state(c) for c in children] == [CertificateState.Defaulted, CertificateState.Defaulted]
     receipt = certs.recordDefault(root_id, sender=supplier3)
     [event] = certs.CertificateTreeDefaulted.from_receipt(receipt)
     assert (event.rootId, event.outstanding) == (root_id, ROOT)
@@ -562,13 +560,13 @@ def test_unpaid_tree_defaults_after_grace_for_every_holder(
         certs.recordDefault(root_id, sender=supplier1)
 
     certs.settle([children[0]], sender=importer)  # a late payment is still accepted
-    assert [certs.state(c) for c in children] == [SETTLED, DEFAULTED]
+    assert [certs.state(c) for c in children] == [CertificateState.Settled, CertificateState.Defaulted]
 
 
 def test_record_default_fails_for_unknown_or_child_certificate(certs, root_id, exporter, supplier1):
     children = split(certs, root_id, exporter, [(supplier1, 1), (exporter, ROOT - 1)])
     for cid in (999, children[0]):
-        with ape.reverts(certs.PayableCertificatesUnexpectedState, certificateId=cid, current=NONE):
+        with ape.reverts(certs.PayableCertificatesUnexpectedState, certificateId=cid, current=CertificateState["None"]):
             certs.recordDefault(cid, sender=supplier1)
 
 
@@ -592,7 +590,7 @@ def test_settle_record_default_and_cancel_request_need_an_active_caller(
                             (supplier1, registry.ParticipantRegistryParticipantFrozen)):
         with reverts_with(error, account=stranger.address):
             certs.recordDefault(root_id, sender=stranger)
-    assert [certs.state(c) for c in children] == [DEFAULTED, DEFAULTED]
+    assert [certs.state(c) for c in children] == [CertificateState.Defaulted, CertificateState.Defaulted]
     assert not certs.tree(root_id).defaultRecorded
 
     certs.recordDefault(root_id, sender=importer)
@@ -642,7 +640,7 @@ def test_four_tier_supply_chain_everyone_paid_exactly_once(
     }
     assert len(certs.CertificateTreePaid.from_receipt(receipt)) == 1
     for cid in live:
-        with ape.reverts(certs.PayableCertificatesUnexpectedState, current=SETTLED):
+        with ape.reverts(certs.PayableCertificatesUnexpectedState, current=CertificateState.Settled):
             certs.settle([cid], sender=importer)
 
     delta = {a.address: usd.balanceOf(a.address) - start[a.address] for a in watched}

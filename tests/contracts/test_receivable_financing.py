@@ -15,15 +15,10 @@ from hypothesis import strategies as st
 
 from _reverts import reverts_with
 from receivables_helpers import (
-    CONFIRMED, DAY, DEFAULTED, FINANCED, PAID, REGISTERED, YEAR, ZERO_ADDRESS,
-    advance_to, confirmed_invoice, now, register_invoice, states_bitmap,
+    DAY, YEAR, ZERO_ADDRESS, advance_to, confirmed_invoice, now, register_invoice, states_bitmap,
 )
-from app.core.enums import ParticipantKind
+from app.core.enums import FinancingState, InvoiceState, ParticipantKind, ProgrammeState
 from scripts._common import INVOICE_GRACE_PERIOD, identity_hash, jurisdiction, text_hash
-
-# IReceivableFinancing.FinancingState / ProgrammeState
-F_APPLIED, F_REJECTED, F_WITHDRAWN, F_ACTIVE, F_DEFAULTED, F_CLOSED = 1, 2, 3, 4, 5, 6
-P_PROPOSED, P_OPEN, P_CLOSED = 1, 2, 3
 
 FACE = 200_000_00  # USD 200,000.00
 ADVANCE = 160_000_00
@@ -92,7 +87,7 @@ def test_apply_records_the_request_to_one_bank(chain, invoices, financing, usd, 
     assert (event.invoiceId, event.seller, event.bank, event.requestedAmount, event.programmeId) == (
         invoice_id, exporter.address, bank_cn.address, ADVANCE, 0)
     stored = financing.financing(event.financingId)
-    assert (stored.state, stored.amount, stored.bank) == (F_APPLIED, ADVANCE, bank_cn.address)
+    assert (stored.state, stored.amount, stored.bank) == (FinancingState.Applied, ADVANCE, bank_cn.address)
     assert financing.financingCount() == event.financingId
 
 
@@ -104,7 +99,7 @@ def test_apply_fails_for_anyone_but_the_seller(chain, invoices, financing, usd, 
 
 def test_apply_fails_for_an_unconfirmed_invoice(chain, invoices, financing, usd, exporter, importer, bank_cn):
     invoice_id = register_invoice(chain, invoices, exporter, importer, usd, f"F-{next(_numbers)}", FACE)
-    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceState=REGISTERED):
+    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceState=InvoiceState.Registered):
         financing.applyForFinancing(invoice_id, bank_cn.address, ADVANCE, sender=exporter)
 
 
@@ -121,7 +116,7 @@ def test_L2_apply_is_capped_by_what_is_still_unpaid(chain, invoices, financing, 
     """Audit L2: 100k advanced against 10k outstanding. The cap is what the buyer has not paid yet."""
     invoice_id = _invoice(chain, invoices, exporter, importer, usd)
     invoices.pay(invoice_id, FACE - 10_000_00, sender=importer)
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
     with ape.reverts(financing.ReceivableFinancingAboveOutstanding, invoiceId=invoice_id, amount=10_000_01,
                      outstanding=10_000_00):
         financing.applyForFinancing(invoice_id, bank_cn.address, 10_000_01, sender=exporter)
@@ -137,11 +132,12 @@ def test_L2_approve_is_capped_by_what_the_buyer_left_unpaid_since_the_applicatio
     with ape.reverts(financing.ReceivableFinancingAboveOutstanding, invoiceId=invoice_id, amount=ADVANCE,
                      outstanding=FACE - 100_000_00):
         _approve(chain, financing, financing_id, bank_cn)
-    assert financing.financing(financing_id).state == F_APPLIED
+    assert financing.financing(financing_id).state == FinancingState.Applied
     seller_before = usd.balanceOf(exporter.address)
     _approve(chain, financing, financing_id, bank_cn, advance=FACE - 100_000_00)
     assert usd.balanceOf(exporter.address) == seller_before + FACE - 100_000_00
-    assert (financing.financing(financing_id).amount, invoices.state(invoice_id)) == (FACE - 100_000_00, FINANCED)
+    assert (financing.financing(financing_id).amount, invoices.state(invoice_id)) == (
+        FACE - 100_000_00, InvoiceState.Financed)
 
 
 def test_apply_fails_to_a_party_that_is_not_a_bank(chain, invoices, financing, registry, usd, exporter, importer,
@@ -163,7 +159,7 @@ def test_M4_a_bank_whose_role_was_revoked_can_no_longer_approve(chain, invoices,
     with reverts_with(registry.AccessControlUnauthorizedAccount, account=bank_cn.address,
                       neededRole=registry.BANK_ROLE()):
         financing.reject(financing_id, text_hash("x"), sender=bank_cn)
-    assert financing.financing(financing_id).state == F_APPLIED
+    assert financing.financing(financing_id).state == FinancingState.Applied
 
 
 def test_withdraw_by_the_seller_ends_the_application(chain, invoices, financing, usd, exporter, importer, bank_cn):
@@ -171,8 +167,8 @@ def test_withdraw_by_the_seller_ends_the_application(chain, invoices, financing,
     with ape.reverts(financing.ReceivableFinancingNotSeller, caller=bank_cn.address):
         financing.withdraw(financing_id, sender=bank_cn)
     financing.withdraw(financing_id, sender=exporter)
-    assert financing.financing(financing_id).state == F_WITHDRAWN
-    with ape.reverts(financing.ReceivableFinancingUnexpectedState, current=F_WITHDRAWN):
+    assert financing.financing(financing_id).state == FinancingState.Withdrawn
+    with ape.reverts(financing.ReceivableFinancingUnexpectedState, current=FinancingState.Withdrawn):
         _approve(chain, financing, financing_id, bank_cn)
 
 
@@ -189,9 +185,10 @@ def test_approve_pays_the_advance_and_takes_the_lien_in_one_transaction(chain, i
     assert usd.balanceOf(exporter.address) == seller_before + ADVANCE
     assert usd.balanceOf(bank_cn.address) == bank_before - ADVANCE
     view = invoices.invoice(invoice_id)
-    assert (view.state, view.lienInstrument, view.lienFinancier) == (FINANCED, financing.address, bank_cn.address)
+    assert (view.state, view.lienInstrument, view.lienFinancier) == (
+        InvoiceState.Financed, financing.address, bank_cn.address)
     stored = financing.financing(financing_id)
-    assert (stored.state, stored.disbursedAt) == (F_ACTIVE, _block_time(chain, receipt))
+    assert (stored.state, stored.disbursedAt) == (FinancingState.Active, _block_time(chain, receipt))
     assert financing.activeFinancingOf(invoice_id) == financing_id
 
 
@@ -206,7 +203,7 @@ def test_financing_the_same_invoice_at_a_second_bank_fails(chain, invoices, fina
         _approve(chain, financing, at_us, bank_us)
     with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
         financing.applyForFinancing(invoice_id, bank_us.address, ADVANCE, sender=exporter)
-    assert financing.financing(at_us).state == F_APPLIED
+    assert financing.financing(at_us).state == FinancingState.Applied
 
 
 def test_an_invoice_liened_by_another_instrument_is_named_as_such(chain, invoices, financing, platform, usd,
@@ -229,7 +226,8 @@ def test_apply_to_an_invoice_that_is_not_confirmed_names_its_state(chain, invoic
                                                                    importer, bank_cn):
     invoice_id = _invoice(chain, invoices, exporter, importer, usd, face=10_00)
     invoices.pay(invoice_id, 10_00, sender=importer)
-    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceId=invoice_id, invoiceState=PAID):
+    with ape.reverts(financing.ReceivableFinancingInvoiceNotConfirmed, invoiceId=invoice_id,
+                     invoiceState=InvoiceState.Paid):
         financing.applyForFinancing(invoice_id, bank_cn.address, 10_00, sender=exporter)
 
 
@@ -239,7 +237,7 @@ def test_approve_fails_for_another_bank_or_twice(chain, invoices, financing, usd
     with ape.reverts(financing.ReceivableFinancingNotBank, caller=bank_us.address):
         _approve(chain, financing, financing_id, bank_us)
     _approve(chain, financing, financing_id, bank_cn)
-    with ape.reverts(financing.ReceivableFinancingUnexpectedState, current=F_ACTIVE):
+    with ape.reverts(financing.ReceivableFinancingUnexpectedState, current=FinancingState.Active):
         _approve(chain, financing, financing_id, bank_cn)
 
 
@@ -277,7 +275,7 @@ def test_a_bank_requiring_a_customs_match_refuses_until_customs_attest_it(chain,
         _approve(chain, financing, financing_id, bank_cn)
     invoices.attestCustoms(invoice_id, text_hash("decl-2"), FACE, sender=attester)
     _approve(chain, financing, financing_id, bank_cn)
-    assert financing.financing(financing_id).state == F_ACTIVE
+    assert financing.financing(financing_id).state == FinancingState.Active
 
 
 def test_L7_a_bank_requiring_a_customs_match_sees_the_latest_declaration(chain, invoices, financing, registry,
@@ -302,7 +300,7 @@ def test_L7_a_bank_requiring_a_customs_match_sees_the_latest_declaration(chain, 
         _approve(chain, financing, financing_id, bank_cn)
     invoices.attestCustoms(invoice_id, text_hash("customs-declaration-amended"), FACE, sender=attester)
     _approve(chain, financing, financing_id, bank_cn)
-    assert financing.financing(financing_id).state == F_ACTIVE
+    assert financing.financing(financing_id).state == FinancingState.Active
 
 
 def test_reject_records_the_reason(chain, invoices, financing, usd, exporter, importer, bank_cn, bank_us):
@@ -311,7 +309,7 @@ def test_reject_records_the_reason(chain, invoices, financing, usd, exporter, im
         financing.reject(financing_id, text_hash("x"), sender=bank_us)
     receipt = financing.reject(financing_id, text_hash("CREDIT-LIMIT"), sender=bank_cn)
     assert financing.FinancingRejected.from_receipt(receipt)[0].reasonCode == text_hash("CREDIT-LIMIT")
-    assert financing.financing(financing_id).state == F_REJECTED
+    assert financing.financing(financing_id).state == FinancingState.Rejected
 
 
 def test_a_frozen_financing_refuses_its_transitions(chain, invoices, financing, registry, regulator, usd, exporter,
@@ -330,7 +328,7 @@ def test_a_frozen_seller_cannot_withdraw_its_application(chain, invoices, financ
     registry.freezeParticipant(exporter.address, text_hash("SANCTIONS"), sender=regulator)
     with reverts_with(registry.ParticipantRegistryParticipantFrozen, account=exporter.address):
         financing.withdraw(financing_id, sender=exporter)
-    assert financing.financing(financing_id).state == F_APPLIED
+    assert financing.financing(financing_id).state == FinancingState.Applied
 
 
 def test_unknown_financing_is_refused(financing, bank_cn):
@@ -353,8 +351,8 @@ def test_buyer_payment_repays_principal_and_interest_to_the_bank_and_the_rest_to
     [closed] = financing.FinancingClosed.from_receipt(receipt)
     assert closed.totalRepaid == owed
     assert invoices.LienReleased.from_receipt(receipt)[0].financier == bank_cn.address
-    assert invoices.state(invoice_id) == PAID
-    assert financing.financing(financing_id).state == F_CLOSED
+    assert invoices.state(invoice_id) == InvoiceState.Paid
+    assert financing.financing(financing_id).state == FinancingState.Closed
     assert financing.activeFinancingOf(invoice_id) == 0
 
 
@@ -365,13 +363,13 @@ def test_partial_buyer_payments_go_to_the_bank_until_it_is_repaid(chain, invoice
     invoices.pay(invoice_id, 100_000_00, sender=importer)
     assert usd.balanceOf(bank_cn.address) == bank_before + 100_000_00
     assert financing.financing(financing_id).repaidAmount == 100_000_00
-    assert invoices.state(invoice_id) == FINANCED
+    assert invoices.state(invoice_id) == InvoiceState.Financed
     receipt = invoices.pay(invoice_id, 100_000_00, sender=importer)
     disbursed_at = financing.financing(financing_id).disbursedAt
     owed = ADVANCE + _interest(ADVANCE, RATE_BPS, _block_time(chain, receipt) - disbursed_at)
     assert usd.balanceOf(bank_cn.address) == bank_before + owed
     assert usd.balanceOf(exporter.address) == seller_before + FACE - owed
-    assert financing.financing(financing_id).state == F_CLOSED
+    assert financing.financing(financing_id).state == FinancingState.Closed
 
 
 def test_seller_repays_directly_and_the_lien_is_released(chain, invoices, financing, usd, exporter, importer,
@@ -391,8 +389,8 @@ def test_seller_repays_directly_and_the_lien_is_released(chain, invoices, financ
     receipt = financing.repay(financing_id, remaining, sender=exporter)
     assert _block_time(chain, receipt) == settle_at
     assert invoices.LienReleased.from_receipt(receipt)[0].instrument == financing.address
-    assert invoices.state(invoice_id) == CONFIRMED
-    assert financing.financing(financing_id).state == F_CLOSED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
+    assert financing.financing(financing_id).state == FinancingState.Closed
 
 
 def test_bank_records_a_repayment_received_off_chain(chain, invoices, financing, usd, exporter, importer, bank_cn,
@@ -426,14 +424,14 @@ def test_L1_a_frozen_financing_is_not_repaid_by_the_buyers_payment(chain, invoic
     with ape.reverts(financing.ReceivableFinancingFrozen, financingId=financing_id):
         financing.repay(financing_id, 1_00, sender=exporter)
     assert [usd.balanceOf(a.address) for a in (bank_cn, exporter, importer)] == balances
-    assert (invoices.invoice(invoice_id).paidAmount, invoices.state(invoice_id)) == (0, FINANCED)
+    assert (invoices.invoice(invoice_id).paidAmount, invoices.state(invoice_id)) == (0, InvoiceState.Financed)
     stored = financing.financing(financing_id)
-    assert (stored.state, stored.repaidAmount) == (F_ACTIVE, 0)
+    assert (stored.state, stored.repaidAmount) == (FinancingState.Active, 0)
 
     registry.unfreezeInstrument(financing.address, financing_id, text_hash("AML-CLEAR"), sender=regulator)
     receipt = invoices.pay(invoice_id, FACE, sender=importer)
     assert financing.FinancingClosed.from_receipt(receipt)[0].financingId == financing_id
-    assert invoices.state(invoice_id) == PAID
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 def test_owed_at_quotes_the_payoff_on_a_date(chain, invoices, financing, usd, exporter, importer, bank_cn):
@@ -455,7 +453,7 @@ def test_owed_at_quotes_the_payoff_on_a_date(chain, invoices, financing, usd, ex
     receipt = financing.repay(financing_id, quoted, sender=exporter)  # the quote is exactly the payoff
     assert financing.FinancingClosed.from_receipt(receipt)[0].totalRepaid == quoted + 50_000_00
     assert financing.owedAt(financing_id, payoff_day + YEAR) == 0  # closed: nothing owed at any date
-    assert invoices.state(invoice_id) == CONFIRMED
+    assert invoices.state(invoice_id) == InvoiceState.Confirmed
 
 
 def test_owed_at_is_zero_for_a_financing_that_was_never_approved(chain, invoices, financing, usd, exporter,
@@ -479,7 +477,8 @@ def test_the_debt_is_capped_so_that_every_financing_can_close(chain, invoices, f
     assert financing.owed(financing_id) == cap
     receipt = financing.recordRepayment(financing_id, cap, text_hash("MT103-LARGE"), sender=bank_cn)
     assert financing.FinancingClosed.from_receipt(receipt)[0].totalRepaid == cap
-    assert (financing.financing(financing_id).state, invoices.state(invoice_id)) == (F_CLOSED, CONFIRMED)
+    assert (financing.financing(financing_id).state, invoices.state(invoice_id)) == (
+        FinancingState.Closed, InvoiceState.Confirmed)
 
 
 # ───────────────────────────── Default and recourse ─────────────────────────────
@@ -487,17 +486,17 @@ def test_the_debt_is_capped_so_that_every_financing_can_close(chain, invoices, f
 def test_default_and_recourse_to_the_seller(chain, invoices, financing, usd, exporter, importer, bank_cn):
     invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn,
                                          due_in=30 * DAY)
-    with ape.reverts(financing.ReceivableFinancingUnexpectedState, current=F_ACTIVE):
+    with ape.reverts(financing.ReceivableFinancingUnexpectedState, current=FinancingState.Active):
         financing.claimRecourse(financing_id, sender=bank_cn)
     due = invoices.invoice(invoice_id).dueDate
     with ape.reverts(financing.ReceivableFinancingNotOverdue):
         financing.markDefault(financing_id, sender=bank_cn)
     invoices.pay(invoice_id, 20_000_00, sender=importer)  # the buyer pays a little, then nothing
     advance_to(chain, due + INVOICE_GRACE_PERIOD + 1)
-    assert invoices.state(invoice_id) == DEFAULTED
+    assert invoices.state(invoice_id) == InvoiceState.Defaulted
     receipt = financing.markDefault(financing_id, sender=bank_cn)
     assert financing.FinancingDefaulted.from_receipt(receipt)[0].outstanding > 0
-    assert financing.financing(financing_id).state == F_DEFAULTED
+    assert financing.financing(financing_id).state == FinancingState.Defaulted
 
     seller_before, bank_before = usd.balanceOf(exporter.address), usd.balanceOf(bank_cn.address)
     receipt = financing.claimRecourse(financing_id, sender=bank_cn)
@@ -507,9 +506,9 @@ def test_default_and_recourse_to_the_seller(chain, invoices, financing, usd, exp
     assert financing.RecourseClaimed.from_receipt(receipt)[0].amount == recovered
     assert usd.balanceOf(exporter.address) == seller_before - recovered
     assert usd.balanceOf(bank_cn.address) == bank_before + recovered
-    assert financing.financing(financing_id).state == F_CLOSED
+    assert financing.financing(financing_id).state == FinancingState.Closed
     view = invoices.invoice(invoice_id)
-    assert (view.state, view.lienFinancier) == (DEFAULTED, ZERO_ADDRESS)
+    assert (view.state, view.lienFinancier) == (InvoiceState.Defaulted, ZERO_ADDRESS)
     # The late buyer now pays the seller, who carried the loss.
     before = usd.balanceOf(exporter.address)
     invoices.pay(invoice_id, FACE - 20_000_00, sender=importer)
@@ -523,8 +522,8 @@ def test_late_buyer_payment_after_default_still_repays_the_bank(chain, invoices,
     advance_to(chain, invoices.invoice(invoice_id).dueDate + INVOICE_GRACE_PERIOD + 1)
     financing.markDefault(financing_id, sender=bank_cn)
     invoices.pay(invoice_id, FACE, sender=importer)
-    assert financing.financing(financing_id).state == F_CLOSED
-    assert invoices.state(invoice_id) == PAID
+    assert financing.financing(financing_id).state == FinancingState.Closed
+    assert invoices.state(invoice_id) == InvoiceState.Paid
 
 
 # ───────────────────────────── Reverse factoring ─────────────────────────────
@@ -539,7 +538,7 @@ def _open_programme(financing, buyer, bank, rate=400, limit=500_000_00) -> int:
 def test_reverse_factoring_finances_suppliers_at_the_programme_rate_within_its_limit(
         chain, invoices, financing, usd, importer, bank_us, supplier1, supplier2):
     programme_id = _open_programme(financing, importer, bank_us, rate=400, limit=250_000_00)
-    assert financing.programme(programme_id).state == P_OPEN
+    assert financing.programme(programme_id).state == ProgrammeState.Open
     first = _invoice(chain, invoices, supplier1, importer, usd)
     receipt = financing.applyUnderProgramme(first, programme_id, 150_000_00, sender=supplier1)
     first_financing = int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
@@ -566,7 +565,7 @@ def test_programme_applications_need_an_open_programme_on_the_invoice_buyer(
     receipt = financing.proposeProgramme(bank_us.address, 400, 100_000_00, sender=importer)
     programme_id = int(financing.ProgrammeProposed.from_receipt(receipt)[0].programmeId)
     invoice_id = _invoice(chain, invoices, supplier1, importer, usd)
-    with ape.reverts(financing.ReceivableFinancingUnexpectedProgrammeState, current=P_PROPOSED):
+    with ape.reverts(financing.ReceivableFinancingUnexpectedProgrammeState, current=ProgrammeState.Proposed):
         financing.applyUnderProgramme(invoice_id, programme_id, 50_000_00, sender=supplier1)
     with ape.reverts(financing.ReceivableFinancingNotProgrammeParty, caller=bank_cn.address):
         financing.acceptProgramme(programme_id, sender=bank_cn)
@@ -580,7 +579,7 @@ def test_programme_applications_need_an_open_programme_on_the_invoice_buyer(
         financing.closeProgramme(programme_id, sender=exporter)
     receipt = financing.closeProgramme(programme_id, sender=importer)
     assert financing.ProgrammeClosed.from_receipt(receipt)[0].closedBy == importer.address
-    with ape.reverts(financing.ReceivableFinancingUnexpectedProgrammeState, current=P_CLOSED):
+    with ape.reverts(financing.ReceivableFinancingUnexpectedProgrammeState, current=ProgrammeState.Closed):
         financing.applyUnderProgramme(invoice_id, programme_id, 50_000_00, sender=supplier1)
 
 
@@ -595,12 +594,12 @@ def test_L6_a_closed_programme_approves_nothing(chain, invoices, financing, usd,
     financing_id = int(financing.FinancingApplied.from_receipt(receipt)[0].financingId)
     financing.closeProgramme(programme_id, sender=request.getfixturevalue(closer))
     with ape.reverts(financing.ReceivableFinancingUnexpectedProgrammeState, programmeId=programme_id,
-                     current=P_CLOSED, expectedStates=states_bitmap(P_OPEN)):
+                     current=ProgrammeState.Closed, expectedStates=states_bitmap(ProgrammeState.Open)):
         _approve(chain, financing, financing_id, bank_us, advance=100_000_00, rate=400)
     assert financing.programme(programme_id).used == 0
     assert invoices.invoice(invoice_id).lienFinancier == ZERO_ADDRESS
     financing.reject(financing_id, text_hash("PROGRAMME-CLOSED"), sender=bank_us)
-    assert financing.financing(financing_id).state == F_REJECTED
+    assert financing.financing(financing_id).state == FinancingState.Rejected
 
 
 def test_propose_programme_fails_for_bad_terms(financing, importer, bank_us):
@@ -636,7 +635,8 @@ def test_buyer_payment_split_is_exact_for_any_amount_rate_and_date(chain, invoic
         assert usd.balanceOf(bank_cn.address) - bank_before == to_bank
         assert usd.balanceOf(exporter.address) - seller_before == face - to_bank
         assert financing.owed(financing_id) == max(0, owed - face)
-        assert financing.financing(financing_id).state == (F_CLOSED if owed <= face else F_ACTIVE)
+        assert financing.financing(financing_id).state == (
+            FinancingState.Closed if owed <= face else FinancingState.Active)
     finally:
         chain.restore(snapshot)
 
@@ -669,6 +669,7 @@ def test_exporter_invoice_from_registration_to_settlement(chain, invoices, finan
     owed = 180_000_00 + _interest(180_000_00, 600, elapsed)
     assert usd.balanceOf(bank_cn.address) == bank_start - 180_000_00 + owed
     assert usd.balanceOf(exporter.address) == seller_start + 180_000_00 + FACE - owed
-    assert invoices.state(invoice_id) == PAID
-    assert (financing.financing(at_cn).state, financing.financing(at_us).state) == (F_CLOSED, F_REJECTED)
+    assert invoices.state(invoice_id) == InvoiceState.Paid
+    assert (financing.financing(at_cn).state, financing.financing(at_us).state) == (
+        FinancingState.Closed, FinancingState.Rejected)
     assert invoices.invoice(invoice_id).lienFinancier == ZERO_ADDRESS
