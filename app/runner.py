@@ -85,11 +85,10 @@ def _write_keys(path: Any, entries: dict[str, Any]) -> None:
 
 
 def prepare_demo_access(settings: Settings, print_keys: bool = True) -> dict[str, Any]:
-    """Keystores and API keys for `make run`'s world (test mnemonic accounts): the demo world of
-    `scripts._common.DEMO_WORLD`, which make run registers, and the tier suppliers of `scripts/demo.py`, which the
-    demo registers through the API on its first run (each entry's `onboarding` says which)."""
-    from scripts._common import DEMO_WORLD, TEST_ROLES
-    from scripts.demo import SUPPLIERS
+    """Keystores and API keys for `make run`'s world (test mnemonic accounts): the demo world
+    (`app.demo_world.DEMO_WORLD`), which make run registers, and the tier suppliers (`SUPPLIERS`), which
+    `scripts/demo.py` registers through the API on its first run (each entry's `onboarding` says which)."""
+    from app.demo_world import DEMO_WORLD, SUPPLIERS, TEST_ROLES
 
     keys = derive_private_keys(TEST_ROLES)  # the account index is the role's place in TEST_ROLES
     onboarding = {p.role: REGISTERED_BY_MAKE_RUN for p in DEMO_WORLD} | {r: REGISTERED_BY_DEMO for r in SUPPLIERS}

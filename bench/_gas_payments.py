@@ -38,7 +38,7 @@ def _measure_payment(platform, roles, chain) -> tuple[int, int]:
     bank, importer, exporter = roles["bank_us"], roles["importer"], roles["exporter"]
     cny.approve(router.address, 2**255, sender=importer)
     usd.approve(router.address, 2**255, sender=bank)
-    rate = rate_from_decimal("0.1385", 2, 2)
+    rate = rate_from_decimal("0.1385", cny.decimals(), usd.decimals())
     expiry = chain.pending_timestamp + 3600
     receipts: list[Any] = []
     for nonce in (1, 2):

@@ -10,6 +10,7 @@ import ast
 import json
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any, NoReturn
 
@@ -88,6 +89,22 @@ class Refused(Exception):
 
 
 yes_option = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+
+
+class DeskToken:
+    """A settlement token as a desk command shows and moves it: the contract (`contract`), and its ISO 4217 code
+    and `decimals()`, each read from the chain once, when the command first needs the token."""
+
+    def __init__(self, address: str) -> None:
+        from ape import Contract, project
+
+        self.contract = Contract(address, contract_type=project.SettlementToken.contract_type)
+        self.code = bytes(self.contract.currency()).decode("ascii", "replace")
+        self.decimals: int = self.contract.decimals()
+
+    def show(self, amount: int) -> str:
+        """`USD 1,234.56 (123456 minor units)`: exact, never through a float."""
+        return f"{self.code} {Decimal(amount).scaleb(-self.decimals):,.{self.decimals}f} ({amount} minor units)"
 
 
 def desk_command(f: Callable[..., None]) -> Callable[..., None]:

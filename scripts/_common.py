@@ -1,7 +1,7 @@
 """Deployment and demo-world helpers shared by the Ape scripts and the tests.
 
-One place knows the deployment order and the demo world, so `ape run deploy`, `make run`, the test fixtures
-and the benchmarks all build the same platform:
+One place knows the deployment order and how the demo world (`app/demo_world.py`: who is in it) is registered,
+so `ape run deploy`, `make run`, the test fixtures and the benchmarks all build the same platform:
 
     Forwarder → ParticipantRegistry → SettlementToken (USD, CNY, EUR) → InvoiceRegistry →
     ReceivableFinancing → LetterOfCredit → PaymentRouter → PayableCertificates
@@ -24,6 +24,7 @@ from typing import Any
 from eth_utils import keccak
 
 from app.core.enums import KycStatus, ParticipantKind
+from app.demo_world import CUSTOMS_AUTHORITIES, DEMO_WORLD, EXTRA_CORPORATES, TEST_ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 # `.data/` unless TRADEFIN_DATA_DIR points elsewhere (the devnet tests use a temporary folder).
@@ -68,29 +69,6 @@ def identity_hash(legal_id: str, salt: str = "tradefin-demo") -> bytes:
 def text_hash(text: str) -> bytes:
     """keccak256 of a text: evidence files, references and reason codes in the demo."""
     return keccak(text=text)
-
-
-@dataclass(frozen=True)
-class DemoParticipant:
-    role: str
-    kind: ParticipantKind
-    jurisdiction: str
-    legal_id: str
-
-
-# The demo world of DESIGN §1: index into the test accounts, in this order.
-DEMO_WORLD: tuple[DemoParticipant, ...] = (
-    DemoParticipant("operator", ParticipantKind.Operator, "SG", "LEI-OPERATOR-TRADEFIN"),
-    DemoParticipant("regulator", ParticipantKind.Regulator, "CN", "CN-REGULATOR-SAFE"),
-    DemoParticipant("bank_cn", ParticipantKind.Bank, "CN", "LEI-BANK-CN-0001"),
-    DemoParticipant("bank_us", ParticipantKind.Bank, "US", "LEI-BANK-US-0001"),
-    DemoParticipant("exporter", ParticipantKind.Corporate, "CN", "USCC-91310000EXPORTER"),
-    DemoParticipant("importer", ParticipantKind.Corporate, "US", "LEI-IMPORTER-US-0001"),
-    DemoParticipant("attester", ParticipantKind.Attester, "CN", "CN-CUSTOMS-SHANGHAI"),
-)
-# Attesters of the demo world that are customs authorities (`CUSTOMS_ROLE`: may replace another attester's
-# customs declaration).
-CUSTOMS_AUTHORITIES = ("attester",)
 
 
 @dataclass
@@ -178,11 +156,6 @@ def bootstrap_world(platform: Platform, accounts_by_role: dict[str, Any], kyc_ex
             )
 
 
-# The test and benchmark world: the demo world plus further corporates, in account order.
-TEST_ROLES = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester",
-              "supplier1", "supplier2", "supplier3", "exporter2", "outsider")
-# Further corporates for supply chains and counterparties, registered and KYC'd like the exporter.
-EXTRA_CORPORATES = {"supplier1": "CN", "supplier2": "CN", "supplier3": "VN", "exporter2": "DE"}
 INITIAL_BALANCE = 10_000_000_00  # minor units, per currency, per bank and corporate
 
 

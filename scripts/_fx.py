@@ -1,8 +1,7 @@
-"""FX quotes of `PaymentRouter`: the EIP-712 typed data a bank signs, built and signed off chain.
+"""FX quotes of `PaymentRouter` signed off chain by an Ape account or a raw key.
 
-A quote's `rate` is quote-currency minor units per base-currency minor unit, scaled by `RATE_SCALE`
-(1e18); the beneficiary receives `floor(base_amount * rate / 1e18)`. `rate_from_decimal` turns a
-market rate ("1 CNY = 0.1385 USD") into that integer, rounding down like the contract.
+The quote's EIP-712 type and domain, its rate scale and `rate_from_decimal` are the gateway's
+(`app/core/fx_quotes.py`): the scripts and the gateway sign the same typed data.
 
 A quote is made out to one payer: the router refuses a quote whose payer is zero (an open quote could be
 used up by anyone for one minor unit), so `quote_payer` checks the payer before a bank signs.
@@ -11,27 +10,17 @@ used up by anyone for one minor unit), so `quote_payer` checks the payer before 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import is_address, to_checksum_address
 
-RATE_SCALE = 10**18
-DOMAIN_NAME = "tradefin PaymentRouter"
-DOMAIN_VERSION = "1"
+from app.core.fx_quotes import FX_QUOTE_FIELDS, RATE_SCALE, quote_message, quote_typed_data, rate_from_decimal
 
-FX_QUOTE_TYPE: list[dict[str, str]] = [
-    {"name": "bank", "type": "address"},
-    {"name": "payer", "type": "address"},
-    {"name": "baseToken", "type": "address"},
-    {"name": "quoteToken", "type": "address"},
-    {"name": "rate", "type": "uint256"},
-    {"name": "maxBaseAmount", "type": "uint256"},
-    {"name": "expiry", "type": "uint64"},
-    {"name": "nonce", "type": "uint256"},
-]
+__all__ = ["RATE_SCALE", "ZERO_ADDRESS", "FxQuote", "quote_payer", "rate_from_decimal", "recover_quote_signer",
+           "sign_quote_with_account", "sign_quote_with_key", "signable_quote", "typed_data"]
+
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -62,52 +51,20 @@ class FxQuote:
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The quote as the contract's struct argument."""
-        return (self.bank, self.payer, self.baseToken, self.quoteToken, self.rate, self.maxBaseAmount,
-                self.expiry, self.nonce)
+        return tuple(getattr(self, name) for name in FX_QUOTE_FIELDS)
 
     def as_message(self) -> dict[str, Any]:
         """The quote as an EIP-712 message (checksummed addresses)."""
-        message = asdict(self)
-        for key in ("bank", "payer", "baseToken", "quoteToken"):
-            message[key] = to_checksum_address(message[key])
-        return message
+        return quote_message(asdict(self))
 
     def converted(self, base_amount: int) -> int:
         """What the beneficiary receives for `base_amount` (rounded down, as on chain)."""
         return base_amount * self.rate // RATE_SCALE
 
 
-def rate_from_decimal(rate: str | Decimal, base_decimals: int, quote_decimals: int) -> int:
-    """The contract's integer rate for a market rate in whole units (1 base = `rate` quote).
-
-    Minor units absorb the currencies' decimals: a rate of 0.1385 USD per CNY (both 2 decimals) is
-    0.1385e18; 150 JPY (0 decimals) per USD (2 decimals) is 1.5e18 JPY per US cent.
-    """
-    scaled = Decimal(rate) * RATE_SCALE * Decimal(10) ** (quote_decimals - base_decimals)
-    return int(scaled.to_integral_value(rounding=ROUND_DOWN))
-
-
 def typed_data(quote: FxQuote, chain_id: int, router: str) -> dict[str, Any]:
     """The full EIP-712 typed data of `quote` for the router at `router` on `chain_id`."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "FxQuote": FX_QUOTE_TYPE,
-        },
-        "primaryType": "FxQuote",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(router),
-        },
-        "message": quote.as_message(),
-    }
+    return quote_typed_data(asdict(quote), chain_id, router)
 
 
 def signable_quote(quote: FxQuote, chain_id: int, router: str) -> SignableMessage:

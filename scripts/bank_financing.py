@@ -30,7 +30,7 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 from eth_utils import keccak
 
 from app.core.enums import FinancingState, InvoiceState, ProgrammeState
-from scripts._cli import Refused, desk_command, yes_option
+from scripts._cli import DeskToken, Refused, desk_command, yes_option
 from scripts._common import load_deployment
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -67,16 +67,6 @@ def _node_chain_id() -> int:
     return int(networks.provider.web3.eth.chain_id)
 
 
-def _token(address: str) -> Any:
-    from ape import Contract, project
-
-    return Contract(address, contract_type=project.SettlementToken.contract_type)
-
-
-def _money(amount: int, token: Any) -> str:
-    decimals = token.decimals()
-    code = bytes(token.currency()).decode("ascii", "replace")
-    return f"{code} {amount / 10**decimals:,.{decimals}f} ({amount} minor units)"
 
 
 def _date(timestamp: int) -> str:
@@ -227,16 +217,16 @@ def pending(account: Any) -> None:
         if f.bank != account.address or f.state != FinancingState.Applied:
             continue
         invoice = invoices.invoice(f.invoiceId)
-        token = _token(invoice.currency)
+        token = DeskToken(invoice.currency)
         attested, matched = invoices.customsOf(f.invoiceId)
         customs = "matched" if matched else ("MISMATCH" if attested else "none")
         if attested:
             customs += f" (declared by {invoices.customsAttesterOf(f.invoiceId)})"
         programme = financing.programmeOf(financing_id) if f.underProgramme else 0
-        click.echo(f"financing {financing_id}: seller {f.seller} requests {_money(f.amount, token)}")
+        click.echo(f"financing {financing_id}: seller {f.seller} requests {token.show(f.amount)}")
         click.echo(f"  invoice {f.invoiceId:#x}: {InvoiceState(invoice.state).name}, face "
-                   f"{_money(invoice.faceAmount, token)}, unpaid "
-                   f"{_money(invoice.faceAmount - invoice.paidAmount, token)}, due {_date(invoice.dueDate)}, "
+                   f"{token.show(invoice.faceAmount)}, unpaid "
+                   f"{token.show(invoice.faceAmount - invoice.paidAmount)}, due {_date(invoice.dueDate)}, "
                    f"buyer {invoice.buyer}")
         if invoice.lienFinancier != ZERO_ADDRESS:
             click.echo(f"  LIENED through {_contract_name(invoice.lienInstrument)} for {invoice.lienFinancier}")
@@ -271,13 +261,13 @@ def approve(account: Any, financing_id: int, advance: int, rate_bps: int, maturi
         raise Refused(f"advance {advance} is above the requested {f.amount} (ReceivableFinancingInvalidAdvance)")
     _require_programme_terms(financing, financing_id, f, rate_bps, advance)
     invoice = _require_financeable(financing, invoices, f, account, advance)
-    token = _token(invoice.currency)
-    _confirm(f"Pay {_money(advance, token)} to {f.seller} at {rate_bps} bps until {_date(maturity_at)} "
+    token = DeskToken(invoice.currency)
+    _confirm(f"Pay {token.show(advance)} to {f.seller} at {rate_bps} bps until {_date(maturity_at)} "
              f"and take the lien on invoice {f.invoiceId:#x}?", yes)
-    if token.allowance(account.address, financing.address) < advance:
-        token.approve(financing.address, advance, sender=account)
+    if token.contract.allowance(account.address, financing.address) < advance:
+        token.contract.approve(financing.address, advance, sender=account)
     financing.approve(financing_id, advance, rate_bps, maturity_at, keccak(text=terms), sender=account)
-    click.echo(f"Approved financing {financing_id}: advanced {_money(advance, token)} to {f.seller}")
+    click.echo(f"Approved financing {financing_id}: advanced {token.show(advance)} to {f.seller}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -315,15 +305,15 @@ def repay(account: Any, financing_id: int, amount: int, reference: str, yes: boo
     f = _financing_of(financing, financing_id, account)
     _require_bank(account)
     _require_state(financing_id, f, FinancingState.Active, FinancingState.Defaulted)
-    token = _token(invoices.invoice(f.invoiceId).currency)
+    token = DeskToken(invoices.invoice(f.invoiceId).currency)
     owed = financing.owed(financing_id)
     if amount > owed:
         raise Refused(f"amount {amount} is above what is owed now ({owed}) (ReceivableFinancingOverpayment)")
-    _confirm(f"Record {_money(amount, token)} received for financing {financing_id} (ref {reference})?", yes)
+    _confirm(f"Record {token.show(amount)} received for financing {financing_id} (ref {reference})?", yes)
     financing.recordRepayment(financing_id, amount, _code(reference), sender=account)
     state = FinancingState(financing.financing(financing_id).state)
-    click.echo(f"Recorded {_money(amount, token)} on financing {financing_id}; now {state.name}, owed "
-               f"{_money(financing.owed(financing_id), token)}")
+    click.echo(f"Recorded {token.show(amount)} on financing {financing_id}; now {state.name}, owed "
+               f"{token.show(financing.owed(financing_id))}")
 
 
 @cli.command(name="default", cls=ConnectedProviderCommand)
@@ -342,7 +332,7 @@ def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None
     f = _financing_of(financing, financing_id, account)
     _require_bank(account)
     _require_state(financing_id, f, FinancingState.Active, FinancingState.Defaulted)
-    token = _token(invoices.invoice(f.invoiceId).currency)
+    token = DeskToken(invoices.invoice(f.invoiceId).currency)
     if f.state == FinancingState.Active:
         defaults_at = f.maturity + invoices.gracePeriod()
         invoice_defaulted = invoices.state(f.invoiceId) == InvoiceState.Defaulted
@@ -352,12 +342,12 @@ def default_(account: Any, financing_id: int, recourse: bool, yes: bool) -> None
         _confirm(f"Declare financing {financing_id} in default?", yes)
         financing.markDefault(financing_id, sender=account)
         click.echo(f"Financing {financing_id} declared in default; owed "
-                   f"{_money(financing.owed(financing_id), token)}")
+                   f"{token.show(financing.owed(financing_id))}")
     if recourse:
-        _confirm(f"Recover about {_money(financing.owed(financing_id), token)} from the seller {f.seller}?", yes)
+        _confirm(f"Recover about {token.show(financing.owed(financing_id))} from the seller {f.seller}?", yes)
         receipt = financing.claimRecourse(financing_id, sender=account)
         recovered = financing.RecourseClaimed.from_receipt(receipt)[0].amount
-        click.echo(f"Recovered {_money(recovered, token)} from {f.seller}; financing {financing_id} closed")
+        click.echo(f"Recovered {token.show(recovered)} from {f.seller}; financing {financing_id} closed")
     elif f.state == FinancingState.Defaulted:
         raise Refused(f"financing {financing_id} is already {FinancingState.Defaulted.name} "
                       "(use --recourse to recover)")

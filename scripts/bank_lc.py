@@ -26,7 +26,7 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from app.core.enums import Availability, CreditState, Discrepancy, PresentationState
-from scripts._cli import Refused, desk_command, yes_option
+from scripts._cli import DeskToken, Refused, desk_command, yes_option
 from scripts._common import load_deployment
 from scripts._letters_of_credit import describe_discrepancies, parse_discrepancies
 
@@ -41,11 +41,6 @@ def _letters() -> Any:
         raise click.UsageError(f"no LetterOfCredit deployment recorded for chain {chain_id}")
     return Contract(deployment["contracts"]["LetterOfCredit"], contract_type=project.LetterOfCredit.contract_type)
 
-
-def _token(address: str) -> Any:
-    from ape import Contract, project
-
-    return Contract(address, contract_type=project.SettlementToken.contract_type)
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -90,11 +85,6 @@ def _require_active(lc: Any, account: Any) -> None:
         raise Refused(f"{account.address} is not an active participant of the platform")
 
 
-def _money(amount: int, token: Any) -> str:
-    decimals = token.decimals()
-    code = bytes(token.currency()).decode("ascii", "replace")
-    return f"{code} {amount / 10**decimals:,.{decimals}f} ({amount} minor units)"
-
 
 @click.group()
 def cli() -> None:
@@ -114,10 +104,10 @@ def show(lc_id: int, presentation_id: int | None) -> None:
     lc = _letters()
     state = _credit_state(lc, lc_id)
     terms = lc.terms(lc_id)
-    token = _token(terms.currency)
+    token = DeskToken(terms.currency)
     drawings, margin = lc.drawings(lc_id), lc.margin(lc_id)
     click.echo(f"Letter of credit {lc_id}: {state.name}")
-    click.echo(f"  amount {_money(terms.amount, token)}, tolerance {terms.tolerancePercent}%, "
+    click.echo(f"  amount {token.show(terms.amount)}, tolerance {terms.tolerancePercent}%, "
                f"{Availability(terms.availability).name}")
     click.echo(f"  drawn {drawings.drawn}, reserved {drawings.reserved}, available {drawings.available}")
     click.echo(f"  margin escrowed {margin.escrowed}, held {margin.held}, applied {margin.applied}, "
@@ -148,15 +138,15 @@ def issue(account: Any, lc_id: int, margin: int, yes: bool) -> None:
     _require_state(_credit_state(lc, lc_id), {CreditState.Applied}, f"letter of credit {lc_id}")
     terms = lc.terms(lc_id)
     _require_sender(account, terms.issuingBank, "issuing bank")
-    token = _token(terms.currency)
+    token = DeskToken(terms.currency)
     if margin:
         applicant = lc.applicantOf(lc_id)
-        if token.allowance(applicant, lc.address) < margin:
-            raise Refused(f"the applicant {applicant} has not approved the margin of {_money(margin, token)}")
-    _confirm(f"Issue letter of credit {lc_id} for {_money(terms.amount, token)} with margin "
-             f"{_money(margin, token)}? This undertaking is irrevocable.", yes)
+        if token.contract.allowance(applicant, lc.address) < margin:
+            raise Refused(f"the applicant {applicant} has not approved the margin of {token.show(margin)}")
+    _confirm(f"Issue letter of credit {lc_id} for {token.show(terms.amount)} with margin "
+             f"{token.show(margin)}? This undertaking is irrevocable.", yes)
     lc.issue(lc_id, margin, sender=account)
-    click.echo(f"Issued letter of credit {lc_id}; margin escrowed: {_money(margin, token)}")
+    click.echo(f"Issued letter of credit {lc_id}; margin escrowed: {token.show(margin)}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -259,17 +249,17 @@ def honour(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
                    f"presentation {presentation_id}")
     terms = lc.terms(lc_id)
     _require_sender(account, terms.issuingBank, "issuing bank")
-    token = _token(terms.currency)
+    token = DeskToken(terms.currency)
     sight = Availability(terms.availability) == Availability.SightPayment
     if sight:
         _require_funds(token, account.address, lc.address, p.amount)
-    action = f"Pay {_money(p.amount, token)} now" if sight else f"Accept a deferred payment of {_money(p.amount, token)}"
+    action = f"Pay {token.show(p.amount)} now" if sight else f"Accept a deferred payment of {token.show(p.amount)}"
     _confirm(f"{action} for presentation {presentation_id} of letter of credit {lc_id}?", yes)
     lc.honour(lc_id, presentation_id, sender=account)
     after = lc.presentation(lc_id, presentation_id)
     state = PresentationState(after.state).name  # Paid at sight, Honoured for a deferred payment
     if sight:
-        click.echo(f"Presentation {presentation_id}: {state} {_money(p.amount, token)} to {terms.beneficiary}")
+        click.echo(f"Presentation {presentation_id}: {state} {token.show(p.amount)} to {terms.beneficiary}")
     else:
         click.echo(f"Presentation {presentation_id}: {state}, payable at maturity {after.maturityDate}")
 
@@ -293,16 +283,16 @@ def pay(account: Any, lc_id: int, presentation_id: int, yes: bool) -> None:
     if now < p.maturityDate:
         raise Refused(f"presentation {presentation_id} matures at {p.maturityDate}, now is {now}")
     terms = lc.terms(lc_id)
-    token = _token(terms.currency)
+    token = DeskToken(terms.currency)
     _require_funds(token, terms.issuingBank, lc.address, p.amount)
-    _confirm(f"Pay {_money(p.amount, token)} from {terms.issuingBank} to {terms.beneficiary}?", yes)
+    _confirm(f"Pay {token.show(p.amount)} from {terms.issuingBank} to {terms.beneficiary}?", yes)
     lc.payAtMaturity(lc_id, presentation_id, sender=account)
-    click.echo(f"Presentation {presentation_id}: {PresentationState.Paid.name} {_money(p.amount, token)} to "
+    click.echo(f"Presentation {presentation_id}: {PresentationState.Paid.name} {token.show(p.amount)} to "
                f"{terms.beneficiary}")
 
 
-def _require_funds(token: Any, bank: str, spender: str, amount: int) -> None:
-    if token.balanceOf(bank) < amount:
-        raise Refused(f"the issuing bank's balance is below {_money(amount, token)}")
-    if token.allowance(bank, spender) < amount:
-        raise Refused(f"the issuing bank has not approved the letter-of-credit contract for {_money(amount, token)}")
+def _require_funds(token: DeskToken, bank: str, spender: str, amount: int) -> None:
+    if token.contract.balanceOf(bank) < amount:
+        raise Refused(f"the issuing bank's balance is below {token.show(amount)}")
+    if token.contract.allowance(bank, spender) < amount:
+        raise Refused(f"the issuing bank has not approved the letter-of-credit contract for {token.show(amount)}")

@@ -39,10 +39,15 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+# Run as a file (`python scripts/demo.py`): the repository's `app` package names the demo world.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from app.demo_world import SUPPLIERS
 
 DAY = 86_400
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -51,7 +56,7 @@ DEFAULT_RPC = os.environ.get("TRADEFIN_RPC_URL",
                              f"http://127.0.0.1:{os.environ.get('TRADEFIN_RPC_PORT', '8545')}")
 
 # The demo's figures, in minor units.
-INVOICE_FACE = 120_000_00  # USD 120,000.00
+INVOICE_FACE = 120_000_00  # USD 120,000.00 (USD has 2 decimals on the demo chain)
 FINANCING_REQUESTED = 100_000_00
 FINANCING_ADVANCE = 96_000_00
 LC_AMOUNT = 80_000_00
@@ -63,9 +68,6 @@ CERTIFICATE_FACE = 60_000_00
 LARGE_VALUE_THRESHOLD = 50_000_00
 STRUCTURED_TRANSFERS = (48_500_00, 49_200_00, 49_900_00)
 ALERT_QUIET_SECONDS = 86_400  # the indexer's default `alert_quiet_seconds`: one alert per rule and party a day
-
-# Tier suppliers onboarded when the chain lacks them (`make run` registers only the core demo world).
-SUPPLIERS = {"supplier1": "CN", "supplier2": "CN", "supplier3": "VN"}
 
 
 class DemoFailure(Exception):
@@ -104,6 +106,8 @@ class Demo:
     invoice_id: str = ""
     invoice_body: dict[str, Any] = field(default_factory=dict)
     document_hash: str = ""
+    # Each currency's minor-unit exponent (its token's `decimals()`), from the gateway's balances answer.
+    decimals: dict[str, int] = field(default_factory=dict)
 
     # ─────────────────────────── plumbing ───────────────────────────
 
@@ -189,7 +193,16 @@ class Demo:
 
     def balance(self, role: str, currency: str) -> int:
         balances = self.read(role, "/v1/balances", quiet=True)["balances"]
+        self.decimals |= {b["currency"]: b["decimals"] for b in balances}
         return next((b["amount"] for b in balances if b["currency"] == currency), 0)
+
+    def units(self, currency: str, amount: int) -> str:
+        """`amount` minor units of `currency` in whole units (`120,000.00`), scaled by the token's own `decimals()`
+        as the gateway's balances answer gives it (asked once)."""
+        if currency not in self.decimals:
+            self.balance("operator", currency)
+        places = self.decimals[currency]
+        return f"{Decimal(amount).scaleb(-places):,.{places}f}"
 
     # ─────────────────────────── 0. suppliers onboarded ───────────────────────────
 
@@ -220,7 +233,8 @@ class Demo:
     def invoice(self) -> None:
         self.section("1. Exporter (CN) invoices the importer (US); the importer confirms the debt")
         document = (f"COMMERCIAL INVOICE {self.run_id}\nSeller: exporter (CN)\nBuyer: importer (US)\n"
-                    f"Goods: 4,000 solar inverters, FOB Shanghai\nAmount: USD {INVOICE_FACE / 100:,.2f}\n").encode()
+                    f"Goods: 4,000 solar inverters, FOB Shanghai\n"
+                    f"Amount: USD {self.units('USD', INVOICE_FACE)}\n").encode()
         self.step_number += 1
         response = self.http.post("/v1/documents", headers=self.headers("exporter") |
                                   {"Content-Type": "text/plain"}, content=document)
@@ -266,7 +280,8 @@ class Demo:
         received = self.balance("exporter", "USD") - before
         _expect(received == FINANCING_ADVANCE, f"the exporter received {received}, not the advance "
                 f"{FINANCING_ADVANCE}")
-        print(f"     exporter's USD balance +{received / 100:,.2f} (advance), rate {approved.result['rate_bps']} bps")
+        print(f"     exporter's USD balance +{self.units('USD', received)} (advance), "
+              f"rate {approved.result['rate_bps']} bps")
         self.write("exporter", "/v1/financings", "financing-apply-bank-us", expect=409,
                    error="ReceivableFinancingInvoiceLiened",
                    says="tries to finance the same invoice at bank_us (double financing)",
@@ -342,8 +357,8 @@ class Demo:
         _expect(paid.result["state"] == "Paid", f"presentation state {paid.result['state']}, not Paid")
         received = self.balance("exporter", "USD") - before
         _expect(received == LC_AMOUNT, f"the beneficiary received {received}, not {LC_AMOUNT}")
-        print(f"     exporter's USD balance +{received / 100:,.2f} (margin applied "
-              f"{paid.result.get('margin_applied', 0) / 100:,.2f})")
+        print(f"     exporter's USD balance +{self.units('USD', received)} (margin applied "
+              f"{self.units('USD', paid.result.get('margin_applied', 0))})")
         self.write("importer", f"/v1/invoices/{lc_invoice}/payments", "lc-invoice-pay-after", expect=409,
                    error="InvoiceRegistryUnexpectedState",
                    says="tries to pay the invoice again: the credit's payment was recorded on it, it reads Paid",
@@ -368,14 +383,14 @@ class Demo:
         _expect(signed.status == 201, f"the quote was not signed: {signed.status} {signed.body}")
         before = self.balance("importer", "USD")
         paid = self.write("exporter", "/v1/payments/fx", "fx-pay", expect=201,
-                          says=f"pays CNY {FX_CNY / 100:,.2f} to the importer at the quote",
+                          says=f"pays CNY {self.units('CNY', FX_CNY)} to the importer at the quote",
                           json={"quote": signed.body["quote"], "signature": signed.body["signature"],
                                 "beneficiary": self.address("importer"), "base_amount": FX_CNY,
                                 "purpose_code": "SUPP", "reference": f"FX-{self.run_id}"})
         received = self.balance("importer", "USD") - before
         _expect(received == paid.result["quote_amount"] > 0,
                 f"the importer received {received} USD, the payment says {paid.result['quote_amount']}")
-        print(f"     importer's USD balance +{received / 100:,.2f}")
+        print(f"     importer's USD balance +{self.units('USD', received)}")
 
     # ─────────────────────────── 5. certificate tiers ───────────────────────────
 
@@ -418,19 +433,20 @@ class Demo:
                    says="discounts it, paying supplier3 now", json={"rate_bps": 500})
         proceeds = self.balance("supplier3", "USD") - before
         _expect(0 < proceeds <= 15_000_00, f"supplier3 received {proceeds}, expected discounted proceeds")
-        print(f"     supplier3's USD balance +{proceeds / 100:,.2f} (15,000.00 less discount)")
+        print(f"     supplier3's USD balance +{self.units('USD', proceeds)} "
+              f"({self.units('USD', 15_000_00)} less discount)")
 
     # ─────────────────────────── 6. supervision ───────────────────────────
 
     def supervision(self) -> None:
         self.section("6. Regulator: a large-value threshold, transfers just under it, and the supervision view")
         self.write("regulator", "/v1/supervision/large-value-threshold", "large-value-threshold", expect=200,
-                   says=f"sets the USD reporting threshold at {LARGE_VALUE_THRESHOLD / 100:,.2f}",
+                   says=f"sets the USD reporting threshold at {self.units('USD', LARGE_VALUE_THRESHOLD)}",
                    json={"currency": "USD", "threshold": LARGE_VALUE_THRESHOLD})
         first_block, first_time = None, self.chain_now()
         for n, amount in enumerate(STRUCTURED_TRANSFERS, start=1):
             paid = self.write("importer", "/v1/payments", f"structuring-{n}", expect=201,
-                              says=f"pays the exporter USD {amount / 100:,.2f}, just under the threshold",
+                              says=f"pays the exporter USD {self.units('USD', amount)}, just under the threshold",
                               json={"currency": "USD", "to": self.address("exporter"), "amount": amount,
                                     "purpose_code": "GDDS", "reference": f"PO-{self.run_id}-{n}"})
             _expect(paid.result["large_value_reported"] is False, "a transfer under the threshold was reported")
@@ -441,7 +457,7 @@ class Demo:
                           params={"cross_border_only": "true"})["items"]
         for flow in flows:
             print(f"       {flow['corridor']:<6} {flow['currency']} {flow['day']}  {flow['transfers']:>3} transfers  "
-                  f"{flow['total'] / 100:>16,.2f}  large-value {flow['large_value_transfers']}")
+                  f"{self.units(flow['currency'], flow['total']):>16}  large-value {flow['large_value_transfers']}")
         corridors = {f["corridor"] for f in flows}
         _expect({"CN-US", "US-CN"} <= corridors, f"the demo's corridors CN-US and US-CN are not both in {corridors}")
 
@@ -449,7 +465,9 @@ class Demo:
                             params={"currency": "USD", "limit": 5})["items"]
         for report in reports:
             print(f"       block {report['block_number']}  {report['from_address'][:10]}… → "
-                  f"{report['to_address'][:10]}…  {report['amount'] / 100:,.2f} ≥ {report['threshold'] / 100:,.2f}")
+                  f"{report['to_address'][:10]}…  "
+                  f"{self.units(report['currency'], report['amount'])} ≥ "
+                  f"{self.units(report['currency'], report['threshold'])}")
         if not reports:
             print("       (none yet: nothing at or above the threshold since it was set)")
 

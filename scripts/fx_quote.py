@@ -27,8 +27,8 @@ from ape.cli import ConnectedProviderCommand, account_option
 from ape.exceptions import ContractLogicError
 
 from scripts._cli import EXIT_REFUSED, fail_usage, load_contracts, print_json, refuse
-from scripts._common import CURRENCIES
 from scripts._fx import (
+    RATE_SCALE,
     FxQuote,
     quote_payer,
     rate_from_decimal,
@@ -41,7 +41,8 @@ from scripts._fx import (
 def _token(contracts: dict[str, Any], code: str) -> Any:
     name = f"SettlementToken{code.upper()}"
     if name not in contracts:
-        fail_usage(f"no settlement token for {code!r} (known: {', '.join(CURRENCIES)})")
+        known = sorted(n.removeprefix("SettlementToken") for n in contracts if n.startswith("SettlementToken"))
+        fail_usage(f"no settlement token for {code!r} (known: {', '.join(known)})")
     return contracts[name]
 
 
@@ -87,8 +88,9 @@ def sign(provider, account, base_code, quote_code, rate, max_amount, valid_for, 
     base, quote_token = _token(contracts, base_code), _token(contracts, quote_code)
     if base.address == quote_token.address:
         fail_usage("base and quote currencies must differ")
+    base_decimals = base.decimals()  # read once: the rate and the maximum amount both scale by it
     try:
-        int_rate = rate_from_decimal(rate, base.decimals(), quote_token.decimals())
+        int_rate = rate_from_decimal(rate, base_decimals, quote_token.decimals())
     except InvalidOperation:
         fail_usage(f"not a rate: {rate!r}")
     if int_rate == 0:
@@ -106,7 +108,7 @@ def sign(provider, account, base_code, quote_code, rate, max_amount, valid_for, 
         baseToken=base.address,
         quoteToken=quote_token.address,
         rate=int_rate,
-        maxBaseAmount=_minor_units(max_amount, base.decimals()),
+        maxBaseAmount=_minor_units(max_amount, base_decimals),
         expiry=chain.pending_timestamp + valid_for,
         nonce=nonce,
     )
@@ -115,7 +117,7 @@ def sign(provider, account, base_code, quote_code, rate, max_amount, valid_for, 
         "chainId": chain.chain_id,
         "router": router.address,
         "pair": f"{base_code.upper()}/{quote_code.upper()}",
-        "rateScale": 10**18,
+        "rateScale": RATE_SCALE,
         "quote": quote.as_message(),
         "signature": "0x" + signature.hex(),
         "digest": "0x" + bytes(router.hashQuote(quote.as_tuple())).hex(),

@@ -8,19 +8,15 @@ Parties approve the contracts that move their tokens beforehand (`POST /v1/appro
 from __future__ import annotations
 
 import secrets
-from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 from app.chain.types import TxOutcome, WriteAnswer, register_result
 from app.core.enums import ParticipantKind
 from app.core.errors import Invalid
+from app.core.fx_quotes import quote_typed_data, rate_from_decimal
 from app.schemas.fx import SPENDERS, ApprovalCreate, FxPaymentCreate, FxQuoteCreate
 from app.services.base import Caller, Gateway, WriteContext, ascii_code, bytes32_of, require_kind, submit
-
-RATE_SCALE = 10**18
-FX_QUOTE_TYPE = [{"name": n, "type": t} for n, t in (
-    ("bank", "address"), ("payer", "address"), ("baseToken", "address"), ("quoteToken", "address"),
-    ("rate", "uint256"), ("maxBaseAmount", "uint256"), ("expiry", "uint64"), ("nonce", "uint256"))]
+from app.services.money import token_decimals
 
 
 async def approve(gateway: Gateway, ctx: WriteContext, body: ApprovalCreate) -> WriteAnswer:
@@ -39,21 +35,6 @@ def _approved(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
                  "amount": args["value"]}
 
 
-# `decimals()` of each settlement token by address, read from the chain once: a token's decimals never change.
-_DECIMALS: dict[str, int] = {}
-
-
-async def token_decimals(gateway: Gateway, currency: str) -> int:
-    """The minor-unit exponent of `currency`, as its token contract answers `decimals()` (JPY 0, USD 2, ...)."""
-    name = gateway.token_name(currency)
-    address = gateway.contract(name)
-    decimals = _DECIMALS.get(address)
-    if decimals is None:
-        (decimals,) = await gateway.read(name, "decimals")
-        _DECIMALS[address] = decimals
-    return decimals
-
-
 async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> dict[str, Any]:
     await require_kind(gateway, caller, ParticipantKind.Bank)
     if body.base_currency == body.quote_currency:
@@ -63,10 +44,8 @@ async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> d
     if signer is None:
         raise Invalid("the gateway holds no signing key for this bank", code="NoSigningKey")
     router = gateway.contract("PaymentRouter")
-    shift = await token_decimals(gateway, body.quote_currency) - await token_decimals(gateway, body.base_currency)
-    with localcontext() as exact:  # 12 + 18 digits of rate and 18 of scale: never rounded before ROUND_DOWN
-        exact.prec = 120
-        rate = int((Decimal(body.rate) * RATE_SCALE * Decimal(10) ** shift).to_integral_value(rounding=ROUND_DOWN))
+    rate = rate_from_decimal(body.rate, await token_decimals(gateway, body.base_currency),
+                             await token_decimals(gateway, body.quote_currency))
     if rate == 0:
         raise Invalid("the rate rounds to zero", {"rate": body.rate}, code="QuoteZeroRate")
     now = int((await gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False]))["timestamp"], 16)
@@ -77,17 +56,7 @@ async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> d
         "rate": rate, "maxBaseAmount": body.max_base_amount, "expiry": now + body.valid_seconds,
         "nonce": body.nonce if body.nonce is not None else secrets.randbits(64),
     }
-    typed = {
-        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                   {"name": "chainId", "type": "uint256"},
-                                   {"name": "verifyingContract", "type": "address"}],
-                  "FxQuote": FX_QUOTE_TYPE},
-        "primaryType": "FxQuote",
-        "domain": {"name": "tradefin PaymentRouter", "version": "1", "chainId": gateway.chain.chain_id,
-                   "verifyingContract": router},
-        "message": quote,
-    }
-    signature = signer.signer.sign_typed_data(typed)
+    signature = signer.signer.sign_typed_data(quote_typed_data(quote, gateway.chain.chain_id, router))
     return {"quote": quote | {"rate": str(rate), "nonce": str(quote["nonce"])}, "signature": "0x" + signature.hex()}
 
 

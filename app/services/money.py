@@ -93,14 +93,27 @@ async def balances(gateway: Gateway, caller: Caller, account: str) -> dict[str, 
             raise Forbidden("only the holder, the regulator or the operator may see these balances",
                             {"account": account}, code="BalancesNotVisible")
     currencies = gateway.currencies()
+    decimals = [await token_decimals(gateway, c) for c in currencies]
     fn_balance = gateway.abi.function("SettlementToken", "balanceOf")
-    fn_decimals = gateway.abi.function("SettlementToken", "decimals")
-    calls = []
-    for currency in currencies:
-        to = gateway.contract(f"SettlementToken{currency}")
-        calls += [(to, fn_balance, (account,)), (to, fn_decimals, ())]
-    values = await gateway.chain.read_many(calls)
+    values = await gateway.chain.read_many([(gateway.contract(gateway.token_name(c)), fn_balance, (account,))
+                                            for c in currencies])
     return {"account": to_checksum_address(account), "balances": [
-        {"currency": c, "amount": values[2 * i][0], "decimals": values[2 * i + 1][0]} for i, c in enumerate(currencies)
+        {"currency": c, "amount": amount, "decimals": d} for c, (amount,), d in zip(currencies, values, decimals)
     ]}
+
+
+# `decimals()` of each settlement token by address, read from the chain once per token and process: a token's
+# decimals never change. The one place the gateway learns a currency's minor-unit exponent.
+_DECIMALS: dict[str, int] = {}
+
+
+async def token_decimals(gateway: Gateway, currency: str) -> int:
+    """The minor-unit exponent of `currency`, as its token contract answers `decimals()` (JPY 0, USD 2, ...)."""
+    name = gateway.token_name(currency)
+    address = gateway.contract(name)
+    decimals = _DECIMALS.get(address)
+    if decimals is None:
+        (decimals,) = await gateway.read(name, "decimals")
+        _DECIMALS[address] = decimals
+    return decimals
 

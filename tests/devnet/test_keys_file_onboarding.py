@@ -9,11 +9,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from test_platform_supervision import READY_LINE, ROOT, Platform
 
+from app.demo_world import DEMO_WORLD, SUPPLIERS
 from app.runner import REGISTERED_BY_DEMO, REGISTERED_BY_MAKE_RUN
-from scripts._common import DEMO_WORLD
-from scripts.demo import SUPPLIERS
-from test_platform_supervision import ROOT, READY_LINE, Platform
 from tools.devnet import free_port
 
 
