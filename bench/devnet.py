@@ -69,9 +69,9 @@ MAX_FEE, PRIORITY_FEE = 50 * 10**9, 10**9
 FILL_BATCH = 200
 SAMPLE_CHUNK = 100  # sequential transactions per timed chunk; a sample's figure is the median chunk
 # Transactions per block while filling. Hardhat: one per block (automine), the way a devnet is used and the
-# hardest history to replay. Anvil: whole batches per block, because with automine its fill slows to 7-15 tx/s
-# past 5,000 blocks (measured here) and 20,000 would take most of an hour; the state it ends with is the same
-# 20,000 registrations.
+# hardest history to replay. Anvil: whole batches per block, because with automine its fill slows down past a
+# few thousand blocks (figures in app/README.md, "Measured"); the state it ends with is the same 20,000
+# registrations.
 FILL_TX_PER_BLOCK = {"hardhat": 1, "anvil": FILL_BATCH}
 TARGET_RATIO, TARGET_RESTART_S = 0.7, 60.0
 

@@ -10,9 +10,8 @@ token and invoice slot each) from 1, 16 and 64 concurrent clients, each timed un
 comes after the receipt.
 
 Every row runs on its own fresh Anvil with the test world deployed: Anvil's cost per block grows with
-its state (../shared/TOOLCHAIN.md; here the raw ceiling fell from about 2,100 to 230 tx/s over 5,500
-registrations on one chain), so rows measured one after the other on one chain would compare the
-chain's growth, not the gateway. Each row also reports the CPU time the node, the gateway and this
+its state (../shared/TOOLCHAIN.md; the raw ceiling's fall over one chain is in app/README.md, "Measured"),
+so rows measured one after the other on one chain would compare the chain's growth, not the gateway. Each row also reports the CPU time the node, the gateway and this
 client spent per transaction, and the transactions per block, which say where the time went.
 
 Prints a table, then one JSON object as the last line: raw_tps, gateway_tps_1, gateway_tps_16,
@@ -226,9 +225,8 @@ def main() -> int:
         print(f"{level.name:<30} {level.tps:>7.0f} {cell(percentile(lat, 0.5) if lat else None, '.1f'):>7} "
               f"{cell(percentile(lat, 0.99) if lat else None, '.1f'):>7} {level.tx_per_block:>8.1f} "
               f"{cell(level.node_ms, '.2f'):>19} {cell(level.gateway_ms, '.2f'):>8} {cell(level.client_ms, '.2f'):>7}")
-    # Anvil's automine packs a burst well in most runs and seals tiny blocks in some (2 against 10-20
-    # transactions per block, 600 against 2,400 tx/s measured here, more often past 1,000 transactions
-    # from one sender): the ceiling is the best of three runs.
+    # Anvil's automine packs a burst well in most runs and seals tiny blocks in some, more often past 1,000
+    # transactions from one sender (figures in app/README.md, "Measured"): the ceiling is the best of three runs.
     raw = max((levels[k] for k in ("raw", "raw-2", "raw-3")), key=lambda level: level.tps)
     one, sixty_four = levels[1], levels[64]
     figures = {

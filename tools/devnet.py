@@ -16,7 +16,7 @@ Two kinds, chosen by measurement in `bench/devnet.py` (the figures are in its ou
 Neither writes outside its data folder: each node runs with HOME and the XDG folders pointed inside it.
 
 Limits, on purpose: the Hardhat kind's restart time grows with its history (the whole journal is replayed;
-about 20,000 transactions took 20-40 s on the 2 shared cores where it was measured), interval mining is
+measured by `bench/devnet.py`, figures in app/README.md "Measured"), interval mining is
 refused (a timer's blocks could not be replayed), and only HTTP is served (no WebSocket). Anvil's state file
 is written on a clean stop only. Delete the data folder to start from an empty chain.
 

@@ -125,14 +125,14 @@ def print_summary(rpc_url: str, summary: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Gateway hook
+# Gateway and indexer
 # ---------------------------------------------------------------------------------------------------------------
 
 
 def start_gateway_and_indexer(rpc_url: str, chain_id: int) -> list["Supervised"]:
     """Start the HTTP gateway (127.0.0.1:8000 unless TRADEFIN_PORT) and the indexer against the devnet, as
     two child processes: the indexer in the gateway's process would share its core with the write path
-    (bench/gateway.py: p99 at 64 clients 318 ms with it inside, about 200 ms without).
+    (`bench/gateway.py --indexer in-process`; figures in app/README.md, "Measured").
 
     The gateway creates the demo world's keystores and API keys (printed once, kept under the data folder)
     and returns once `/health` reports the chain ready; `run` restarts either when it dies (`Supervised`) and
