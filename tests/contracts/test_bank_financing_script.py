@@ -12,8 +12,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from click.testing import CliRunner
 
+import script_runs
 import scripts._common as common
 from receivables_helpers import DAY, advance_to, confirmed_invoice, now
 from app.core.enums import FinancingState
@@ -49,7 +49,7 @@ def deployment(platform, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def run(networks, accounts, deployment):
+def run(networks, accounts, chain, deployment):
     """Runs `bank_financing` with `args` as the test account `as_`; returns (exit code, output)."""
     network = _network_of_this_session(networks.provider)
 
@@ -57,7 +57,7 @@ def run(networks, accounts, deployment):
         argv = [str(a) for a in args] + ["--network", network]
         if as_ is not None:
             argv += ["--account", f"TEST::{[a.address for a in accounts].index(as_.address)}"]
-        result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+        result = script_runs.invoke(chain, cli, argv)
         return result.exit_code, result.output
 
     return _run

@@ -6,7 +6,7 @@ Exit codes: 0 done, 1 refused or reverted (reason printed), 2 usage error.
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
+import script_runs
 
 import scripts._common as common
 from lc_world import AMOUNT, LATEST_SHIPMENT, MAX_ALLOWANCE, Credits, next_monday
@@ -44,7 +44,7 @@ def credits(chain, lc, importer, exporter, bank_us, bank_cn, usd, approvals) -> 
 
 
 @pytest.fixture
-def run(networks, accounts, deployment):
+def run(networks, accounts, chain, deployment):
     """Runs `bank_lc` with the given arguments as the test account `as_`; returns (exit code, output)."""
     # The script runs on this session's chain: Ape's CLI takes an already connected provider from the click
     # context object. Naming the network instead (`--network ethereum:local:foundry`) would start a second,
@@ -55,7 +55,7 @@ def run(networks, accounts, deployment):
         argv = [str(a) for a in args] + ["--network", "none"]
         if as_ is not None:
             argv += ["--account", f"TEST::{_index(accounts, as_)}"]
-        result = CliRunner().invoke(cli, argv, obj=dict(session), catch_exceptions=False)
+        result = script_runs.invoke(chain, cli, argv, obj=dict(session))
         return result.exit_code, result.output
 
     return _run

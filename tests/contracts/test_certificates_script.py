@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+import script_runs
 
 from scripts import _common
 from scripts._common import TEST_ROLES, record_deployment
@@ -47,8 +47,7 @@ def deployment(tmp_path, monkeypatch, platform, desk):
 @pytest.fixture
 def run(chain):
     def invoke(*args: object, input: str | None = None):
-        return CliRunner().invoke(cli, [str(a) for a in args], obj={"provider": chain.provider}, input=input,
-                                  catch_exceptions=False)
+        return script_runs.invoke(chain, cli, [str(a) for a in args], obj={"provider": chain.provider}, input=input)
 
     return invoke
 

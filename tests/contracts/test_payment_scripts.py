@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+import script_runs
 
 from scripts import _common
 from scripts._common import TEST_ROLES, purpose_code, record_deployment, text_hash
@@ -46,7 +46,7 @@ def deployment(tmp_path, monkeypatch, platform, desk):
 @pytest.fixture
 def run(chain):
     def invoke(cli, *args: str):
-        return CliRunner().invoke(cli, list(args), obj={"provider": chain.provider}, catch_exceptions=False)
+        return script_runs.invoke(chain, cli, list(args), obj={"provider": chain.provider})
 
     return invoke
 
