@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from eth_utils import keccak
 
@@ -85,44 +85,65 @@ class Platform:
         return {name: str(c.address) for name, c in self.contracts.items()}
 
 
+class Deployer(Protocol):
+    """Deploys and calls as the operator: Ape's accounts (`ApeDeployer`) or plain web3 (the indexer's tests,
+    which run without Ape). The contract objects it returns need an `address`."""
+
+    def deploy(self, name: str, *args: Any) -> Any: ...
+
+    def transact(self, contract: Any, function: str, *args: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class ApeDeployer:
+    project: Any
+    operator: Any
+
+    def deploy(self, name: str, *args: Any) -> Any:
+        return self.operator.deploy(getattr(self.project, name), *args)
+
+    def transact(self, contract: Any, function: str, *args: Any) -> None:
+        getattr(contract, function)(*args, sender=self.operator)
+
+
 def deploy_platform(project: Any, operator: Any, chain_id: int) -> Platform:
-    """Deploy every tradefin contract from `operator`, in dependency order, and wire them together."""
+    """Deploy every tradefin contract from `operator` (an Ape account), in dependency order, and wire them."""
+    return build_platform(ApeDeployer(project, operator), operator.address, chain_id)
+
+
+def build_platform(deployer: Deployer, operator: str, chain_id: int) -> Platform:
+    """The one deployment recipe: every tradefin contract in dependency order, wired together (the instrument
+    contracts registered as `Instrument` participants, the tokens accepted for invoices, the lien-taking
+    instruments allowed to take liens)."""
     platform = Platform(chain_id=chain_id)
     contracts = platform.contracts
-    forwarder = operator.deploy(project.Forwarder)
-    contracts["Forwarder"] = forwarder
-    registry = operator.deploy(
-        project.ParticipantRegistry,
-        operator.address,
-        jurisdiction(DEMO_WORLD[0].jurisdiction),
-        identity_hash(DEMO_WORLD[0].legal_id),
-        forwarder.address,
-    )
-    contracts["ParticipantRegistry"] = registry
-    for code, decimals in CURRENCIES.items():
-        contracts[f"SettlementToken{code}"] = operator.deploy(
-            project.SettlementToken, f"tradefin {code} deposit", currency_code(code), decimals, registry.address,
-            forwarder.address,
-        )
-    invoices = operator.deploy(project.InvoiceRegistry, registry.address, INVOICE_GRACE_PERIOD, forwarder.address)
-    contracts["InvoiceRegistry"] = invoices
-    contracts["ReceivableFinancing"] = operator.deploy(
-        project.ReceivableFinancing, registry.address, invoices.address, forwarder.address)
-    contracts["LetterOfCredit"] = operator.deploy(
-        project.LetterOfCredit, registry.address, invoices.address, forwarder.address)
-    contracts["PaymentRouter"] = operator.deploy(project.PaymentRouter, registry.address, forwarder.address)
-    contracts["PayableCertificates"] = operator.deploy(
-        project.PayableCertificates, registry.address, invoices.address, CERTIFICATE_GRACE_PERIOD, forwarder.address)
-
+    forwarder = contracts["Forwarder"] = deployer.deploy("Forwarder")
     operator_jurisdiction = jurisdiction(DEMO_WORLD[0].jurisdiction)
+    registry = contracts["ParticipantRegistry"] = deployer.deploy(
+        "ParticipantRegistry", operator, operator_jurisdiction, identity_hash(DEMO_WORLD[0].legal_id),
+        forwarder.address)
+    for code, decimals in CURRENCIES.items():
+        contracts[f"SettlementToken{code}"] = deployer.deploy(
+            "SettlementToken", f"tradefin {code} deposit", currency_code(code), decimals, registry.address,
+            forwarder.address)
+    invoices = contracts["InvoiceRegistry"] = deployer.deploy(
+        "InvoiceRegistry", registry.address, INVOICE_GRACE_PERIOD, forwarder.address)
+    contracts["ReceivableFinancing"] = deployer.deploy(
+        "ReceivableFinancing", registry.address, invoices.address, forwarder.address)
+    contracts["LetterOfCredit"] = deployer.deploy(
+        "LetterOfCredit", registry.address, invoices.address, forwarder.address)
+    contracts["PaymentRouter"] = deployer.deploy("PaymentRouter", registry.address, forwarder.address)
+    contracts["PayableCertificates"] = deployer.deploy(
+        "PayableCertificates", registry.address, invoices.address, CERTIFICATE_GRACE_PERIOD, forwarder.address)
+
     for name in INSTRUMENT_CONTRACTS:
         address = contracts[name].address
-        registry.registerParticipant(address, ParticipantKind.Instrument, operator_jurisdiction,
-                                     keccak(text=f"instrument:{name}:{address}"), sender=operator)
+        deployer.transact(registry, "registerParticipant", address, ParticipantKind.Instrument, operator_jurisdiction,
+                          keccak(text=f"instrument:{name}:{address}"))
     for code in CURRENCIES:
-        invoices.setCurrency(contracts[f"SettlementToken{code}"].address, True, sender=operator)
+        deployer.transact(invoices, "setCurrency", contracts[f"SettlementToken{code}"].address, True)
     for name in LIEN_INSTRUMENTS:
-        invoices.setInstrument(contracts[name].address, True, sender=operator)
+        deployer.transact(invoices, "setInstrument", contracts[name].address, True)
     return platform
 
 

@@ -27,7 +27,7 @@ from web3.logs import DISCARD
 
 from app.core.enums import KycStatus, ParticipantKind
 from gateway_world import ROOT, free_port
-from scripts._common import CERTIFICATE_GRACE_PERIOD, INSTRUMENT_CONTRACTS, INVOICE_GRACE_PERIOD, LIEN_INSTRUMENTS
+from scripts._common import CURRENCIES, INITIAL_BALANCE, build_platform
 
 ROLES = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester",
          "supplier1", "supplier2", "supplier3")
@@ -39,8 +39,8 @@ PARTICIPANTS = {  # role → (kind, jurisdiction)
     "supplier1": (ParticipantKind.Corporate, "CN"), "supplier2": (ParticipantKind.Corporate, "CN"),
     "supplier3": (ParticipantKind.Corporate, "VN"),
 }
-CURRENCIES = ("USD", "CNY", "EUR")
-INITIAL_BALANCE = 10_000_000_00
+
+
 
 
 def purpose(code: str) -> bytes:
@@ -102,48 +102,25 @@ class IndexerChain:
     def _build(self) -> dict[str, Any]:
         return json.loads((ROOT / ".build" / "__local__.json").read_text())["contractTypes"]
 
-    def _deploy_contract(self, types: dict[str, Any], name: str, *args: Any) -> Any:
-        ct = types[name]
+    def deploy(self, name: str, *args: Any) -> Any:
+        """`scripts._common.Deployer`: deploy the build's contract `name` from the operator."""
+        ct = self._types[name]
         factory = self.w3.eth.contract(abi=ct["abi"], bytecode=ct["deploymentBytecode"]["bytecode"])
         tx = factory.constructor(*args).transact({"from": self.roles["operator"]})
         receipt = self.w3.eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.005)
         return self.w3.eth.contract(address=receipt["contractAddress"], abi=ct["abi"])
 
+    def transact(self, contract: Any, function: str, *args: Any) -> None:
+        """`scripts._common.Deployer`: call `function` as the operator."""
+        self.send("operator", getattr(contract.functions, function)(*args))
+
     def _deploy(self) -> None:
-        """The platform as `scripts._common.deploy_platform` builds it (same order, constructor arguments and
-        wiring), then the participants of `PARTICIPANTS`, KYC'd by their jurisdiction's bank, and funded."""
-        types = self._build()
+        """The platform as `scripts._common.build_platform` builds it, then the participants of `PARTICIPANTS`,
+        KYC'd by their jurisdiction's bank, and funded."""
+        self._types = self._build()
         self.start_block = self.w3.eth.block_number
-        op = self.roles["operator"]
-        forwarder = self._deploy_contract(types, "Forwarder")
-        self.contracts["Forwarder"] = forwarder
-        registry = self._deploy_contract(types, "ParticipantRegistry", op, b"SG", keccak(text="operator"),
-                                         forwarder.address)
-        self.contracts["ParticipantRegistry"] = registry
-        for code in CURRENCIES:
-            self.contracts[f"SettlementToken{code}"] = self._deploy_contract(
-                types, "SettlementToken", f"tradefin {code} deposit", code.encode(), 2, registry.address,
-                forwarder.address)
-        invoices = self._deploy_contract(types, "InvoiceRegistry", registry.address, INVOICE_GRACE_PERIOD,
-                                         forwarder.address)
-        self.contracts["InvoiceRegistry"] = invoices
-        self.contracts["ReceivableFinancing"] = self._deploy_contract(
-            types, "ReceivableFinancing", registry.address, invoices.address, forwarder.address)
-        self.contracts["LetterOfCredit"] = self._deploy_contract(
-            types, "LetterOfCredit", registry.address, invoices.address, forwarder.address)
-        self.contracts["PaymentRouter"] = self._deploy_contract(types, "PaymentRouter", registry.address,
-                                                                forwarder.address)
-        self.contracts["PayableCertificates"] = self._deploy_contract(
-            types, "PayableCertificates", registry.address, invoices.address, CERTIFICATE_GRACE_PERIOD,
-            forwarder.address)
-        for name in INSTRUMENT_CONTRACTS:
-            address = self.contracts[name].address
-            self.send("operator", registry.functions.registerParticipant(
-                address, ParticipantKind.Instrument, b"SG", keccak(text=f"instrument:{name}:{address}")))
-        for code in CURRENCIES:
-            self.send("operator", invoices.functions.setCurrency(self.token(code).address, True))
-        for name in LIEN_INSTRUMENTS:
-            self.send("operator", invoices.functions.setInstrument(self.contracts[name].address, True))
+        self.contracts.update(build_platform(self, self.roles["operator"], self.w3.eth.chain_id).contracts)
+        registry = self.contracts["ParticipantRegistry"]
         expiry = self.now() + 5 * 365 * 24 * 3600
         for role, (kind, jurisdiction) in PARTICIPANTS.items():
             self.send("operator", registry.functions.registerParticipant(
