@@ -10,7 +10,8 @@ emitting contract and topic (ERC-20 and ERC-721 `Transfer` share a topic, not a 
 events whose types are all one 32-byte word (address, bool, intN, uintN, bytesN) are encoded and decoded
 word by word, several times faster than eth_abi's general coder; anything else, and any value the fast
 path does not recognise, goes through eth_abi, so its validation and errors are unchanged
-(tests/app/test_abi.py checks both paths give the same bytes and values).
+(tests/app/test_abi.py checks both paths give the same bytes and values). `ContractEvents` is the one log
+decoder of the gateway: the chain client reads receipts with it and the indexer every log it stores.
 
 A decoded custom error speaks the domain: an enum argument answers its member's name (`"Financed"`, not
 `3`), an `expectedStates` bitmap the names of the states it accepts, a role the role's name
@@ -45,8 +46,9 @@ def _signature(item: dict[str, Any]) -> str:
     return f"{item['name']}({','.join(_types(item.get('inputs', [])))})"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65_536)
 def checksum(address: str) -> str:
+    """EIP-55 checksum, cached: the same few thousand addresses come back in every log and call."""
     return to_checksum_address(address)
 
 
@@ -66,7 +68,8 @@ _WORD_TYPE = re.compile(r"^(address|bool|u?int(\d*)|bytes(\d+))$")
 
 def _word_codec(typ: str) -> tuple[Any, Any] | None:
     """(encode, decode) of a type held in one 32-byte word, or None. `encode` raises on any value it
-    does not recognise, and the caller then defers to eth_abi."""
+    does not recognise, and the caller then defers to eth_abi; `decode` answers the value as JSON
+    (`to_json_value`: fixed bytes as 0x-hex, addresses checksummed)."""
     match = _WORD_TYPE.match(typ)
     if match is None:
         return None
@@ -78,7 +81,7 @@ def _word_codec(typ: str) -> tuple[Any, Any] | None:
         size = int(match.group(3))
         if not 1 <= size <= 32:
             return None
-        return (lambda v, n=size: _encode_fixed_bytes(v, n)), (lambda w, n=size: w[:n])
+        return (lambda v, n=size: _encode_fixed_bytes(v, n)), (lambda w, n=size: "0x" + w[:n].hex())
     bits = int(match.group(2) or 256)
     if typ.startswith("u"):
         return (lambda v, b=bits: _encode_uint(v, b)), _decode_uint
@@ -165,6 +168,18 @@ class FunctionAbi:
         return tuple(abi_decode(self.output_types, data))
 
 
+def _named(item: dict[str, Any], value: Any) -> Any:
+    """A decoded struct (a list, after `to_json_value`) as an object keyed by its ABI components, recursively;
+    an array of structs as a list of such objects. Other values as they are."""
+    components = item.get("components")
+    if not components or not isinstance(value, list):
+        return value
+    if item["type"].endswith("]"):
+        element = {**item, "type": item["type"][: item["type"].rindex("[")]}
+        return [_named(element, v) for v in value]
+    return {c["name"]: _named(c, v) for c, v in zip(components, value)}
+
+
 @dataclass(frozen=True)
 class EventAbi:
     name: str
@@ -182,24 +197,37 @@ class EventAbi:
             layout.append((item["name"], bool(item.get("indexed")), codec[1]))
         return layout
 
-    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+    @cached_property
+    def _counts(self) -> tuple[int, int]:
+        """(indexed inputs, inputs in data)."""
+        indexed = sum(1 for i in self.inputs if i.get("indexed"))
+        return indexed, len(self.inputs) - indexed
+
+    def decode(self, topics: list[bytes], data: bytes, named_structs: bool = False) -> dict[str, Any]:
+        """The event's arguments by name, as JSON values (`to_json_value`); structs as lists of their fields in
+        order, or with `named_structs` as objects keyed by field name. Raises when the log's layout is not
+        this event's (another number of topics, data of another length)."""
+        indexed_count, plain_count = self._counts
+        if len(topics) - 1 != indexed_count:
+            raise ValueError(f"{self.name}: {len(topics) - 1} indexed topics, the event has {indexed_count}")
         layout = self._word_layout
         if layout is not None:
+            if len(data) != 32 * plain_count:
+                raise ValueError(f"{self.name}: {len(data)} bytes of data, the event has {plain_count} words")
             indexed = iter(topics[1:])
-            words = iter(data[n : n + 32] for n in range(0, len(data), 32))
-            plain = sum(1 for _, is_indexed, _ in layout if not is_indexed)
-            if len(data) == 32 * plain and len(topics) - 1 == len(layout) - plain:
-                return {name: to_json_value(decode(next(indexed) if is_indexed else next(words)))
-                        for name, is_indexed, decode in layout}
-        indexed = [i for i in self.inputs if i.get("indexed")]
+            words = iter([data[n : n + 32] for n in range(0, len(data), 32)])
+            return {name: decode(next(indexed) if is_indexed else next(words)) for name, is_indexed, decode in layout}
+        indexed_items = [i for i in self.inputs if i.get("indexed")]
         plain = [i for i in self.inputs if not i.get("indexed")]
         values: dict[str, Any] = {}
-        for item, topic in zip(indexed, topics[1:]):
+        for item, topic in zip(indexed_items, topics[1:]):
             typ = collapse_if_tuple(item)
             dynamic = typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("(")
             values[item["name"]] = topic if dynamic else abi_decode([typ], topic)[0]
         for item, value in zip(plain, abi_decode(_types(plain), data)):
             values[item["name"]] = value
+        if named_structs:
+            return {i["name"]: _named(i, to_json_value(values[i["name"]])) for i in self.inputs}
         return {i["name"]: to_json_value(values[i["name"]]) for i in self.inputs}
 
 
@@ -425,31 +453,42 @@ class ContractEvents:
     ERC-20 and ERC-721 `Transfer` and `Approval` share their topic-0 but not their layout (an invoice's token
     id is an indexed topic, a settlement token's amount is data), so a topic alone cannot say how to decode a
     log: the emitting contract's deployed type does. A log of an address outside the deployment, or whose
-    layout does not match its contract's event, is not decoded. The chain client (receipts) and the indexer
-    (logs) both decode through this.
+    layout does not match its contract's event, is not decoded. The chain client (receipts, `decode_log`) and
+    the indexer (every log, `decode`) both decode through this; the indexer asks for `named_structs` (struct
+    arguments as objects keyed by field, as its rows keep them), the chain client's result decoders read
+    struct fields in order.
     """
 
-    def __init__(self, abi: AbiRegistry, deployment: "Deployment") -> None:
+    def __init__(self, abi: AbiRegistry, deployment: "Deployment", named_structs: bool = False) -> None:
         self.names = deployment.names_by_address()  # checksummed address → deployed name
         self.types = {address: deployment.contract_type(name) for address, name in self.names.items()}
+        self.named_structs = named_structs
         self._by_type = {t: abi.events_of(t) for t in set(self.types.values())}
+        # (address, topic-0) → event: one dictionary look-up per log
+        self._events = {(address, topic): event for address, t in self.types.items()
+                        for topic, event in self._by_type[t].items()}
 
     def event(self, address: str, topic: bytes) -> EventAbi | None:
         """The event `address` (checksummed) emits under `topic`, by its contract's ABI."""
-        return self._by_type.get(self.types.get(address, ""), {}).get(topic)
+        return self._events.get((address, topic))
 
-    def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
-        """A receipt's log (JSON-RPC shape) as a `DecodedEvent`, or None (see above)."""
-        topics = [_to_bytes(t) for t in log.get("topics", [])]
-        address = checksum(log["address"])
-        event = self.event(address, topics[0]) if topics else None
+    def decode(self, address: str, topics: list[bytes], data: bytes) -> tuple[str, dict[str, Any]] | None:
+        """(event name, arguments) of a log of `address` (checksummed), or None (see above)."""
+        event = self._events.get((address, topics[0])) if topics else None
         if event is None:
             return None
         try:
-            args = event.decode(topics, _to_bytes(log.get("data", "0x")))
+            return event.name, event.decode(topics, data, self.named_structs)
         except Exception:  # the contract's event, another layout: not ours to decode
             return None
-        return DecodedEvent(self.names.get(address), address, event.name, args, _to_int(log.get("logIndex", 0)))
+
+    def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
+        """A receipt's log (JSON-RPC shape) as a `DecodedEvent`, or None (see above)."""
+        address = checksum(log["address"])
+        decoded = self.decode(address, [_to_bytes(t) for t in log.get("topics", [])], _to_bytes(log.get("data", "0x")))
+        if decoded is None:
+            return None
+        return DecodedEvent(self.names.get(address), address, decoded[0], decoded[1], _to_int(log.get("logIndex", 0)))
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,8 @@ class Instrument(Base):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     document_hash: Mapped[str | None] = mapped_column(HASH, nullable=True)
-    due_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # due date / expiry / maturity
+    # due date / expiry / maturity / examination deadline: from when time changes the state (`app.core.states`)
+    due_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
     created_block: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)

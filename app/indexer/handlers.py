@@ -18,8 +18,11 @@ from enum import IntEnum
 from typing import Any, Callable
 
 from app.core.enums import (
-    CertificateState, CreditState, DocumentType, FinancingState, InvoiceState, KycStatus, ParticipantKind,
-    PresentationState, name_of,
+    CertificateState, CreditState, DocumentType, FinancingState, KycStatus, ParticipantKind, PresentationState,
+    name_of,
+)
+from app.core.states import (
+    can_be_precluded, examined_state, presentation_deadline, stored_credit_state, stored_invoice_state,
 )
 from app.schemas.index import CONTRACT_OF_KIND
 from app.db.index_models import NO_KYC
@@ -28,8 +31,10 @@ from app.indexer.store import Store
 # The version of what these handlers write: raised when they come to write rows an earlier version did not
 # write from the same events, which only a rebuild of the index from the deployment block fills in (the
 # worker's `Indexer.rebuild_if_outdated`). 2: instruments record who named each document hash
-# (`details.document_namers`), which the read grants come from (`app.services.document_access`).
-INDEX_VERSION = 2
+# (`details.document_namers`), which the read grants come from (`app.services.document_access`). 3: credits read
+# `Exhausted`, presentations carry their examination deadline in `due_at` (`app.core.states`), an invoice a credit
+# paid reads `Paid`.
+INDEX_VERSION = 3
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -258,8 +263,12 @@ def _instrument_freeze(e: EventContext, frozen: bool) -> None:
         e.link(key)
         row = e.store.get("idx_instruments", key)
         if row is not None:
-            e.store.put("idx_instruments", {**row, "frozen": frozen, "updated_block": e.block_number,
-                                            "updated_at": e.timestamp})
+            if kind == "letter_of_credit" and frozen != row["frozen"]:
+                _move_deadlines(e, row, frozen)
+            details = {**row["details"], "frozen_since": e.timestamp if frozen else None} \
+                if kind == "letter_of_credit" else row["details"]
+            e.store.put("idx_instruments", {**row, "frozen": frozen, "details": details,
+                                            "updated_block": e.block_number, "updated_at": e.timestamp})
 
 
 @handles("ParticipantRegistry", "InstrumentFrozen")
@@ -366,16 +375,9 @@ def _threshold_set(e: EventContext) -> None:
 # ───────────────────────────── Invoices and liens ─────────────────────────────
 
 def invoice_state(details: dict[str, Any]) -> str:
-    """As `InvoiceRegistry._stateOf`, without the time-derived `Defaulted` (queries add it)."""
-    if details["cancelled"]:
-        state = InvoiceState.Cancelled
-    elif details["paid_amount"] >= details["face_amount"]:
-        state = InvoiceState.Paid
-    elif details["lien_financier"]:
-        state = InvoiceState.Financed
-    else:
-        state = InvoiceState.Confirmed if details["confirmed"] else InvoiceState.Registered
-    return state.name
+    """The invoice's stored state from its facts (`app.core.states`: the queries add `Defaulted`)."""
+    return stored_invoice_state(details["cancelled"], details["paid_amount"], details["face_amount"],
+                                details["lien_financier"], details["confirmed"]).name
 
 
 def _invoice(e: EventContext, id_arg: str = "invoiceId") -> tuple[str, dict[str, Any] | None]:
@@ -467,6 +469,14 @@ def _invoice_cancelled(e: EventContext) -> None:
 
 @handles("InvoiceRegistry", "InvoicePaid")
 def _invoice_paid(e: EventContext) -> None:
+    _, row = _invoice(e)
+    if row is not None:
+        _save_invoice(e, row, {**row["details"], "paid_amount": e.args["paidAmount"]})
+
+
+@handles("InvoiceRegistry", "InvoiceSettledByInstrument")
+def _invoice_settled_by_instrument(e: EventContext) -> None:
+    """An instrument paid the invoice (a credit's presentation that named it): paid as by its buyer."""
     _, row = _invoice(e)
     if row is not None:
         _save_invoice(e, row, {**row["details"], "paid_amount": e.args["paidAmount"]})
@@ -817,6 +827,36 @@ def _credit_applied(e: EventContext) -> None:
         _add_party(e, key, "letter_of_credit", participant, role, e.timestamp, new=True)
 
 
+def _move_deadlines(e: EventContext, credit: dict[str, Any], frozen: bool) -> None:
+    """The examination deadlines of a credit's presentations while the regulator freezes it
+    (`LetterOfCredit._deadline` adds the seconds frozen since the presentation): a deadline not yet passed when
+    the credit is frozen is suspended (`due_at` none: no preclusion while frozen); on unfreezing, every deadline
+    moves on by the seconds frozen."""
+    since = credit["details"].get("frozen_since")
+    for n in range(1, credit["details"].get("presentation_count", 0) + 1):
+        row = e.store.get("idx_instruments", uid("presentation", f"{credit['instrument_id']}-{n}"))
+        if row is None or not can_be_precluded(row["details"]["discrepancies"]):
+            continue
+        d = row["details"]
+        if frozen:
+            if row["due_at"] is not None and row["due_at"] >= e.timestamp:
+                _save(e, row, None, {"due_at": None}, deadline_suspended=True)
+        elif since is not None:
+            shift = d.get("frozen_seconds", 0) + e.timestamp - since
+            _save(e, row, None, {"due_at": presentation_deadline(d["presented_at"], d.get("waived_at"), shift)},
+                  frozen_seconds=shift, deadline_suspended=False)
+
+
+def _save_credit(e: EventContext, row: dict[str, Any], state: CreditState | None,
+                 columns: dict[str, Any] | None = None, **details: Any) -> None:
+    """`_save` for a credit, which reads `Exhausted` once drawn (`app.core.states.stored_credit_state`)."""
+    merged = {**row, **(columns or {}), "details": {**row["details"], **details}}
+    stored = stored_credit_state(state if state is not None else CreditState[row["state"]],
+                                 merged["details"]["drawn"], merged["amount"],
+                                 merged["details"]["partialShipmentsAllowed"])
+    _save(e, row, stored, columns, **details)
+
+
 def _credit_parties(details: dict[str, Any]) -> dict[str, str]:
     parties = {"applicant": details["applicant"], "beneficiary": details["beneficiary"],
                "issuing_bank": details["issuingBank"], "advising_bank": details["advisingBank"],
@@ -828,8 +868,8 @@ def _credit_state(state: CreditState | None, **details: Any) -> Handler:
     def handler(e: EventContext) -> None:
         _, row = _credit(e)
         if row is not None:
-            _save(e, row, state, **{k: (e.args[v] if isinstance(v, str) and v in e.args else v)
-                                    for k, v in details.items()})
+            _save_credit(e, row, state, **{k: (e.args[v] if isinstance(v, str) and v in e.args else v)
+                                           for k, v in details.items()})
     return handler
 
 
@@ -867,7 +907,7 @@ def _amendment_decided(e: EventContext, accepted: bool) -> None:
                 columns = {"amount": a["amount"], "due_at": a["expiryDate"]}
                 details = {"amount": a["amount"], "expiryDate": a["expiryDate"],
                            "latestShipmentDate": a["latestShipmentDate"], "requiredDocuments": a["requiredDocuments"]}
-    _save(e, row, None, columns, amendments=amendments, **details)
+    _save_credit(e, row, None, columns, amendments=amendments, **details)
 
 
 @handles("LetterOfCredit", "AmendmentAccepted")
@@ -889,18 +929,23 @@ def _documents_presented(e: EventContext) -> None:
     documents = [{"type": name_of(DocumentType, d["docType"]), "hash": d["documentHash"]} for d in a["documents"]]
     # Only the credit's beneficiary presents (the contract's check): it names the documents.
     presenter = credit["details"]["beneficiary"] if credit else e.actor
+    # The bank's examination deadline (a presentation over tolerance is never precluded); the credit cannot be
+    # frozen now (presenting under a frozen credit reverts).
+    due_at = presentation_deadline(e.timestamp, None, 0) if can_be_precluded(a["discrepancies"]) else None
     e.store.put("idx_instruments", {
         "uid": key, "kind": "presentation", "instrument_id": f"{a['lcId']}-{a['presentationId']}",
         "contract": e.address, "state": PresentationState.Presented.name,
         "currency": credit["currency"] if credit else None,
-        "amount": a["amount"], "document_hash": documents[0]["hash"] if documents else None, "due_at": None,
+        "amount": a["amount"], "document_hash": documents[0]["hash"] if documents else None, "due_at": due_at,
         "frozen": False, "created_block": e.block_number, "created_at": e.timestamp,
         "updated_block": e.block_number, "updated_at": e.timestamp,
         "details": {"lc_id": str(a["lcId"]), "shipment_date": a["shipmentDate"], "discrepancies": a["discrepancies"],
-                    "documents": documents, "invoice_id": None,
+                    "documents": documents, "invoice_id": None, "presented_at": e.timestamp,
                     "document_namers": {d["hash"]: presenter for d in documents} if presenter else {}},
     }, new=True)
     if credit is not None:  # the credit's parties are the presentation's
+        _save(e, credit, None, presentation_count=max(credit["details"].get("presentation_count", 0),
+                                                      a["presentationId"]))
         for role, participant in _credit_parties(credit["details"]).items():
             _add_party(e, key, "presentation", participant, role, e.timestamp, new=True)
 
@@ -928,7 +973,6 @@ def _presentation_state(state: PresentationState, **details: str) -> Handler:
 
 
 for _event, _state, _details in (
-        ("DiscrepanciesWaived", PresentationState.Waived, {"waived_by": "applicant"}),
         ("PresentationRefused", PresentationState.Refused, {"refused_discrepancies": "discrepancies"}),
         ("PreclusionClaimed", PresentationState.Precluded, {"claimed_by": "beneficiary"}),
         ("PresentationHonoured", PresentationState.Honoured,
@@ -936,13 +980,23 @@ for _event, _state, _details in (
     handles("LetterOfCredit", _event)(_presentation_state(_state, **_details))
 
 
-@handles("LetterOfCredit", "PresentationExamined")
-def _presentation_examined(e: EventContext) -> None:
-    """Compliant when neither the contract nor the bank found a discrepancy; Discrepant otherwise."""
+@handles("LetterOfCredit", "DiscrepanciesWaived")
+def _discrepancies_waived(e: EventContext) -> None:
+    """The applicant waived: the bank has five banking days from the waiver, if that is later."""
     _, row = _presentation(e)
     if row is not None:
-        found = e.args["discrepancies"] | row["details"]["discrepancies"]
-        _save(e, row, PresentationState.Discrepant if found else PresentationState.Compliant,
+        d = row["details"]
+        due_at = presentation_deadline(d["presented_at"], e.timestamp, d.get("frozen_seconds", 0)) \
+            if can_be_precluded(d["discrepancies"]) else None
+        _save(e, row, PresentationState.Waived, {"due_at": due_at}, waived_by=e.args["applicant"],
+              waived_at=e.timestamp)
+
+
+@handles("LetterOfCredit", "PresentationExamined")
+def _presentation_examined(e: EventContext) -> None:
+    _, row = _presentation(e)
+    if row is not None:
+        _save(e, row, examined_state(e.args["discrepancies"] | row["details"]["discrepancies"]),
               bank_discrepancies=e.args["discrepancies"])
 
 
@@ -954,4 +1008,4 @@ def _presentation_paid(e: EventContext) -> None:
     if row is not None:
         _save(e, row, PresentationState.Paid, paid_amount=e.args["amount"], paid_by=e.args["payer"])
     if credit is not None:
-        _save(e, credit, None, drawn=credit["details"]["drawn"] + e.args["amount"])
+        _save_credit(e, credit, None, drawn=credit["details"]["drawn"] + e.args["amount"])

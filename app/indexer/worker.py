@@ -27,13 +27,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from app.chain.abi import AbiRegistry, ContractEvents, Deployment, EventAbi
+from app.chain.abi import AbiRegistry, ContractEvents, Deployment, checksum
 from app.db.index_models import (
     APPEND_TABLES,
     STATE_TABLES,
@@ -58,94 +57,6 @@ CHECKPOINT = "main"
 RELAYED_TOPIC = "0x" + keccak(text="ExecutedForwardRequest(address,uint256,bool)").hex()
 
 
-@lru_cache(maxsize=65_536)
-def checksum(address_hex: str) -> str:
-    """EIP-55 checksum, cached: the same few hundred addresses come back in every log."""
-    return to_checksum_address(address_hex)
-
-
-def _word_decoder(typ: str) -> Callable[[bytes], Any] | None:
-    """A decoder of one 32-byte ABI word for static elementary types; None for anything else."""
-    if typ == "address":
-        return lambda w: checksum("0x" + w[12:].hex())
-    if typ == "bool":
-        return lambda w: w[31] == 1
-    if typ.startswith("uint"):
-        return lambda w: int.from_bytes(w, "big")
-    if typ.startswith("int"):
-        return lambda w: int.from_bytes(w, "big", signed=True)
-    if typ.startswith("bytes") and typ[5:].isdigit():
-        size = int(typ[5:])
-        return lambda w: "0x" + w[:size].hex()
-    return None
-
-
-def _named(item: dict[str, Any], value: Any) -> Any:
-    """Decoded structs (lists, after eth_abi) as objects named by their ABI components, recursively."""
-    components = item.get("components")
-    if not components or not isinstance(value, list):
-        return value
-    if item["type"].endswith("]"):
-        element = {**item, "type": item["type"][:item["type"].rindex("[")]}
-        return [_named(element, v) for v in value]
-    return {c["name"]: _named(c, v) for c, v in zip(components, value)}
-
-
-class FastEvent:
-    """An event whose fields are all static elementary types, decoded word by word (the ABI layout of
-    such events is one 32-byte word per field); others fall back to eth_abi through `EventAbi`."""
-
-    def __init__(self, event: EventAbi) -> None:
-        self.name = event.name
-        self._slow = event
-        indexed = [i for i in event.inputs if i.get("indexed")]
-        plain = [i for i in event.inputs if not i.get("indexed")]
-        self._indexed = [(i["name"], _word_decoder(i["type"])) for i in indexed]
-        self._plain = [(i["name"], _word_decoder(i["type"])) for i in plain]
-        self._order = [i["name"] for i in event.inputs]
-        self.fast = all(d is not None for _, d in self._indexed + self._plain)
-
-    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
-        if not self.fast:
-            values = self._slow.decode(topics, data)
-            return {i["name"]: _named(i, values[i["name"]]) for i in self._slow.inputs}
-        if len(topics) != len(self._indexed) + 1 or len(data) != 32 * len(self._plain):
-            raise ValueError("layout does not match")
-        values = {name: dec(topic) for (name, dec), topic in zip(self._indexed, topics[1:])}  # type: ignore[misc]
-        for n, (name, dec) in enumerate(self._plain):
-            values[name] = dec(data[32 * n:32 * n + 32])  # type: ignore[misc]
-        return {name: values[name] for name in self._order}
-
-
-class EventDecoder:
-    """Logs decoded by the ABI of the contract that emitted them (`ContractEvents`, the chain client's decoder
-    too: ERC-20 and ERC-721 `Transfer` share a topic, so a global topic table is not enough), word by word
-    where the event allows it."""
-
-    def __init__(self, abi: AbiRegistry, deployment: Deployment) -> None:
-        self.events = ContractEvents(abi, deployment)
-        self.names, self.types = self.events.names, self.events.types
-        self._fast: dict[int, FastEvent] = {}  # by id of the EventAbi
-
-    def _event(self, address: str, topics: list[bytes]) -> FastEvent | None:
-        event = self.events.event(address, topics[0]) if topics else None
-        if event is None:
-            return None
-        fast = self._fast.get(id(event))
-        if fast is None:
-            fast = self._fast[id(event)] = FastEvent(event)
-        return fast
-
-    def decode(self, address: str, topics: list[bytes], data: bytes) -> tuple[str, dict[str, Any]] | None:
-        event = self._event(address, topics)
-        if event is None:
-            return None
-        try:
-            return event.name, event.decode(topics, data)
-        except Exception:  # same topic, another layout (e.g. a foreign Transfer): keep it raw
-            return None
-
-
 @dataclass
 class StepResult:
     from_block: int
@@ -158,7 +69,8 @@ class Indexer:
     def __init__(self, engine: Engine, rpc: SyncRpc, abi: AbiRegistry, deployment: Deployment,
                  settings: IndexerSettings) -> None:
         self.engine, self.rpc, self.settings, self.deployment = engine, rpc, settings, deployment
-        self.decoder = EventDecoder(abi, deployment)
+        # The chain client's decoder: logs by (emitting contract, topic-0), structs as objects keyed by field.
+        self.decoder = ContractEvents(abi, deployment, named_structs=True)
         self.addresses = sorted(deployment.addresses.values())
         self.forwarders = {a.lower() for a, t in self.decoder.types.items() if t == "Forwarder"}
         self.range_blocks = settings.max_range_blocks

@@ -38,7 +38,9 @@ class InstrumentPublic(BaseModel):
     currency: str | None
     amount: int | None = Field(description="Minor units")
     document_hash: str | None
-    due_at: int | None = Field(description="Due date, expiry or maturity (unix seconds)")
+    due_at: int | None = Field(description="Due date, expiry or maturity (unix seconds); of a presentation, the "
+                               "issuing bank's examination deadline (none when it cannot be precluded, or while its "
+                               "credit is frozen)")
     frozen: bool | None = Field(description="Null, as every field but `uid`, `kind`, `id`, `contract`, `state` "
                                 "and the `details` it may see, for a caller that sees the instrument only in part "
                                 "(a customs attester: the invoice's `details.customs`, and of the parties itself)")

@@ -28,11 +28,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
-from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.core.enums import FinancingState, InvoiceState, ParticipantKind
+from app.core.enums import FinancingState, ParticipantKind
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.states import current_state, state_condition
 from app.db.index_models import (
     ChainEvent,
     ContractParameter,
@@ -46,23 +47,22 @@ from app.db.index_models import (
 )
 
 MAX_SAFE_JSON_INT = 2**53 - 1
-# States after which time changes nothing; others become `Defaulted` past due date plus grace (invoices).
-INVOICE_LIVE_STATES = tuple(s.name for s in (InvoiceState.Registered, InvoiceState.Confirmed, InvoiceState.Financed))
 SortKey = Literal["created_at", "-created_at", "amount", "-amount", "due_at", "-due_at"]
 SORT_COLUMNS = {"created_at": Instrument.created_at, "amount": Instrument.amount, "due_at": Instrument.due_at}
 
 
 def json_safe(value: Any) -> Any:
     """Integers beyond JavaScript's safe range as decimal strings (uint256 ids, amounts in args)."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
         return value
-    if isinstance(value, int) and abs(value) > MAX_SAFE_JSON_INT:
-        return str(value)
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is int:
+        return str(value) if not -MAX_SAFE_JSON_INT <= value <= MAX_SAFE_JSON_INT else value
+    if kind is dict:
+        return {k: v if type(v) is str else json_safe(v) for k, v in value.items()}
+    if kind is list:
         return [json_safe(v) for v in value]
-    return value
+    return value  # bool, None, float
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,31 @@ class Viewer:
         return column == self.address if len(self.wallets) <= 1 else column.in_(self.wallets)
 
 
+# The statements every read runs, built once: building SQLAlchemy expressions costs more CPU than SQLite spends
+# answering them.
+_caller = aliased(Participant)
+_WALLETS = select(Participant.address, Participant.kind).where(
+    Participant.identity_hash == select(_caller.identity_hash).where(_caller.address == bindparam("address"))
+    .scalar_subquery())
+_NOW_AND_GRACE = select(
+    select(IndexBlock.timestamp).where(IndexBlock.block_number <= select(IndexCheckpoint.block_number)
+                                       .scalar_subquery())
+    .order_by(IndexBlock.block_number.desc()).limit(1).scalar_subquery(),
+    select(func.max(ContractParameter.value)).where(ContractParameter.name == "gracePeriod").scalar_subquery())
+
+
 def viewer(conn: Connection, address: str) -> Viewer:
     """The caller and its identity's wallets, in one query (every wallet of an identity has its kind)."""
-    caller = aliased(Participant)
-    identity = select(caller.identity_hash).where(caller.address == address).scalar_subquery()
-    rows = conn.execute(select(Participant.address, Participant.kind)
-                        .where(Participant.identity_hash == identity)).all()
+    rows = conn.execute(_WALLETS, {"address": address}).all()
     kind = next((k for a, k in rows if a == address), None)
     others = sorted(a for a, _ in rows if a != address)
     return Viewer(address, kind == ParticipantKind.Regulator.name, (address, *others))
+
+
+def now_and_grace(conn: Connection) -> tuple[int, int]:
+    """The index's "now" (`indexed_now`) and the invoice registry's grace period, in one query."""
+    now, grace = conn.execute(_NOW_AND_GRACE).one()
+    return now or 0, grace or 0
 
 
 def require_regulator(conn: Connection, address: str) -> Viewer:
@@ -97,9 +113,14 @@ def require_regulator(conn: Connection, address: str) -> Viewer:
     return v
 
 
+def indexed_block(conn: Connection) -> int | None:
+    """The last block the index holds (its checkpoint), or None before the first range."""
+    return conn.execute(select(IndexCheckpoint.block_number)).scalar()
+
+
 def indexed_now(conn: Connection) -> int:
     """The chain's "now" as far as the index knows: the timestamp of the last indexed block."""
-    number = conn.execute(select(IndexCheckpoint.block_number)).scalar()
+    number = indexed_block(conn)
     if number is None:
         return 0
     return conn.execute(select(IndexBlock.timestamp).where(IndexBlock.block_number <= number)
@@ -111,10 +132,8 @@ def _grace(conn: Connection) -> int:
 
 
 def effective_state(row: dict[str, Any], now: int, grace: int) -> str:
-    if row["kind"] == "invoice" and row["state"] in INVOICE_LIVE_STATES and row["due_at"] is not None \
-            and now > row["due_at"] + grace:
-        return InvoiceState.Defaulted.name
-    return row["state"]
+    """The instrument's state as its contract's view answers it at `now` (`app.core.states`)."""
+    return current_state(row["kind"], row["state"], row["due_at"], now, grace)
 
 
 def desk_invoices(conn: Connection, v: Viewer) -> list[str]:
@@ -190,14 +209,21 @@ def _in_part(row: dict[str, Any], v: Viewer, roles: set[str], parties: list[dict
 SPARSE_PARTY_LIMIT = 2_000
 
 
+_PARTY_ROWS = select(func.count()).select_from(
+    select(InstrumentParty.instrument).where(InstrumentParty.participant.in_(bindparam("wallets", expanding=True)),
+                                             InstrumentParty.kind == bindparam("kind"))
+    .limit(SPARSE_PARTY_LIMIT + 1).subquery())
+
+
 def _few_instruments_of(conn: Connection, v: Viewer, kind: str) -> list[str] | None:
     """The uids of `kind` the viewer is party to (and sees whole), when there are at most SPARSE_PARTY_LIMIT; else
-    None."""
-    rows = conn.execute(select(InstrumentParty.instrument)
-                        .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == kind,
-                               InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))
-                        .limit(SPARSE_PARTY_LIMIT + 1)).scalars().all()
-    return sorted(set(rows)) if len(rows) <= SPARSE_PARTY_LIMIT else None
+    None. Counted first, along the participant index alone (every role: more rows than instruments seen whole
+    only ever takes the other path, which is right for any number), read only when few."""
+    if conn.execute(_PARTY_ROWS, {"wallets": list(v.wallets), "kind": kind}).scalar_one() > SPARSE_PARTY_LIMIT:
+        return None
+    return sorted(set(conn.execute(select(InstrumentParty.instrument).where(
+        v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == kind,
+        InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))).scalars()))
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -262,7 +288,7 @@ class InstrumentFilter:
 def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter) -> dict[str, Any]:
     with engine.connect() as conn:
         v = viewer(conn, caller)
-        now, grace = indexed_now(conn), _grace(conn)
+        now, grace = now_and_grace(conn)
         descending = f.sort.startswith("-")
         column = SORT_COLUMNS[f.sort.lstrip("-")]
         conditions: list[Any] = [Instrument.kind == kind]
@@ -283,7 +309,7 @@ def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter
             conditions.append(exists().where(InstrumentParty.instrument == Instrument.uid,
                                              InstrumentParty.participant == f.counterparty))
         if f.state:
-            conditions.append(_state_condition(kind, f.state, now, grace))
+            conditions.append(state_condition(kind, f.state, Instrument.state, Instrument.due_at, now, grace))
         if f.cursor:
             value, last_uid = _decode_cursor(f.cursor, kind)
             after = (column < value) if descending else (column > value)
@@ -306,17 +332,6 @@ def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter
         items = [_public(r, parties.get(r["uid"], []), now, grace) for r in rows]
         next_cursor = _encode_cursor([rows[-1][column.key], rows[-1]["uid"]]) if more and rows else None
         return {"items": items, "next_cursor": next_cursor}
-
-
-def _state_condition(kind: str, state: str, now: int, grace: int) -> Any:
-    if kind != "invoice":
-        return Instrument.state == state
-    overdue = and_(Instrument.due_at.is_not(None), Instrument.due_at + grace < now)
-    if state == InvoiceState.Defaulted.name:
-        return and_(Instrument.state.in_(INVOICE_LIVE_STATES), overdue)
-    if state in INVOICE_LIVE_STATES:
-        return and_(Instrument.state == state, ~overdue)
-    return Instrument.state == state
 
 
 def _parties(conn: Connection, uids: list[str]) -> dict[str, list[dict[str, str]]]:
@@ -363,9 +378,10 @@ def get_instrument(engine: Engine, caller: str, kind: str, instrument_id: str) -
         v = viewer(conn, caller)
         row, partial = _load_visible(conn, v, kind, instrument_id)
         parties = _parties(conn, [row["uid"]]).get(row["uid"], [])
+        now, grace = now_and_grace(conn)
         if partial:
-            return _in_part(row, v, partial, parties, indexed_now(conn), _grace(conn))
-        return _public(row, parties, indexed_now(conn), _grace(conn))
+            return _in_part(row, v, partial, parties, now, grace)
+        return _public(row, parties, now, grace)
 
 
 def _event_public(e: Any) -> dict[str, Any]:
