@@ -43,6 +43,7 @@ from app.core.config import ROOT, Settings
 from app.core.errors import ApiError, error_body
 from app.db.session import make_engine, make_sessionmaker
 from app.indexer.worker import start_in_gateway
+from app.services import answers
 from app.services.api_keys import ApiKeyStore
 from app.services.base import Gateway
 from app.services.documents import DocumentStore
@@ -103,7 +104,7 @@ def build_gateway(settings: Settings) -> tuple[Gateway, ApiKeyStore, DocumentSto
     keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
                                   settings.keystore_scrypt_n)
     signers = keystores.unlock_all()
-    chain = ChainClient(settings, abi, deployment, Outbox(sessions), signers)
+    chain = ChainClient(settings, abi, deployment, Outbox(sessions), signers, answers.render)
     gateway = Gateway(settings, sessions, abi, deployment, chain, keystores)
     return gateway, ApiKeyStore(sessions), DocumentStore(settings.documents_dir, sessions)
 

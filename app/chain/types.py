@@ -1,4 +1,10 @@
-"""Values passed between the chain client's parts: calls, jobs, attempts, outcomes, answers."""
+"""Values passed between the chain client's parts: calls, jobs, attempts, outcomes, answers.
+
+A write ends in one of four typed outcomes: `NotSent` (nothing reached the chain: the Idempotency-Key may be
+repeated), `Reverted` (refused by a contract, at preflight or mined), `Mined` (its receipt, for the result
+decoder) or `Pending` (stored and sent, not mined in time). The chain layer never chooses an HTTP status: the
+gateway gives the client a renderer (`Render`) that turns an outcome into the `WriteAnswer` stored for replays.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from app.chain.abi import DecodedEvent
+from app.chain.errors import ContractReverted
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,8 @@ class ContractCall:
 
 @dataclass(frozen=True)
 class WriteAnswer:
-    """The HTTP answer of a write, exactly as stored for replay."""
+    """The answer of a write exactly as stored and replayed (a repeated key answers these very bytes). The
+    chain client stores it as it was rendered (`Render`) and never reads its status."""
 
     http_status: int
     body: dict[str, Any]
@@ -72,6 +80,48 @@ class TxOutcome:
         for e in self.events_named(name):
             return e
         raise LookupError(f"no {name} event in {self.tx_hash}")
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """Nothing of the request reached the chain (refused before signing, or a send the node never received):
+    the same Idempotency-Key may be repeated. `code` names why in the platform's words (`ChainUnavailable`,
+    `InsufficientFundsForGas`, `IdempotencyKeyReused`, ...); `node` is the node's state when that is the cause."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    node: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Reverted:
+    """A contract refused the call: at preflight (nothing sent, no `tx_hash`) or in its mined block."""
+
+    error: ContractReverted
+    tx_hash: str | None = None
+    block_number: int | None = None
+
+
+@dataclass(frozen=True)
+class Mined:
+    """The transaction was mined and succeeded: its receipt, read by the operation's result decoder."""
+
+    operation: str
+    receipt: "TxOutcome"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Stored and sent, not mined within the client's wait: the same key answers its result later."""
+
+    tx_hash: str
+    nonce: int
+
+
+Outcome = NotSent | Reverted | Mined | Pending
+# The gateway's one translation of outcomes into stored answers (app/services/answers.py).
+Render = Callable[[Outcome], WriteAnswer]
 
 
 ResultDecoder = Callable[[TxOutcome], tuple[int, dict[str, Any]]]

@@ -11,6 +11,8 @@ from app.chain.types import WriteAnswer
 # A 503 answered by a lane (the node failed while the request was prepared, the gateway is recovering): nothing was
 # sent, the same Idempotency-Key may be repeated after this many seconds, unless the node's circuit says longer.
 LANE_RETRY_AFTER_SECONDS = 1
+# A write answered 504 `TransactionPending` (stored and sent, not mined yet): repeat its key after this long.
+PENDING_RETRY_AFTER_SECONDS = 2
 
 
 def retry_after(body: dict[str, Any]) -> int:
@@ -31,4 +33,6 @@ def respond(answer: WriteAnswer) -> JSONResponse:
         headers["Idempotent-Replayed"] = "true"
     if answer.http_status == 503:
         headers["Retry-After"] = str(retry_after(answer.body))
+    elif answer.http_status == 504:
+        headers["Retry-After"] = str(PENDING_RETRY_AFTER_SECONDS)
     return JSONResponse(answer.body, status_code=answer.http_status, headers=headers or None)
