@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,9 +35,19 @@ from app.chain.preflight import Preflight
 from app.chain.reverts import RevertDecoder
 from app.chain.rpc import OPEN, RpcClient
 from app.chain.signer import Signer
-from app.chain.tracker import Replace, ReceiptTracker
+from app.chain.tracker import ReceiptTracker, Replace
 from app.chain.types import (
-    Attempt, ContractCall, Mined, NotSent, Outcome, Pending, Render, Reverted, TxOutcome, WriteAnswer, WriteJob,
+    Attempt,
+    ContractCall,
+    Mined,
+    NotSent,
+    Outcome,
+    Pending,
+    Render,
+    Reverted,
+    TxOutcome,
+    WriteAnswer,
+    WriteJob,
 )
 from app.core.config import Settings
 from app.db.models import RequestState
@@ -302,7 +312,7 @@ class ChainClient:
             circuit["last_error"] = self._without_node_url(circuit["last_error"])
         for name in ("last_error_at", "last_answer_at"):
             if circuit[name] is not None:
-                circuit[name] = datetime.fromtimestamp(circuit[name], timezone.utc)
+                circuit[name] = datetime.fromtimestamp(circuit[name], UTC)
         return {"ready": self.ready and circuit["state"] == "closed", **circuit}
 
     def _without_node_url(self, message: str) -> str:

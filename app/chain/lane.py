@@ -37,8 +37,9 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from app.chain.errors import ChainError, ChainUnavailable, NodeErrorKind, RpcError
 from app.chain.fees import FeePolicy

@@ -30,7 +30,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.chain.errors import ChainError, ChainUnavailable
 from app.chain.fees import GWEI, FeePolicy

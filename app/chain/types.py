@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from app.chain.abi import DecodedEvent
 from app.chain.errors import ContractReverted
@@ -47,7 +48,7 @@ class TxOutcome:
     Events are decoded on demand, and only those asked for (`event`, `events_named`): a result decoder
     reads one or two of a receipt's logs, and ABI decoding is a large share of a write's CPU."""
 
-    __slots__ = ("tx_hash", "block_number", "status", "gas_used", "context", "_logs", "_decode", "_events", "_topics_of")
+    __slots__ = ("_decode", "_events", "_logs", "_topics_of", "block_number", "context", "gas_used", "status", "tx_hash")
 
     def __init__(self, tx_hash: str, block_number: int, status: int, gas_used: int, logs: list[dict[str, Any]],
                  context: dict[str, Any], decode: Callable[[dict[str, Any]], DecodedEvent | None],
@@ -108,7 +109,7 @@ class Mined:
     """The transaction was mined and succeeded: its receipt, read by the operation's result decoder."""
 
     operation: str
-    receipt: "TxOutcome"
+    receipt: TxOutcome
 
 
 @dataclass(frozen=True)
