@@ -22,8 +22,8 @@ from app.chain.errors import ContractReverted
 class ContractCall:
     """A contract write, ready to sign: target, calldata, and how to read its result.
 
-    `operation` names a registered result decoder (see `register_result`); `context` is stored with
-    the request so the result can be decoded after a restart too.
+    `operation` names what the gateway decodes a mined result with (`app/services/results.py`); `context` is
+    stored with the request so the result can be decoded after a restart too.
     """
 
     to: str
@@ -123,20 +123,6 @@ class Pending:
 Outcome = NotSent | Reverted | Mined | Pending
 # The gateway's one translation of outcomes into stored answers (app/services/answers.py).
 Render = Callable[[Outcome], WriteAnswer]
-
-
-ResultDecoder = Callable[[TxOutcome], tuple[int, dict[str, Any]]]
-RESULT_DECODERS: dict[str, ResultDecoder] = {}
-
-
-def register_result(operation: str) -> Callable[[ResultDecoder], ResultDecoder]:
-    """Register how a mined transaction of `operation` becomes its (HTTP status, body)."""
-
-    def _register(decoder: ResultDecoder) -> ResultDecoder:
-        RESULT_DECODERS[operation] = decoder
-        return decoder
-
-    return _register
 
 
 @dataclass

@@ -16,8 +16,9 @@ import re
 from typing import Any
 
 from app.chain.errors import ChainError, ContractReverted, RpcError
-from app.chain.types import RESULT_DECODERS, Mined, NotSent, Outcome, Pending, Reverted, TxOutcome, WriteAnswer
+from app.chain.types import Mined, NotSent, Outcome, Pending, Reverted, TxOutcome, WriteAnswer
 from app.core.errors import ApiError, error_body
+from app.services.results import CHANGED, RESULTS
 
 log = logging.getLogger("tradefin.answers")
 
@@ -146,11 +147,14 @@ def _events(receipt: TxOutcome) -> dict[str, Any]:
 
 
 def _mined(outcome: Mined) -> WriteAnswer:
+    """A mined success: its registered result (`app/services/results.py`) and status. An operation without a
+    decoder (none of the gateway's routes) answers the receipt's decoded events; a decoder that fails is logged and
+    answers them too: the transaction is mined, its answer must not be an error."""
     receipt = outcome.receipt
-    decoder = RESULT_DECODERS.get(outcome.operation)
+    kind = RESULTS.get(outcome.operation)
     try:
-        http_status, result = decoder(receipt) if decoder else (200, _events(receipt))
+        status, result = (kind.status, kind.result(receipt)) if kind is not None else (CHANGED, _events(receipt))
     except Exception:
         log.exception("result decoder %s failed for %s", outcome.operation, receipt.tx_hash)
-        http_status, result = 200, _events(receipt)
-    return WriteAnswer(http_status, {"result": result, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number})
+        status, result = CHANGED, _events(receipt)
+    return WriteAnswer(status, {"result": result, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number})

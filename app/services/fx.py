@@ -11,11 +11,14 @@ import secrets
 from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import ParticipantKind
 from app.core.errors import Invalid
-from app.schemas.fx import SPENDERS, ApprovalCreate, FxPaymentCreate, FxQuoteCreate
+from app.schemas.fx import (
+    ApprovalCreate, ApprovalResult, FxPaymentCreate, FxPaymentResult, FxQuoteCreate, SPENDERS,
+)
 from app.services.base import Caller, Gateway, WriteContext, ascii_code, bytes32_of, require_kind, submit
+from app.services.results import register_result
 
 RATE_SCALE = 10**18
 FX_QUOTE_TYPE = [{"name": n, "type": t} for n, t in (
@@ -32,10 +35,10 @@ async def approve(gateway: Gateway, ctx: WriteContext, body: ApprovalCreate) -> 
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("approvals.approve")
-def _approved(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("approvals.approve", ApprovalResult)
+def _approved(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("Approval").args
-    return 200, {"currency": outcome.context["currency"], "owner": args["owner"], "spender": args["spender"],
+    return {"currency": outcome.context["currency"], "owner": args["owner"], "spender": args["spender"],
                  "amount": args["value"]}
 
 
@@ -104,10 +107,10 @@ async def pay_with_quote(gateway: Gateway, ctx: WriteContext, body: FxPaymentCre
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("payments.fx")
-def _settled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("payments.fx", FxPaymentResult, created=True)
+def _settled(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("PaymentSettled").args
-    return 201, {
+    return {
         "payer": args["payer"], "beneficiary": args["beneficiary"], "bank": args["bank"],
         "base_currency": outcome.context["base_currency"], "quote_currency": outcome.context["quote_currency"],
         "base_amount": args["baseAmount"], "quote_amount": args["quoteAmount"], "rate": str(args["rate"]),
