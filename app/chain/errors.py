@@ -87,6 +87,9 @@ def classify_node_error(message: str) -> NodeErrorKind:
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
 # invalid request, method not found, invalid params, method not supported (EIP-1474)
 _REQUEST_FAULTS = (-32600, -32601, -32602, -32004)
+# Failures of the moment whatever their code: Anvil 1.x answers a call on a block its pruned history just dropped
+# (sealed between resolving "latest" and running the call) with -32602 "BlockOutOfRangeError" as well as -32603.
+_MOMENTARY = ("blockoutofrange",)
 
 
 class RpcError(ChainError):
@@ -108,8 +111,9 @@ class RpcError(ChainError):
         """Neither a revert, nor an error nodes give for a transaction's own fault, nor a request the node
         cannot serve at all: a failure of the moment (e.g. Anvil's BlockOutOfRangeError under
         --prune-history, when a block is sealed between resolving "latest" and running a call)."""
-        return (self.kind is NodeErrorKind.UNKNOWN and self.code not in _REQUEST_FAULTS
-                and self.revert_data is None)
+        if self.kind is not NodeErrorKind.UNKNOWN or self.revert_data is not None:
+            return False
+        return self.code not in _REQUEST_FAULTS or any(f in self.message.lower() for f in _MOMENTARY)
 
     @property
     def revert_data(self) -> bytes | None:

@@ -76,3 +76,4 @@ def test_the_chain_layer_imports_nothing_above_it():
 @pytest.mark.parametrize("module", MODULES)
 def test_each_chain_module_imports_on_its_own(module):
     importlib.import_module(module)
+
