@@ -59,6 +59,8 @@ START_RETRY_SECONDS = 1.0
 # A caller whose transaction is signed but not stored yet when `receipt_timeout_seconds` ends waits this much
 # longer per round: storing is local (one group commit, a few ms), so the answer is about to be known.
 STORING_WAIT_SECONDS = 1.0
+# Refusals that are not the node's doing: their answers carry no node state (`NotSent.node`).
+NOT_THE_NODE = frozenset({"IdempotencyKeyReused", "InsufficientFundsForGas", "NoSigningKey"})
 
 
 class ChainClient:
@@ -349,7 +351,3 @@ class ChainClient:
                 raise answer.error
             out.append(fn.decode_output(bytes.fromhex(answer.result[2:])))
         return out
-
-
-# Refusals that are not the node's doing: their answers carry no node state.
-NOT_THE_NODE = frozenset({"IdempotencyKeyReused", "InsufficientFundsForGas", "NoSigningKey"})
