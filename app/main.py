@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gc
 import logging
-from datetime import datetime
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Literal
+from datetime import datetime
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.guard import GatewayGuard
 from app.api.routes import (
     access,
     certificates,
@@ -30,19 +32,19 @@ from app.api.routes import (
     letters_of_credit,
     money,
     participants,
+    supervision,
 )
-from app.api.guard import GatewayGuard
 from app.api.routes import index as index_routes
-from app.api.routes import supervision
 from app.chain.abi import AbiRegistry, Deployment
 from app.chain.client import ChainClient
-from app.chain.errors import ChainUnavailable, ContractReverted, RpcError
+from app.chain.errors import ChainError
 from app.chain.outbox import Outbox
 from app.chain.signer import KeystoreDirectory, require_coincurve
 from app.core.config import ROOT, Settings
 from app.core.errors import ApiError, error_body
 from app.db.session import make_engine, make_sessionmaker
 from app.indexer.worker import start_in_gateway
+from app.services import answers
 from app.services.api_keys import ApiKeyStore
 from app.services.base import Gateway
 from app.services.documents import DocumentStore
@@ -103,7 +105,7 @@ def build_gateway(settings: Settings) -> tuple[Gateway, ApiKeyStore, DocumentSto
     keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
                                   settings.keystore_scrypt_n)
     signers = keystores.unlock_all()
-    chain = ChainClient(settings, abi, deployment, Outbox(sessions), signers)
+    chain = ChainClient(settings, abi, deployment, Outbox(sessions), signers, answers.render)
     gateway = Gateway(settings, sessions, abi, deployment, chain, keystores)
     return gateway, ApiKeyStore(sessions), DocumentStore(settings.documents_dir, sessions)
 
@@ -170,23 +172,12 @@ def install_docs(app: FastAPI) -> None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+    async def _answer(_: Request, exc: Exception) -> JSONResponse:
+        answer, headers = answers.exception_answer(exc)  # type: ignore[arg-type]
+        return JSONResponse(answer.body, status_code=answer.http_status, headers=headers)
 
-    @app.exception_handler(ContractReverted)
-    async def _reverted(_: Request, exc: ContractReverted) -> JSONResponse:
-        return JSONResponse(error_body(exc.name, exc.message, dict(exc.arguments)), status_code=exc.http_status)
-
-    @app.exception_handler(ChainUnavailable)
-    async def _unavailable(_: Request, exc: ChainUnavailable) -> JSONResponse:
-        retry_after = getattr(exc, "retry_after", 1)  # NodeNotAnswering: until the circuit's next probe
-        return JSONResponse(error_body("ChainUnavailable", str(exc)), status_code=503,
-                            headers={"Retry-After": str(retry_after)})
-
-    @app.exception_handler(RpcError)
-    async def _node_error(_: Request, exc: RpcError) -> JSONResponse:
-        return JSONResponse(error_body(exc.kind.value, exc.message), status_code=503, headers={"Retry-After": "1"})
+    for kind in (ApiError, ChainError):  # ChainError: reverts, an unavailable node, a node's error (one translator)
+        app.add_exception_handler(kind, _answer)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.errors import Unauthenticated
@@ -39,6 +39,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 async def get_write_context(
     request: Request,
+    reply: Response,
     caller: CallerDep,
     idempotency_key: Annotated[
         str,
@@ -49,7 +50,7 @@ async def get_write_context(
 ) -> WriteContext:
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    return WriteContext(caller, idempotency_key, f"{request.method} {path} {request.url.path}")
+    return WriteContext(caller, idempotency_key, f"{request.method} {path} {request.url.path}", reply)
 
 
 WriteContextDep = Annotated[WriteContext, Depends(get_write_context)]

@@ -2,9 +2,15 @@
 
     execute(participant, Idempotency-Key, fingerprint, call)
       → repeated key? answer the stored (or in-flight) answer, send nothing
-      → the signer's lane (nonces.py): preflight (preflight.py), nonce, sign, store, batch-send
+      → the signer's lane (lane.py): preflight (preflight.py), nonce, sign, store, batch-send
         (rpc.py merges the lanes' concurrent batches into one JSON-RPC request)
-      → the tracker (tracker.py): receipt, decode events, store the answer, answer the caller
+      → the tracker (tracker.py): receipts of the watched transactions
+      → here: each receipt becomes a typed outcome (types.py), rendered by the gateway's renderer into the
+        answer that is stored and given to the caller
+
+The modules import one way: client → lane → tracker → fees → rpc → errors (and types, outbox, preflight,
+reverts, signer below them); nothing below imports the client. The lanes and the tracker reach their owner
+only through callbacks (`answer`, `render`, `on_mined`, `on_nonce_gone`, `replacer`).
 
 At start-up `recover()` picks up every stored-but-unanswered transaction: the mined ones are answered
 from their receipts, the others rebroadcast from their stored bytes, so a crash at any point between
@@ -16,56 +22,77 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.chain.abi import AbiRegistry, ContractEvents, Deployment, FunctionAbi
-from app.chain.errors import ChainError, ChainUnavailable, ContractReverted, NodeErrorKind, RpcError
-from app.chain.nonces import SenderLane
+from app.chain.errors import ChainUnavailable
+from app.chain.fees import FeePolicy
+from app.chain.lane import SenderLane, key_reused, not_sent
 from app.chain.outbox import Outbox
 from app.chain.preflight import Preflight
+from app.chain.reverts import RevertDecoder
 from app.chain.rpc import OPEN, RpcClient
 from app.chain.signer import Signer
-from app.chain.tracker import FeeOracle, ReceiptTracker
-from app.chain.types import RESULT_DECODERS, Attempt, ContractCall, TxOutcome, WriteAnswer, WriteJob
-from app.core.config import Settings
-from app.core.errors import (
-    Forbidden,
-    ServiceUnavailable,
-    TransactionPending,
-    error_body,
-    key_reused,
+from app.chain.tracker import ReceiptTracker, Replace
+from app.chain.types import (
+    Attempt,
+    ContractCall,
+    Mined,
+    NotSent,
+    Outcome,
+    Pending,
+    Render,
+    Reverted,
+    TxOutcome,
+    WriteAnswer,
+    WriteJob,
 )
+from app.core.config import Settings
 from app.db.models import RequestState
 
 log = logging.getLogger("tradefin.chain")
 
-# A signer without the ETH its gas costs: the request conflicts with the chain's state (the signer's balance), as
-# an ERC-20 balance too small for a payment does (409 `ERC20InsufficientBalance`); fixed by funding, not by waiting.
-INSUFFICIENT_FUNDS_STATUS = 409
+# While the node is unreachable at start-up, the client tries to connect and recover this often.
+START_RETRY_SECONDS = 1.0
+# A caller whose transaction is signed but not stored yet when `receipt_timeout_seconds` ends waits this much
+# longer per round: storing is local (one group commit, a few ms), so the answer is about to be known.
+STORING_WAIT_SECONDS = 1.0
+# Refusals that are not the node's doing: their answers carry no node state (`NotSent.node`).
+NOT_THE_NODE = frozenset({"IdempotencyKeyReused", "InsufficientFundsForGas", "NoSigningKey"})
 
 
 class ChainClient:
     def __init__(self, settings: Settings, abi: AbiRegistry, deployment: Deployment, outbox: Outbox,
-                 signers: dict[str, Signer]) -> None:
+                 signers: dict[str, Signer], render: Render) -> None:
         self.settings = settings
         self.abi = abi
         self.deployment = deployment
-        self.contract_names = deployment.names_by_address()
         self.events = ContractEvents(abi, deployment)  # receipts' logs, decoded by their emitting contract
         self.outbox = outbox
         self.chain_id = settings.chain_id
         self.rpc = RpcClient(settings.rpc_url, settings.rpc_timeout_seconds, settings.rpc_max_in_flight,
                              settings.rpc_circuit_failures, settings.rpc_circuit_cooldown_seconds)
+        self.render = render
+        self.reverts = RevertDecoder(abi, deployment.names_by_address(), self.rpc)
         self.preflight = Preflight()
-        self.fees = FeeOracle(self.rpc)
-        self.tracker = ReceiptTracker(self)
-        self.lanes: dict[str, SenderLane] = {addr: SenderLane(s, self) for addr, s in signers.items()}
+        self.fees = FeePolicy(self.rpc, settings.gas_multiplier, settings.fee_bump_limit, settings.fee_bump_max_gwei)
+        self.tracker = ReceiptTracker(self.rpc, self.fees, poll_seconds=settings.receipt_poll_seconds,
+                                      stuck_after_seconds=settings.stuck_after_seconds, on_mined=self._answer_mined,
+                                      on_nonce_gone=self._resign, replacer=self._replacer)
+        self.lanes: dict[str, SenderLane] = {}
+        for signer in signers.values():
+            self.lanes[signer.address] = self._lane(signer)
         self._inflight: dict[tuple[str, str], WriteJob] = {}
         self.ready = False
         self._background: set[asyncio.Task[None]] = set()
         self._starter: asyncio.Task[None] | None = None
+
+    def _lane(self, signer: Signer) -> SenderLane:
+        return SenderLane(signer, self.chain_id, rpc=self.rpc, outbox=self.outbox, tracker=self.tracker,
+                          fees=self.fees, preflight=self.preflight, reverts=self.reverts, render=self.render,
+                          answer=self._answer, max_batch=self.settings.max_batch)
 
     # ───────────────────────────── life cycle ─────────────────────────────
 
@@ -81,7 +108,7 @@ class ChainClient:
 
     async def _retry_start(self) -> None:
         while not self.ready:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(START_RETRY_SECONDS)
             try:
                 await self._connect_and_recover()
             except ChainUnavailable:
@@ -133,8 +160,7 @@ class ChainClient:
         log.info("recovering %d stored transactions", len(jobs))
         for job in jobs:
             self.tracker.watch(job)
-        receipts = await self.tracker._receipts_by_hash([a.tx_hash for j in jobs for a in j.attempts])
-        await self.finalize(receipts)
+        await self.tracker.deliver(await self.tracker.receipts_by_hash([a.tx_hash for j in jobs for a in j.attempts]))
         await self.tracker.rebroadcast_all()
 
     # ───────────────────────────── writes ─────────────────────────────
@@ -146,19 +172,19 @@ class ChainClient:
         """Hold a key created while running (a custodial participant): its lane owns its nonces from now on."""
         if signer.address in self.lanes:
             return
-        lane = SenderLane(signer, self)
+        lane = self._lane(signer)
         self.lanes[signer.address] = lane
         if self.ready:
             lane.start()
 
     async def execute(self, participant: str, key: str, fingerprint: str, call: ContractCall) -> WriteAnswer:
         """Run a write once per (participant, key). The stored answer of an earlier request with the same
-        key is found by the lane, for a whole group in one query (see `SenderLane._process`)."""
+        key is found by the lane, for a whole group in one query (see `SenderLane._drop_answered`)."""
         ident = (participant, key)
         job = self._inflight.get(ident)
         if job is not None:
             if job.fingerprint != fingerprint:
-                raise key_reused(key)
+                return self.render(key_reused(key))
             answer = await self._wait(job)
             return WriteAnswer(answer.http_status, answer.body, replayed=True)
         circuit = self.rpc.circuit
@@ -166,27 +192,24 @@ class ChainClient:
             record = await asyncio.to_thread(self.outbox.find_request, participant, key)
             if record is not None and record.state == RequestState.DONE:
                 if record.fingerprint != fingerprint:
-                    raise key_reused(key)
+                    return self.render(key_reused(key))
                 return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
             if self.ready:  # the node stopped answering: do not queue behind it
-                refusal = circuit.refusal()
-                raise ServiceUnavailable(str(refusal), {"node": self.node_details()},
-                                         headers={"Retry-After": str(refusal.retry_after)})
-            raise ServiceUnavailable("the chain node is unavailable; nothing was sent", headers={"Retry-After": "1"})
+                return self.render(NotSent("ChainUnavailable", str(circuit.refusal()), node=self.node_details()))
+            return self.render(not_sent("ChainUnavailable", "the chain node is unavailable; nothing was sent"))
         lane = self.lanes.get(participant)
         if lane is None:
-            raise Forbidden("the gateway holds no signing key for this participant", code="NoSigningKey")
+            return self.render(not_sent("NoSigningKey", "the gateway holds no signing key for this participant"))
         job = WriteJob(participant, key, fingerprint, call, asyncio.get_running_loop().create_future())
         self._inflight[ident] = job
         lane.submit(job)
         return await self._wait(job)
 
     async def _wait(self, job: WriteJob) -> WriteAnswer:
-        """The job's answer, or after `receipt_timeout_seconds` 504 `TransactionPending` with its `tx_hash`,
-        but only for a transaction that really is stored and handed to the node. One not signed yet (its
-        lane still waits on the node) is given up instead: answered 503, and its lane sends nothing for it
-        (`SenderLane._process` checks before signing). One signed but not stored yet is waited for: storing
-        is local and short."""
+        """The job's answer, or after `receipt_timeout_seconds` `Pending` with its `tx_hash`, but only for a
+        transaction that really is stored and handed to the node. One not signed yet (its lane still waits on
+        the node) is given up instead: answered `ChainUnavailable`, and its lane sends nothing for it
+        (`SenderLane._process` checks before signing). One signed but not stored yet is waited for."""
         assert job.future is not None
         timeout = self.settings.receipt_timeout_seconds
         while True:
@@ -195,65 +218,46 @@ class ChainClient:
             except TimeoutError:
                 pass
             if job.attempts and job.latest.id is not None:
-                raise TransactionPending(
-                    "the transaction is stored and sent but not mined yet; repeat the request with the same "
-                    "Idempotency-Key to get its result", {"tx_hash": job.latest.tx_hash, "nonce": job.latest.nonce},
-                    headers={"Retry-After": "2"},
-                ) from None
+                return self.render(Pending(job.latest.tx_hash, job.latest.nonce))
             if not job.attempts:
                 reason = self.rpc.circuit.last_error or "the chain node has not answered yet"
-                self.fail(job, 503, error_body(
+                self._answer(job, not_sent(
                     "ChainUnavailable", f"the request was not sent within {self.settings.receipt_timeout_seconds:g} s "
-                    f"({reason}); nothing was sent, the same Idempotency-Key may be repeated",
-                    {"node": self.node_details()}))
+                    f"({reason}); nothing was sent, the same Idempotency-Key may be repeated"))
                 return job.future.result()
-            timeout = 1.0  # signed, being stored
+            timeout = STORING_WAIT_SECONDS
 
-    def resolve(self, job: WriteJob, answer: WriteAnswer) -> None:
-        """Answer a job whose answer is stored."""
+    def _resolve(self, job: WriteJob, answer: WriteAnswer) -> None:
         self._inflight.pop((job.signer, job.idempotency_key), None)
         if job.future is not None and not job.future.done():
             job.future.set_result(answer)
 
-    def fail(self, job: WriteJob, http_status: int, body: dict[str, Any], replayed: bool = False) -> None:
-        """Answer a job with an answer it does not store: an error after which nothing was sent (the key
-        may be retried), or the replay of an answer stored earlier. A 503 carries the node's state (`details.node`),
-        whose circuit says when to try again (the route's `Retry-After`)."""
-        error = body.get("error")
-        if http_status == 503 and not replayed and isinstance(error, dict) and "node" not in error.get("details", {}):
-            body = {**body, "error": {**error, "details": {**error.get("details", {}), "node": self.node_details()}}}
-        self.resolve(job, WriteAnswer(http_status, body, replayed))
+    def _answer(self, job: WriteJob, answer: Outcome | WriteAnswer) -> None:
+        """Answer a job's caller: a stored (or replayed) answer as it is, or an outcome not stored (nothing was
+        sent, the key may be retried), carrying the node's state when the node is the cause (`NotSent.node`)."""
+        if isinstance(answer, NotSent) and answer.node is None and answer.code not in NOT_THE_NODE:
+            answer = NotSent(answer.code, answer.message, answer.details, self.node_details())
+        self._resolve(job, answer if isinstance(answer, WriteAnswer) else self.render(answer))
 
-    async def resign_elsewhere(self, job: WriteJob) -> None:
-        """None of `job`'s attempts can be mined any more (their nonce went to another transaction):
-        sign it again at a fresh nonce."""
-        self.tracker.unwatch(job)
-        await self.outbox.commit(self.outbox.supersede, [a.id for a in job.attempts if a.id])
-        if job.is_filler:
-            return
+    async def _resign(self, job: WriteJob) -> None:
+        """The tracker found that none of `job`'s attempts can be mined any more: its lane signs it again."""
         lane = self.lanes.get(job.signer)
-        if lane is None:
-            self.fail(job, 503, error_body("NoSigningKey", "the signer's key is no longer held"))
+        if lane is not None:
+            await lane.resign(job)
             return
-        job.attempts.clear()
-        job.recovery_stage = job.nonce_gone_seen = 0
-        lane.next_nonce = None
-        # The request row stays; a new attempt is added when the lane signs it again.
-        lane.submit(job, front=True)
+        await self.outbox.commit(self.outbox.supersede, [a.id for a in job.attempts if a.id])
+        if not job.is_filler:
+            self._answer(job, not_sent("NoSigningKey", "the signer's key is no longer held"))
 
-    async def finalize(self, receipts: list[dict[str, Any]]) -> None:
+    def _replacer(self, signer: str) -> Replace | None:
+        lane = self.lanes.get(signer)
+        return lane.replace_stuck if lane is not None else None
+
+    async def _answer_mined(self, matched: list[tuple[WriteJob, dict[str, Any]]]) -> None:
         """Turn receipts of watched transactions into stored answers, then answer the callers."""
         done: list[tuple[WriteJob, WriteAnswer]] = []
         rows: list[dict[str, Any]] = []
-        matched = []
-        for receipt in receipts:  # claim every job before the first await: a receipt is handled once
-            job = self.tracker._by_hash.get(receipt["transactionHash"])
-            if job is None:
-                continue
-            self.tracker.unwatch(job)
-            self.tracker.progressed(job.signer)
-            matched.append((job, receipt))
-        if matched and log.isEnabledFor(logging.DEBUG):
+        if log.isEnabledFor(logging.DEBUG):
             now = time.monotonic()
             log.debug("receipts for %d jobs, %.1f ms after their last send", len(matched),
                       max(now - j.sent_at for j, _ in matched) * 1e3)
@@ -266,7 +270,7 @@ class ChainClient:
                 rows.append({"request_id": None, "attempt_id": attempt.id, "other_attempt_ids": others,
                              "block_number": block, "status": status})
                 continue
-            answer = await self._answer_for(job, receipt, block, status)
+            answer = self.render(await self._outcome_of(job, receipt, block, status))
             rows.append({"request_id": job.request_id, "attempt_id": attempt.id, "other_attempt_ids": others,
                          "block_number": block, "status": status, "http_status": answer.http_status,
                          "response": answer.body})
@@ -290,67 +294,17 @@ class ChainClient:
             log.exception("storing %d answers failed; they stay pending and are recovered on restart", len(rows))
             return
         for job, answer in done:
-            self.resolve(job, answer)
+            self._resolve(job, answer)
 
-    async def _answer_for(self, job: WriteJob, receipt: dict[str, Any], block: int, status: int) -> WriteAnswer:
+    async def _outcome_of(self, job: WriteJob, receipt: dict[str, Any], block: int, status: int) -> Outcome:
         tx_hash = receipt["transactionHash"]
         if status != 1:
-            reverted = await self._replay_revert(job, block)
-            answer = self.revert_answer(reverted)
-            answer.body["error"]["details"].update({"tx_hash": tx_hash, "block_number": block})
-            return answer
-        outcome = TxOutcome(tx_hash, block, status, int(receipt.get("gasUsed", "0x0"), 16), receipt.get("logs", []),
-                            job.call.context, self._decode_log, self.abi.topics_named)
-        decoder = RESULT_DECODERS.get(job.call.operation)
-        try:
-            http_status, result = decoder(outcome) if decoder else (200, {"events": [e.__dict__ for e in outcome.events]})
-        except Exception:
-            log.exception("result decoder %s failed for %s", job.call.operation, tx_hash)
-            http_status, result = 200, {"events": [e.__dict__ for e in outcome.events]}
-        return WriteAnswer(http_status, {"result": result, "tx_hash": tx_hash, "block_number": block})
+            return Reverted(await self.reverts.of_mined(job, block), tx_hash, block)
+        return Mined(job.call.operation, TxOutcome(
+            tx_hash, block, status, int(receipt.get("gasUsed", "0x0"), 16), receipt.get("logs", []),
+            job.call.context, self.events.decode_log, self.abi.topics_named))
 
-    def _decode_log(self, log_: dict[str, Any]) -> Any:
-        return self.events.decode_log(log_)
-
-    async def _replay_revert(self, job: WriteJob, block: int) -> ContractReverted:
-        """A mined transaction reverted: replay it on the state before its block to decode why."""
-        call = {"from": job.signer, "to": job.call.to, "data": "0x" + job.call.data.hex(), "gas": hex(job.latest.gas)}
-        for tag in (hex(max(block - 1, 0)), "latest"):
-            try:
-                await self.rpc.call("eth_call", [call, tag])
-            except RpcError as error:
-                if error.revert_data is not None:
-                    return self.decode_revert(error.revert_data, job.call.to)
-            except ChainError:
-                break
-        return ContractReverted("TransactionReverted", {}, b"", self.contract_names.get(job.call.to))
-
-    # ───────────────────────────── helpers for the lanes ─────────────────────────────
-
-    def gas_limit(self, estimate: int) -> int:
-        return int(estimate * self.settings.gas_multiplier) + 10_000
-
-    def decode_revert(self, data: bytes, to: str | None = None) -> ContractReverted:
-        contract = self.contract_names.get(to) if to else None
-        decoded = self.abi.decode_error(data, self.contract_names)
-        if decoded is None:
-            return ContractReverted("UnknownRevert", {"data": "0x" + data.hex()}, data, contract)
-        return ContractReverted(decoded.name, decoded.args, data, contract, decoded.notice)
-
-    @staticmethod
-    def insufficient_funds(signer: str, balance: int | None, needed: int, gas: int, max_fee_per_gas: int) -> WriteAnswer:
-        """409 `InsufficientFundsForGas`: the signer's ETH cannot pay for the gas. Nothing was sent or stored,
-        so the same Idempotency-Key works once the signer's address is funded."""
-        held = "an unknown amount of" if balance is None else f"{balance} wei of"
-        body = error_body(
-            NodeErrorKind.INSUFFICIENT_FUNDS.value,
-            f"The signer {signer} holds {held} ETH for gas, less than the {needed} wei this request may cost "
-            f"({gas} gas at up to {max_fee_per_gas} wei per gas). Fund the signer's address with ETH, then repeat "
-            f"the request: nothing was sent, and the same Idempotency-Key may be used.",
-            {"signer": signer, "balance": balance, "needed": needed,
-             "shortfall": None if balance is None else max(needed - balance, 0),
-             "gas": gas, "max_fee_per_gas": max_fee_per_gas})
-        return WriteAnswer(INSUFFICIENT_FUNDS_STATUS, body)
+    # ───────────────────────────── the node's state ─────────────────────────────
 
     def node_state(self) -> dict[str, Any]:
         """For /health: whether writes can go to the node now, and the circuit's state and last error (which
@@ -360,7 +314,7 @@ class ChainClient:
             circuit["last_error"] = self._without_node_url(circuit["last_error"])
         for name in ("last_error_at", "last_answer_at"):
             if circuit[name] is not None:
-                circuit[name] = datetime.fromtimestamp(circuit[name], timezone.utc)
+                circuit[name] = datetime.fromtimestamp(circuit[name], UTC)
         return {"ready": self.ready and circuit["state"] == "closed", **circuit}
 
     def _without_node_url(self, message: str) -> str:
@@ -379,22 +333,6 @@ class ChainClient:
         state.pop("ready")
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in state.items()}
 
-    @staticmethod
-    def revert_answer(reverted: ContractReverted) -> WriteAnswer:
-        body = error_body(reverted.name, reverted.message, dict(reverted.arguments))
-        return WriteAnswer(reverted.http_status, body)
-
-    @staticmethod
-    def request_row(job: WriteJob) -> dict[str, Any]:
-        return {"participant": job.signer, "idempotency_key": job.idempotency_key, "fingerprint": job.fingerprint,
-                "operation": job.call.operation, "context": job.call.context}
-
-    @staticmethod
-    def attempt_row(job: WriteJob, attempt: Attempt) -> dict[str, Any]:
-        return {"signer": job.signer, "nonce": attempt.nonce, "tx_hash": attempt.tx_hash, "raw": attempt.raw,
-                "to": job.call.to, "data": job.call.data, "gas": attempt.gas,
-                "max_fee_per_gas": attempt.max_fee_per_gas, "max_priority_fee_per_gas": attempt.max_priority_fee_per_gas}
-
     # ───────────────────────────── reads ─────────────────────────────
 
     async def read(self, to: str, fn: FunctionAbi, *args: Any) -> tuple[Any, ...]:
@@ -409,7 +347,7 @@ class ChainClient:
         for (to, fn, _), answer in zip(calls, answers):
             if answer.error is not None:
                 if answer.error.revert_data is not None:
-                    raise self.decode_revert(answer.error.revert_data, to)
+                    raise self.reverts.decode(answer.error.revert_data, to)
                 raise answer.error
             out.append(fn.decode_output(bytes.fromhex(answer.result[2:])))
         return out

@@ -1,15 +1,15 @@
-"""Chain errors: node error strings → typed kinds (one table), and reverts → HTTP status (one table).
+"""Chain errors: node error strings → typed kinds (one table), and reverts decoded in the platform's words.
 
 Node errors follow safe-eth-py's approach: the node's message is matched against one table of known
 fragments, so callers branch on `NodeErrorKind`, never on strings. Custom errors are decoded by
-selector from every ABI of the build (`AbiRegistry.decode_error`) and mapped to an HTTP status by
-`revert_status`: an explicit table first, then the naming convention `<Contract><Problem>`.
+selector from every ABI of the build (`AbiRegistry.decode_error`); which HTTP status a revert answers is the
+gateway's choice (`app/services/answers.py`), not the chain layer's.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -87,6 +87,9 @@ def classify_node_error(message: str) -> NodeErrorKind:
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
 # invalid request, method not found, invalid params, method not supported (EIP-1474)
 _REQUEST_FAULTS = (-32600, -32601, -32602, -32004)
+# Failures of the moment whatever their code: Anvil 1.x answers a call on a block its pruned history just dropped
+# (sealed between resolving "latest" and running the call) with -32602 "BlockOutOfRangeError" as well as -32603.
+_MOMENTARY = ("blockoutofrange",)
 
 
 class RpcError(ChainError):
@@ -100,7 +103,7 @@ class RpcError(ChainError):
         self.kind = classify_node_error(message)
 
     @classmethod
-    def from_json(cls, error: dict[str, Any]) -> "RpcError":
+    def from_json(cls, error: dict[str, Any]) -> RpcError:
         return cls(int(error.get("code", -32603)), str(error.get("message", "")), error.get("data"))
 
     @property
@@ -108,8 +111,9 @@ class RpcError(ChainError):
         """Neither a revert, nor an error nodes give for a transaction's own fault, nor a request the node
         cannot serve at all: a failure of the moment (e.g. Anvil's BlockOutOfRangeError under
         --prune-history, when a block is sealed between resolving "latest" and running a call)."""
-        return (self.kind is NodeErrorKind.UNKNOWN and self.code not in _REQUEST_FAULTS
-                and self.revert_data is None)
+        if self.kind is not NodeErrorKind.UNKNOWN or self.revert_data is not None:
+            return False
+        return self.code not in _REQUEST_FAULTS or any(f in self.message.lower() for f in _MOMENTARY)
 
     @property
     def revert_data(self) -> bytes | None:
@@ -139,10 +143,6 @@ class ContractReverted(ChainError):
         self.data = data
         self.contract = contract
         self.notice = notice
-
-    @property
-    def http_status(self) -> int:
-        return revert_status(self.name)
 
     @property
     def message(self) -> str:
@@ -188,7 +188,7 @@ def state_sentence(arguments: dict[str, Any]) -> str:
 
 def utc_time(seconds: int) -> str:
     """`2026-12-03 14:05:00 UTC` (a day's start reads as the day alone: `2026-12-03 00:00 UTC`)."""
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    moment = datetime.fromtimestamp(seconds, UTC)
     if moment.hour == moment.minute == moment.second == 0:
         return moment.strftime("%Y-%m-%d 00:00 UTC")
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -201,54 +201,6 @@ def in_domain_words(notice: str, arguments: dict[str, Any]) -> str:
             notice = re.sub(rf"(?<![0-9A-Za-z]){value}(?![0-9])", utc_time(value), notice)
     return notice
 
-
-# Explicit statuses where the naming convention below would answer otherwise; every other custom error maps by
-# its name, so a new instrument's errors need no entry here. tests/app/test_error_tables.py pins the status of
-# every error of the build, and that each name here is one the build still has.
-REVERT_STATUS: dict[str, int] = {
-    # Authority (one check, `IParticipantRegistry.requireAuthorized`): the caller may not act now.
-    "AccessControlUnauthorizedAccount": 403,
-    "AccessControlBadConfirmation": 403,
-    "ParticipantRegistryParticipantFrozen": 403,
-    "ParticipantRegistryKycNotValid": 403,
-    "SettlementTokenInactiveParty": 403,
-    # Participants: the request names the wrong subject (KYC is for corporates; regulators are never frozen).
-    "ParticipantRegistryUnexpectedKind": 422,
-    "ParticipantRegistryCannotFreezeRegulator": 422,
-    "InvoiceRegistrySameParty": 422,
-    "InvoiceRegistryUnsupportedCurrency": 422,
-    "InvoiceRegistryTooManyEntries": 422,
-    "InvoiceRegistryMissingPaymentHook": 422,
-    # Financing and certificates: "Not…" names that describe the chain's state, not the caller.
-    "ReceivableFinancingInvoiceNotConfirmed": 409,
-    "ReceivableFinancingNotOverdue": 409,
-    "ReceivableFinancingNotProgrammeBuyer": 422,
-    "PayableCertificatesInvoiceNotConfirmed": 409,
-    "PayableCertificatesNoDiscountRequest": 409,
-    "PayableCertificatesNoOffer": 409,
-    "PayableCertificatesSplitSumMismatch": 422,
-    "PayableCertificatesLengthMismatch": 422,
-    "PayableCertificatesDiscountExceedsAmount": 422,
-    "PaymentRouterQuoteSignerMismatch": 422,
-    "PaymentRouterMissingPurposeCode": 422,
-    "PaymentRouterQuoteSameCurrency": 422,
-    # Letters of credit.
-    "LetterOfCreditNotMatured": 409,  # not a permission: the deferred payment is due later
-    "LetterOfCreditWaiverNotAllowed": 409,  # the claim lies outside the bank's undertaking
-    "LetterOfCreditInvoiceRequired": 422,  # commercial-invoice documents name their registered invoice
-    "LetterOfCreditInvoiceDocumentRequired": 422,  # an invoice is named only with a commercial invoice
-    # OpenZeppelin and the forwarder.
-    "ERC20InsufficientBalance": 409,
-    "ERC20InsufficientAllowance": 409,
-    "ERC721IncorrectOwner": 403,
-    "ERC721InsufficientApproval": 403,
-    "ERC2771ForwarderMismatchedValue": 422,
-    "ERC2771UntrustfulTarget": 422,
-    "InvalidAccountNonce": 409,
-    # Solidity's built-in errors (not in any ABI).
-    "Error": 409,
-    "Panic": 409,
-}
 
 # What the errors of OpenZeppelin that reach the gateway's callers mean, in the platform's words (their own
 # NatSpec is written for developers). Back-quoted names are the error's arguments (`ErrorAbi.describe`).
@@ -263,20 +215,3 @@ ERROR_NOTICES: dict[str, str] = {
     "ERC721InsufficientApproval": "`operator` may not move invoice `tokenId`.",
     "ReentrancyGuardReentrantCall": "A call re-entered the contract before the previous one finished.",
 }
-
-# The `<Contract><Problem>` convention, checked in this order.
-_NAME_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"Unknown|Nonexistent|NotFound|DoesNotExist"), 404),
-    (re.compile(r"Unauthori[sz]ed|Forbidden|Not[A-Z]|Only[A-Z]|Inactive|Unexpected(Kind|Caller|Party)"), 403),
-    (re.compile(r"Invalid|Zero|Empty|TooLong|TooShort|TooLarge|TooSmall|Malformed|OutOfRange"), 422),
-)
-
-
-def revert_status(name: str) -> int:
-    """HTTP status of a decoded revert: 409 conflict, 403 forbidden, 404 unknown, 422 invalid."""
-    if name in REVERT_STATUS:
-        return REVERT_STATUS[name]
-    for pattern, status in _NAME_RULES:
-        if pattern.search(name):
-            return status
-    return 409  # AlreadyX, UnexpectedState, Frozen, Expired, Exceeds...: the request conflicts with chain state

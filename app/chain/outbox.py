@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.chain.types import Attempt, WriteJob
 from app.db.models import OutboxTransaction, RequestState, TxState, WriteRequest, utcnow
 
 REQUESTS = WriteRequest.__table__
@@ -151,6 +153,19 @@ _FIND_REQUESTS = select(
     REQUESTS.c.participant, REQUESTS.c.idempotency_key, REQUESTS.c.fingerprint, REQUESTS.c.state,
     REQUESTS.c.http_status, REQUESTS.c.response,
 ).where(tuple_(REQUESTS.c.participant, REQUESTS.c.idempotency_key).in_(bindparam("keys", expanding=True)))
+
+
+def request_row(job: WriteJob) -> dict[str, Any]:
+    """What is stored of a job's request (`store_group`)."""
+    return {"participant": job.signer, "idempotency_key": job.idempotency_key, "fingerprint": job.fingerprint,
+            "operation": job.call.operation, "context": job.call.context}
+
+
+def attempt_row(job: WriteJob, attempt: Attempt) -> dict[str, Any]:
+    """What is stored of one signed transaction of a job (`store_group`, `add_attempt`)."""
+    return {"signer": job.signer, "nonce": attempt.nonce, "tx_hash": attempt.tx_hash, "raw": attempt.raw,
+            "to": job.call.to, "data": job.call.data, "gas": attempt.gas,
+            "max_fee_per_gas": attempt.max_fee_per_gas, "max_priority_fee_per_gas": attempt.max_priority_fee_per_gas}
 
 
 def _request_values(row: dict[str, Any]) -> dict[str, Any]:

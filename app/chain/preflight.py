@@ -16,7 +16,8 @@ covers refunds, at most a fifth of the gas used) and fixed headroom.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.chain.errors import RpcError
 from app.chain.rpc import RpcResult

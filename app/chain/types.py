@@ -1,21 +1,29 @@
-"""Values passed between the chain client's parts: calls, jobs, attempts, outcomes, answers."""
+"""Values passed between the chain client's parts: calls, jobs, attempts, outcomes, answers.
+
+A write ends in one of four typed outcomes: `NotSent` (nothing reached the chain: the Idempotency-Key may be
+repeated), `Reverted` (refused by a contract, at preflight or mined), `Mined` (its receipt, for the result
+decoder) or `Pending` (stored and sent, not mined in time). The chain layer never chooses an HTTP status: the
+gateway gives the client a renderer (`Render`) that turns an outcome into the `WriteAnswer` stored for replays.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from app.chain.abi import DecodedEvent
+from app.chain.errors import ContractReverted
 
 
 @dataclass(frozen=True)
 class ContractCall:
     """A contract write, ready to sign: target, calldata, and how to read its result.
 
-    `operation` names a registered result decoder (see `register_result`); `context` is stored with
-    the request so the result can be decoded after a restart too.
+    `operation` names what the gateway decodes a mined result with (`app/services/results.py`); `context` is
+    stored with the request so the result can be decoded after a restart too.
     """
 
     to: str
@@ -26,7 +34,8 @@ class ContractCall:
 
 @dataclass(frozen=True)
 class WriteAnswer:
-    """The HTTP answer of a write, exactly as stored for replay."""
+    """The answer of a write exactly as stored and replayed (a repeated key answers these very bytes). The
+    chain client stores it as it was rendered (`Render`) and never reads its status."""
 
     http_status: int
     body: dict[str, Any]
@@ -39,7 +48,7 @@ class TxOutcome:
     Events are decoded on demand, and only those asked for (`event`, `events_named`): a result decoder
     reads one or two of a receipt's logs, and ABI decoding is a large share of a write's CPU."""
 
-    __slots__ = ("tx_hash", "block_number", "status", "gas_used", "context", "_logs", "_decode", "_events", "_topics_of")
+    __slots__ = ("_decode", "_events", "_logs", "_topics_of", "block_number", "context", "gas_used", "status", "tx_hash")
 
     def __init__(self, tx_hash: str, block_number: int, status: int, gas_used: int, logs: list[dict[str, Any]],
                  context: dict[str, Any], decode: Callable[[dict[str, Any]], DecodedEvent | None],
@@ -74,18 +83,46 @@ class TxOutcome:
         raise LookupError(f"no {name} event in {self.tx_hash}")
 
 
-ResultDecoder = Callable[[TxOutcome], tuple[int, dict[str, Any]]]
-RESULT_DECODERS: dict[str, ResultDecoder] = {}
+@dataclass(frozen=True)
+class NotSent:
+    """Nothing of the request reached the chain (refused before signing, or a send the node never received):
+    the same Idempotency-Key may be repeated. `code` names why in the platform's words (`ChainUnavailable`,
+    `InsufficientFundsForGas`, `IdempotencyKeyReused`, ...); `node` is the node's state when that is the cause."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    node: dict[str, Any] | None = None
 
 
-def register_result(operation: str) -> Callable[[ResultDecoder], ResultDecoder]:
-    """Register how a mined transaction of `operation` becomes its (HTTP status, body)."""
+@dataclass(frozen=True)
+class Reverted:
+    """A contract refused the call: at preflight (nothing sent, no `tx_hash`) or in its mined block."""
 
-    def _register(decoder: ResultDecoder) -> ResultDecoder:
-        RESULT_DECODERS[operation] = decoder
-        return decoder
+    error: ContractReverted
+    tx_hash: str | None = None
+    block_number: int | None = None
 
-    return _register
+
+@dataclass(frozen=True)
+class Mined:
+    """The transaction was mined and succeeded: its receipt, read by the operation's result decoder."""
+
+    operation: str
+    receipt: TxOutcome
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Stored and sent, not mined within the client's wait: the same key answers its result later."""
+
+    tx_hash: str
+    nonce: int
+
+
+Outcome = NotSent | Reverted | Mined | Pending
+# The gateway's one translation of outcomes into stored answers (app/services/answers.py).
+Render = Callable[[Outcome], WriteAnswer]
 
 
 @dataclass

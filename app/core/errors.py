@@ -1,7 +1,8 @@
-"""Every error the API answers, and the one place that turns exceptions into HTTP responses.
+"""The gateway's own refusals (`ApiError`, with their status) and the one shape of every error body.
 
 Body of every error: `{"error": {"code": <name>, "message": <text>, "details": {...}}}`; for a revert,
-`code` is the contract's custom error name and `details` its decoded arguments.
+`code` is the contract's custom error name and `details` its decoded arguments. Exceptions and write outcomes
+become HTTP answers in one place, `app/services/answers.py`.
 """
 
 from __future__ import annotations
@@ -57,22 +58,3 @@ class Conflict(ApiError):
 class Invalid(ApiError):
     status_code = 422
     code = "InvalidRequest"
-
-
-class IdempotencyKeyReused(ApiError):
-    status_code = 422
-    code = "IdempotencyKeyReused"
-
-
-class ServiceUnavailable(ApiError):
-    status_code = 503
-    code = "ChainUnavailable"
-
-
-class TransactionPending(ApiError):
-    status_code = 504
-    code = "TransactionPending"
-
-
-def key_reused(key: str) -> IdempotencyKeyReused:
-    return IdempotencyKeyReused("this Idempotency-Key was used for a different request", {"idempotency_key": key})

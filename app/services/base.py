@@ -88,11 +88,13 @@ class Caller:
 
 @dataclass(frozen=True)
 class WriteContext:
-    """A write request's caller, Idempotency-Key and route, for the chain client."""
+    """A write request's caller, Idempotency-Key and route, for the chain client; `reply` is the HTTP response being
+    built, whose headers the route's answer adds to (`Idempotent-Replayed`, app/api/routes/_write.py)."""
 
     caller: Caller
     idempotency_key: str
     route: str
+    reply: Any = field(default=None, compare=False, repr=False)
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         canonical = json.dumps({"route": self.route, "body": payload}, sort_keys=True, separators=(",", ":"))

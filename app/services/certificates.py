@@ -37,18 +37,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import ParticipantKind
 from app.core.errors import Forbidden
 from app.db.index_models import Instrument, InstrumentParty
 from app.schemas.certificates import (
-    CertificateOfferCreate, CertificateSettlement, CertificateSplit, CertificateTransfer, DiscountAcceptance,
-    DiscountRequestCreate,
+    CertificateDiscounted, CertificateIssued, CertificateOfferClosed, CertificateOfferCreate, CertificateOffered,
+    CertificateSettlement, CertificateSplit, CertificateSplitResult, CertificateTransfer, CertificateTransferred,
+    CertificatesSettled, DiscountAcceptance, DiscountRequestCancelled, DiscountRequestCreate, DiscountRequested,
+    TreeDefaulted,
 )
 from app.services.base import (
     Gateway, WriteContext, is_party, refuse, require_kind, submit,
 )
 from app.services.index_queries import viewer
+from app.services.results import register_result
 
 CONTRACT = "PayableCertificates"
 CORPORATE, BANK = ParticipantKind.Corporate, ParticipantKind.Bank
@@ -103,10 +106,10 @@ async def offer(gateway: Gateway, ctx: WriteContext, body: CertificateOfferCreat
                        operation="certificates.offer", payload=payload)
 
 
-@register_result("certificates.offer")
-def _offered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.offer", CertificateOffered, created=True)
+def _offered(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CertificateOffered").args
-    return 201, {"invoice_id": str(a["invoiceId"]), "issuer": a["issuer"], "seller": a["seller"],
+    return {"invoice_id": str(a["invoiceId"]), "issuer": a["issuer"], "seller": a["seller"],
                  "amount": a["amount"], "maturity": a["maturity"]}
 
 
@@ -117,10 +120,10 @@ async def accept_offer(gateway: Gateway, ctx: WriteContext, invoice_id: int) -> 
     return await _send(gateway, ctx, "acceptOffer", invoice_id, operation="certificates.issue", payload=payload)
 
 
-@register_result("certificates.issue")
-def _issued(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.issue", CertificateIssued, created=True)
+def _issued(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CertificateIssued").args
-    return 201, {"certificate_id": a["certificateId"], "invoice_id": str(a["invoiceId"]), "issuer": a["issuer"],
+    return {"certificate_id": a["certificateId"], "invoice_id": str(a["invoiceId"]), "issuer": a["issuer"],
                  "holder": a["holder"], "currency": a["currency"], "amount": a["amount"], "maturity": a["maturity"]}
 
 
@@ -140,10 +143,10 @@ async def decline_offer(gateway: Gateway, ctx: WriteContext, invoice_id: int) ->
                        payload=payload, outcome="Declined")
 
 
-@register_result("certificates.offer_closed")
-def _offer_closed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.offer_closed", CertificateOfferClosed)
+def _offer_closed(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CertificateOfferClosed").args
-    return 200, {"invoice_id": str(a["invoiceId"]), "by": a["by"], "outcome": outcome.context.get("outcome", "Closed")}
+    return {"invoice_id": str(a["invoiceId"]), "by": a["by"], "outcome": outcome.context.get("outcome", "Closed")}
 
 
 # ───────────────────────────── holders and banks ─────────────────────────────
@@ -156,10 +159,10 @@ async def transfer(gateway: Gateway, ctx: WriteContext, certificate_id: int, bod
                        payload=payload)
 
 
-@register_result("certificates.transfer")
-def _transferred(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.transfer", CertificateTransferred)
+def _transferred(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CertificateTransferred").args
-    return 200, {"certificate_id": a["certificateId"], "from": a["from"], "to": a["to"]}
+    return {"certificate_id": a["certificateId"], "from": a["from"], "to": a["to"]}
 
 
 async def split(gateway: Gateway, ctx: WriteContext, certificate_id: int, body: CertificateSplit) -> WriteAnswer:
@@ -172,12 +175,12 @@ async def split(gateway: Gateway, ctx: WriteContext, certificate_id: int, body: 
                        payload=payload)
 
 
-@register_result("certificates.split")
-def _split(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.split", CertificateSplitResult)
+def _split(outcome: TxOutcome) -> dict[str, Any]:
     created = [e.args for e in outcome.events_named("CertificateCreated")]
     if not created:
         raise LookupError(f"no CertificateCreated event in {outcome.tx_hash}")
-    return 200, {"parent_id": created[0]["parentId"], "root_id": created[0]["rootId"],
+    return {"parent_id": created[0]["parentId"], "root_id": created[0]["rootId"],
                  "children": [{"certificate_id": a["certificateId"], "holder": a["holder"], "amount": a["amount"]}
                               for a in created]}
 
@@ -191,10 +194,10 @@ async def request_discount(gateway: Gateway, ctx: WriteContext, certificate_id: 
                        operation="certificates.discount_request", payload=payload)
 
 
-@register_result("certificates.discount_request")
-def _discount_requested(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.discount_request", DiscountRequested)
+def _discount_requested(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("DiscountRequested").args
-    return 200, {"certificate_id": a["certificateId"], "holder": a["holder"], "bank": a["bank"],
+    return {"certificate_id": a["certificateId"], "holder": a["holder"], "bank": a["bank"],
                  "rate_bps": a["rateBps"]}
 
 
@@ -204,10 +207,10 @@ async def cancel_discount_request(gateway: Gateway, ctx: WriteContext, certifica
                        operation="certificates.discount_cancel", payload={"certificate_id": certificate_id})
 
 
-@register_result("certificates.discount_cancel")
-def _discount_cancelled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.discount_cancel", DiscountRequestCancelled)
+def _discount_cancelled(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("DiscountRequestCancelled").args
-    return 200, {"certificate_id": a["certificateId"], "holder": a["holder"], "bank": a["bank"]}
+    return {"certificate_id": a["certificateId"], "holder": a["holder"], "bank": a["bank"]}
 
 
 async def accept_discount(gateway: Gateway, ctx: WriteContext, certificate_id: int,
@@ -224,10 +227,10 @@ async def accept_discount(gateway: Gateway, ctx: WriteContext, certificate_id: i
                        operation="certificates.discount", payload=payload)
 
 
-@register_result("certificates.discount")
-def _discounted(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.discount", CertificateDiscounted)
+def _discounted(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CertificateDiscounted").args
-    return 200, {"certificate_id": a["certificateId"], "seller": a["seller"], "bank": a["bank"],
+    return {"certificate_id": a["certificateId"], "seller": a["seller"], "bank": a["bank"],
                  "rate_bps": a["rateBps"], "days_to_maturity": a["daysToMaturity"], "amount": a["amount"],
                  "proceeds": a["proceeds"]}
 
@@ -248,9 +251,9 @@ async def settle(gateway: Gateway, ctx: WriteContext, body: CertificateSettlemen
                        payload=payload)
 
 
-@register_result("certificates.settle")
-def _settled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
-    return 200, {
+@register_result("certificates.settle", CertificatesSettled)
+def _settled(outcome: TxOutcome) -> dict[str, Any]:
+    return {
         "settled": [{"certificate_id": e.args["certificateId"], "root_id": e.args["rootId"],
                      "holder": e.args["holder"], "amount": e.args["amount"]}
                     for e in outcome.events_named("CertificateSettled")],
@@ -294,7 +297,7 @@ def _indexed_tree_party(gateway: Gateway, caller: str, root_id: int) -> bool:
         return any(d and str(d.get("root_id")) == str(root_id) for d in details)
 
 
-@register_result("certificates.default")
-def _tree_defaulted(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("certificates.default", TreeDefaulted)
+def _tree_defaulted(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CertificateTreeDefaulted").args
-    return 200, {"root_id": a["rootId"], "invoice_id": str(a["invoiceId"]), "outstanding": a["outstanding"]}
+    return {"root_id": a["rootId"], "invoice_id": str(a["invoiceId"]), "outstanding": a["outstanding"]}

@@ -30,17 +30,20 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import FinancingState, ParticipantKind, name_of
 from app.core.errors import Forbidden, NotFound
 from app.schemas.financing import (
-    CustomsPolicy, FinancingApply, FinancingApproval, FinancingRejection, FinancingRepayment,
-    FinancingRepaymentRecord, ProgrammeProposal,
+    CustomsPolicy, CustomsPolicySet, FinancingApplied, FinancingApply, FinancingApproval, FinancingApproved,
+    FinancingDefaulted, FinancingRejected, FinancingRejection, FinancingRepaid, FinancingRepayment,
+    FinancingRepaymentRecord, FinancingWithdrawn, ProgrammeClosed, ProgrammeOpened, ProgrammeProposal,
+    ProgrammeProposed, RecourseClaimed,
 )
 from app.services.base import (
     Caller, Gateway, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
 )
 from app.services.documents import DocumentStore
+from app.services.results import register_result
 
 CONTRACT = "ReceivableFinancing"
 CORPORATE, BANK = ParticipantKind.Corporate, ParticipantKind.Bank
@@ -142,10 +145,10 @@ async def apply(gateway: Gateway, ctx: WriteContext, body: FinancingApply) -> Wr
     return await _send(gateway, ctx, *args, operation="financing.apply", payload=payload)
 
 
-@register_result("financing.apply")
-def _applied(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.apply", FinancingApplied, created=True)
+def _applied(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("FinancingApplied").args
-    return 201, {"financing_id": a["financingId"], "invoice_id": str(a["invoiceId"]), "seller": a["seller"],
+    return {"financing_id": a["financingId"], "invoice_id": str(a["invoiceId"]), "seller": a["seller"],
                  "bank": a["bank"], "requested_amount": a["requestedAmount"], "programme_id": a["programmeId"]}
 
 
@@ -156,10 +159,10 @@ async def withdraw(gateway: Gateway, ctx: WriteContext, financing_id: int) -> Wr
     return await _send(gateway, ctx, "withdraw", financing_id, operation="financing.withdraw", payload=payload)
 
 
-@register_result("financing.withdraw")
-def _withdrawn(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.withdraw", FinancingWithdrawn)
+def _withdrawn(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("FinancingWithdrawn").args
-    return 200, {"financing_id": a["financingId"], "seller": a["seller"]}
+    return {"financing_id": a["financingId"], "seller": a["seller"]}
 
 
 async def repay(gateway: Gateway, ctx: WriteContext, financing_id: int, body: FinancingRepayment) -> WriteAnswer:
@@ -181,10 +184,10 @@ def _closure(outcome: TxOutcome) -> dict[str, Any] | None:
     return {"invoice_id": str(a["invoiceId"]), "total_repaid": a["totalRepaid"]}
 
 
-@register_result("financing.repay")
-def _repaid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.repay", FinancingRepaid)
+def _repaid(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("FinancingRepaid").args
-    return 200, {"financing_id": a["financingId"], "payer": a["payer"], "amount": a["amount"],
+    return {"financing_id": a["financingId"], "payer": a["payer"], "amount": a["amount"],
                  "outstanding": a["outstanding"], "payment_reference": a["paymentReference"],
                  "closed": _closure(outcome)}
 
@@ -209,10 +212,10 @@ async def approve(gateway: Gateway, documents: DocumentStore, ctx: WriteContext,
     return answer
 
 
-@register_result("financing.approve")
-def _approved(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.approve", FinancingApproved)
+def _approved(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("FinancingApproved").args
-    return 200, {"financing_id": a["financingId"], "bank": a["bank"], "seller": a["seller"],
+    return {"financing_id": a["financingId"], "bank": a["bank"], "seller": a["seller"],
                  "advance_amount": a["advanceAmount"], "rate_bps": a["rateBps"], "maturity": a["maturity"],
                  "terms_hash": a["termsHash"]}
 
@@ -225,10 +228,10 @@ async def reject(gateway: Gateway, ctx: WriteContext, financing_id: int, body: F
                        payload=payload)
 
 
-@register_result("financing.reject")
-def _rejected(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.reject", FinancingRejected)
+def _rejected(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("FinancingRejected").args
-    return 200, {"financing_id": a["financingId"], "bank": a["bank"], "reason_code": a["reasonCode"]}
+    return {"financing_id": a["financingId"], "bank": a["bank"], "reason_code": a["reasonCode"]}
 
 
 async def record_repayment(gateway: Gateway, ctx: WriteContext, financing_id: int,
@@ -247,10 +250,10 @@ async def mark_default(gateway: Gateway, ctx: WriteContext, financing_id: int) -
     return await _send(gateway, ctx, "markDefault", financing_id, operation="financing.default", payload=payload)
 
 
-@register_result("financing.default")
-def _defaulted(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.default", FinancingDefaulted)
+def _defaulted(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("FinancingDefaulted").args
-    return 200, {"financing_id": a["financingId"], "bank": a["bank"], "outstanding": a["outstanding"]}
+    return {"financing_id": a["financingId"], "bank": a["bank"], "outstanding": a["outstanding"]}
 
 
 async def claim_recourse(gateway: Gateway, ctx: WriteContext, financing_id: int) -> WriteAnswer:
@@ -260,10 +263,10 @@ async def claim_recourse(gateway: Gateway, ctx: WriteContext, financing_id: int)
     return await _send(gateway, ctx, "claimRecourse", financing_id, operation="financing.recourse", payload=payload)
 
 
-@register_result("financing.recourse")
-def _recourse(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.recourse", RecourseClaimed)
+def _recourse(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("RecourseClaimed").args
-    return 200, {"financing_id": a["financingId"], "seller": a["seller"], "amount": a["amount"],
+    return {"financing_id": a["financingId"], "seller": a["seller"], "amount": a["amount"],
                  "closed": _closure(outcome)}
 
 
@@ -273,10 +276,10 @@ async def set_customs_policy(gateway: Gateway, ctx: WriteContext, body: CustomsP
                        operation="financing.customs_policy", payload=body.model_dump(mode="json"))
 
 
-@register_result("financing.customs_policy")
-def _customs_policy(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.customs_policy", CustomsPolicySet)
+def _customs_policy(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("CustomsPolicySet").args
-    return 200, {"bank": a["bank"], "customs_match_required": a["customsMatchRequired"]}
+    return {"bank": a["bank"], "customs_match_required": a["customsMatchRequired"]}
 
 
 # ───────────────────────────── Reverse factoring programmes ─────────────────────────────
@@ -287,10 +290,10 @@ async def propose_programme(gateway: Gateway, ctx: WriteContext, body: Programme
                        operation="financing.programme_propose", payload=body.model_dump(mode="json"))
 
 
-@register_result("financing.programme_propose")
-def _proposed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.programme_propose", ProgrammeProposed, created=True)
+def _proposed(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("ProgrammeProposed").args
-    return 201, {"programme_id": a["programmeId"], "buyer": a["buyer"], "bank": a["bank"], "rate_bps": a["rateBps"],
+    return {"programme_id": a["programmeId"], "buyer": a["buyer"], "bank": a["bank"], "rate_bps": a["rateBps"],
                  "limit": a["limit"]}
 
 
@@ -302,10 +305,10 @@ async def accept_programme(gateway: Gateway, ctx: WriteContext, programme_id: in
                        payload=payload)
 
 
-@register_result("financing.programme_accept")
-def _opened(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.programme_accept", ProgrammeOpened)
+def _opened(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("ProgrammeOpened").args
-    return 200, {"programme_id": a["programmeId"], "bank": a["bank"]}
+    return {"programme_id": a["programmeId"], "bank": a["bank"]}
 
 
 async def close_programme(gateway: Gateway, ctx: WriteContext, programme_id: int) -> WriteAnswer:
@@ -316,10 +319,10 @@ async def close_programme(gateway: Gateway, ctx: WriteContext, programme_id: int
                        payload=payload)
 
 
-@register_result("financing.programme_close")
-def _closed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("financing.programme_close", ProgrammeClosed)
+def _closed(outcome: TxOutcome) -> dict[str, Any]:
     a = outcome.event("ProgrammeClosed").args
-    return 200, {"programme_id": a["programmeId"], "closed_by": a["closedBy"]}
+    return {"programme_id": a["programmeId"], "closed_by": a["closedBy"]}
 
 
 # ───────────────────────────── Payoff ─────────────────────────────

@@ -10,13 +10,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import ParticipantKind
 from app.core.errors import Invalid
 from app.core.fx_quotes import quote_typed_data, rate_from_decimal
-from app.schemas.fx import SPENDERS, ApprovalCreate, FxPaymentCreate, FxQuoteCreate
+from app.schemas.fx import (
+    SPENDERS, ApprovalCreate, ApprovalResult, FxPaymentCreate, FxPaymentResult, FxQuoteCreate,
+)
 from app.services.base import Caller, Gateway, WriteContext, ascii_code, bytes32_of, require_kind, submit
 from app.services.money import token_decimals
+from app.services.results import register_result
 
 
 async def approve(gateway: Gateway, ctx: WriteContext, body: ApprovalCreate) -> WriteAnswer:
@@ -28,10 +31,10 @@ async def approve(gateway: Gateway, ctx: WriteContext, body: ApprovalCreate) -> 
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("approvals.approve")
-def _approved(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("approvals.approve", ApprovalResult)
+def _approved(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("Approval").args
-    return 200, {"currency": outcome.context["currency"], "owner": args["owner"], "spender": args["spender"],
+    return {"currency": outcome.context["currency"], "owner": args["owner"], "spender": args["spender"],
                  "amount": args["value"]}
 
 
@@ -73,10 +76,10 @@ async def pay_with_quote(gateway: Gateway, ctx: WriteContext, body: FxPaymentCre
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("payments.fx")
-def _settled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("payments.fx", FxPaymentResult, created=True)
+def _settled(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("PaymentSettled").args
-    return 201, {
+    return {
         "payer": args["payer"], "beneficiary": args["beneficiary"], "bank": args["bank"],
         "base_currency": outcome.context["base_currency"], "quote_currency": outcome.context["quote_currency"],
         "base_amount": args["baseAmount"], "quote_amount": args["quoteAmount"], "rate": str(args["rate"]),

@@ -25,14 +25,18 @@ from typing import Any
 
 from eth_utils import keccak
 
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import InvoiceState, ParticipantKind
 from app.core.errors import Forbidden
-from app.schemas.invoices import CustomsAttestation, InvoiceCancel, InvoiceCreate, InvoicePayment
+from app.schemas.invoices import (
+    CustomsAttestation, CustomsAttested, InvoiceCancel, InvoiceCancelled, InvoiceConfirmed, InvoiceCreate,
+    InvoicePaid, InvoicePayment, InvoiceRegistered,
+)
 from app.services.base import (
     Gateway, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
 )
 from app.services.documents import DocumentStore
+from app.services.results import register_result
 
 
 def invoice_number_bytes(number: str) -> bytes:
@@ -65,10 +69,10 @@ async def register(gateway: Gateway, documents: DocumentStore, ctx: WriteContext
     return answer
 
 
-@register_result("invoices.register")
-def _registered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("invoices.register", InvoiceRegistered, created=True)
+def _registered(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("InvoiceRegistered").args
-    return 201, {
+    return {
         "invoice_id": str(args["invoiceId"]), "seller": args["seller"], "buyer": args["buyer"],
         "currency": outcome.context["currency"], "face_amount": args["faceAmount"], "issue_date": args["issueDate"],
         "due_date": args["dueDate"], "invoice_number": invoice_number_text(args["invoiceNumber"]),
@@ -98,10 +102,10 @@ async def confirm(gateway: Gateway, ctx: WriteContext, invoice_id: int) -> Write
     return await submit(gateway, ctx, call, payload)
 
 
-@register_result("invoices.confirm")
-def _confirmed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("invoices.confirm", InvoiceConfirmed)
+def _confirmed(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("InvoiceConfirmed").args
-    return 200, {"invoice_id": str(args["invoiceId"]), "buyer": args["buyer"]}
+    return {"invoice_id": str(args["invoiceId"]), "buyer": args["buyer"]}
 
 
 async def cancel(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: InvoiceCancel) -> WriteAnswer:
@@ -112,10 +116,10 @@ async def cancel(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: Inv
     return await submit(gateway, ctx, call, payload)
 
 
-@register_result("invoices.cancel")
-def _cancelled(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("invoices.cancel", InvoiceCancelled)
+def _cancelled(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("InvoiceCancelled").args
-    return 200, {"invoice_id": str(args["invoiceId"]), "seller": args["seller"], "reason_code": args["reasonCode"]}
+    return {"invoice_id": str(args["invoiceId"]), "seller": args["seller"], "reason_code": args["reasonCode"]}
 
 
 async def pay(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: InvoicePayment) -> WriteAnswer:
@@ -126,10 +130,10 @@ async def pay(gateway: Gateway, ctx: WriteContext, invoice_id: int, body: Invoic
     return await submit(gateway, ctx, call, payload)
 
 
-@register_result("invoices.pay")
-def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("invoices.pay", InvoicePaid)
+def _paid(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("InvoicePaid").args
-    return 200, {"invoice_id": str(args["invoiceId"]), "payer": args["payer"], "amount": args["amount"],
+    return {"invoice_id": str(args["invoiceId"]), "payer": args["payer"], "amount": args["amount"],
                  "to_financier": args["toFinancier"], "to_seller": args["toSeller"],
                  "paid_amount": args["paidAmount"]}
 
@@ -184,9 +188,9 @@ async def attest_customs(gateway: Gateway, ctx: WriteContext, invoice_id: int, b
     return answer
 
 
-@register_result("invoices.customs")
-def _customs(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("invoices.customs", CustomsAttested)
+def _customs(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("CustomsAttested").args
-    return 200, {"invoice_id": str(args["invoiceId"]), "attester": args["attester"],
+    return {"invoice_id": str(args["invoiceId"]), "attester": args["attester"],
                  "declaration_hash": args["declarationHash"], "declared_amount": args["declaredAmount"],
                  "face_amount": args["faceAmount"], "matched": args["matched"]}

@@ -35,17 +35,24 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from app.chain.errors import ContractReverted, utc_time
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import (
     Availability, CreditState, DocumentType, ParticipantKind, PresentationState, name_of,
 )
 from app.core.errors import Conflict, Forbidden, error_body
 from app.schemas.letters_of_credit import (
     AmendmentCreate,
+    AmendmentDecided,
+    AmendmentProposedResult,
     CreditApplication,
+    CreditApplied,
+    CreditChanged,
     CreditIssue,
     Examination,
+    MarginReleasedResult,
+    PresentationChanged,
     PresentationCreate,
+    PresentationMade,
     discrepancy_mask,
     discrepancy_names,
     document_mask,
@@ -55,6 +62,7 @@ from app.services.base import (
     Gateway, WriteContext, follow_up, require_kind, submit,
 )
 from app.services.documents import DocumentStore
+from app.services.results import register_result
 
 CONTRACT = "LetterOfCredit"
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -121,11 +129,11 @@ async def apply(gateway: Gateway, ctx: WriteContext, body: CreditApplication) ->
                         payload=body.model_dump(mode="json"), currency=body.currency)
 
 
-@register_result("lc.apply")
-def _applied(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("lc.apply", CreditApplied, created=True)
+def _applied(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("CreditApplied").args
     terms = dict(zip(TERMS_FIELDS, args["terms"]))
-    return 201, {
+    return {
         "lc_id": str(args["lcId"]), "state": CreditState.Applied.name, "applicant": args["applicant"], **terms,
         "confirming_bank": None if terms["confirming_bank"] == ZERO else terms["confirming_bank"],
         "currency": outcome.context["currency"], "availability": name_of(Availability, terms["availability"]),
@@ -164,11 +172,11 @@ async def propose_amendment(gateway: Gateway, ctx: WriteContext, lc_id: int, bod
                         payload={"lc_id": str(lc_id)} | body.model_dump(mode="json"))
 
 
-@register_result("lc.propose_amendment")
-def _proposed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("lc.propose_amendment", AmendmentProposedResult, created=True)
+def _proposed(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("AmendmentProposed").args
     amount, expiry, shipment, documents = args["amendment"]
-    return 201, {"lc_id": str(args["lcId"]), "amendment_number": args["amendmentNumber"], "amount": amount,
+    return {"lc_id": str(args["lcId"]), "amendment_number": args["amendmentNumber"], "amount": amount,
                  "expiry_date": expiry, "latest_shipment_date": shipment,
                  "required_documents": document_names(documents)}
 
@@ -187,11 +195,11 @@ async def decide_amendment(gateway: Gateway, ctx: WriteContext, lc_id: int, numb
                         payload={"lc_id": str(lc_id), "amendment_number": number, "accept": accept})
 
 
-@register_result("lc.decide_amendment")
-def _decided(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("lc.decide_amendment", AmendmentDecided)
+def _decided(outcome: TxOutcome) -> dict[str, Any]:
     accepted = outcome.events_named("AmendmentAccepted")
     event = accepted[0] if accepted else outcome.event("AmendmentRejected")
-    return 200, {"lc_id": str(event.args["lcId"]), "amendment_number": event.args["amendmentNumber"],
+    return {"lc_id": str(event.args["lcId"]), "amendment_number": event.args["amendmentNumber"],
                  "decision": "Accepted" if accepted else "Rejected"}
 
 
@@ -216,28 +224,24 @@ async def consent_to_cancellation(gateway: Gateway, ctx: WriteContext, lc_id: in
                         payload={"lc_id": str(lc_id)})
 
 
-def _credit_changed(event_name: str, by_arg: str, state: CreditState | None, **extra: str) -> None:
-    """Register the decoder of a credit step recorded by `event_name` (`by_arg`: who took it)."""
+def _credit_changed(operation: str, event_name: str, by_arg: str, state: CreditState | None, **extra: str) -> None:
+    """Register the decoder of the credit step `operation`, recorded by `event_name` (`by_arg`: who took it)."""
 
-    def decode(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+    def decode(outcome: TxOutcome) -> dict[str, Any]:
         args = outcome.event(event_name).args
-        return 200, {"lc_id": str(args["lcId"]), "event": event_name, "by": args[by_arg],
-                     "state": state.name if state is not None else None,
-                     "margin_released": _released(outcome), **{k: args[v] for k, v in extra.items()}}
+        return {"lc_id": str(args["lcId"]), "event": event_name, "by": args[by_arg],
+                "state": state.name if state is not None else None,
+                "margin_released": _released(outcome), **{k: args[v] for k, v in extra.items()}}
 
-    register_result(f"lc.{_OPERATION_OF[event_name]}")(decode)
+    register_result(operation, CreditChanged)(decode)
 
 
-_OPERATION_OF = {"ApplicationCancelled": "cancel_application", "CreditIssued": "issue", "CreditAdvised": "advise",
-                 "CancellationRequested": "request_cancellation",
-                 "CancellationAgreedByConfirmingBank": "agree_to_cancellation",
-                 "CreditCancelled": "consent_to_cancellation"}
-_credit_changed("ApplicationCancelled", "by", CreditState.Cancelled)
-_credit_changed("CreditIssued", "issuingBank", CreditState.Issued, margin="margin")
-_credit_changed("CreditAdvised", "advisingBank", CreditState.Advised)
-_credit_changed("CancellationRequested", "issuingBank", None)
-_credit_changed("CancellationAgreedByConfirmingBank", "confirmingBank", None)
-_credit_changed("CreditCancelled", "beneficiary", CreditState.Cancelled)
+_credit_changed("lc.cancel_application", "ApplicationCancelled", "by", CreditState.Cancelled)
+_credit_changed("lc.issue", "CreditIssued", "issuingBank", CreditState.Issued, margin="margin")
+_credit_changed("lc.advise", "CreditAdvised", "advisingBank", CreditState.Advised)
+_credit_changed("lc.request_cancellation", "CancellationRequested", "issuingBank", None)
+_credit_changed("lc.agree_to_cancellation", "CancellationAgreedByConfirmingBank", "confirmingBank", None)
+_credit_changed("lc.consent_to_cancellation", "CreditCancelled", "beneficiary", CreditState.Cancelled)
 
 
 # ───────────────────────────── Presentation ─────────────────────────────
@@ -275,11 +279,11 @@ async def _share_with_parties(gateway: Gateway, documents: DocumentStore, presen
     return readable
 
 
-@register_result("lc.present")
-def _presented(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("lc.present", PresentationMade, created=True)
+def _presented(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("DocumentsPresented").args
     linked = outcome.events_named("PresentationInvoiceLinked")
-    return 201, {
+    return {
         "lc_id": str(args["lcId"]), "presentation_id": str(args["presentationId"]),
         "state": PresentationState.Presented.name,
         "amount": args["amount"], "shipment_date": args["shipmentDate"],
@@ -374,8 +378,8 @@ _PRESENTATION_EVENTS = ("PresentationExamined", "DiscrepanciesWaived", "Presenta
                         "PresentationHonoured", "PresentationPaid")
 
 
-@register_result("lc.presentation")
-def _presentation_changed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("lc.presentation", PresentationChanged)
+def _presentation_changed(outcome: TxOutcome) -> dict[str, Any]:
     events = {e.name: e for e in outcome.events if e.name in _PRESENTATION_EVENTS}
     last = max(events.values(), key=lambda e: e.log_index)
     args = last.args
@@ -403,7 +407,7 @@ def _presentation_changed(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
                    "amount": honoured["amount"], "maturity_date": honoured["maturityDate"] or None}
     if "PresentationPaid" in events:
         result |= {"state": PresentationState.Paid.name, "amount": events["PresentationPaid"].args["amount"]}
-    return 200, result
+    return result
 
 
 # ───────────────────────────── Margin ─────────────────────────────
@@ -416,7 +420,7 @@ async def release_margin(gateway: Gateway, ctx: WriteContext, lc_id: int) -> Wri
                         payload={"lc_id": str(lc_id)})
 
 
-@register_result("lc.release_margin")
-def _margin_released(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("lc.release_margin", MarginReleasedResult)
+def _margin_released(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("MarginReleased").args
-    return 200, {"lc_id": str(args["lcId"]), "amount": args["amount"]}
+    return {"lc_id": str(args["lcId"]), "amount": args["amount"]}

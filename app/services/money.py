@@ -6,10 +6,18 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import ParticipantKind
 from app.core.errors import Forbidden
-from app.schemas.money import BurnRequest, LargeValueThresholdSet, MintRequest, PaymentCreate
+from app.schemas.money import (
+    BurnRequest,
+    DepositResult,
+    LargeValueThresholdChanged,
+    LargeValueThresholdSet,
+    MintRequest,
+    PaymentCreate,
+    PaymentResult,
+)
 from app.services.base import (
     Caller,
     Gateway,
@@ -19,6 +27,7 @@ from app.services.base import (
     require_kind,
     submit,
 )
+from app.services.results import register_result
 
 
 async def mint(gateway: Gateway, ctx: WriteContext, body: MintRequest) -> WriteAnswer:
@@ -29,10 +38,10 @@ async def mint(gateway: Gateway, ctx: WriteContext, body: MintRequest) -> WriteA
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("deposits.mint")
-def _minted(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("deposits.mint", DepositResult, created=True)
+def _minted(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("DepositMinted").args
-    return 201, {"currency": outcome.context["currency"], "bank": args["bank"], "to": args["to"],
+    return {"currency": outcome.context["currency"], "bank": args["bank"], "to": args["to"],
                  "amount": args["amount"], "reference": args["paymentReference"]}
 
 
@@ -43,10 +52,10 @@ async def burn(gateway: Gateway, ctx: WriteContext, body: BurnRequest) -> WriteA
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("deposits.burn")
-def _burned(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("deposits.burn", DepositResult)
+def _burned(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("DepositBurned").args
-    return 200, {"currency": outcome.context["currency"], "bank": args["bank"], "to": None,
+    return {"currency": outcome.context["currency"], "bank": args["bank"], "to": None,
                  "amount": args["amount"], "reference": args["paymentReference"]}
 
 
@@ -59,10 +68,10 @@ async def pay(gateway: Gateway, ctx: WriteContext, body: PaymentCreate) -> Write
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("payments.transfer")
-def _paid(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("payments.transfer", PaymentResult, created=True)
+def _paid(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("PaymentTransfer").args
-    return 201, {
+    return {
         "currency": outcome.context["currency"], "from": args["from"], "to": args["to"], "amount": args["amount"],
         "purpose_code": ascii_code(args["purposeCode"]), "reference": args["paymentReference"],
         "cross_border": bool(outcome.events_named("CrossBorderTransfer")),
@@ -78,10 +87,10 @@ async def set_large_value_threshold(gateway: Gateway, ctx: WriteContext, body: L
     return await submit(gateway, ctx, call, body.model_dump(mode="json"))
 
 
-@register_result("supervision.large_value_threshold")
-def _threshold_set(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("supervision.large_value_threshold", LargeValueThresholdChanged)
+def _threshold_set(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("LargeValueThresholdSet").args
-    return 200, {"currency": outcome.context["currency"], "regulator": args["regulator"],
+    return {"currency": outcome.context["currency"], "regulator": args["regulator"],
                  "threshold": args["threshold"]}
 
 

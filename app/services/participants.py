@@ -13,12 +13,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.chain.signer import Signer
-from app.chain.types import TxOutcome, WriteAnswer, register_result
+from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import KycStatus, ParticipantKind, name_of
 from app.core.errors import NotFound
 from app.db.models import CustodialKey
 from app.schemas.index import CONTRACT_OF_KIND
-from app.schemas.participants import FreezeRequest, KycAttestation, KycRevocation, ParticipantCreate, WalletLink
+from app.schemas.participants import (
+    FreezeChanged,
+    FreezeRequest,
+    KycAttestation,
+    KycAttested,
+    KycRevocation,
+    KycRevoked,
+    ParticipantCreate,
+    ParticipantRegistered,
+    WalletLink,
+    WalletLinked,
+)
 from app.services.base import (
     Gateway,
     WriteContext,
@@ -27,6 +38,7 @@ from app.services.base import (
     require_kind,
     submit,
 )
+from app.services.results import register_result
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -55,11 +67,11 @@ async def link_wallet(gateway: Gateway, ctx: WriteContext, existing: str, body: 
     return await submit(gateway, ctx, call, {"existing": existing, **body.model_dump(mode="json")})
 
 
-@register_result("participants.link_wallet")
-def _linked(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("participants.link_wallet", WalletLinked, created=True)
+def _linked(outcome: TxOutcome) -> dict[str, Any]:
     linked = outcome.event("WalletLinked").args
     registered = outcome.event("ParticipantRegistered").args
-    return 201, {"wallet": linked["wallet"], "existing": linked["existing"], "identity_hash": linked["identityHash"],
+    return {"wallet": linked["wallet"], "existing": linked["existing"], "identity_hash": linked["identityHash"],
                  "kind": _kind_name(registered["kind"]), "jurisdiction": ascii_code(registered["jurisdiction"]),
                  "custodial": bool(outcome.context.get("custodial", False))}
 
@@ -102,10 +114,10 @@ def _recorded_custodial_key(gateway: Gateway, ctx: WriteContext) -> str | None:
         )).first()
 
 
-@register_result("participants.register")
-def _registered(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("participants.register", ParticipantRegistered, created=True)
+def _registered(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("ParticipantRegistered").args
-    return 201, {"address": args["account"], "kind": _kind_name(args["kind"]),
+    return {"address": args["account"], "kind": _kind_name(args["kind"]),
                  "jurisdiction": ascii_code(args["jurisdiction"]), "identity_hash": args["identityHash"],
                  "custodial": bool(outcome.context.get("custodial", False))}
 
@@ -119,10 +131,10 @@ async def attest_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: Ky
     return await submit(gateway, ctx, call, {"account": account, **body.model_dump(mode="json")})
 
 
-@register_result("participants.kyc")
-def _kyc(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("participants.kyc", KycAttested)
+def _kyc(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("KycAttested").args
-    return 200, {"account": args["account"], "bank": args["bank"], "status": KycStatus(args["status"]).name,
+    return {"account": args["account"], "bank": args["bank"], "status": KycStatus(args["status"]).name,
                  "expiry": args["expiry"], "evidence_hash": args["evidenceHash"],
                  "kyc_valid_until": _valid_until(outcome)}
 
@@ -140,10 +152,10 @@ async def revoke_kyc(gateway: Gateway, ctx: WriteContext, account: str, body: Ky
     return await submit(gateway, ctx, call, {"account": account, **body.model_dump(mode="json")})
 
 
-@register_result("participants.kyc_revoke")
-def _kyc_revoked(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("participants.kyc_revoke", KycRevoked)
+def _kyc_revoked(outcome: TxOutcome) -> dict[str, Any]:
     args = outcome.event("KycRevokedByRegulator").args
-    return 200, {"account": args["account"], "regulator": args["regulator"], "reason_code": args["reasonCode"],
+    return {"account": args["account"], "regulator": args["regulator"], "reason_code": args["reasonCode"],
                  "kyc_valid_until": _valid_until(outcome) or 0}
 
 
@@ -180,15 +192,15 @@ def _instrument_address(gateway: Gateway, contract: str) -> str:
                    code="InstrumentContractUnknown")
 
 
-@register_result("participants.freeze")
-def _freeze(outcome: TxOutcome) -> tuple[int, dict[str, Any]]:
+@register_result("participants.freeze", FreezeChanged)
+def _freeze(outcome: TxOutcome) -> dict[str, Any]:
     for event in outcome.events:
         args = event.args
         if event.name in ("ParticipantFrozen", "ParticipantUnfrozen"):
-            return 200, {"subject": args["account"], "frozen": event.name == "ParticipantFrozen",
+            return {"subject": args["account"], "frozen": event.name == "ParticipantFrozen",
                          "regulator": args["regulator"], "reason_code": args["reasonCode"]}
         if event.name in ("InstrumentFrozen", "InstrumentUnfrozen"):
-            return 200, {"subject": f"{args['instrument']}:{args['instrumentId']}",
+            return {"subject": f"{args['instrument']}:{args['instrumentId']}",
                          "frozen": event.name == "InstrumentFrozen", "regulator": args["regulator"],
                          "reason_code": args["reasonCode"]}
     raise LookupError("no freeze event")

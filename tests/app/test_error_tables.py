@@ -6,9 +6,10 @@ from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import keccak
 
 from app.chain.abi import AbiRegistry
-from app.chain.errors import REVERT_STATUS, NodeErrorKind, RpcError, classify_node_error, revert_status
+from app.chain.errors import NodeErrorKind, RpcError, classify_node_error
 from app.core.config import ROOT
 from app.core.enums import FinancingState, InvoiceState
+from app.services.answers import REVERT_STATUS, revert_status
 
 BUILD = ROOT / ".build" / "__local__.json"
 PLATFORM_CONTRACTS = ("ParticipantRegistry", "SettlementToken", "InvoiceRegistry", "ReceivableFinancing",

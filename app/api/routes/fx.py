@@ -4,17 +4,18 @@ from fastapi import APIRouter
 
 from app.api.deps import CallerDep, GatewayDep, WriteContextDep
 from app.api.routes._write import respond
-from app.schemas.common import ERROR_RESPONSES, WriteResult
-from app.schemas.fx import ApprovalCreate, ApprovalResult, FxPaymentCreate, FxPaymentResult, FxQuoteCreate, SignedFxQuote
+from app.schemas.common import ERROR_RESPONSES
+from app.schemas.fx import ApprovalCreate, FxPaymentCreate, FxQuoteCreate, SignedFxQuote
 from app.services import fx as service
+from app.services.results import written
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
 
-@router.post("/approvals", response_model=WriteResult[ApprovalResult], tags=["payments"],
+@router.post("/approvals", **written("approvals.approve"), tags=["payments"],
              summary="Allow a platform contract to move the caller's tokens (ERC-20 approve)")
 async def approve(body: ApprovalCreate, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.approve(gateway, ctx, body))
+    return respond(await service.approve(gateway, ctx, body), ctx)
 
 
 @router.post("/fx-quotes", status_code=201, response_model=SignedFxQuote, tags=["payments"],
@@ -26,7 +27,7 @@ async def sign_quote(body: FxQuoteCreate, caller: CallerDep, gateway: GatewayDep
     return await service.sign_quote(gateway, caller, body)
 
 
-@router.post("/payments/fx", status_code=201, response_model=WriteResult[FxPaymentResult], tags=["payments"],
+@router.post("/payments/fx", **written("payments.fx"), tags=["payments"],
              summary="Pay in one currency, the beneficiary receives another, at a bank's quote (both legs or none)")
 async def pay_with_quote(body: FxPaymentCreate, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.pay_with_quote(gateway, ctx, body))
+    return respond(await service.pay_with_quote(gateway, ctx, body), ctx)

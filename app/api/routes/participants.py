@@ -6,31 +6,27 @@ from fastapi import APIRouter, Path
 
 from app.api.deps import CallerDep, GatewayDep, WriteContextDep
 from app.api.routes._write import respond
-from app.schemas.common import ERROR_RESPONSES, Address, WriteResult
+from app.schemas.common import ERROR_RESPONSES, Address
 from app.schemas.participants import (
-    FreezeChanged,
     FreezeRequest,
     KycAttestation,
-    KycAttested,
     KycRevocation,
-    KycRevoked,
     ParticipantCreate,
     ParticipantPublic,
-    ParticipantRegistered,
     WalletLink,
-    WalletLinked,
 )
 from app.services import participants as service
+from app.services.results import written
 
 router = APIRouter(tags=["participants"], responses=ERROR_RESPONSES)
 
 AddressPath = Annotated[Address, Path(description="The participant's address")]
 
 
-@router.post("/participants", status_code=201, response_model=WriteResult[ParticipantRegistered],
+@router.post("/participants", **written("participants.register"),
              summary="Register a participant (operator)")
 async def register_participant(body: ParticipantCreate, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.register(gateway, ctx, body))
+    return respond(await service.register(gateway, ctx, body), ctx)
 
 
 @router.get("/participants/{address}", response_model=ParticipantPublic, summary="A participant's public record",
@@ -40,7 +36,7 @@ async def get_participant(address: AddressPath, caller: CallerDep, gateway: Gate
     return await service.get_participant(gateway, address)
 
 
-@router.post("/participants/{address}/wallets", status_code=201, response_model=WriteResult[WalletLinked],
+@router.post("/participants/{address}/wallets", **written("participants.link_wallet"),
              summary="Link a further wallet to a participant's legal identity (operator)",
              description="The wallet shares the identity's kind, jurisdiction, KYC and freezes, and the invoices it "
              "registers have the identity's duplicate keys. Without `wallet`, the gateway creates the wallet's key "
@@ -48,37 +44,37 @@ async def get_participant(address: AddressPath, caller: CallerDep, gateway: Gate
              "`ParticipantRegistryAlreadyRegistered`; an identity registered afresh under a second wallet is refused "
              "at registration (409 `ParticipantRegistryIdentityTaken`): link it here instead.")
 async def link_wallet(address: AddressPath, body: WalletLink, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.link_wallet(gateway, ctx, address, body))
+    return respond(await service.link_wallet(gateway, ctx, address, body), ctx)
 
 
-@router.post("/participants/{address}/kyc", response_model=WriteResult[KycAttested],
+@router.post("/participants/{address}/kyc", **written("participants.kyc"),
              summary="Record the calling bank's own KYC review of a corporate (bank)",
              description="Each bank keeps its own attestation and changes only that one: another bank's approval "
              "stays as it is. The corporate may act while at least one approval has not expired "
              "(`kyc_valid_until`). A participant other than a corporate answers 422 "
              "`ParticipantRegistryUnexpectedKind`.")
 async def attest_kyc(address: AddressPath, body: KycAttestation, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.attest_kyc(gateway, ctx, address, body))
+    return respond(await service.attest_kyc(gateway, ctx, address, body), ctx)
 
 
-@router.post("/participants/{address}/kyc/revoke", response_model=WriteResult[KycRevoked],
+@router.post("/participants/{address}/kyc/revoke", **written("participants.kyc_revoke"),
              summary="Revoke every bank's KYC attestation of a participant's identity (regulator)",
              description="The corporate and every wallet of its identity may no longer act until a bank attests "
              "its KYC afresh.")
 async def revoke_kyc(address: AddressPath, body: KycRevocation, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.revoke_kyc(gateway, ctx, address, body))
+    return respond(await service.revoke_kyc(gateway, ctx, address, body), ctx)
 
 
-@router.post("/participants/{address}/freeze", response_model=WriteResult[FreezeChanged],
+@router.post("/participants/{address}/freeze", **written("participants.freeze"),
              summary="Freeze a participant (regulator)")
 async def freeze_participant(address: AddressPath, body: FreezeRequest, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.set_participant_frozen(gateway, ctx, address, True, body))
+    return respond(await service.set_participant_frozen(gateway, ctx, address, True, body), ctx)
 
 
-@router.post("/participants/{address}/unfreeze", response_model=WriteResult[FreezeChanged],
+@router.post("/participants/{address}/unfreeze", **written("participants.freeze"),
              summary="Unfreeze a participant (regulator)")
 async def unfreeze_participant(address: AddressPath, body: FreezeRequest, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.set_participant_frozen(gateway, ctx, address, False, body))
+    return respond(await service.set_participant_frozen(gateway, ctx, address, False, body), ctx)
 
 
 InstrumentContract = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$",
@@ -89,15 +85,15 @@ InstrumentContract = Annotated[str, Path(min_length=1, max_length=64, pattern=r"
 InstrumentId = Annotated[int, Path(ge=0, lt=2**256)]
 
 
-@router.post("/instruments/{contract}/{instrument_id}/freeze", response_model=WriteResult[FreezeChanged],
+@router.post("/instruments/{contract}/{instrument_id}/freeze", **written("participants.freeze"),
              summary="Freeze one instrument (regulator)")
 async def freeze_instrument(contract: InstrumentContract, instrument_id: InstrumentId, body: FreezeRequest,
                             ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.set_instrument_frozen(gateway, ctx, contract, instrument_id, True, body))
+    return respond(await service.set_instrument_frozen(gateway, ctx, contract, instrument_id, True, body), ctx)
 
 
-@router.post("/instruments/{contract}/{instrument_id}/unfreeze", response_model=WriteResult[FreezeChanged],
+@router.post("/instruments/{contract}/{instrument_id}/unfreeze", **written("participants.freeze"),
              summary="Unfreeze one instrument (regulator)")
 async def unfreeze_instrument(contract: InstrumentContract, instrument_id: InstrumentId, body: FreezeRequest,
                               ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await service.set_instrument_frozen(gateway, ctx, contract, instrument_id, False, body))
+    return respond(await service.set_instrument_frozen(gateway, ctx, contract, instrument_id, False, body), ctx)

@@ -13,22 +13,23 @@ from app.api.deps import CallerDep, GatewayDep, WriteContextDep
 from app.api.index_deps import IndexEngineDep
 from app.api.routes._write import respond
 from app.api.routes.index import Cursor, Limit, Moment, unix
-from app.schemas.common import ERROR_RESPONSES, Address, CurrencyCode, WriteResult
+from app.schemas.common import ERROR_RESPONSES, Address, CurrencyCode
 from app.schemas.index import AlertPublic, DuplicateRegistrations, Flows, FrozenSet, LargeValueReportPublic, Page
-from app.schemas.money import LargeValueThresholdChanged, LargeValueThresholdSet
+from app.schemas.money import LargeValueThresholdSet
 from app.services import money as money_service
 from app.services import supervision as service
+from app.services.results import written
 
 router = APIRouter(prefix="/supervision", tags=["supervision"], responses=ERROR_RESPONSES)
 
 
-@router.post("/large-value-threshold", response_model=WriteResult[LargeValueThresholdChanged],
+@router.post("/large-value-threshold", **written("supervision.large_value_threshold"),
              summary="Set a currency's large-value reporting threshold (regulator)",
              description="Signs `SettlementToken.setLargeValueThreshold` for the currency's token. Transfers at "
              "or above the threshold emit `LargeValueReported`; the structuring alert watches transfers just "
              "under it. Any other caller is 403.")
 async def set_large_value_threshold(body: LargeValueThresholdSet, ctx: WriteContextDep, gateway: GatewayDep):
-    return respond(await money_service.set_large_value_threshold(gateway, ctx, body))
+    return respond(await money_service.set_large_value_threshold(gateway, ctx, body), ctx)
 
 
 @router.get("/flows", response_model=Flows, summary="Flows by corridor, currency and day (regulator)")
