@@ -18,7 +18,7 @@ export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run reset test test-all setup compile test-tools test-contracts test-eth-tester test-forge test-slither test-lint test-app test-devnet home-snapshot home-check clean
+.PHONY: run reset test test-all setup compile test-unit test-contracts test-eth-tester test-forge test-slither test-lint test-app test-devnet home-snapshot home-check clean
 
 run: setup compile
 	$(PY) -m tools.platform run
@@ -39,7 +39,7 @@ TIMED = $(PYTHON) -m tools.suite_times run
 # The suites share nothing: each starts its own chains and gateways on free ports and keeps its files in its own
 # temporary folders. Most of their time is spent waiting on those processes, so they run three at a time on two
 # cores, longest first, each one's output printed whole when it ends.
-SUITES := test-app test-contracts test-devnet test-forge test-slither test-eth-tester test-tools test-lint
+SUITES := test-app test-contracts test-devnet test-forge test-slither test-eth-tester test-unit test-lint
 SUITE_JOBS ?= 3
 
 test-all:
@@ -84,9 +84,10 @@ compile: setup
 test-lint:
 	cd $(ROOT) && $(TIMED) ruff -- $(VENV)/bin/ruff check --quiet .
 
-# The project's own tools (plain Python: no chain, so without Ape's pytest plugin).
-test-tools:
-	cd $(ROOT) && $(TIMED) tools -- $(PY) -m pytest tests/tools -q -p no:cacheprovider -p no:ape_test
+# Plain Python, no chain, so without Ape's pytest plugin: the project's tools and its checks of the code
+# (tests/tools), and unit tests of the gateway's pure parts (tests/unit).
+test-unit:
+	cd $(ROOT) && $(TIMED) unit -- $(PY) -m pytest tests/tools tests/unit -q -p no:cacheprovider -p no:ape_test
 
 # The Ape contract suite runs in full once, on Anvil: the node the gateway and devnet suites use, and one whose
 # evm_snapshot/evm_revert are exact, so the suite deploys its world once per session and every module and test

@@ -10,7 +10,7 @@ emitting contract and topic (ERC-20 and ERC-721 `Transfer` share a topic, not a 
 events whose types are all one 32-byte word (address, bool, intN, uintN, bytesN) are encoded and decoded
 word by word, several times faster than eth_abi's general coder; anything else, and any value the fast
 path does not recognise, goes through eth_abi, so its validation and errors are unchanged
-(tests/app/test_abi.py checks both paths give the same bytes and values). `ContractEvents` is the one log
+(tests/unit/test_abi.py checks both paths give the same bytes and values). `ContractEvents` is the one log
 decoder of the gateway: the chain client reads receipts with it and the indexer every log it stores.
 
 A decoded custom error speaks the domain: an enum argument answers its member's name (`"Financed"`, not

@@ -8,7 +8,7 @@ Signing uses libsecp256k1 through coincurve. `require_coincurve()` refuses to st
 coincurve backend, and `Signer.sign` goes one step further: it RLP-encodes the EIP-1559 transaction itself
 and signs its hash with coincurve directly (about 0.2 ms), skipping eth-account's dict validation
 (about 1.5 ms per transaction measured here). The bytes are identical to eth-account's (RFC 6979
-deterministic signatures); tests/app/test_signer.py checks it.
+deterministic signatures); tests/unit/test_signer.py checks it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def require_coincurve() -> str:
 
 def rlp_encode(item: int | bytes | list[Any]) -> bytes:
     """RLP of non-negative ints, byte strings and lists of them (the yellow paper, appendix B); pyrlp's
-    general encoder costs several times more per transaction. tests/app/test_signer.py checks it against
+    general encoder costs several times more per transaction. tests/unit/test_signer.py checks it against
     pyrlp."""
     if isinstance(item, list):
         payload = b"".join(rlp_encode(i) for i in item)

@@ -38,7 +38,7 @@ PENDING_STATUS = 504
 READ_RETRY_AFTER_SECONDS = 1
 
 # Explicit statuses where the naming convention below would answer otherwise; every other custom error maps by
-# its name, so a new instrument's errors need no entry here. tests/app/test_error_tables.py pins the status of
+# its name, so a new instrument's errors need no entry here. tests/unit/test_error_tables.py pins the status of
 # every error of the build, and that each name here is one the build still has.
 REVERT_STATUS: dict[str, int] = {
     # Authority (one check, `IParticipantRegistry.requireAuthorized`): the caller may not act now.
