@@ -18,8 +18,8 @@ import math
 
 import ape
 import pytest
-
 from _reverts import reverts_with
+
 from app.core.enums import CertificateState, InvoiceState
 from scripts._common import text_hash
 from scripts._payments import certificate_world

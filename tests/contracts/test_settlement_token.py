@@ -20,8 +20,8 @@ from typing import Any
 
 import ape
 import pytest
-
 from _reverts import reverts_with
+
 from app.core.enums import KycStatus, ParticipantKind
 from scripts._common import INITIAL_BALANCE, INSTRUMENT_CONTRACTS, identity_hash, jurisdiction, purpose_code, text_hash
 
