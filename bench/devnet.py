@@ -36,15 +36,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.env import use_project_toolchain  # noqa: E402
+from tools.env import use_project_toolchain
 
 ROOT = use_project_toolchain()
 
-from eth_account import Account  # noqa: E402
-from eth_account.signers.local import LocalAccount  # noqa: E402
-from eth_utils import keccak, to_checksum_address  # noqa: E402
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
 
-from tools.devnet import CHAIN_ID, DEFAULT_KIND, KINDS, TEST_MNEMONIC, Devnet, JsonRpcClient, free_port  # noqa: E402
+from tools.devnet import CHAIN_ID, DEFAULT_KIND, KINDS, TEST_MNEMONIC, Devnet, JsonRpcClient, free_port
 
 # A registry of invoice-like records: every registration adds a storage slot and emits an event.
 INVOICE_BOOK_SOURCE = """// SPDX-License-Identifier: Apache-2.0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.env import use_project_toolchain  # noqa: E402
+from tools.env import use_project_toolchain
 
 ROOT = use_project_toolchain()
 

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "app"))
 
-from tools.env import use_project_toolchain  # noqa: E402
+from tools.env import use_project_toolchain
 
 ROOT = use_project_toolchain()
 
@@ -164,7 +164,7 @@ class Level:
         self.node_ms = self.gateway_ms = self.client_ms = None
         self.tx_per_block = None
 
-    def measure(self, rpc_url: str, gateway_pid: int | None, run) -> "Level":
+    def measure(self, rpc_url: str, gateway_pid: int | None, run) -> Level:
         node = node_pid(rpc_url)
         blocks, node_cpu = head(rpc_url), cpu_seconds(node)
         gateway_cpu = cpu_seconds(gateway_pid) if gateway_pid else 0.0
@@ -191,9 +191,8 @@ def main() -> int:
                         help="the gateway's SQLite durability (FULL: survives a power cut; NORMAL: a crash)")
     args = parser.parse_args()
 
-    from gateway_world import GatewayProcess, anvil_world, own_anvil
-
     from ape.logging import logger
+    from gateway_world import GatewayProcess, anvil_world, own_anvil
 
     levels: dict[object, Level] = {}
     for what in ("raw", "raw-2", "raw-3", 1, 16, 64):
@@ -204,7 +203,7 @@ def main() -> int:
               anvil_world(Path(tmp), anvil_url) as world):
             if isinstance(what, str):
                 levels[what] = Level(f"raw ceiling, run {what[-1] if '-' in what else 1} of 3", count).measure(
-                    anvil_url, None, lambda: (asyncio.run(raw_ceiling(world, count)), []))
+                    anvil_url, None, lambda count=count: (asyncio.run(raw_ceiling(world, count)), []))
                 continue
             env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous,
                             TRADEFIN_INDEXER_ENABLED=str(args.indexer == "in-process").lower())
@@ -212,7 +211,8 @@ def main() -> int:
                 asyncio.run(gateway_level(gateway.url, world, 4, 100, "warmup"))
                 levels[what] = Level(f"gateway, {what} clients", count).measure(
                     anvil_url, gateway.process.pid,
-                    lambda: asyncio.run(gateway_level(gateway.url, world, what, count, f"c{what}")))
+                    lambda what=what, count=count: asyncio.run(
+                        gateway_level(gateway.url, world, what, count, f"c{what}")))
     logger.set_level("ERROR")
 
     def cell(value, fmt):

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import click
 from eth_abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_utils import keccak
 from hexbytes import HexBytes
 
@@ -138,7 +139,9 @@ def describe_revert(revert: Exception) -> str:
         abi, data = nested
         try:
             values = decode([i.canonical_type for i in abi.inputs], data[4:])
-        except Exception:  # malformed arguments: the name still says what happened
+        except (DecodingError, OverflowError, UnicodeDecodeError):
+            # Malformed arguments (short or badly padded data, a length past any memory, text not UTF-8): the
+            # name still says what happened.
             return abi.name
         return _describe(abi.name, {i.name: v for i, v in zip(abi.inputs, values)})
     return str(getattr(revert, "message", None) or revert)

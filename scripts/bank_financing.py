@@ -22,7 +22,7 @@ not act (`AccessControlUnauthorizedAccount`, `ParticipantRegistryParticipantFroz
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -70,7 +70,7 @@ def _node_chain_id() -> int:
 
 
 def _date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _code(text: str) -> bytes:
@@ -83,7 +83,7 @@ def _parse_time(value: str) -> int:
     if value.isdigit():
         return int(value)
     try:
-        return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+        return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is neither unix seconds nor YYYY-MM-DD") from exc
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts._common import INITIAL_BALANCE, TEST_ROLES, Platform, deploy_test_world, accounts_by_role
+from scripts._common import INITIAL_BALANCE, TEST_ROLES, Platform, accounts_by_role, deploy_test_world
 
 __all__ = ["INITIAL_BALANCE"]
 

@@ -43,7 +43,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 HARDHAT_DIR = ROOT / "tools" / "hardhat"
@@ -461,7 +461,7 @@ def start_hardhat_node(data_dir: Path, port: int, genesis_date: str, log_path: P
         return subprocess.Popen(
             [str(NODE22), str(HARDHAT_CLI), "node", "--hostname", "127.0.0.1", "--port", str(port)],
             cwd=HARDHAT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
+            preexec_fn=die_with_parent,  # noqa: PLW1509  (PR_SET_PDEATHSIG has no Popen argument)
         )
 
 
@@ -537,7 +537,7 @@ def serve_anvil(data_dir: Path, port: int, announce: bool = True) -> int:
     """Run Anvil in the foreground with its state file under `data_dir`; its exit code."""
     data_dir.mkdir(parents=True, exist_ok=True)
     node = subprocess.Popen(anvil_command(data_dir, port), env=private_home(data_dir), stdin=subprocess.DEVNULL,
-                            preexec_fn=die_with_parent)
+                            preexec_fn=die_with_parent)  # noqa: PLW1509  (PR_SET_PDEATHSIG has no Popen argument)
     stop_signal: list[int] = []
 
     def forward(signum: int, _frame: Any) -> None:
@@ -582,7 +582,7 @@ class Devnet:
             [sys.executable, "-m", "tools.devnet", "serve", "--kind", self.kind, "--data", str(self.data_dir),
              "--port", str(self.port), "--quiet"],
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=die_with_parent,  # noqa: PLW1509  (PR_SET_PDEATHSIG has no Popen argument)
         )
         try:
             wait_until_answering(self.url, timeout, self.process)
@@ -596,11 +596,11 @@ class Devnet:
             stop_process(self.process, timeout)
             self.process = None
 
-    def __enter__(self) -> Devnet:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

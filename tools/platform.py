@@ -40,18 +40,18 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 from tools.env import use_project_toolchain
 
 ROOT = use_project_toolchain()
 
-from tools.devnet import DEFAULT_KIND, JOURNAL_NAME, KINDS, Devnet, port_in_use  # noqa: E402
-
-from scripts._common import DATA_DIR  # noqa: E402  (`.data/`, or TRADEFIN_DATA_DIR)
-from scripts._devnet import RESET_COMMAND, StaleDeployment  # noqa: E402
+from scripts._common import DATA_DIR  # `.data/`, or TRADEFIN_DATA_DIR
+from scripts._devnet import RESET_COMMAND, StaleDeployment
+from tools.devnet import DEFAULT_KIND, JOURNAL_NAME, KINDS, Devnet, port_in_use
 
 DEVNET_DIR = DATA_DIR / "devnet"
 DEFAULT_PORT = 8545
@@ -129,7 +129,7 @@ def print_summary(rpc_url: str, summary: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def start_gateway_and_indexer(rpc_url: str, chain_id: int) -> list["Supervised"]:
+def start_gateway_and_indexer(rpc_url: str, chain_id: int) -> list[Supervised]:
     """Start the HTTP gateway (127.0.0.1:8000 unless TRADEFIN_PORT) and the indexer against the devnet, as
     two child processes: the indexer in the gateway's process would share its core with the write path
     (`bench/gateway.py --indexer in-process`; figures in app/README.md, "Measured").
@@ -308,11 +308,11 @@ def run(port: int, kind: str, redeploy: bool) -> int:
 
 def stale_message(exc: StaleDeployment, data_dir: Path) -> str:
     """What `run` says when the chain holds a deployment of another build."""
-    lines = [f"the chain under {data_dir}/ holds a tradefin deployment built from other contract code than the "
-             f"contracts compiled now (recorded in {exc.record_path}):"]
+    lines = [(f"the chain under {data_dir}/ holds a tradefin deployment built from other contract code than the "
+              f"contracts compiled now (recorded in {exc.record_path}):")]
     lines += [f"  {change}" for change in exc.changes]
-    lines += ["make run does not serve stale contracts. Start afresh (a new chain, deployment record and gateway "
-              "database; keystores and documents stay) with:",
+    lines += [("make run does not serve stale contracts. Start afresh (a new chain, deployment record and gateway "
+               "database; keystores and documents stay) with:"),
               f"  {RESET_COMMAND}"]
     return "\n".join(lines)
 

@@ -138,7 +138,7 @@ def run_slither(root: Path, json_out: Path) -> dict[str, Any]:
     """Run Slither and return its JSON report (Slither's exit code only says whether it found anything)."""
     json_out.unlink(missing_ok=True)
     completed = subprocess.run(slither_command(root, json_out), cwd=root, capture_output=True, text=True,
-                               env=slither_env(root))
+                               env=slither_env(root), check=False)
     if not json_out.exists():
         sys.stderr.write(completed.stdout + completed.stderr)
         raise RuntimeError(f"Slither wrote no report (exit code {completed.returncode})")

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "Settings":
+    def _refuse_default_secrets(self) -> Settings:
         if self.environment != "development" and "keystore_passphrase" not in self.model_fields_set:
             raise ValueError(
                 f"no keystore passphrase is set: TRADEFIN_KEYSTORE_PASSPHRASE is required outside development "

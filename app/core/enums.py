@@ -23,9 +23,21 @@ from __future__ import annotations
 from enum import IntEnum, IntFlag
 
 __all__ = [
-    "Availability", "CertificateState", "CertificateStatus", "CreditState", "DISCREPANCY_PREFIX", "Discrepancy",
-    "DocumentType", "FinancingState", "InvoiceState", "KycStatus", "ParticipantKind", "PresentationState",
-    "ProgrammeState", "SOLIDITY_ENUMS", "name_of",
+    "DISCREPANCY_PREFIX",
+    "SOLIDITY_ENUMS",
+    "Availability",
+    "CertificateState",
+    "CertificateStatus",
+    "CreditState",
+    "Discrepancy",
+    "DocumentType",
+    "FinancingState",
+    "InvoiceState",
+    "KycStatus",
+    "ParticipantKind",
+    "PresentationState",
+    "ProgrammeState",
+    "name_of",
 ]
 
 # ───────────────────────────── IParticipantRegistry ─────────────────────────────

@@ -60,7 +60,7 @@ class CertificateSettlement(BaseModel):
     certificate_ids: list[Annotated[int, Field(gt=0, lt=2**256)]] = Field(min_length=1, max_length=64)
 
     @model_validator(mode="after")
-    def _ids(self) -> "CertificateSettlement":
+    def _ids(self) -> CertificateSettlement:
         if any(not 0 < i < 2**256 for i in self.certificate_ids):
             raise ValueError("certificate ids run from 1 to 2**256 - 1")
         return self

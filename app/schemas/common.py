@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -26,7 +26,7 @@ Address = Annotated[
 ]
 def _utc(value: datetime) -> datetime:
     """Naive datetimes (SQLite keeps no offset) are UTC as stored; aware ones are converted to UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # Every datetime a response carries: ISO 8601 with its offset, always UTC (`2026-12-03T02:46:16Z`).

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.schemas.common import Address, Bytes32, MinorUnits, Reference, Uint256Text
 
-
 InvoiceIdText = Annotated[
     Uint256Text,
     Field(description="The invoice's token id, decimal (as `POST /v1/invoices` answers it)",
@@ -36,7 +35,7 @@ class FinancingApply(BaseModel):
     requested_amount: Amount48 = Field(description="Minor units, at most what is still unpaid on the invoice")
 
     @model_validator(mode="after")
-    def _bank_or_programme(self) -> "FinancingApply":
+    def _bank_or_programme(self) -> FinancingApply:
         if (self.bank is None) == (self.programme_id is None):
             raise ValueError("give exactly one of bank or programme_id")
         return self

@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.core.enums import KycStatus, ParticipantKind
 from app.schemas.common import Address, Bytes32, JurisdictionCode, Reference
 
-
 # The kinds a participant may be registered as, named from the one `ParticipantKind` (`Kind.Bank` is "Bank";
 # `Kind.Instrument`: a contract of the platform that spends allowances or holds escrow).
 Kind = Enum("Kind", {k.name: k.name for k in ParticipantKind if k is not ParticipantKind["None"]}, type=str)
@@ -36,7 +35,7 @@ class ParticipantCreate(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _instruments_have_an_address(self) -> "ParticipantCreate":
+    def _instruments_have_an_address(self) -> ParticipantCreate:
         if self.kind is Kind.Instrument and self.address is None:
             raise ValueError("an Instrument is a contract: give its address (the gateway holds no key for it)")
         return self

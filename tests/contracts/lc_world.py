@@ -155,7 +155,8 @@ class Credits:
 
     def at(self, timestamp: int) -> None:
         """The next transaction happens at `timestamp` (never earlier than the chain's clock)."""
-        if timestamp > self.chain.pending_timestamp:
+        # Not `max()`: assigning pins the node's next block time, so assign only when moving the clock on.
+        if timestamp > self.chain.pending_timestamp:  # noqa: PLR1730
             self.chain.pending_timestamp = timestamp
 
     def mine_at(self, timestamp: int) -> None:

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import ape
 import pytest
+from _reverts import reverts_with
 from eth_utils import keccak
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-
-from _reverts import reverts_with
 from receivables_helpers import (
-    DAY, ZERO_ADDRESS, advance_to, confirmed_invoice, deploy_lien_double, document_hash, invoice_number, now,
-    register_invoice, states_bitmap,
+    DAY,
+    ZERO_ADDRESS,
+    advance_to,
+    confirmed_invoice,
+    deploy_lien_double,
+    document_hash,
+    invoice_number,
+    now,
+    register_invoice,
+    states_bitmap,
 )
+
 from app.core.enums import InvoiceState, KycStatus, ParticipantKind
 from scripts._common import INVOICE_GRACE_PERIOD, identity_hash, jurisdiction, text_hash
 
@@ -228,7 +236,7 @@ REFUSED_NUMBERS = {
     "tab": invoice_number("INV\t7"),
     "newline": invoice_number("INV-7\n"),
     "DEL": invoice_number("INV-7\x7f"),
-    "non-ASCII": "FAKTURA-Nº7".encode("utf-8").ljust(32, b"\0"),
+    "non-ASCII": "FAKTURA-Nº7".encode().ljust(32, b"\0"),
     "Latin-1": b"INV-\xe97".ljust(32, b"\0"),
     "padding inside": b"INV\0-7".ljust(32, b"\0"),
     "leading padding": b"\0INV-7".ljust(32, b"\0"),
@@ -519,7 +527,7 @@ def test_only_one_lien_at_a_time_across_financiers_and_instruments(chain, invoic
     view = invoices.invoice(invoice_id)
     assert (view.state, view.lienInstrument, view.lienFinancier) == (InvoiceState.Financed, lien_instrument.address,
                                                                       bank_cn.address)
-    held = dict(invoiceId=invoice_id, instrument=lien_instrument.address, financier=bank_cn.address)
+    held = {"invoiceId": invoice_id, "instrument": lien_instrument.address, "financier": bank_cn.address}
     with reverts_with(invoices.InvoiceRegistryLienAlreadyHeld, **held):
         lien_instrument.takeLien(invoice_id, exporter.address, bank_us.address, sender=exporter)
     with reverts_with(invoices.InvoiceRegistryLienAlreadyHeld, **held):
@@ -752,7 +760,7 @@ def test_an_invoice_cannot_be_assigned_to_its_debtor_or_an_outsider(chain, invoi
 # ───────────────────────────── Operator ─────────────────────────────
 
 def test_operator_settings_are_refused_to_others(invoices, registry, exporter, usd):
-    not_operator = dict(account=exporter.address, neededRole=registry.OPERATOR_ROLE())
+    not_operator = {"account": exporter.address, "neededRole": registry.OPERATOR_ROLE()}
     with reverts_with(registry.AccessControlUnauthorizedAccount, **not_operator):
         invoices.setInstrument(exporter.address, True, sender=exporter)
     with reverts_with(registry.AccessControlUnauthorizedAccount, **not_operator):

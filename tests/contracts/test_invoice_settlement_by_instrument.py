@@ -16,10 +16,10 @@ from typing import Any
 
 import ape
 import pytest
-
 from _reverts import reverts_with
 from lc_world import AMOUNT, FULL_DOCUMENTS, MAX_ALLOWANCE, Credits, at_noon, next_monday
 from receivables_helpers import ZERO_ADDRESS, confirmed_invoice, deploy_lien_double
+
 from app.core.enums import Availability, InvoiceState
 from scripts._common import INVOICE_GRACE_PERIOD, text_hash
 from scripts._letters_of_credit import DAY

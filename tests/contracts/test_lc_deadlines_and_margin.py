@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import ape
 import pytest
-
 from _reverts import reverts_with
 from lc_world import AMOUNT, EXPIRY, MAX_ALLOWANCE, SHIPPING_DOCUMENTS, Credits, at_noon, next_monday
+
 from app.core.enums import Availability, CreditState, Discrepancy, PresentationState
 from scripts._common import text_hash
 from scripts._letters_of_credit import DAY

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ape
 import pytest
-
 from _reverts import reverts_with
 from lc_world import (
     AMOUNT,
@@ -26,6 +25,7 @@ from lc_world import (
     documents,
     next_monday,
 )
+
 from app.core.enums import Availability, CreditState, Discrepancy, DocumentType, InvoiceState, PresentationState
 from scripts._common import text_hash
 from scripts._letters_of_credit import DAY, UCP_ARTICLE

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ape
 import pytest
-
 from _reverts import reverts_with
 from lc_world import (
     AMOUNT,
@@ -24,6 +23,7 @@ from lc_world import (
     next_monday,
 )
 from receivables_helpers import confirmed_invoice
+
 from app.core.enums import Availability, InvoiceState, PresentationState
 from scripts._common import text_hash
 from scripts._letters_of_credit import DAY

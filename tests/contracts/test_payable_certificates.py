@@ -7,6 +7,9 @@ tier-1 supplier; supplier1 and supplier2 (CN) are tier 2; supplier3 (VN) is tier
 Audit M3: the buyer used to pledge its supplier's receivable alone, for any amount and maturity. Now the
 seller accepts the offer (consenting to the lien), the maturity is no later than the invoice's due date, and
 the amount at most what is unpaid, checked at the offer and again at the acceptance.
+
+The discount formula's rounding (a started day counts, proceeds rounded down) is fuzzed in
+`tests/foundry/PaymentsArithmetic.t.sol`; here the discount is tested through the desk.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import math
 
 import ape
 import pytest
-
 from _reverts import reverts_with
+
 from app.core.enums import CertificateState, InvoiceState
 from scripts._common import text_hash
 from scripts._payments import certificate_world
@@ -442,14 +445,6 @@ def test_bank_discounts_certificate_at_requested_rate_and_becomes_holder(
     )
     assert certs.certificate(root_id).holder == bank_cn.address
     assert certs.discountRequest(root_id).bank == ape.utils.ZERO_ADDRESS
-
-
-def test_discount_counts_a_started_day_and_rounds_proceeds_down(chain, certs):
-    now = chain.pending_timestamp
-    proceeds, days = certs.discountProceeds(1_000_01, now + DAY + 1, 365)
-    assert days == 2
-    assert proceeds == 1_000_01 - math.ceil(1_000_01 * 365 * 2 / 3_650_000)  # discount 20.0002 → 21
-    assert proceeds == 99_980
 
 
 def test_accept_discount_fails_without_matching_request(certs, root_id, exporter, bank_cn, bank_us):

@@ -13,9 +13,9 @@ from dataclasses import replace
 
 import ape
 import pytest
+from _reverts import reverts_with
 from eth_utils import keccak
 
-from _reverts import reverts_with
 from scripts._common import purpose_code, text_hash
 from scripts._fx import (
     RATE_SCALE,
@@ -48,16 +48,16 @@ def approvals(router, usd, cny, eur, importer, exporter, bank_cn, bank_us):
 
 def make_quote(chain, router, bank, payer, base, quote_token, **overrides) -> FxQuote:
     """A quote of `bank` made out to `payer` (every quote names its payer: an open one is refused)."""
-    fields = dict(
-        bank=bank.address,
-        payer=payer.address,
-        baseToken=base.address,
-        quoteToken=quote_token.address,
-        rate=USD_PER_CNY,
-        maxBaseAmount=BANK_LIMIT,
-        expiry=chain.pending_timestamp + 3600,
-        nonce=1,
-    )
+    fields = {
+        "bank": bank.address,
+        "payer": payer.address,
+        "baseToken": base.address,
+        "quoteToken": quote_token.address,
+        "rate": USD_PER_CNY,
+        "maxBaseAmount": BANK_LIMIT,
+        "expiry": chain.pending_timestamp + 3600,
+        "nonce": 1,
+    }
     fields.update(overrides)
     return FxQuote(**fields)
 

@@ -10,13 +10,20 @@ import itertools
 
 import ape
 import pytest
+from _reverts import reverts_with
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from _reverts import reverts_with
 from receivables_helpers import (
-    DAY, YEAR, ZERO_ADDRESS, advance_to, confirmed_invoice, now, register_invoice, states_bitmap,
+    DAY,
+    YEAR,
+    ZERO_ADDRESS,
+    advance_to,
+    confirmed_invoice,
+    now,
+    register_invoice,
+    states_bitmap,
 )
+
 from app.core.enums import FinancingState, InvoiceState, ParticipantKind, ProgrammeState
 from scripts._common import INVOICE_GRACE_PERIOD, identity_hash, jurisdiction, text_hash
 
@@ -198,7 +205,7 @@ def test_financing_the_same_invoice_at_a_second_bank_fails(chain, invoices, fina
     at_cn = _apply(financing, invoice_id, exporter, bank_cn)
     at_us = _apply(financing, invoice_id, exporter, bank_us)
     _approve(chain, financing, at_cn, bank_cn)
-    liened = dict(invoiceId=invoice_id, instrument=financing.address, financier=bank_cn.address)
+    liened = {"invoiceId": invoice_id, "instrument": financing.address, "financier": bank_cn.address}
     with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
         _approve(chain, financing, at_us, bank_us)
     with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
@@ -215,7 +222,7 @@ def test_an_invoice_liened_by_another_instrument_is_named_as_such(chain, invoice
     financing_id = _apply(financing, invoice_id, exporter, bank_cn)
     certificates.offer(invoice_id, FACE, invoices.invoice(invoice_id).dueDate, sender=importer)
     certificates.acceptOffer(invoice_id, sender=exporter)
-    liened = dict(invoiceId=invoice_id, instrument=certificates.address, financier=exporter.address)
+    liened = {"invoiceId": invoice_id, "instrument": certificates.address, "financier": exporter.address}
     with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
         _approve(chain, financing, financing_id, bank_cn)
     with ape.reverts(financing.ReceivableFinancingInvoiceLiened, **liened):
@@ -395,7 +402,7 @@ def test_seller_repays_directly_and_the_lien_is_released(chain, invoices, financ
 
 def test_bank_records_a_repayment_received_off_chain(chain, invoices, financing, usd, exporter, importer, bank_cn,
                                                      bank_us):
-    invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn)
+    _invoice_id, financing_id = _financed(chain, invoices, financing, usd, exporter, importer, bank_cn)
     with ape.reverts(financing.ReceivableFinancingNotBank, caller=bank_us.address):
         financing.recordRepayment(financing_id, 1_00, text_hash("wire"), sender=bank_us)
     receipt = financing.recordRepayment(financing_id, 60_000_00, text_hash("MT103-REF-1"), sender=bank_cn)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import ape
+from _reverts import reverts_with
 from eth_utils import keccak, to_checksum_address
 
-from _reverts import reverts_with
 from app.core.enums import KycStatus, ParticipantKind
 from scripts._common import INSTRUMENT_CONTRACTS, identity_hash, jurisdiction, text_hash
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import ape
+from _reverts import reverts_with
 from eth_utils import to_checksum_address
 
-from _reverts import reverts_with
 from app.core.enums import KycStatus, ParticipantKind
 from scripts._common import identity_hash, jurisdiction, text_hash
 

@@ -95,7 +95,7 @@ def test_make_run_restarts_a_killed_gateway_alone_and_keeps_the_chain(tmp_path):
 
         os.kill(first_pid, signal.SIGKILL)
         killed_at = time.monotonic()
-        platform.wait_for(r"the gateway \(pid %d\) was killed by SIGKILL" % first_pid, timeout=10)
+        platform.wait_for(rf"the gateway \(pid {first_pid}\) was killed by SIGKILL", timeout=10)
         platform.wait_for(r"restarting the gateway in 1 s; the devnet keeps running", timeout=5)
         second_pid = int(platform.wait_for(r"gateway running \(pid (\d+)\)", timeout=90).group(1))
         platform.wait_for(r"gateway restarted \(1 restart so far\)", timeout=5)

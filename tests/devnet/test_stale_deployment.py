@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_platform_run import run_until_ready
+from test_scripts import ape_run
 
 from scripts._common import load_deployment
 from scripts._devnet import (
@@ -23,8 +25,6 @@ from scripts._devnet import (
     code_fingerprint,
     ensure_platform,
 )
-from test_platform_run import run_until_ready
-from test_scripts import ape_run
 from tools.devnet import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ def test_make_run_stops_on_a_stale_deployment_and_make_reset_starts_afresh(tmp_p
 
     env = {**os.environ, "TRADEFIN_DATA_DIR": str(tmp_path), "TRADEFIN_RPC_PORT": str(port)}
     stale = subprocess.run([sys.executable, "-m", "tools.platform", "run"], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=300, check=False)
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "built from other contract code" in stale.stderr
     assert "code changed since the deployment: PayableCertificates" in stale.stderr
@@ -121,13 +121,13 @@ def test_make_run_stops_on_a_stale_deployment_and_make_reset_starts_afresh(tmp_p
     assert "running; Ctrl-C stops" not in stale.stdout, "stale contracts must not be served"
 
     reset = subprocess.run([sys.executable, "-m", "tools.platform", "reset"], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=120)
+                           text=True, timeout=120, check=False)
     assert reset.returncode == 0, reset.stdout + reset.stderr
     left = {p.name for p in tmp_path.iterdir()}
     assert not {"devnet", "deployments", "gateway.sqlite3", "gateway-api-keys.json"} & left, left
     assert "keystores" in left
     nothing = subprocess.run([sys.executable, "-m", "tools.platform", "reset"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120, check=False)
     assert nothing.returncode == 0 and "nothing to reset" in nothing.stdout
 
     fresh, _, code = run_until_ready(tmp_path, port)
@@ -143,7 +143,7 @@ def test_reset_refuses_while_the_devnet_runs(tmp_path):
     try:
         env = {**os.environ, "TRADEFIN_DATA_DIR": str(tmp_path), "TRADEFIN_RPC_PORT": str(free_port())}
         busy = subprocess.run([sys.executable, "-m", "tools.platform", "reset"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, check=False)
         assert busy.returncode == 1 and "stop `make run` first" in busy.stderr, busy.stdout + busy.stderr
         assert (tmp_path / "devnet").is_dir()
     finally:

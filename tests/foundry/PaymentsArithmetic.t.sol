@@ -25,9 +25,23 @@ contract PaymentsArithmeticTest is World {
     function test_fuzz_discountProceeds_roundInTheBanksFavour(uint256 amount, uint256 rateBps, uint256 secondsLeft)
         public
     {
-        amount = bound(amount, 1, type(uint56).max);
-        rateBps = bound(rateBps, 1, 10_000);
-        secondsLeft = bound(secondsLeft, 1, 400 days);
+        _assertDiscountProceeds(
+            bound(amount, 1, type(uint56).max), bound(rateBps, 1, 10_000), bound(secondsLeft, 1, 400 days)
+        );
+    }
+
+    /// @notice The rule above at a day's boundary: a whole day counts one, a day and a second two; and a discount
+    /// of 20.0002 units is taken as 21 (1,000.01 at 3.65% for two days: proceeds 999.80).
+    function test_discountProceeds_countsAStartedDayAndRoundsDown() public {
+        _assertDiscountProceeds(1_000_01, 365, 1 days);
+        _assertDiscountProceeds(1_000_01, 365, 1 days + 1);
+        (uint256 proceeds, uint256 daysToMaturity) =
+            certificates.discountProceeds(1_000_01, block.timestamp + 1 days + 1, 365);
+        vm.assertEq(daysToMaturity, 2, "a started day counts");
+        vm.assertEq(proceeds, 999_80, "the discount rounded up, the proceeds down");
+    }
+
+    function _assertDiscountProceeds(uint256 amount, uint256 rateBps, uint256 secondsLeft) private {
         uint256 maturity = block.timestamp + secondsLeft;
         uint256 expectedDays = (secondsLeft + 1 days - 1) / 1 days;
         uint256 keptPerYear = 3_650_000 > rateBps * expectedDays ? 3_650_000 - rateBps * expectedDays : 0;

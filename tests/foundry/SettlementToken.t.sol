@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 import {Vm} from "./utils/Vm.sol";
@@ -32,16 +33,13 @@ contract SettlementTokenFuzzTest is World {
         vm.assertEq(usd.totalSupply(), supply, "supply unchanged");
     }
 
-    function testFuzz_transfer_failsIfOverBalance(uint256 amount) public {
-        amount = bound(amount, INITIAL_BALANCE + 1, type(uint256).max);
+    function testFuzz_transfer_failsIfOverBalance(uint256 amount, bool withPurpose) public {
+        _assertOverBalanceRefused(bound(amount, INITIAL_BALANCE + 1, type(uint256).max), withPurpose);
+    }
 
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IERC20Errors.ERC20InsufficientBalance.selector, exporter, INITIAL_BALANCE, amount
-            )
-        );
-        vm.prank(exporter);
-        usd.transfer(importer, amount);
+    function test_transfer_failsOneUnitOverBalance() public {
+        _assertOverBalanceRefused(INITIAL_BALANCE + 1, false);
+        _assertOverBalanceRefused(INITIAL_BALANCE + 1, true);
     }
 
     function testFuzz_transfer_failsIfAnyPartyNotParticipant(address stranger, uint256 amount, bool asSender) public {
@@ -56,14 +54,17 @@ contract SettlementTokenFuzzTest is World {
         usd.transfer(to, amount);
     }
 
-    function testFuzz_transfer_frozenPartyRefusedAndBalanceKept(uint256 amount, bool frozenSends) public {
+    function testFuzz_transfer_frozenPartyRefusedAndBalanceKept(uint256 amount, bool frozenSends, bool withPurpose)
+        public
+    {
         amount = bound(amount, 1, INITIAL_BALANCE);
         _freeze(exporter);
         (address from, address to) = frozenSends ? (exporter, importer) : (importer, exporter);
 
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.SettlementTokenInactiveParty.selector, exporter));
         vm.prank(from);
-        usd.transferWithPurpose(to, amount, GDDS, INVOICE_REF);
+        if (withPurpose) usd.transferWithPurpose(to, amount, GDDS, INVOICE_REF);
+        else usd.transfer(to, amount);
 
         vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE, "frozen balance kept");
         vm.assertEq(usd.balanceOf(importer), INITIAL_BALANCE, "counterparty balance kept");
@@ -78,11 +79,21 @@ contract SettlementTokenFuzzTest is World {
         vm.prank(importer);
         usd.approve(instrument, allowance);
 
+        vm.recordLogs();
+        vm.expectEmit(true, true, true, true);
+        emit ISettlementToken.PaymentTransfer(importer, exporter, amount, GDDS, INVOICE_REF);
+        vm.expectEmit(true, true, true, true);
+        emit ISettlementToken.CrossBorderTransfer(importer, exporter, "US", "CN", "USD", amount, GDDS, INVOICE_REF);
         vm.prank(instrument);
         usd.transferFromWithPurpose(importer, exporter, amount, GDDS, INVOICE_REF);
 
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        vm.assertEq(_count(logs, ISettlementToken.PaymentTransfer.selector), 1, "one PaymentTransfer");
+        vm.assertEq(_count(logs, ISettlementToken.CrossBorderTransfer.selector), 1, "one CrossBorderTransfer");
         vm.assertEq(usd.allowance(importer, instrument), allowance - amount, "allowance spent");
+        vm.assertEq(usd.balanceOf(importer), INITIAL_BALANCE - amount, "payer debited");
         vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE + amount, "paid");
+        vm.assertEq(usd.balanceOf(instrument), 0, "the spender moves money, holds none");
     }
 
     /// @notice A spender that is not an active participant (never registered, or frozen) spends no
@@ -104,17 +115,32 @@ contract SettlementTokenFuzzTest is World {
 
         vm.assertEq(usd.allowance(importer, spender), amount, "allowance kept");
         vm.assertEq(usd.balanceOf(importer), INITIAL_BALANCE, "payer kept its balance");
+        vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE, "receiver got nothing");
     }
 
     // ───────────────────────────── Reporting ─────────────────────────────
 
+    /// @notice A cross-border payment emits `Transfer`, `PaymentTransfer` and `CrossBorderTransfer`, once each,
+    /// with exact fields (purpose code and reference carried), and moves exactly the amount.
     function testFuzz_crossBorderTransfer_reportsExactFields(uint256 amount) public {
         amount = bound(amount, 0, INITIAL_BALANCE);
 
+        vm.recordLogs();
+        vm.expectEmit(true, true, true, true);
+        emit IERC20.Transfer(importer, exporter, amount);
+        vm.expectEmit(true, true, true, true);
+        emit ISettlementToken.PaymentTransfer(importer, exporter, amount, GDDS, INVOICE_REF);
         vm.expectEmit(true, true, true, true);
         emit ISettlementToken.CrossBorderTransfer(importer, exporter, "US", "CN", "USD", amount, GDDS, INVOICE_REF);
         vm.prank(importer);
         usd.transferWithPurpose(exporter, amount, GDDS, INVOICE_REF);
+
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        vm.assertEq(_count(logs, IERC20.Transfer.selector), 1, "one Transfer");
+        vm.assertEq(_count(logs, ISettlementToken.PaymentTransfer.selector), 1, "one PaymentTransfer");
+        vm.assertEq(_count(logs, ISettlementToken.CrossBorderTransfer.selector), 1, "one CrossBorderTransfer");
+        vm.assertEq(usd.balanceOf(importer), INITIAL_BALANCE - amount, "payer debited");
+        vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE + amount, "payee credited");
     }
 
     function testFuzz_largeValue_reportedIffAtOrAboveThreshold(uint256 threshold, uint256 amount) public {
@@ -149,16 +175,23 @@ contract SettlementTokenFuzzTest is World {
 
     // ───────────────────────────── Mint and burn ─────────────────────────────
 
-    /// @notice Minting needs an authorized `BANK_ROLE` (M4): a caller without the role is refused by the
-    /// registry's one check, a bank whose role was revoked too, and a frozen bank as frozen.
+    /// @notice Minting needs an authorized `BANK_ROLE` (M4): a caller without the role (any address, and every
+    /// registered participant of another kind: corporate, regulator, operator) is refused by the registry's one
+    /// check, a bank whose role was revoked too, and a frozen bank as frozen.
     function testFuzz_mint_onlyByAuthorizedBank(address caller, uint256 amount) public {
         vm.assume(caller != bankCn && caller != bankUs && caller != address(forwarder) && caller != address(vm));
         amount = bound(amount, 1, 1e30);
         bytes32 bankRole = registry.BANK_ROLE();
 
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, bankRole));
-        vm.prank(caller);
-        usd.mint(exporter, amount, bytes32(0));
+        address[5] memory notBanks = [caller, exporter, regulator, operator, outsider];
+        for (uint256 i; i < notBanks.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, notBanks[i], bankRole)
+            );
+            vm.prank(notBanks[i]);
+            usd.mint(exporter, amount, bytes32(0));
+        }
+        vm.assertEq(usd.balanceOf(exporter), INITIAL_BALANCE, "nothing minted");
 
         vm.prank(bankUs);
         usd.mint(exporter, amount, bytes32(0));
@@ -200,11 +233,31 @@ contract SettlementTokenFuzzTest is World {
         amount = bound(amount, 1, INITIAL_BALANCE);
         uint256 supply = usd.totalSupply();
 
+        vm.recordLogs();
+        vm.expectEmit(true, true, true, true);
+        emit IERC20.Transfer(bankCn, address(0), amount);
+        vm.expectEmit(true, true, true, true);
+        emit ISettlementToken.DepositBurned(bankCn, amount, keccak256("WDR"));
         vm.prank(bankCn);
         usd.burn(amount, keccak256("WDR"));
 
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        vm.assertEq(_count(logs, IERC20.Transfer.selector), 1, "one Transfer");
+        vm.assertEq(_count(logs, ISettlementToken.DepositBurned.selector), 1, "one DepositBurned");
         vm.assertEq(usd.totalSupply(), supply - amount, "supply reduced");
         vm.assertEq(usd.balanceOf(bankCn), INITIAL_BALANCE - amount, "bank debited");
+    }
+
+    /// @dev `exporter` tries to send `amount` over its balance, plainly or as a payment: refused by name.
+    function _assertOverBalanceRefused(uint256 amount, bool withPurpose) private {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IERC20Errors.ERC20InsufficientBalance.selector, exporter, INITIAL_BALANCE, amount
+            )
+        );
+        vm.prank(exporter);
+        if (withPurpose) usd.transferWithPurpose(importer, amount, GDDS, INVOICE_REF);
+        else usd.transfer(importer, amount);
     }
 
     function _count(Vm.Log[] memory logs, bytes32 topic0) private view returns (uint256 n) {

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import tools.slither_check as slither_check
+from tools import slither_check
 from tools.slither_check import Finding, exclusions, gate, parse_findings, print_findings, slither_env, unexplained
 
 
