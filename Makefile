@@ -38,7 +38,7 @@ TIMED = $(PYTHON) -m tools.suite_times run
 
 # The suites share nothing: each starts its own chains and gateways on free ports and keeps its files in its own
 # temporary folders. Most of their time is spent waiting on those processes, so they run three at a time on two
-# cores, longest first, each one's output printed whole when it ends.
+# cores, longest first, each one's output printed whole when it ends; a failed suite does not stop the others (-k).
 SUITES := test-app test-contracts test-devnet test-forge test-slither test-eth-tester test-unit test-lint
 SUITE_JOBS ?= 3
 
@@ -46,7 +46,7 @@ test-all:
 	cd $(ROOT) && $(TIMED) setup -- $(MAKE) --no-print-directory -j3 --output-sync=target setup
 	cd $(ROOT) && $(TIMED) compile -- $(MAKE) --no-print-directory compile
 	$(MAKE) --no-print-directory home-snapshot
-	$(MAKE) --no-print-directory -j$(SUITE_JOBS) --output-sync=target $(SUITES); status=$$?; \
+	$(MAKE) --no-print-directory -k -j$(SUITE_JOBS) --output-sync=target $(SUITES); status=$$?; \
 	  $(MAKE) --no-print-directory home-check && exit $$status
 
 setup: $(VENV)/.installed node_modules/.installed $(HARDHAT)/node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
