@@ -31,11 +31,15 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
 from app.chain.errors import ERROR_NOTICES
 from app.core.enums import SOLIDITY_ENUMS
+
+# What decoding bytes of another layout raises (eth_abi, the one-word decoders, an enum value out of range).
+UNDECODABLE = (DecodingError, ValueError, TypeError, OverflowError, LookupError)
 
 
 def _types(inputs: list[dict[str, Any]]) -> list[str]:
@@ -234,7 +238,7 @@ class EventAbi:
 # Each enum's members by the enum's name, as an ABI's `internalType` ends (`enum IInvoiceLiens.InvoiceState`).
 _ENUM_MEMBERS = {enum.__name__: tuple(m.name for m in enum) for enum in SOLIDITY_ENUMS.values()}
 _ROLE = re.compile(r"\bkeccak256\(\"(\w+_ROLE)\"\)")
-_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 _QUOTED = re.compile(r"`([^`]*)`")
 # How an id argument reads in a message when its name does not say it (`lcId` 7 → "credit 7").
 _ID_WORDS = {"lcId": "credit", "rootId": "certificate tree", "instrumentId": "instrument", "tokenId": "invoice"}
@@ -253,7 +257,7 @@ class Vocabulary:
     roles: dict[bytes, str] = field(default_factory=dict)
 
     @classmethod
-    def from_sources(cls, sources: dict[str, Any]) -> "Vocabulary":
+    def from_sources(cls, sources: dict[str, Any]) -> Vocabulary:
         roles: dict[bytes, str] = {b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
         for source in sources.values():
             text = _COMMENTS.sub("", (source or {}).get("content") or "")
@@ -383,7 +387,7 @@ class AbiRegistry:
             self._events_by_type[contract] = events
 
     @classmethod
-    def from_build(cls, build_file: Path) -> "AbiRegistry":
+    def from_build(cls, build_file: Path) -> AbiRegistry:
         build = json.loads(build_file.read_text())
         types = build.get("contractTypes", {})
         docs: dict[str, str] = {}
@@ -432,7 +436,7 @@ class AbiRegistry:
             return None
         try:
             args = error.decode(body)
-        except Exception:
+        except UNDECODABLE:
             return None
         return DecodedError(error.name, args, error.describe(args, contract_names))
 
@@ -440,7 +444,7 @@ class AbiRegistry:
 def _to_bytes(value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
-    return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def _to_int(value: Any) -> int:
@@ -459,7 +463,7 @@ class ContractEvents:
     struct fields in order.
     """
 
-    def __init__(self, abi: AbiRegistry, deployment: "Deployment", named_structs: bool = False) -> None:
+    def __init__(self, abi: AbiRegistry, deployment: Deployment, named_structs: bool = False) -> None:
         self.names = deployment.names_by_address()  # checksummed address → deployed name
         self.types = {address: deployment.contract_type(name) for address, name in self.names.items()}
         self.named_structs = named_structs
@@ -479,7 +483,7 @@ class ContractEvents:
             return None
         try:
             return event.name, event.decode(topics, data, self.named_structs)
-        except Exception:  # the contract's event, another layout: not ours to decode
+        except UNDECODABLE:  # the contract's event, another layout: not ours to decode
             return None
 
     def decode_log(self, log: dict[str, Any]) -> DecodedEvent | None:
@@ -500,7 +504,7 @@ class Deployment:
     addresses: dict[str, str]
 
     @classmethod
-    def load(cls, path: Path) -> "Deployment":
+    def load(cls, path: Path) -> Deployment:
         raw = json.loads(path.read_text())
         return cls(
             int(raw["chain_id"]),

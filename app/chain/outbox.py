@@ -77,13 +77,13 @@ class GroupCommitter:
                 batch, self._queue = self._queue, []
             try:
                 results = self._run(batch)
-            except Exception:
+            except Exception:  # noqa: BLE001 - whatever failed, each write is tried alone and settled
                 log.warning("group commit of %d writes failed; retrying them one by one", len(batch))
                 for item in batch:
                     try:
                         (result,) = self._run([item])
                         self._settle(item[2], result, None)
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - handed to the waiting caller, who raises it
                         self._settle(item[2], None, exc)
                 continue
             for item, result in zip(batch, results):

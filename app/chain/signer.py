@@ -34,7 +34,7 @@ def require_coincurve() -> str:
 
     backend = get_backend()
     if not isinstance(backend, CoinCurveECCBackend):
-        raise RuntimeError(
+        raise RuntimeError(  # noqa: TRY004 - the installed backend is set-up, not an argument of the wrong type
             f"eth-keys is using {type(backend).__name__}; install coincurve (pinned in requirements.lock) "
             "for signing at gateway speed"
         )
@@ -73,7 +73,7 @@ class SignedTx:
 class Signer:
     """One participant's unlocked key. Signs EIP-1559 transactions; never reveals the key."""
 
-    __slots__ = ("address", "_key")
+    __slots__ = ("_key", "address")
 
     def __init__(self, account: LocalAccount) -> None:
         self.address: str = account.address

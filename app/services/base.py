@@ -11,8 +11,9 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable
+from typing import Any
 
 from eth_utils import keccak
 from sqlalchemy.orm import Session, sessionmaker
@@ -144,7 +145,7 @@ async def follow_up(what: str, step: Awaitable[Any]) -> None:
     indexer does the same work for every instrument it indexes, and a replay of the key runs it again."""
     try:
         await step
-    except Exception:  # noqa: BLE001 - whatever failed, the transaction is mined: its answer stands
+    except Exception:
         log.warning("follow-up of a mined write failed (%s); the answer stands, the indexer catches up", what,
                     exc_info=True)
 

@@ -42,13 +42,30 @@ from app.core.enums import ParticipantKind
 from app.core.errors import Forbidden
 from app.db.index_models import Instrument, InstrumentParty
 from app.schemas.certificates import (
-    CertificateDiscounted, CertificateIssued, CertificateOfferClosed, CertificateOfferCreate, CertificateOffered,
-    CertificateSettlement, CertificateSplit, CertificateSplitResult, CertificateTransfer, CertificateTransferred,
-    CertificatesSettled, DiscountAcceptance, DiscountRequestCancelled, DiscountRequestCreate, DiscountRequested,
+    CertificateDiscounted,
+    CertificateIssued,
+    CertificateOfferClosed,
+    CertificateOfferCreate,
+    CertificateOffered,
+    CertificateSettlement,
+    CertificateSplit,
+    CertificateSplitResult,
+    CertificatesSettled,
+    CertificateTransfer,
+    CertificateTransferred,
+    DiscountAcceptance,
+    DiscountRequestCancelled,
+    DiscountRequestCreate,
+    DiscountRequested,
     TreeDefaulted,
 )
 from app.services.base import (
-    Gateway, WriteContext, is_party, refuse, require_kind, submit,
+    Gateway,
+    WriteContext,
+    is_party,
+    refuse,
+    require_kind,
+    submit,
 )
 from app.services.index_queries import viewer
 from app.services.results import register_result

@@ -31,8 +31,9 @@ instrument's `details.document_namers`, hash → namer, and its parties' roles).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -71,7 +72,7 @@ def record_upload(conn: Connection, sha256: str, size: int, content_type: str, u
     new. True when the uploader could not read it before (whether or not someone else stored the same bytes
     earlier); otherwise nothing changes, its content type neither."""
     _insert_missing(conn, Document.__table__, [{"sha256": sha256, "size": size,
-                                                "created_at": datetime.now(timezone.utc)}])
+                                                "created_at": datetime.now(UTC)}])
     if may_read(conn, sha256, uploader):
         return False
     _insert_missing(conn, DocumentUpload.__table__, _rows({(sha256, uploader): content_type}))
@@ -128,7 +129,7 @@ def _grant(conn: Connection, grants: list[tuple[str, str, frozenset[str]]]) -> i
 
 
 def _rows(readers: Mapping[tuple[str, str], str]) -> list[dict[str, Any]]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [{"sha256": h, "participant": p, "content_type": t, "created_at": now}
             for (h, p), t in sorted(readers.items())]
 

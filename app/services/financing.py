@@ -34,13 +34,35 @@ from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import FinancingState, ParticipantKind, name_of
 from app.core.errors import Forbidden, NotFound
 from app.schemas.financing import (
-    CustomsPolicy, CustomsPolicySet, FinancingApplied, FinancingApply, FinancingApproval, FinancingApproved,
-    FinancingDefaulted, FinancingRejected, FinancingRejection, FinancingRepaid, FinancingRepayment,
-    FinancingRepaymentRecord, FinancingWithdrawn, ProgrammeClosed, ProgrammeOpened, ProgrammeProposal,
-    ProgrammeProposed, RecourseClaimed,
+    CustomsPolicy,
+    CustomsPolicySet,
+    FinancingApplied,
+    FinancingApply,
+    FinancingApproval,
+    FinancingApproved,
+    FinancingDefaulted,
+    FinancingRejected,
+    FinancingRejection,
+    FinancingRepaid,
+    FinancingRepayment,
+    FinancingRepaymentRecord,
+    FinancingWithdrawn,
+    ProgrammeClosed,
+    ProgrammeOpened,
+    ProgrammeProposal,
+    ProgrammeProposed,
+    RecourseClaimed,
 )
 from app.services.base import (
-    Caller, Gateway, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
+    Caller,
+    Gateway,
+    WriteContext,
+    bytes32_of,
+    follow_up,
+    is_party,
+    refuse,
+    require_kind,
+    submit,
 )
 from app.services.documents import DocumentStore
 from app.services.results import register_result

@@ -15,7 +15,12 @@ from app.core.enums import ParticipantKind
 from app.core.errors import Invalid
 from app.core.fx_quotes import quote_typed_data, rate_from_decimal
 from app.schemas.fx import (
-    SPENDERS, ApprovalCreate, ApprovalResult, FxPaymentCreate, FxPaymentResult, FxQuoteCreate,
+    SPENDERS,
+    ApprovalCreate,
+    ApprovalResult,
+    FxPaymentCreate,
+    FxPaymentResult,
+    FxQuoteCreate,
 )
 from app.services.base import Caller, Gateway, WriteContext, ascii_code, bytes32_of, require_kind, submit
 from app.services.money import token_decimals

@@ -29,11 +29,25 @@ from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import InvoiceState, ParticipantKind
 from app.core.errors import Forbidden
 from app.schemas.invoices import (
-    CustomsAttestation, CustomsAttested, InvoiceCancel, InvoiceCancelled, InvoiceConfirmed, InvoiceCreate,
-    InvoicePaid, InvoicePayment, InvoiceRegistered,
+    CustomsAttestation,
+    CustomsAttested,
+    InvoiceCancel,
+    InvoiceCancelled,
+    InvoiceConfirmed,
+    InvoiceCreate,
+    InvoicePaid,
+    InvoicePayment,
+    InvoiceRegistered,
 )
 from app.services.base import (
-    Gateway, WriteContext, bytes32_of, follow_up, is_party, refuse, require_kind, submit,
+    Gateway,
+    WriteContext,
+    bytes32_of,
+    follow_up,
+    is_party,
+    refuse,
+    require_kind,
+    submit,
 )
 from app.services.documents import DocumentStore
 from app.services.results import register_result

@@ -37,7 +37,12 @@ from eth_utils import to_checksum_address
 from app.chain.errors import ContractReverted, utc_time
 from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import (
-    Availability, CreditState, DocumentType, ParticipantKind, PresentationState, name_of,
+    Availability,
+    CreditState,
+    DocumentType,
+    ParticipantKind,
+    PresentationState,
+    name_of,
 )
 from app.core.errors import Conflict, Forbidden, error_body
 from app.schemas.letters_of_credit import (
@@ -59,7 +64,11 @@ from app.schemas.letters_of_credit import (
     document_names,
 )
 from app.services.base import (
-    Gateway, WriteContext, follow_up, require_kind, submit,
+    Gateway,
+    WriteContext,
+    follow_up,
+    require_kind,
+    submit,
 )
 from app.services.documents import DocumentStore
 from app.services.results import register_result

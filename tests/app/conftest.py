@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-
 from gateway_world import GatewayProcess, World, anvil_world, own_anvil
 
 

@@ -15,9 +15,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 import httpx
 
@@ -94,7 +95,7 @@ def own_anvil() -> Iterator[str]:
             [str(ROOT / "tools" / "bin" / "anvil"), "--port", str(port), "--accounts", "12", "--mnemonic",
              "test test test test test test test test test test test junk", "--hardfork", "cancun", "--silent"],
             env={**os.environ, "HOME": home}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent)
+            preexec_fn=_die_with_parent)  # noqa: PLW1509  (PR_SET_PDEATHSIG has no Popen argument)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -153,10 +154,12 @@ class GatewayProcess:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0, wait_for_chain: bool = True) -> "GatewayProcess":
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=self.env,
-                                        stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    def start(self, timeout: float = 60.0, wait_for_chain: bool = True) -> GatewayProcess:
+        # The child keeps its own copy of the log's descriptor: ours closes at once.
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext(subprocess.DEVNULL) as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.runner"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent)  # noqa: PLW1509  (PR_SET_PDEATHSIG has no Popen argument)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -184,8 +187,9 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> "GatewayProcess":
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *_: object) -> None:
         self.stop()

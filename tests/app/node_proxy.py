@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import ClientSession, web
-
 from gateway_world import free_port
 
 
@@ -54,7 +53,7 @@ class RpcProxy:
         self._loop.run_until_complete(start())
         self._loop.run_forever()
 
-    def __enter__(self) -> "RpcProxy":
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait(10)
         return self

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from indexer_world import IndexerChain
 from sqlalchemy import select
 
 from app.db.index_models import Alert, ChainEvent
-from indexer_world import IndexerChain
 
 THRESHOLD = 10_000_00  # USD large-value threshold in this world (minor units)
-RULES = dict(structuring_margin=0.1, structuring_min_count=3, round_trip_min_ratio=0.9,
-             round_trip_min_amount=100_000_00, burst_window_seconds=600, burst_max_transfers=5,
-             concentration_max_share=0.5, concentration_min_total=500_000_00)
+RULES = {"structuring_margin": 0.1, "structuring_min_count": 3, "round_trip_min_ratio": 0.9,
+         "round_trip_min_amount": 100_000_00, "burst_window_seconds": 600, "burst_max_transfers": 5,
+         "concentration_max_share": 0.5, "concentration_min_total": 500_000_00}
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ record a tree's default, and who may call what."""
 
 from __future__ import annotations
 
-
 import pytest
-
 from instrument_helpers import advance, approve_spender, chain_now, code, invoice, usd, wait_for
 
 

@@ -24,10 +24,9 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import idem
 from eth_account import Account
 from eth_utils import keccak
-
-from conftest import idem
 from gateway_world import GatewayProcess, settings_for
 from instrument_helpers import chain_now, code, rpc
 from node_proxy import RpcProxy

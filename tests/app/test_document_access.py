@@ -18,7 +18,6 @@ import time
 
 import httpx
 import pytest
-
 from gateway_world import ROOT
 from instrument_helpers import approve_spender, chain_now, code, invoice, issued_certificate
 from test_letters_of_credit import _advised, _docs, _present

@@ -5,7 +5,7 @@ and by which instrument, and times read as UTC dates."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from instrument_helpers import approve_spender, chain_now, code, invoice
 from test_letters_of_credit import _advised, _presented, _step
@@ -24,7 +24,7 @@ def test_domain_words_an_early_preclusion_claim_says_until_when_the_examination_
     error = early.json()["error"]
     deadline = error["details"]["examinationDeadline"]
     assert deadline > chain_now(world)
-    until = datetime.fromtimestamp(deadline, timezone.utc).strftime("%Y-%m-%d")
+    until = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%d")
     assert f"examination period runs until {until}" in error["message"]
     assert error["details"]["examination_period_ends"].startswith(until)
     assert error["message"].endswith("neither honoured nor refused")
@@ -73,6 +73,6 @@ def test_domain_words_times_in_a_refusal_read_as_utc_dates(api, world):
     assert refused.status_code == 422 and code(refused) == "InvoiceRegistryInvalidDueDate", refused.text
     error = refused.json()["error"]
     assert error["details"]["dueDate"] == now - 3_600  # details keep the integers, for programs
-    due = datetime.fromtimestamp(now - 3_600, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    due = datetime.fromtimestamp(now - 3_600, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     assert due in error["message"] and str(now - 3_600) not in error["message"], error["message"]
     assert not DEVELOPER_WORDS.search(error["message"]), error["message"]

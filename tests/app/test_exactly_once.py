@@ -8,7 +8,6 @@ import uuid
 
 import httpx
 from eth_utils import keccak
-
 from gateway_world import GatewayProcess
 
 

@@ -79,7 +79,7 @@ def _start(environment: str, passphrase: str | None, module: str = "app.runner")
     if passphrase is not None:
         env["TRADEFIN_KEYSTORE_PASSPHRASE"] = passphrase
     return subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
 
 
 def test_files_on_disk_outside_development_no_passphrase_fails_closed_at_start_up():
@@ -103,7 +103,7 @@ def test_files_on_disk_a_misspelt_environment_variable_refuses_to_start_instead_
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEFIN_")}
         env["TRADEFIN_ENVIROMENT"] = "production"
         refused = subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True,
-                                 timeout=60)
+                                 timeout=60, check=False)
         assert refused.returncode == 1, (module, refused.stderr)
         assert refused.stderr.strip() == (
             "tradefin: refusing to start: unknown setting TRADEFIN_ENVIROMENT (did you mean TRADEFIN_ENVIRONMENT?); "

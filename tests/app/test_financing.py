@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-
 from instrument_helpers import advance, approve_spender, chain_now, code, invoice, usd
 
 TERMS = "0x" + "cd" * 32

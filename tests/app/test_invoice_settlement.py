@@ -4,7 +4,6 @@ customs declaration, and who may call what."""
 from __future__ import annotations
 
 import pytest
-
 from instrument_helpers import approve_spender, code, invoice, usd
 
 DECLARATION = "0x" + "ef" * 32

@@ -4,7 +4,6 @@ currency, and transfers at or above it are reported on chain."""
 from __future__ import annotations
 
 import pytest
-
 from instrument_helpers import code
 
 ROUTE = "/v1/supervision/large-value-threshold"

@@ -11,7 +11,6 @@ import time
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import idem
 
 LIMIT = 1024 * 1024  # Settings.max_json_body_bytes by default

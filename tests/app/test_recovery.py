@@ -8,12 +8,12 @@ import time
 
 import httpx
 from eth_account import Account
+from gateway_world import GatewayProcess
 
 from app.chain.outbox import Outbox
 from app.chain.signer import Signer
 from app.db.session import make_engine, make_sessionmaker
 from app.runner import derive_private_keys
-from gateway_world import GatewayProcess
 from scripts._common import TEST_ROLES
 
 

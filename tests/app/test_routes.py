@@ -6,9 +6,8 @@ import secrets
 
 import httpx
 import pytest
-from eth_account import Account
-
 from conftest import idem
+from eth_account import Account
 from gateway_world import GatewayProcess, free_port
 from instrument_helpers import chain_now, code, rpc
 

@@ -8,11 +8,11 @@ import signal
 
 import httpx
 import pytest
+from gateway_world import free_port
 from pydantic import ValidationError
 
 from app.core.config import DEVELOPMENT_PASSPHRASE, Settings
 from app.runner import start_gateway_process
-from gateway_world import free_port
 
 
 def test_default_passphrase_is_refused_outside_development(monkeypatch):

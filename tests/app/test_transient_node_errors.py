@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from gateway_world import GatewayProcess, settings_for
 from instrument_helpers import chain_now
 from node_proxy import RpcProxy

@@ -12,10 +12,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 import script_runs
-import scripts._common as common
 from receivables_helpers import DAY, advance_to, confirmed_invoice, now
+
+import scripts._common as common
 from app.core.enums import FinancingState
 from scripts._common import INVOICE_GRACE_PERIOD, text_hash
 from scripts.bank_financing import cli

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 import script_runs
+from lc_world import AMOUNT, LATEST_SHIPMENT, MAX_ALLOWANCE, Credits, next_monday
 
 import scripts._common as common
-from lc_world import AMOUNT, LATEST_SHIPMENT, MAX_ALLOWANCE, Credits, next_monday
 from app.core.enums import Availability, CreditState, PresentationState
 from scripts._letters_of_credit import DAY
 from scripts.bank_lc import cli

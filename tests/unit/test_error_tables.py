@@ -24,8 +24,8 @@ BANK = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
     ("already known", NodeErrorKind.ALREADY_KNOWN),
     ("replacement transaction underpriced", NodeErrorKind.REPLACEMENT_UNDERPRICED),
     ("insufficient funds for gas * price + value", NodeErrorKind.INSUFFICIENT_FUNDS),
-    ("Sender doesn't have enough funds to send tx. The max upfront cost is: 2100000000 and the sender's account only "
-     "has: 0", NodeErrorKind.INSUFFICIENT_FUNDS),  # Hardhat (EDR), the devnet of `make run`
+    (("Sender doesn't have enough funds to send tx. The max upfront cost is: 2100000000 and the sender's account "
+      "only has: 0"), NodeErrorKind.INSUFFICIENT_FUNDS),  # Hardhat (EDR), the devnet of `make run`
     ("Nonce too high. Expected nonce to be 0 but got 1. Note that transactions can't be queued when automining.",
      NodeErrorKind.NONCE_TOO_HIGH),
     ("max fee per gas less than block base fee", NodeErrorKind.FEE_TOO_LOW),

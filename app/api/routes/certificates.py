@@ -12,8 +12,12 @@ from fastapi import APIRouter, Path
 from app.api.deps import GatewayDep, WriteContextDep
 from app.api.routes._write import respond
 from app.schemas.certificates import (
-    CertificateOfferCreate, CertificateSettlement, CertificateSplit, CertificateTransfer,
-    DiscountAcceptance, DiscountRequestCreate,
+    CertificateOfferCreate,
+    CertificateSettlement,
+    CertificateSplit,
+    CertificateTransfer,
+    DiscountAcceptance,
+    DiscountRequestCreate,
 )
 from app.schemas.common import ERROR_RESPONSES
 from app.services import certificates as service

@@ -11,8 +11,14 @@ from app.api.deps import CallerDep, GatewayDep, WriteContextDep
 from app.api.routes._write import respond
 from app.schemas.common import ERROR_RESPONSES
 from app.schemas.financing import (
-    CustomsPolicy, FinancingApply, FinancingApproval, FinancingPayoff, FinancingRejection, FinancingRepayment,
-    FinancingRepaymentRecord, ProgrammeProposal,
+    CustomsPolicy,
+    FinancingApply,
+    FinancingApproval,
+    FinancingPayoff,
+    FinancingRejection,
+    FinancingRepayment,
+    FinancingRepaymentRecord,
+    ProgrammeProposal,
 )
 from app.services import financing as service
 from app.services.results import written

@@ -8,7 +8,9 @@ from app.api.deps import GatewayDep, WriteContextDep
 from app.api.routes._write import respond
 from app.schemas.common import ERROR_RESPONSES
 from app.schemas.invoices import (
-    CustomsAttestation, InvoiceCancel, InvoiceCreate,
+    CustomsAttestation,
+    InvoiceCancel,
+    InvoiceCreate,
     InvoicePayment,
 )
 from app.services import invoices as service
