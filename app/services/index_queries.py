@@ -171,7 +171,7 @@ class IndexMemo:
 
     def many(self, conn: Connection, v: Viewer, kind: str) -> bool:
         """The viewer is party to more than SPARSE_PARTY_LIMIT instruments of `kind` (`_few_instruments_of`)."""
-        return self._get(("many", v.wallets, kind), lambda: conn.execute(
+        return self._get(("many", v.wallets, kind, SPARSE_PARTY_LIMIT), lambda: conn.execute(
             _PARTY_ROWS, {"wallets": _wallets(v), "kind": kind}).scalar_one() > SPARSE_PARTY_LIMIT)
 
 
