@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -21,6 +22,28 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.files import PRIVATE_FILE, private_dir, private_file, tighten
 from app.db.models import Base
+
+
+class StepBudget:
+    """A bound on the SQLite work of the statements run while it is set (`STEP_BUDGET`): counted in SQLite virtual
+    machine steps, by the thousand; past it, the statement running is interrupted (`sqlite3.OperationalError`,
+    "interrupted") and `spent` is true. For reads that run on the event loop (`app.api.index_deps.run_read`)."""
+
+    GRANULARITY = 1_000  # steps between two checks
+
+    def __init__(self, steps: int) -> None:
+        self._checks = max(1, steps // self.GRANULARITY)
+        self.spent = False
+
+    def check(self) -> int:
+        """SQLite's progress handler: nonzero interrupts the statement."""
+        self._checks -= 1
+        if self._checks < 0:
+            self.spent = True
+        return self.spent
+
+
+STEP_BUDGET: ContextVar[StepBudget | None] = ContextVar("tradefin_sqlite_step_budget", default=None)
 
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
@@ -44,6 +67,11 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "checkout")
+        def _step_budget(dbapi_connection, _record, _proxy):  # type: ignore[no-untyped-def]
+            budget = STEP_BUDGET.get()  # the budget of whoever takes the connection (usually none)
+            dbapi_connection.set_progress_handler(budget.check if budget else None, StepBudget.GRANULARITY)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=16)

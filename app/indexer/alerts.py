@@ -9,8 +9,10 @@ not one per transfer. A rollback deletes alerts raised from blocks that left the
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import and_, func, select
 
@@ -36,16 +38,16 @@ class AlertSink:
 
     def __init__(self, store: Store, settings: IndexerSettings) -> None:
         self.store, self.settings = store, settings
-        self._raised: list[dict[str, Any]] = []
+        # (rule, subject) → the time of its latest alert, stored (read once) or raised in this range (None: none)
+        self._latest: dict[tuple[str, str], int | None] = {}
 
     def quiet(self, rule_name: str, subject: str, timestamp: int) -> bool:
-        since = timestamp - self.settings.alert_quiet_seconds
-        if any(a["rule"] == rule_name and a["subject"] == subject and a["timestamp"] >= since for a in self._raised):
-            return True
-        found = self.store.conn.execute(
-            select(Alert.id).where(Alert.rule == rule_name, Alert.subject == subject, Alert.timestamp >= since)
-            .limit(1)).first()
-        return found is not None
+        key = (rule_name, subject)
+        if key not in self._latest:
+            self._latest[key] = self.store.conn.execute(
+                select(func.max(Alert.timestamp)).where(Alert.rule == rule_name, Alert.subject == subject)).scalar()
+        latest = self._latest[key]
+        return latest is not None and latest >= timestamp - self.settings.alert_quiet_seconds
 
     def raise_alert(self, rule_name: str, subject: str, trigger: dict[str, Any], evidence: list[int], summary: str,
                     measures: dict[str, Any], counterparty: str | None = None) -> None:
@@ -56,7 +58,8 @@ class AlertSink:
                  "block_number": trigger.get("block_number") or trigger.get("taken_block"),
                  "timestamp": trigger["timestamp"], "summary": summary[:300], "evidence": sorted(evidence),
                  "measures": measures}
-        self._raised.append(alert)
+        key = (rule_name, subject)
+        self._latest[key] = max(self._latest.get(key) or trigger["timestamp"], trigger["timestamp"])
         self.store.append("idx_alerts", alert)
 
 
@@ -72,6 +75,21 @@ def _transfers(store: Store, *conditions: Any) -> list[Any]:
     return store.conn.execute(select(Transfer.event_id, Transfer.timestamp, Transfer.amount, Transfer.from_address,
                                      Transfer.to_address, Transfer.currency)
                               .where(Transfer.kind == "transfer", *conditions).order_by(Transfer.event_id)).all()
+
+
+class _Window:
+    """Transfers in chain order (`_transfers`), asked for those within `seconds` up to a trigger: a slice, found by
+    bisection (time never goes back along the chain), instead of a pass over all of them per trigger."""
+
+    def __init__(self, history: list[Any], seconds: int) -> None:
+        self.history, self.seconds = history, seconds
+        self._ids = [h.event_id for h in history]
+        self._times = [h.timestamp for h in history]
+
+    def count_and_slice(self, trigger: dict[str, Any]) -> tuple[int, slice]:
+        end = bisect_right(self._ids, trigger["event_id"])
+        start = bisect_left(self._times, trigger["timestamp"] - self.seconds, 0, end)
+        return end - start, slice(start, end)
 
 
 @rule("structuring")
@@ -93,9 +111,11 @@ def structuring(store: Store, state: RangeState, settings: IndexerSettings, sink
                              Transfer.amount < threshold,
                              Transfer.timestamp >= triggers[0]["timestamp"] - window,
                              Transfer.event_id <= triggers[-1]["event_id"])
+        span = _Window(history, window)
         for t in triggers:
-            inside = [h for h in history if t["timestamp"] - window <= h.timestamp and h.event_id <= t["event_id"]]
-            if len(inside) >= settings.structuring_min_count:
+            count, within = span.count_and_slice(t)
+            if count >= settings.structuring_min_count and not sink.quiet("structuring", sender, t["timestamp"]):
+                inside = history[within]
                 total = sum(h.amount for h in inside)
                 sink.raise_alert("structuring", sender, t, [h.event_id for h in inside],
                                  f"{len(inside)} {currency} transfers just under the {threshold} reporting threshold "
@@ -138,9 +158,11 @@ def burst(store: Store, state: RangeState, settings: IndexerSettings, sink: Aler
                              Transfer.event_id <= triggers[-1]["event_id"])
         if len(history) <= limit:
             continue
+        span = _Window(history, window)
         for t in triggers:
-            inside = [h for h in history if t["timestamp"] - window <= h.timestamp and h.event_id <= t["event_id"]]
-            if len(inside) > limit:
+            count, within = span.count_and_slice(t)
+            if count > limit and not sink.quiet("burst", sender, t["timestamp"]):
+                inside = history[within]
                 sink.raise_alert("burst", sender, t, [h.event_id for h in inside],
                                  f"{len(inside)} transfers within {window} s (limit {limit})",
                                  {"count": len(inside), "limit": limit, "window_seconds": window})

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
-from operator import itemgetter
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, delete, insert, select, update
 
@@ -46,6 +47,7 @@ class Store:
         self._rows: dict[tuple[str, Key], dict[str, Any]] = {}
         self._before: dict[tuple[str, Key], dict[str, Any] | None] = {}
         self._appends: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._written: dict[str, dict[Key, dict[str, Any]]] = defaultdict(dict)  # per table: rows written so far
         self._selects = {name: select(t).where(and_(*(t.c[c] == bindparam(f"k_{c}") for c in _pk(t))))
                          for name, t in STATE_TABLES.items()}
 
@@ -119,6 +121,7 @@ class Store:
             if before == row:
                 continue
             (inserts if before is None else updates)[name].append(row)
+            self._written[name][key] = row
             if self.journal_block is not None:
                 undo.append({"block_number": self.journal_block, "table_name": name, "key": list(key),
                              "before": _jsonable(before)})
@@ -132,6 +135,10 @@ class Store:
         # (Handlers replace rows, `put({**row, ...})`, never mutate them in place.)
         self._appends.clear()
         self._before.update(self._rows)
+
+    def written(self, table: str) -> list[dict[str, Any]]:
+        """The rows of state table `table` this unit of work has written (inserted or changed), as flushed last."""
+        return list(self._written[table].values())
 
     def _update_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         pk = _pk(table)

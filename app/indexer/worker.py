@@ -26,8 +26,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from eth_utils import keccak
 from sqlalchemy import Engine, delete, func, insert, select, update
@@ -44,11 +45,11 @@ from app.db.index_models import (
     IndexVersion,
 )
 from app.indexer import alerts
-from app.services import document_access
 from app.indexer.config import IndexerSettings
 from app.indexer.handlers import HANDLERS, INDEX_VERSION, EventContext, RangeState
 from app.indexer.rpc import NodeUnavailable, RangeTooLarge, SyncRpc
 from app.indexer.store import Store, clear_index, prune_journal, rollback_state
+from app.services import document_access
 
 log = logging.getLogger("tradefin.indexer")
 CHECKPOINT = "main"
@@ -286,7 +287,8 @@ class Indexer:
             store.flush()
             alerts.run_rules(store, state, self.settings)
             store.flush()
-            document_access.grant_indexed(conn, start, end)  # who may read the documents they name
+            # who may read the documents they name
+            document_access.grant_indexed(conn, store.written("idx_instruments"))
             self._set_checkpoint(conn, end, blocks[end]["hash"])
             if journaled:
                 prune_journal(conn, end - self.settings.reorg_window)

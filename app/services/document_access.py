@@ -86,15 +86,20 @@ def grant(conn: Connection, kind: str, namers: Mapping[str, str], parties: Itera
                          named(kind, namers, parties).items()])
 
 
-def grant_indexed(conn: Connection, start: int, end: int) -> int:
-    """Grants for the instruments changed in blocks `start..end` (called by the indexer once the range's
-    instruments and parties are written, in the same transaction). Answers how many grants were added."""
-    from app.db.index_models import Instrument, InstrumentParty
+def grant_indexed(conn: Connection, instruments: Iterable[Mapping[str, Any]]) -> int:
+    """Grants for the instruments the indexer changed in a range (their rows as it wrote them; called once the
+    range's instruments and parties are written, in the same transaction). Answers how many grants were added."""
+    from app.db.index_models import InstrumentParty
 
-    changed = {uid: (kind, namers) for uid, kind, namers in conn.execute(
-        select(Instrument.uid, Instrument.kind, Instrument.details["document_namers"])
-        .where(Instrument.updated_block.between(start, end), Instrument.kind.in_(list(READER_ROLES))))
-        if isinstance(namers, dict) and namers}
+    changed: dict[str, tuple[str, dict[str, str]]] = {}
+    for row in instruments:
+        namers = (row.get("details") or {}).get("document_namers")
+        if row["kind"] in READER_ROLES and isinstance(namers, dict) and namers:
+            changed[row["uid"]] = (row["kind"], namers)
+    # Only a document somebody reads grants anything: the parties are read for the instruments naming one.
+    types = _reader_types(conn, {sha256 for _, namers in changed.values() for sha256 in namers})
+    stored = {sha256 for sha256, _ in types}
+    changed = {uid: (kind, namers) for uid, (kind, namers) in changed.items() if not stored.isdisjoint(namers)}
     parties: dict[str, list[tuple[str, str]]] = {uid: [] for uid in changed}
     for chunk in _chunks(sorted(changed)):
         for uid, role, participant in conn.execute(
@@ -102,20 +107,29 @@ def grant_indexed(conn: Connection, start: int, end: int) -> int:
                 .where(InstrumentParty.instrument.in_(chunk))):
             parties[uid].append((role, participant))
     return _grant(conn, [(sha256, namer, readers) for uid, (kind, namers) in sorted(changed.items())
-                         for sha256, (namer, readers) in named(kind, namers, parties[uid]).items()])
+                         for sha256, (namer, readers) in named(kind, namers, parties[uid]).items()], types)
 
 
-def _grant(conn: Connection, grants: list[tuple[str, str, frozenset[str]]]) -> int:
-    """Let the readers of each (hash, namer, readers) read the document when its namer may, as the namer's
-    content type. A grant may let a namer read a document another instrument names: the grants are repeated
-    until none follows (in memory; one insert). Answers how many grants were added."""
-    if not grants:
-        return 0
-    types: dict[tuple[str, str], str] = {}  # (hash, reader) → its content type; a hash nobody reads is not stored
-    for chunk in _chunks(sorted({sha256 for sha256, _, _ in grants})):
+def _reader_types(conn: Connection, hashes: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(hash, reader) → its content type, for every reader of these hashes (a hash nobody reads is not stored)."""
+    types: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(sorted(hashes)):
         types |= {(h, p): t for h, p, t in conn.execute(
             select(DocumentUpload.sha256, DocumentUpload.participant, DocumentUpload.content_type)
             .where(DocumentUpload.sha256.in_(chunk)))}
+    return types
+
+
+def _grant(conn: Connection, grants: list[tuple[str, str, frozenset[str]]],
+           types: dict[tuple[str, str], str] | None = None) -> int:
+    """Let the readers of each (hash, namer, readers) read the document when its namer may, as the namer's
+    content type (`types`: `_reader_types` of the grants' hashes, when already read). A grant may let a namer read a
+    document another instrument names: the grants are repeated until none follows (in memory; one insert). Answers
+    how many grants were added."""
+    if not grants:
+        return 0
+    if types is None:
+        types = _reader_types(conn, {sha256 for sha256, _, _ in grants})
     added: dict[tuple[str, str], str] = {}
     while True:
         new = {(sha256, reader): types[sha256, namer] for sha256, namer, readers in grants

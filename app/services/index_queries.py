@@ -23,12 +23,29 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
 import json
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import aliased
 
 from app.core.enums import FinancingState, ParticipantKind
@@ -92,18 +109,83 @@ _NOW_AND_GRACE = select(
     select(func.max(ContractParameter.value)).where(ContractParameter.name == "gracePeriod").scalar_subquery())
 
 
-def viewer(conn: Connection, address: str) -> Viewer:
-    """The caller and its identity's wallets, in one query (every wallet of an identity has its kind)."""
+def _read_viewer(conn: Connection, address: str) -> Viewer:
     rows = conn.execute(_WALLETS, {"address": address}).all()
     kind = next((k for a, k in rows if a == address), None)
     others = sorted(a for a, _ in rows if a != address)
     return Viewer(address, kind == ParticipantKind.Regulator.name, (address, *others))
 
 
-def now_and_grace(conn: Connection) -> tuple[int, int]:
-    """The index's "now" (`indexed_now`) and the invoice registry's grace period, in one query."""
+def _read_now_and_grace(conn: Connection) -> tuple[int, int]:
     now, grace = conn.execute(_NOW_AND_GRACE).one()
     return now or 0, grace or 0
+
+
+_CHECKPOINT = select(IndexCheckpoint.block_number, IndexCheckpoint.block_hash, IndexCheckpoint.updated_at)
+
+
+class IndexMemo:
+    """What the reads derive from the index alone (who a caller is, the index's "now" and grace period, whether a
+    party has many instruments of a kind, a bank's desk), kept while the index stays where it is. The indexer moves
+    its checkpoint (block, hash, time) in the transaction of every change it makes, a range applied, rolled back or
+    the index cleared (`app.indexer.worker`), and nothing else writes the index: a checkpoint this memo was not made
+    at starts a new one. One statement per read instead of up to five."""
+
+    MAX_ENTRIES = 4_096
+
+    def __init__(self, checkpoint: tuple[Any, ...] | None) -> None:
+        self.checkpoint = checkpoint
+        self._values: dict[tuple[Any, ...], Any] = {}
+
+    @classmethod
+    def of(cls, conn: Connection) -> IndexMemo:
+        """The memo of the index as `conn` sees it now (one statement: its checkpoint)."""
+        row = conn.execute(_CHECKPOINT).first()
+        checkpoint = tuple(row) if row is not None else None
+        memo = _MEMOS.get(conn.engine)
+        if memo is None or memo.checkpoint != checkpoint:
+            memo = _MEMOS[conn.engine] = cls(checkpoint)
+        return memo
+
+    def _get(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        value = read()
+        if len(self._values) >= self.MAX_ENTRIES:
+            self._values.clear()
+        self._values[key] = value
+        return value
+
+    def viewer(self, conn: Connection, address: str) -> Viewer:
+        """The caller and its identity's wallets, in one query (every wallet of an identity has its kind)."""
+        return self._get(("viewer", address), lambda: _read_viewer(conn, address))
+
+    def now_and_grace(self, conn: Connection) -> tuple[int, int]:
+        """The index's "now" (`indexed_now`) and the invoice registry's grace period, in one query."""
+        return self._get(("now",), lambda: _read_now_and_grace(conn))
+
+    def desk(self, conn: Connection, v: Viewer) -> list[str]:
+        return self._get(("desk", v.wallets), lambda: desk_invoices(conn, v))
+
+    def many(self, conn: Connection, v: Viewer, kind: str) -> bool:
+        """The viewer is party to more than SPARSE_PARTY_LIMIT instruments of `kind` (`_few_instruments_of`)."""
+        return self._get(("many", v.wallets, kind, SPARSE_PARTY_LIMIT), lambda: conn.execute(
+            _PARTY_ROWS, {"wallets": _wallets(v), "kind": kind}).scalar_one() > SPARSE_PARTY_LIMIT)
+
+
+_MEMOS: weakref.WeakKeyDictionary[Engine, IndexMemo] = weakref.WeakKeyDictionary()
+
+
+def viewer(conn: Connection, address: str) -> Viewer:
+    """The caller and its identity's wallets (`IndexMemo.viewer`)."""
+    return IndexMemo.of(conn).viewer(conn, address)
+
+
+def now_and_grace(conn: Connection) -> tuple[int, int]:
+    """The index's "now" (`indexed_now`) and the invoice registry's grace period (`IndexMemo.now_and_grace`)."""
+    return IndexMemo.of(conn).now_and_grace(conn)
 
 
 def require_regulator(conn: Connection, address: str) -> Viewer:
@@ -131,9 +213,56 @@ def _grace(conn: Connection) -> int:
     return conn.execute(select(func.max(ContractParameter.value)).where(ContractParameter.name == "gracePeriod")).scalar() or 0
 
 
-def effective_state(row: dict[str, Any], now: int, grace: int) -> str:
+def effective_state(row: Any, now: int, grace: int) -> str:
     """The instrument's state as its contract's view answers it at `now` (`app.core.states`)."""
-    return current_state(row["kind"], row["state"], row["due_at"], now, grace)
+    return current_state(row.kind, row.state, row.due_at, now, grace)
+
+
+def _safe_int(digits: str) -> int | str:
+    value = int(digits)
+    return value if -MAX_SAFE_JSON_INT <= value <= MAX_SAFE_JSON_INT else digits
+
+
+# `details` as the API answers it, decoded from the stored JSON text in one pass (`json_safe` while parsing).
+_decode_details = json.JSONDecoder(parse_int=_safe_int).decode
+
+
+def _details(stored: Any) -> dict[str, Any]:
+    """An instrument's `details` read as text (`_ROW`): on SQLite the stored JSON; a driver that decodes JSON
+    columns itself (PostgreSQL) hands over the value."""
+    if isinstance(stored, str):
+        return _decode_details(stored)
+    return json_safe(stored or {})
+
+
+# Each instrument's parties in one text, `<role> <participant>` joined by commas (neither has a space or a comma),
+# read with its row: one statement per page instead of a second one over the page's uids.
+_PARTIES_TEXT = select(func.aggregate_strings(InstrumentParty.role + " " + InstrumentParty.participant, ",")) \
+    .where(InstrumentParty.instrument == Instrument.uid).scalar_subquery()
+# An instrument row as the read routes answer it: `details` as text, decoded by `_details`; `parties` as text,
+# split by `_party_list`.
+_ROW = (Instrument.uid, Instrument.kind, Instrument.instrument_id, Instrument.contract, Instrument.state,
+        Instrument.currency, Instrument.amount, Instrument.document_hash, Instrument.due_at, Instrument.frozen,
+        Instrument.created_block, Instrument.created_at, Instrument.updated_block, Instrument.updated_at,
+        type_coerce(Instrument.details, Text).label("details"), _PARTIES_TEXT.label("parties"))
+
+
+def _party_list(text: str | None) -> list[dict[str, str]]:
+    """An instrument's parties (`_PARTIES_TEXT`) by role, then participant."""
+    if not text:
+        return []
+    return [{"participant": participant, "role": role}
+            for role, participant in sorted(entry.split(" ", 1) for entry in text.split(","))]
+
+
+def _wallets(v: Viewer) -> list[str]:
+    return list(v.wallets or (v.address,))
+
+
+_DESK_APPLICATIONS = select(Instrument.details).join(InstrumentParty, InstrumentParty.instrument == Instrument.uid) \
+    .where(InstrumentParty.participant.in_(bindparam("wallets", expanding=True)), InstrumentParty.kind == "financing",
+           InstrumentParty.role == "bank", Instrument.state == FinancingState.Applied.name)
+_DESK_INVOICES = select(Instrument.uid, Instrument.details).where(Instrument.uid.in_(bindparam("uids", expanding=True)))
 
 
 def desk_invoices(conn: Connection, v: Viewer) -> list[str]:
@@ -143,15 +272,12 @@ def desk_invoices(conn: Connection, v: Viewer) -> list[str]:
     credit, pledged to certificates). Otherwise the bank is answered as any stranger."""
     if v.regulator:
         return []
-    applications = [d for d in conn.execute(
-        select(Instrument.details).join(InstrumentParty, InstrumentParty.instrument == Instrument.uid)
-        .where(v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == "financing",
-               InstrumentParty.role == "bank", Instrument.state == FinancingState.Applied.name)).scalars()
-        if d and d.get("invoice_id")]
+    applications = [d for d in conn.execute(_DESK_APPLICATIONS, {"wallets": _wallets(v)}).scalars()
+                    if d and d.get("invoice_id")]
     if not applications:
         return []
-    invoices = dict(conn.execute(select(Instrument.uid, Instrument.details).where(
-        Instrument.uid.in_(sorted({f"invoice:{d['invoice_id']}" for d in applications})))).all())
+    invoices = dict(conn.execute(_DESK_INVOICES, {"uids": sorted({f"invoice:{d['invoice_id']}"
+                                                                 for d in applications})}).all())
     desk = set()
     for d in applications:
         key = f"invoice:{d['invoice_id']}"
@@ -165,16 +291,20 @@ def desk_invoices(conn: Connection, v: Viewer) -> list[str]:
 PARTIAL_ROLES: dict[str, tuple[str, ...]] = {"attester": ("customs",)}
 
 
-def _visible(v: Viewer, also: list[str] | None = None, whole: bool = False) -> Any:
-    """The viewer may see the instrument: a party to it, or its uid is in `also` (desk invoices). `whole`: only
-    an instrument it sees whole, as a party in a role outside PARTIAL_ROLES (or in `also`)."""
-    if v.regulator:
-        return None
-    conditions = [InstrumentParty.instrument == Instrument.uid, v.is_one_of(InstrumentParty.participant)]
+def _visible(desk: bool = False, whole: bool = False) -> Any:
+    """SQL: a viewer who is not the regulator may see the instrument: one of its wallets (parameter `wallets`) is a
+    party to it, or (`desk`) its uid is one of the parameter `desk` (desk invoices). `whole`: only an instrument it
+    sees whole, as a party in a role outside PARTIAL_ROLES (or a desk invoice)."""
+    conditions = [InstrumentParty.instrument == Instrument.uid,
+                  InstrumentParty.participant.in_(bindparam("wallets", expanding=True))]
     if whole:
         conditions.append(InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))
     party = exists().where(*conditions)
-    return or_(party, Instrument.uid.in_(also)) if also else party
+    return or_(party, Instrument.uid.in_(bindparam("desk", expanding=True))) if desk else party
+
+
+_PARTIAL_ROLES_OF = select(InstrumentParty.role).where(
+    InstrumentParty.instrument == bindparam("uid"), InstrumentParty.participant.in_(bindparam("wallets", expanding=True)))
 
 
 def _partial_roles(conn: Connection, v: Viewer, uid: str, also: list[str]) -> set[str]:
@@ -182,24 +312,22 @@ def _partial_roles(conn: Connection, v: Viewer, uid: str, also: list[str]) -> se
     PARTIAL_ROLES, the uid not in `also`, not the regulator); empty when it sees it whole."""
     if v.regulator or uid in also:
         return set()
-    roles = set(conn.execute(select(InstrumentParty.role).where(
-        InstrumentParty.instrument == uid, v.is_one_of(InstrumentParty.participant))).scalars())
+    roles = set(conn.execute(_PARTIAL_ROLES_OF, {"uid": uid, "wallets": _wallets(v)}).scalars())
     return roles if roles and roles <= PARTIAL_ROLES.keys() else set()
 
 
-def _in_part(row: dict[str, Any], v: Viewer, roles: set[str], parties: list[dict[str, str]], now: int,
-             grace: int) -> dict[str, Any]:
+def _in_part(row: Any, v: Viewer, roles: set[str], now: int, grace: int) -> dict[str, Any]:
     """What a viewer in PARTIAL_ROLES `roles` sees of an instrument: its id, its state and the `details` its roles
     see; of the parties only its own entries; nothing else (null)."""
     seen = {key for role in roles for key in PARTIAL_ROLES[role]}
-    details = row["details"] or {}
+    details = _details(row.details)
     return {
-        "uid": row["uid"], "kind": row["kind"], "id": row["instrument_id"], "contract": row["contract"],
+        "uid": row.uid, "kind": row.kind, "id": row.instrument_id, "contract": row.contract,
         "state": effective_state(row, now, grace), "currency": None, "amount": None, "document_hash": None,
         "due_at": None, "frozen": None, "created_block": None, "created_at": None, "updated_block": None,
         "updated_at": None,
-        "parties": [p for p in parties if p["participant"] in v.wallets and p["role"] in roles],
-        "details": json_safe({k: details.get(k) for k in sorted(seen)}),
+        "parties": [p for p in _party_list(row.parties) if p["participant"] in v.wallets and p["role"] in roles],
+        "details": {k: details.get(k) for k in sorted(seen)},
     }
 
 
@@ -213,17 +341,18 @@ _PARTY_ROWS = select(func.count()).select_from(
     select(InstrumentParty.instrument).where(InstrumentParty.participant.in_(bindparam("wallets", expanding=True)),
                                              InstrumentParty.kind == bindparam("kind"))
     .limit(SPARSE_PARTY_LIMIT + 1).subquery())
+_PARTY_INSTRUMENTS = select(InstrumentParty.instrument).where(
+    InstrumentParty.participant.in_(bindparam("wallets", expanding=True)), InstrumentParty.kind == bindparam("kind"),
+    InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))
 
 
-def _few_instruments_of(conn: Connection, v: Viewer, kind: str) -> list[str] | None:
+def _few_instruments_of(conn: Connection, memo: IndexMemo, v: Viewer, kind: str) -> list[str] | None:
     """The uids of `kind` the viewer is party to (and sees whole), when there are at most SPARSE_PARTY_LIMIT; else
     None. Counted first, along the participant index alone (every role: more rows than instruments seen whole
     only ever takes the other path, which is right for any number), read only when few."""
-    if conn.execute(_PARTY_ROWS, {"wallets": list(v.wallets), "kind": kind}).scalar_one() > SPARSE_PARTY_LIMIT:
+    if memo.many(conn, v, kind):
         return None
-    return sorted(set(conn.execute(select(InstrumentParty.instrument).where(
-        v.is_one_of(InstrumentParty.participant), InstrumentParty.kind == kind,
-        InstrumentParty.role.not_in(sorted(PARTIAL_ROLES)))).scalars()))
+    return sorted(set(conn.execute(_PARTY_INSTRUMENTS, {"wallets": _wallets(v), "kind": kind}).scalars()))
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -285,103 +414,141 @@ class InstrumentFilter:
     limit: int = 50
 
 
+@dataclass(frozen=True)
+class _ListShape:
+    """What a listing's statement depends on (its values are parameters): one statement built per shape."""
+
+    kind: str
+    few: bool | None  # None: the regulator (everything); True: a party's few instruments by uid; False: the walk
+    desk: bool
+    currency: bool
+    created_from: bool
+    created_to: bool
+    counterparty: bool
+    state: str | None
+    sort: str
+    cursor: Literal["value", "null"] | None  # the last row's sort value is a number or null
+
+
+@functools.lru_cache(maxsize=512)
+def _list_statement(shape: _ListShape) -> Select[Any]:
+    """The listing's query: its rows (`_ROW`) in order, one more than the page (the regulator, or a party walking
+    the sort index); or, for a party's few instruments, their uids and sort values (sorted by `list_instruments`)."""
+    column = SORT_COLUMNS[shape.sort.lstrip("-")]
+    descending = shape.sort.startswith("-")
+    if shape.few:
+        # (uids carry their kind: with the list, the kind test would only tempt the planner into a scan)
+        conditions: list[Any] = [Instrument.uid.in_(bindparam("few", expanding=True))]
+    else:
+        conditions = [Instrument.kind == bindparam("kind")]
+        if shape.few is False:
+            conditions.insert(0, _visible(shape.desk, whole=True))
+    if shape.currency:
+        conditions.append(Instrument.currency == bindparam("currency"))
+    if shape.created_from:
+        conditions.append(Instrument.created_at >= bindparam("created_from"))
+    if shape.created_to:
+        conditions.append(Instrument.created_at < bindparam("created_to"))
+    if shape.counterparty:
+        conditions.append(exists().where(InstrumentParty.instrument == Instrument.uid,
+                                         InstrumentParty.participant == bindparam("counterparty")))
+    if shape.state is not None:
+        conditions.append(state_condition(shape.kind, shape.state, Instrument.state, Instrument.due_at,
+                                          bindparam("now", type_=BigInteger), bindparam("grace", type_=BigInteger)))
+    if shape.cursor is not None:
+        value = None if shape.cursor == "null" else bindparam("after", type_=BigInteger)
+        last_uid = bindparam("last_uid")
+        after = (column < value) if descending else (column > value)
+        conditions.append(or_(after, and_(column == value, (Instrument.uid < last_uid) if descending
+                                          else (Instrument.uid > last_uid))))
+    if shape.few:
+        return select(Instrument.uid, column).where(*conditions)
+    order = [column.desc(), Instrument.uid.desc()] if descending else [column.asc(), Instrument.uid.asc()]
+    return select(*_ROW).where(*conditions).order_by(*order).limit(bindparam("limit", type_=Integer))
+
+
+_ROWS_BY_UID = select(*_ROW).where(Instrument.uid.in_(bindparam("uids", expanding=True)))
+
+
 def list_instruments(engine: Engine, caller: str, kind: str, f: InstrumentFilter) -> dict[str, Any]:
     with engine.connect() as conn:
-        v = viewer(conn, caller)
-        now, grace = now_and_grace(conn)
-        descending = f.sort.startswith("-")
-        column = SORT_COLUMNS[f.sort.lstrip("-")]
-        conditions: list[Any] = [Instrument.kind == kind]
-        few: list[str] | None = None
+        memo = IndexMemo.of(conn)
+        v = memo.viewer(conn, caller)
+        now, grace = memo.now_and_grace(conn)
+        params: dict[str, Any] = {"kind": kind, "limit": f.limit + 1, "now": now, "grace": grace,
+                                  "currency": f.currency, "created_from": f.created_from,
+                                  "created_to": f.created_to, "counterparty": f.counterparty}
+        few: bool | None = None
+        desk: list[str] = []
         if not v.regulator:
-            few = _few_instruments_of(conn, v, kind)
-            desk = desk_invoices(conn, v) if kind == "invoice" else []
-            # (uids carry their kind: with the list, the kind test would only tempt the planner into a scan)
-            conditions = [_visible(v, desk, whole=True), *conditions] if few is None \
-                else [Instrument.uid.in_(sorted({*few, *desk}))]
-        if f.currency:
-            conditions.append(Instrument.currency == f.currency)
-        if f.created_from is not None:
-            conditions.append(Instrument.created_at >= f.created_from)
-        if f.created_to is not None:
-            conditions.append(Instrument.created_at < f.created_to)
-        if f.counterparty:
-            conditions.append(exists().where(InstrumentParty.instrument == Instrument.uid,
-                                             InstrumentParty.participant == f.counterparty))
-        if f.state:
-            conditions.append(state_condition(kind, f.state, Instrument.state, Instrument.due_at, now, grace))
+            uids = _few_instruments_of(conn, memo, v, kind)
+            desk = memo.desk(conn, v) if kind == "invoice" else []
+            few = uids is not None
+            params |= {"wallets": _wallets(v), "desk": desk, "few": sorted({*(uids or ()), *desk})}
+        cursor: Literal["value", "null"] | None = None
         if f.cursor:
-            value, last_uid = _decode_cursor(f.cursor, kind)
-            after = (column < value) if descending else (column > value)
-            conditions.append(or_(after, and_(column == value, (Instrument.uid < last_uid) if descending
-                                              else (Instrument.uid > last_uid))))
-        order = [column.desc(), Instrument.uid.desc()] if descending else [column.asc(), Instrument.uid.asc()]
-        if few is None:
-            rows = [dict(r) for r in conn.execute(select(Instrument.__table__).where(*conditions).order_by(*order)
-                                                  .limit(f.limit + 1)).mappings()]
+            params["after"], params["last_uid"] = _decode_cursor(f.cursor, kind)
+            cursor = "null" if params["after"] is None else "value"
+        statement = _list_statement(_ListShape(
+            kind, few, bool(desk), bool(f.currency), f.created_from is not None, f.created_to is not None,
+            bool(f.counterparty), f.state or None, f.sort, cursor))
+        if not few:
+            rows = conn.execute(statement, params).all()
         else:  # a party with few instruments: read them by primary key, sort here, then load one page
-            keys = conn.execute(select(Instrument.uid, column).where(*conditions)).all()
-            keys.sort(key=lambda k: (k[1] is not None, k[1], k[0]), reverse=descending)
+            keys = conn.execute(statement, params).all()
+            keys.sort(key=lambda k: (k[1] is not None, k[1], k[0]), reverse=f.sort.startswith("-"))
             page = [k[0] for k in keys[:f.limit + 1]]
-            by_uid = {r["uid"]: dict(r) for r in conn.execute(
-                select(Instrument.__table__).where(Instrument.uid.in_(page))).mappings()}
+            by_uid = {r.uid: r for r in conn.execute(_ROWS_BY_UID, {"uids": page})}
             rows = [by_uid[u] for u in page]
         more = len(rows) > f.limit
         rows = rows[:f.limit]
-        parties = _parties(conn, [r["uid"] for r in rows])
-        items = [_public(r, parties.get(r["uid"], []), now, grace) for r in rows]
-        next_cursor = _encode_cursor([rows[-1][column.key], rows[-1]["uid"]]) if more and rows else None
+        items = [_public(r, now, grace) for r in rows]
+        next_cursor = _encode_cursor([getattr(rows[-1], f.sort.lstrip("-")), rows[-1].uid]) if more and rows \
+            else None
         return {"items": items, "next_cursor": next_cursor}
 
 
-def _parties(conn: Connection, uids: list[str]) -> dict[str, list[dict[str, str]]]:
-    found: dict[str, list[dict[str, str]]] = {}
-    if not uids:
-        return found
-    for instrument, participant, role in conn.execute(
-            select(InstrumentParty.instrument, InstrumentParty.participant, InstrumentParty.role)
-            .where(InstrumentParty.instrument.in_(uids)).order_by(InstrumentParty.role)):
-        found.setdefault(instrument, []).append({"participant": participant, "role": role})
-    return found
-
-
-def _public(row: dict[str, Any], parties: list[dict[str, str]], now: int, grace: int) -> dict[str, Any]:
+def _public(row: Any, now: int, grace: int) -> dict[str, Any]:
+    uid, kind, instrument_id, contract, state, currency, amount, document_hash, due_at, frozen, created_block, \
+        created_at, updated_block, updated_at, details, parties = row
     return {
-        "uid": row["uid"], "kind": row["kind"], "id": row["instrument_id"], "contract": row["contract"],
-        "state": effective_state(row, now, grace), "currency": row["currency"], "amount": row["amount"],
-        "document_hash": row["document_hash"], "due_at": row["due_at"], "frozen": row["frozen"],
-        "created_block": row["created_block"], "created_at": row["created_at"],
-        "updated_block": row["updated_block"], "updated_at": row["updated_at"], "parties": parties,
-        "details": json_safe(row["details"]),
+        "uid": uid, "kind": kind, "id": instrument_id, "contract": contract,
+        "state": current_state(kind, state, due_at, now, grace), "currency": currency, "amount": amount,
+        "document_hash": document_hash, "due_at": due_at, "frozen": frozen, "created_block": created_block,
+        "created_at": created_at, "updated_block": updated_block, "updated_at": updated_at,
+        "parties": _party_list(parties), "details": _details(details),
     }
 
 
-def _load_visible(conn: Connection, v: Viewer, kind: str, instrument_id: str,
-                  whole: bool = False) -> tuple[dict[str, Any], set[str]]:
-    """The instrument's row and the viewer's partial roles in it (empty: it sees it whole); 404 when it may not
-    see it (`whole`: unless it sees it whole), exactly as for one that does not exist."""
+@functools.lru_cache(maxsize=8)
+def _visible_row(regulator: bool, desk: bool, whole: bool) -> Select[Any]:
+    statement = select(*_ROW).where(Instrument.uid == bindparam("uid"))
+    return statement if regulator else statement.where(_visible(desk, whole))
+
+
+def _load_visible(conn: Connection, memo: IndexMemo, v: Viewer, kind: str, instrument_id: str,
+                  whole: bool = False) -> tuple[Any, set[str]]:
+    """The instrument's row (`_ROW`) and the viewer's partial roles in it (empty: it sees it whole); 404 when it
+    may not see it (`whole`: unless it sees it whole), exactly as for one that does not exist."""
     key = f"{kind}:{instrument_id}"
-    desk = desk_invoices(conn, v) if kind == "invoice" else []
-    conditions = [Instrument.uid == key]
-    visible = _visible(v, desk or None, whole=whole)
-    if visible is not None:
-        conditions.append(visible)
-    row = conn.execute(select(Instrument.__table__).where(*conditions)).mappings().first()
+    desk = memo.desk(conn, v) if kind == "invoice" else []
+    row = conn.execute(_visible_row(v.regulator, bool(desk), whole),
+                       {"uid": key, "wallets": _wallets(v), "desk": desk}).first()
     if row is None:
         raise NotFound(f"no {kind} {instrument_id} that you are a party to", {"kind": kind, "id": instrument_id},
                        code="InstrumentNotFound")
-    return dict(row), set() if whole else _partial_roles(conn, v, key, desk)
+    return row, set() if whole else _partial_roles(conn, v, key, desk)
 
 
 def get_instrument(engine: Engine, caller: str, kind: str, instrument_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
-        v = viewer(conn, caller)
-        row, partial = _load_visible(conn, v, kind, instrument_id)
-        parties = _parties(conn, [row["uid"]]).get(row["uid"], [])
-        now, grace = now_and_grace(conn)
+        memo = IndexMemo.of(conn)
+        v = memo.viewer(conn, caller)
+        row, partial = _load_visible(conn, memo, v, kind, instrument_id)
+        now, grace = memo.now_and_grace(conn)
         if partial:
-            return _in_part(row, v, partial, parties, now, grace)
-        return _public(row, parties, now, grace)
+            return _in_part(row, v, partial, now, grace)
+        return _public(row, now, grace)
 
 
 def _event_public(e: Any) -> dict[str, Any]:
@@ -390,16 +557,18 @@ def _event_public(e: Any) -> dict[str, Any]:
             "address": e.address, "event": e.event, "args": json_safe(e.args or {})}
 
 
+_TRAIL = select(ChainEvent.__table__).join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id) \
+    .where(InstrumentEvent.instrument == bindparam("uid")).order_by(ChainEvent.block_number, ChainEvent.log_index)
+
+
 def audit_trail(engine: Engine, caller: str, kind: str, instrument_id: str) -> dict[str, Any]:
     """Every event of the instrument, in chain order, with block, transaction, log index, time and actor."""
     with engine.connect() as conn:
-        v = viewer(conn, caller)
-        row, _ = _load_visible(conn, v, kind, instrument_id, whole=True)  # no trail for a partial role
-        events = conn.execute(
-            select(ChainEvent.__table__).join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id)
-            .where(InstrumentEvent.instrument == row["uid"])
-            .order_by(ChainEvent.block_number, ChainEvent.log_index)).all()
-        return {"uid": row["uid"], "kind": kind, "id": instrument_id, "contract": row["contract"],
+        memo = IndexMemo.of(conn)
+        v = memo.viewer(conn, caller)
+        row, _ = _load_visible(conn, memo, v, kind, instrument_id, whole=True)  # no trail for a partial role
+        events = conn.execute(_TRAIL, {"uid": row.uid}).all()
+        return {"uid": row.uid, "kind": kind, "id": instrument_id, "contract": row.contract,
                 "events": [_event_public(e) for e in events]}
 
 
@@ -422,11 +591,10 @@ def verify_document(engine: Engine, caller: str, document_hash: str) -> dict[str
     with engine.connect() as conn:
         v = viewer(conn, caller)
         conditions = [Instrument.document_hash == document_hash.lower()]
-        visible = _visible(v, whole=True)
-        if visible is not None:
-            conditions.append(visible)
+        if not v.regulator:
+            conditions.append(_visible(whole=True))
         rows = conn.execute(select(Instrument.uid, Instrument.kind, Instrument.instrument_id, Instrument.contract)
-                            .where(*conditions)).all()
+                            .where(*conditions), {"wallets": _wallets(v)}).all()
         anchors = []
         for r in rows:
             first = conn.execute(

@@ -167,3 +167,33 @@ def test_frozen_participants_and_instruments_are_listed(indexed):
     assert [p["address"] for p in frozen["participants"]] == [world.address("supplier3")]
     assert frozen["participants"][0]["reason_code"] == "0x" + keccak(text="SANCTIONS").hex()
     assert [i["instrument_id"] for i in frozen["instruments"]] == [str(ids["b"])]
+
+
+def test_a_read_within_its_budget_runs_on_the_event_loop_and_a_longer_one_again_in_the_thread_pool(indexed):
+    """`run_read` (the instrument read routes): on SQLite a read runs on the event loop while its SQLite work stays
+    within `INLINE_READ_STEPS`; past it, the statement is interrupted and the read runs again, whole, in a worker
+    thread, with the same answer."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import text
+
+    from app.api.index_deps import run_read
+
+    _, engine, _ = indexed
+    threads: list[threading.Thread] = []
+
+    def count_to(engine, n):
+        threads.append(threading.current_thread())
+        with engine.connect() as conn:
+            return conn.execute(text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n) "
+                                     "SELECT count(*) FROM c"), {"n": n}).scalar()
+
+    async def read(n):
+        return await run_read(engine, count_to, n), threading.current_thread()
+
+    answer, loop = asyncio.run(read(10))
+    assert answer == 10 and threads == [loop]
+    threads.clear()
+    answer, loop = asyncio.run(read(1_000_000))
+    assert answer == 1_000_000 and len(threads) == 2 and threads[0] is loop and threads[1] is not loop

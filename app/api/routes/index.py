@@ -1,23 +1,23 @@
 """Read routes over the index (instruments, audit trails, documents, transfers). Thin: the logic is in
 `app.services.index_queries`; nothing here reads the chain.
 
-The instrument routes are coroutines that run their (blocking) query in the thread pool themselves: FastAPI
-then validates and serialises the answer on the event loop, where a plain `def` route would pay a second
-thread hop for that (part of the read's CPU cost measured by bench/indexer.py)."""
+The instrument routes are coroutines that run their (blocking) query through `run_read` (on the event loop with
+bounded SQLite work, else in the thread pool): FastAPI then validates and serialises the answer on the event loop,
+where a plain `def` route would pay a thread hop for that (part of the read's CPU cost measured by
+bench/indexer.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep
-from app.api.index_deps import IndexEngineDep
+from app.api.index_deps import IndexEngineDep, run_read
 from app.schemas.common import ERROR_RESPONSES, Address, CurrencyCode
 from app.schemas.index import (
     AuditTrail,
@@ -59,9 +59,9 @@ def unix(moment: date | datetime | None) -> int | None:
     if moment is None:
         return None
     if not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(), tzinfo=timezone.utc)
+        moment = datetime.combine(moment, time(), tzinfo=UTC)
     elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
@@ -79,7 +79,7 @@ async def list_instruments(
 ):
     f = service.InstrumentFilter(state, counterparty, currency, unix(created_from), unix(created_to), sort, cursor,
                                  limit)
-    return await run_in_threadpool(service.list_instruments, engine, caller.address, kind, f)
+    return await run_read(engine, service.list_instruments, caller.address, kind, f)
 
 
 @router.get("/instruments/{kind}/{instrument_id}", response_model=InstrumentPublic,
@@ -89,14 +89,14 @@ async def list_instruments(
             "only instruments the caller sees whole.")
 async def get_instrument(kind: InstrumentKind, instrument_id: InstrumentIdPath, caller: CallerDep,
                          engine: IndexEngineDep):
-    return await run_in_threadpool(service.get_instrument, engine, caller.address, kind, instrument_id)
+    return await run_read(engine, service.get_instrument, caller.address, kind, instrument_id)
 
 
 @router.get("/instruments/{kind}/{instrument_id}/trail", response_model=AuditTrail,
             summary="Audit trail: every event of the instrument in chain order")
 async def audit_trail(kind: InstrumentKind, instrument_id: InstrumentIdPath, caller: CallerDep,
                       engine: IndexEngineDep):
-    return await run_in_threadpool(service.audit_trail, engine, caller.address, kind, instrument_id)
+    return await run_read(engine, service.audit_trail, caller.address, kind, instrument_id)
 
 
 @router.get("/instruments/{kind}/{instrument_id}/trail/export",
