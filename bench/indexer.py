@@ -33,14 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "app"))
 
-from tools.env import use_project_toolchain  # noqa: E402
+from tools.env import use_project_toolchain
 
 use_project_toolchain()
 
-import httpx  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
-
-from indexer_world import ROLES, IndexerChain, purpose  # noqa: E402
+import httpx
+from indexer_world import ROLES, IndexerChain, purpose
+from sqlalchemy import func, select
 
 INVOICES_PER_TX = 100
 TX_PER_BATCH = 20
@@ -94,7 +93,7 @@ def produce(world: IndexerChain, target_events: int) -> None:
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def measure_queries(world: IndexerChain, data_dir: Path, database: Path, rounds: int) -> dict[str, list[float]]:

@@ -12,21 +12,32 @@ trail of the instruments it concerns with `e.link(uid)`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, Callable
+from typing import Any
 
 from app.core.enums import (
-    CertificateState, CreditState, DocumentType, FinancingState, KycStatus, ParticipantKind, PresentationState,
+    CertificateState,
+    CreditState,
+    DocumentType,
+    FinancingState,
+    KycStatus,
+    ParticipantKind,
+    PresentationState,
     name_of,
 )
 from app.core.states import (
-    can_be_precluded, examined_state, presentation_deadline, stored_credit_state, stored_invoice_state,
+    can_be_precluded,
+    examined_state,
+    presentation_deadline,
+    stored_credit_state,
+    stored_invoice_state,
 )
-from app.schemas.index import CONTRACT_OF_KIND
 from app.db.index_models import NO_KYC
 from app.indexer.store import Store
+from app.schemas.index import CONTRACT_OF_KIND
 
 # The version of what these handlers write: raised when they come to write rows an earlier version did not
 # write from the same events, which only a rebuild of the index from the deployment block fills in (the
@@ -51,7 +62,7 @@ def ascii_of(value: str | None) -> str:
 
 
 def day_of(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
 
 def uid(kind: str, instrument_id: int | str) -> str:
@@ -702,7 +713,7 @@ def _certificate_issued(e: EventContext) -> None:
 def _certificate_created(e: EventContext) -> None:
     """A child of a split: the parent becomes `Split`; the child inherits the tree's issuer and maturity."""
     a = e.args
-    parent_key, parent = _certificate(e, "parentId")
+    _, parent = _certificate(e, "parentId")
     details = {"invoice_id": None, "issuer": None, "parent_id": str(a["parentId"]), "root_id": str(a["rootId"]),
                "maturity": None, "discounted_by": None}
     currency = due_at = document_hash = None
@@ -923,7 +934,7 @@ def _amendment_rejected(e: EventContext) -> None:
 @handles("LetterOfCredit", "DocumentsPresented")
 def _documents_presented(e: EventContext) -> None:
     a = e.args
-    credit_key, credit = _credit(e)
+    _, credit = _credit(e)
     key = uid("presentation", f"{a['lcId']}-{a['presentationId']}")
     e.link(key)
     documents = [{"type": name_of(DocumentType, d["docType"]), "hash": d["documentHash"]} for d in a["documents"]]

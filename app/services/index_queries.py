@@ -371,7 +371,7 @@ def _bad_cursor(cursor: str, reason: str) -> Invalid:
 def _cursor_values(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except Exception:
+    except (ValueError, TypeError):  # binascii.Error and JSONDecodeError are ValueErrors
         raise _bad_cursor(cursor, "not base64 of a JSON list") from None
     if not isinstance(values, list) or len(values) != 2:
         raise _bad_cursor(cursor, "not a pair of sort value and last item")

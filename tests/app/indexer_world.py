@@ -18,15 +18,15 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from eth_utils import keccak, to_checksum_address
+from gateway_world import ROOT, free_port
 from web3 import Web3
 from web3.logs import DISCARD
 
 from app.core.enums import KycStatus, ParticipantKind
-from gateway_world import ROOT, free_port
 from scripts._common import CURRENCIES, INITIAL_BALANCE, build_platform
 
 ROLES = ("operator", "regulator", "bank_cn", "bank_us", "exporter", "importer", "attester",
@@ -62,7 +62,7 @@ class IndexerChain:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, data_dir: Path, accounts: int = 10, extra_args: tuple[str, ...] = ()) -> "IndexerChain":
+    def start(cls, data_dir: Path, accounts: int = 10, extra_args: tuple[str, ...] = ()) -> IndexerChain:
         port = free_port()
         process = subprocess.Popen(
             [str(ROOT / "tools/bin/anvil"), "--port", str(port), "--hardfork", "cancun", "--accounts", str(accounts),
@@ -71,9 +71,9 @@ class IndexerChain:
         deadline = time.monotonic() + 30
         while True:
             try:
-                w3.eth.block_number
-                break
-            except Exception:
+                if w3.eth.block_number >= 0:
+                    break
+            except OSError:  # not listening yet (requests' connection errors are OSErrors)
                 if time.monotonic() > deadline or process.poll() is not None:
                     process.kill()
                     raise RuntimeError("anvil did not start")
@@ -83,7 +83,7 @@ class IndexerChain:
         world._deploy()
         return world
 
-    def __enter__(self) -> "IndexerChain":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -8,12 +8,12 @@ import io
 
 import pytest
 from eth_utils import keccak
+from indexer_helpers import scenario
+from indexer_world import IndexerChain
 
 from app.core.errors import Forbidden, NotFound
 from app.services import index_queries as q
 from app.services import supervision
-from indexer_helpers import scenario
-from indexer_world import IndexerChain
 
 
 @pytest.fixture(scope="module")

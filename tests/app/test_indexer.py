@@ -11,12 +11,12 @@ import sys
 import time
 
 import pytest
+from indexer_helpers import dump, scenario
+from indexer_world import IndexerChain, subprocess_env
 from sqlalchemy import func, select
 
 from app.db.index_models import ChainEvent, IndexCheckpoint, Instrument, Lien, Participant, Transfer
 from app.indexer.rpc import RangeTooLarge
-from indexer_helpers import dump, scenario
-from indexer_world import IndexerChain, subprocess_env
 
 ROOT_DIR = __import__("gateway_world").ROOT
 

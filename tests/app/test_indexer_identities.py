@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 from eth_utils import keccak
-from web3.logs import DISCARD
-from sqlalchemy import select
-
-from app.core.enums import KycStatus
-from app.db.index_models import ContractParameter, IndexCheckpoint, Identity, KycAttestation, Participant
-from app.services import index_queries as q
 from indexer_helpers import dump
 from indexer_world import IndexerChain
+from sqlalchemy import select
+from web3.logs import DISCARD
+
+from app.core.enums import KycStatus
+from app.db.index_models import ContractParameter, Identity, IndexCheckpoint, KycAttestation, Participant
+from app.services import index_queries as q
 from scripts._common import INSTRUMENT_CONTRACTS
 
 YEAR = 365 * 86400

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from eth_utils import keccak
+from indexer_world import IndexerChain
 from web3.logs import DISCARD
 
 from app.services import index_queries as q
-from indexer_world import IndexerChain
 
 
 @pytest.fixture(scope="module")

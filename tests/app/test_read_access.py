@@ -24,12 +24,12 @@ import json
 import re
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-
 from gateway_world import GatewayProcess, settings_for
 from instrument_helpers import advance, approve_spender, chain_now, code, invoice, issued_certificate, rpc, wait_for
 from node_proxy import RpcProxy
@@ -183,7 +183,7 @@ def test_desk_access_after_assignment_an_invoice_liened_by_another_instrument_le
         assert r.status_code == 201, r.text
         applications[bank] = r.json()["result"]["financing_id"]
     for bank in ("bank_us", "bank_cn"):  # control: both applications' banks read the invoice they are asked about
-        seen = wait_for(lambda: api.get(bank, path), lambda r: r.status_code == 200)
+        seen = wait_for(lambda bank=bank: api.get(bank, path), lambda r: r.status_code == 200)
         assert seen.status_code == 200, (bank, seen.text)
 
     approved = api.post("bank_cn", f"/v1/financings/{applications['bank_cn']}/approve", json={
