@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.chain.errors import ChainError
 from app.core.enums import ParticipantKind
 from app.core.errors import ApiError, Forbidden, Unauthenticated, error_body
+from app.services.answers import exception_answer
 
 log = logging.getLogger("tradefin.gateway")
 
@@ -70,12 +71,9 @@ class GatewayGuard:
             caller = await self._authenticate(scope, headers)
             if has_body:
                 await self._check_writer(scope, caller[0], method, path)
-        except ApiError as exc:
-            await _answer(send, exc.status_code, exc.body(), exc.headers, close=has_body)
-            return
-        except ChainError as exc:  # the regulator check reads the caller's kind from the chain
-            await _answer(send, 503, error_body("ChainUnavailable", f"the chain could not be read: {exc}"),
-                          {"Retry-After": str(getattr(exc, "retry_after", 1))}, close=has_body)
+        except (ApiError, ChainError) as exc:  # ChainError: the regulator check reads the caller's kind from the chain
+            answer, answer_headers = exception_answer(exc)  # the app's one translator, as its exception handlers
+            await _answer(send, answer.http_status, answer.body, answer_headers, close=has_body)
             return
         scope.setdefault("state", {})["caller"] = caller
         if not has_body or any(m == method and p.fullmatch(path) for m, p in STREAMED_UPLOADS):

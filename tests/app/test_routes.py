@@ -510,7 +510,9 @@ def test_chain_unavailable_answers_503_and_applies_nothing(world, api, tmp_path)
             body = _payment(world)
             r = client.post("/v1/payments", json=body,
                             headers=world.auth("exporter") | {"Idempotency-Key": "while-chain-down"})
+            # (answered by the guard, which reads the writer's kind from the chain, through the app's translator)
             assert r.status_code == 503 and code(r) == "ChainUnavailable"
+            assert int(r.headers["Retry-After"]) >= 1
     finally:
         process.stop()
     # Nothing was stored under that key: the same request succeeds once the chain is back.
