@@ -1,13 +1,13 @@
-"""Fixtures shared by every contract test: the demo world of DESIGN §1, deployed fresh per module.
-
-Accounts are named by role (ApePay style); `outsider` is never registered. Time comes from the chain.
+"""Fixtures shared by every Ape test: the accounts of the demo world of DESIGN §1, named by role (ApePay
+style); `outsider` is never registered. The contract tests' deployed world is in tests/contracts/conftest.py.
+Time comes from the chain.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from scripts._common import INITIAL_BALANCE, TEST_ROLES, Platform, accounts_by_role, deploy_test_world
+from scripts._common import INITIAL_BALANCE, TEST_ROLES, accounts_by_role
 
 __all__ = ["INITIAL_BALANCE"]
 
@@ -27,32 +27,6 @@ def _role_fixture(name: str):
 
 for _role in TEST_ROLES:
     globals()[_role] = _role_fixture(_role)
-
-
-@pytest.fixture(scope="module")
-def platform(project, chain, role_accounts) -> Platform:
-    """Every contract deployed, the demo world registered and KYC'd, every party funded."""
-    return deploy_test_world(project, chain, role_accounts)
-
-
-@pytest.fixture(scope="module")
-def registry(platform):
-    return platform["ParticipantRegistry"]
-
-
-@pytest.fixture(scope="module")
-def usd(platform):
-    return platform["SettlementTokenUSD"]
-
-
-@pytest.fixture(scope="module")
-def cny(platform):
-    return platform["SettlementTokenCNY"]
-
-
-@pytest.fixture(scope="module")
-def eur(platform):
-    return platform["SettlementTokenEUR"]
 
 
 @pytest.fixture

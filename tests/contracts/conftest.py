@@ -1,7 +1,6 @@
 """The contract suites share one deployed world: it is deployed once per session, before the first module's
 snapshot, and every module starts from the chain as it was then, since Ape's module isolation reverts what a
-module did (and its function isolation what a test did). These override the per-module fixtures of
-`tests/conftest.py`, which the devnet suites keep."""
+module did (and its function isolation what a test did)."""
 
 from __future__ import annotations
 
