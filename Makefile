@@ -18,7 +18,7 @@ export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run reset test test-all setup compile test-unit test-contracts test-eth-tester test-forge test-slither test-lint test-app test-devnet home-snapshot home-check clean
+.PHONY: run reset test test-all setup compile timed-compile test-unit test-contracts test-eth-tester test-forge test-slither test-lint test-app test-devnet home-snapshot home-check clean
 
 run: setup compile
 	$(PY) -m tools.platform run
@@ -37,17 +37,23 @@ test:
 TIMED = $(PYTHON) -m tools.suite_times run
 
 # The suites share nothing: each starts its own chains and gateways on free ports and keeps its files in its own
-# temporary folders. Most of their time is spent waiting on those processes, so they run three at a time on two
-# cores, longest first, each one's output printed whole when it ends; a failed suite does not stop the others (-k).
+# temporary folders. They run three at a time on two cores, longest first, each one's output printed whole when
+# it ends; a failed suite does not stop the others (-k). Ape's compile is a prerequisite of the suites that read
+# its build only: forge, Slither and ruff start while it runs.
 SUITES := test-app test-contracts test-devnet test-forge test-slither test-eth-tester test-unit test-lint
 SUITE_JOBS ?= 3
 
 test-all:
 	cd $(ROOT) && $(TIMED) setup -- $(MAKE) --no-print-directory -j3 --output-sync=target setup
-	cd $(ROOT) && $(TIMED) compile -- $(MAKE) --no-print-directory compile
 	$(MAKE) --no-print-directory home-snapshot
 	$(MAKE) --no-print-directory -k -j$(SUITE_JOBS) --output-sync=target $(SUITES); status=$$?; \
 	  $(MAKE) --no-print-directory home-check && exit $$status
+
+# Once per make invocation, before the suites that read Ape's build.
+timed-compile: setup
+	cd $(ROOT) && $(TIMED) compile -- ape compile
+
+test-unit test-contracts test-eth-tester test-app test-devnet: timed-compile
 
 setup: $(VENV)/.installed node_modules/.installed $(HARDHAT)/node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
 

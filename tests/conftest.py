@@ -5,11 +5,18 @@ Time comes from the chain.
 
 from __future__ import annotations
 
+import ape_lean
 import pytest
 
 from scripts._common import INITIAL_BALANCE, TEST_ROLES, accounts_by_role
 
 __all__ = ["INITIAL_BALANCE"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ape's test plugin without the work no test reads (tests/ape_lean.py); plain-Python suites run without it."""
+    if config.pluginmanager.has_plugin("ape_test"):
+        ape_lean.install()
 
 
 @pytest.fixture(scope="session")

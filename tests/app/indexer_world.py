@@ -12,17 +12,18 @@ share a chain with a running gateway. Roles and deployment order follow `scripts
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import httpx
 from eth_utils import keccak, to_checksum_address
-from gateway_world import ROOT, free_port
+from gateway_world import ROOT, free_port, node_rpc
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -67,7 +68,9 @@ class IndexerChain:
         process = subprocess.Popen(
             [str(ROOT / "tools/bin/anvil"), "--port", str(port), "--hardfork", "cancun", "--accounts", str(accounts),
              "--silent", *extra_args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 60}))
+        # web3 validates every transaction against the chain id: asked once, not once per call.
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 60},
+                                    cache_allowed_requests=True, cacheable_requests={"eth_chainId"}))
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -136,11 +139,29 @@ class IndexerChain:
                 if kind in (ParticipantKind.Corporate, ParticipantKind.Bank):
                     self.send("bank_cn", self.token(code).functions.mint(self.roles[role], INITIAL_BALANCE,
                                                                           keccak(text=f"dep:{role}:{code}")))
+        self._record_deployment()
+
+    def _record_deployment(self) -> None:
+        """`data_dir/deployments/<chain id>.json`, where the indexer and the gateway find the contracts."""
         deployments = self.data_dir / "deployments"
         deployments.mkdir(parents=True, exist_ok=True)
         (deployments / f"{self.w3.eth.chain_id}.json").write_text(json.dumps({
             "chain_id": self.w3.eth.chain_id, "start_block": self.start_block,
             "contracts": {n: c.address for n, c in self.contracts.items()}}))
+
+    @contextlib.contextmanager
+    def fresh(self, data_dir: Path) -> Iterator[Self]:
+        """This chain as it was deployed, for one test: an `evm_snapshot` now, reverted on exit, and `data_dir`
+        (with the deployment record) for the test's databases. A module deploys once instead of per test."""
+        kept, self.data_dir = self.data_dir, data_dir
+        self._record_deployment()
+        snapshot = self.rpc("evm_snapshot", [])
+        try:
+            yield self
+        finally:
+            self.data_dir = kept
+            if not self.rpc("evm_revert", [snapshot]):
+                raise RuntimeError(f"evm_revert({snapshot}) failed: the next test would not start afresh")
 
     # Actions -----------------------------------------------------------------------------------------
 
@@ -222,11 +243,7 @@ class IndexerChain:
         return self.send(relayer, forwarder.functions.execute(data))
 
     def rpc(self, method: str, params: list[Any]) -> Any:
-        answer = httpx.post(self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-                            timeout=60).json()
-        if "error" in answer:
-            raise RuntimeError(answer["error"])
-        return answer["result"]
+        return node_rpc(self.rpc_url, method, params)
 
     def address(self, role: str) -> str:
         return to_checksum_address(self.roles[role])

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
+from gateway_world import node_rpc
 
 T = TypeVar("T")
 
@@ -25,11 +26,7 @@ def wait_for(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float 
 
 
 def rpc(world: Any, method: str, params: list[Any]) -> Any:
-    answer = httpx.post(world.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-                        timeout=60).json()
-    if "error" in answer:
-        raise RuntimeError(answer["error"])
-    return answer["result"]
+    return node_rpc(world.rpc_url, method, params)
 
 
 def chain_now(world: Any) -> int:

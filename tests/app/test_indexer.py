@@ -21,9 +21,16 @@ from app.indexer.rpc import RangeTooLarge
 ROOT_DIR = __import__("gateway_world").ROOT
 
 
+@pytest.fixture(scope="module")
+def _chain(tmp_path_factory):
+    with IndexerChain.start(tmp_path_factory.mktemp("indexer-chain")) as chain:
+        yield chain
+
+
 @pytest.fixture
-def world(tmp_path):
-    with IndexerChain.start(tmp_path) as w:
+def world(_chain, tmp_path):
+    """The module's chain as deployed (each test reverts to the snapshot), with this test's data folder."""
+    with _chain.fresh(tmp_path) as w:
         yield w
 
 

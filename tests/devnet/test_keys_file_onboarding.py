@@ -9,11 +9,10 @@ import urllib.error
 import urllib.request
 
 import pytest
-from test_platform_supervision import READY_LINE, ROOT, Platform
+from test_platform_supervision import ROOT, Platform
 
 from app.demo_world import DEMO_WORLD, SUPPLIERS
 from app.runner import REGISTERED_BY_DEMO, REGISTERED_BY_MAKE_RUN
-from tools.devnet import free_port
 
 
 def _participant(platform: Platform, key: str, address: str) -> int:
@@ -27,24 +26,20 @@ def _participant(platform: Platform, key: str, address: str) -> int:
 
 
 @pytest.mark.slow
-def test_keys_file_marks_who_make_run_registered_and_who_the_demo_registers(tmp_path):
-    platform = Platform(tmp_path, free_port(), free_port())
-    try:
-        platform.wait_for(READY_LINE, timeout=240)
-        keys = json.loads((tmp_path / "gateway-api-keys.json").read_text())
-        demo_world = {p.role for p in DEMO_WORLD}
-        assert set(keys) == demo_world | set(SUPPLIERS)  # no key for exporter2 or anyone else
-        operator_key = keys["operator"]["api_key"]
-        for role, entry in keys.items():
-            status = _participant(platform, operator_key, entry["address"])
-            if role in demo_world:
-                assert entry["onboarding"] == REGISTERED_BY_MAKE_RUN and status == 200, (role, status)
-            else:
-                assert entry["onboarding"] == REGISTERED_BY_DEMO and status == 404, (role, status)
-        printed = "".join(platform.output)
-        assert all(entry["api_key"] in printed for entry in keys.values())
-    finally:
-        assert platform.stop() == 0, "".join(platform.output)
+def test_keys_file_marks_who_make_run_registered_and_who_the_demo_registers(made_run):
+    platform = made_run
+    keys = json.loads((platform.data_dir / "gateway-api-keys.json").read_text())
+    demo_world = {p.role for p in DEMO_WORLD}
+    assert set(keys) == demo_world | set(SUPPLIERS)  # no key for exporter2 or anyone else
+    operator_key = keys["operator"]["api_key"]
+    for role, entry in keys.items():
+        status = _participant(platform, operator_key, entry["address"])
+        if role in demo_world:
+            assert entry["onboarding"] == REGISTERED_BY_MAKE_RUN and status == 200, (role, status)
+        else:
+            assert entry["onboarding"] == REGISTERED_BY_DEMO and status == 404, (role, status)
+    printed = "".join(platform.output)
+    assert all(entry["api_key"] in printed for entry in keys.values())
 
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert '"onboarding": "registered, KYC\'d and funded by make run"' in readme

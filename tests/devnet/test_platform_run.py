@@ -69,19 +69,20 @@ def run_until_ready(data_dir: Path, port: int, timeout: float = 300.0) -> tuple[
 
 
 @pytest.mark.slow
-def test_make_run_deploys_once_then_resumes_the_same_chain_without_sending_anything(tmp_path):
-    port = free_port()
-    first, _, code = run_until_ready(tmp_path, port)
-    assert code == 0, first
+@pytest.mark.stops_made_run
+def test_make_run_deploys_once_then_resumes_the_same_chain_without_sending_anything(made_run):
+    data_dir, port = made_run.data_dir, made_run.rpc_port
+    assert made_run.stop() == 0, "".join(made_run.output)
+    first = "".join(made_run.output)
     assert "contracts deployed" in first
     assert "demo world registered" in first and "funded" in first
     assert f"http://127.0.0.1:{port}" in first
-    assert (tmp_path / "deployments" / "31337.json").exists()
-    assert (tmp_path / "devnet" / "journal.jsonl").exists()
+    assert (data_dir / "deployments" / "31337.json").exists()
+    assert (data_dir / "devnet" / "journal.jsonl").exists()
 
-    journal = tmp_path / "devnet" / "journal.jsonl"
+    journal = data_dir / "devnet" / "journal.jsonl"
     recorded = journal.read_bytes()
-    second, _, code = run_until_ready(tmp_path, port)
+    second, _, code = run_until_ready(data_dir, port)
     assert code == 0, second
     assert "contracts reused" in second
     assert "demo world already in place" in second

@@ -104,14 +104,16 @@ def test_a_deployment_of_another_build_is_refused_by_name_and_redeploy_replaces_
 
 
 @pytest.mark.slow
-def test_make_run_stops_on_a_stale_deployment_and_make_reset_starts_afresh(tmp_path):
-    port = free_port()
-    first, _, code = run_until_ready(tmp_path, port)
-    assert code == 0 and "contracts deployed" in first, first
-    _tamper(tmp_path / "deployments", "PayableCertificates")
-    (tmp_path / "keystores").mkdir(exist_ok=True)  # (made by the gateway: kept by reset)
+@pytest.mark.stops_made_run
+def test_make_run_stops_on_a_stale_deployment_and_make_reset_starts_afresh(made_run):
+    data_dir, port = made_run.data_dir, made_run.rpc_port
+    if made_run.process.poll() is None:
+        assert made_run.stop() == 0, "".join(made_run.output)
+    assert "contracts deployed" in "".join(made_run.output)
+    _tamper(data_dir / "deployments", "PayableCertificates")
+    (data_dir / "keystores").mkdir(exist_ok=True)  # (made by the gateway: kept by reset)
 
-    env = {**os.environ, "TRADEFIN_DATA_DIR": str(tmp_path), "TRADEFIN_RPC_PORT": str(port)}
+    env = {**os.environ, "TRADEFIN_DATA_DIR": str(data_dir), "TRADEFIN_RPC_PORT": str(port)}
     stale = subprocess.run([sys.executable, "-m", "tools.platform", "run"], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=300, check=False)
     assert stale.returncode == 1, stale.stdout + stale.stderr
@@ -123,14 +125,14 @@ def test_make_run_stops_on_a_stale_deployment_and_make_reset_starts_afresh(tmp_p
     reset = subprocess.run([sys.executable, "-m", "tools.platform", "reset"], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=120, check=False)
     assert reset.returncode == 0, reset.stdout + reset.stderr
-    left = {p.name for p in tmp_path.iterdir()}
+    left = {p.name for p in data_dir.iterdir()}
     assert not {"devnet", "deployments", "gateway.sqlite3", "gateway-api-keys.json"} & left, left
     assert "keystores" in left
     nothing = subprocess.run([sys.executable, "-m", "tools.platform", "reset"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120, check=False)
     assert nothing.returncode == 0 and "nothing to reset" in nothing.stdout
 
-    fresh, _, code = run_until_ready(tmp_path, port)
+    fresh, _, code = run_until_ready(data_dir, port)
     assert code == 0 and "contracts deployed" in fresh, fresh
 
 
