@@ -1,9 +1,8 @@
 """Ape without the work no test reads: installed by tests/conftest.py for every Ape suite, in the test
-process only (`make run`, the scripts and the gateway use Ape as it ships).
+process only (`make run` and the Ape scripts run Ape as it ships).
 
-Measured on `tests/contracts/test_receivable_financing.py` (40 tests, 431 transactions, Anvil): 49 s before,
-23 s after (`-p rpccount` counts of JSON-RPC calls per method, app/README.md "Measured"). Per transaction Ape
-0.8.51 / ape-foundry 0.8.12 asked the node for a full call trace to print `console.log` lines, printed a call
+It halves the contract suite's time (app/README.md, "Measured": `make test`). Per transaction Ape 0.8.51 /
+ape-foundry 0.8.12 asked the node for a full call trace to print `console.log` lines, printed a call
 trace for every revert (also those a test expects with `ape.reverts`), asked whether the node automines before
 every test and fixture, polled the sender's nonce after the receipt, and looked up proxy settings in the
 environment for every JSON-RPC request. None of that changes what a transaction does or what a test asserts:
