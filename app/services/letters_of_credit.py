@@ -45,6 +45,7 @@ from app.core.enums import (
     name_of,
 )
 from app.core.errors import Conflict, Forbidden, error_body
+from app.core.states import examined_state
 from app.schemas.letters_of_credit import (
     AmendmentCreate,
     AmendmentDecided,
@@ -399,9 +400,8 @@ def _presentation_changed(outcome: TxOutcome) -> dict[str, Any]:
         "paid_amount": events["PresentationPaid"].args["amount"] if "PresentationPaid" in events else 0,
     }
     if "PresentationExamined" in events:
-        found = events["PresentationExamined"].args["discrepancies"]
-        examined = PresentationState.Discrepant if found else PresentationState.Compliant
-        result |= {"state": examined.name, "discrepancies": discrepancy_names(found)}
+        found = events["PresentationExamined"].args["discrepancies"]  # the contract's and the bank's, or-ed
+        result |= {"state": examined_state(found).name, "discrepancies": discrepancy_names(found)}
     if "DiscrepanciesWaived" in events:
         result["state"] = PresentationState.Waived.name
     if "PresentationRefused" in events:
