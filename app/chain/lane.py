@@ -48,7 +48,7 @@ from app.chain.preflight import Preflight
 from app.chain.reverts import RevertDecoder
 from app.chain.rpc import SEND, RpcClient, RpcResult
 from app.chain.signer import Signer
-from app.chain.tracker import ReceiptTracker
+from app.chain.tracker import ReceiptTracker, cancel_task
 from app.chain.types import Attempt, ContractCall, NotSent, Outcome, Render, Reverted, WriteAnswer, WriteJob
 from app.db.models import RequestState
 
@@ -137,13 +137,8 @@ class SenderLane:
             self._task = asyncio.create_task(self._run(), name=f"lane-{self.address}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     def submit(self, job: WriteJob, front: bool = False) -> None:
         if front:

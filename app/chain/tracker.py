@@ -64,6 +64,17 @@ OnNonceGone = Callable[[WriteJob], Awaitable[None]]
 Replace = Callable[[WriteJob], Awaitable[bool]]
 
 
+async def cancel_task(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a background loop (the tracker's, a lane's) and wait until it has ended; None: nothing runs."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
 class ReceiptTracker:
     def __init__(self, rpc: RpcClient, fees: FeePolicy, *, poll_seconds: float, stuck_after_seconds: float,
                  on_mined: OnMined, on_nonce_gone: OnNonceGone, replacer: Callable[[str], Replace | None]) -> None:
@@ -184,13 +195,8 @@ class ReceiptTracker:
             self._task = asyncio.create_task(self._run(), name="receipt-tracker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
