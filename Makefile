@@ -17,7 +17,7 @@ export SOLCX_BINARY_PATH := $(ROOT)/.cache/solcx
 export APE_DATA_FOLDER := $(ROOT)/.cache/ape
 export FOUNDRY_SOLC := $(ROOT)/tools/bin/solc
 
-.PHONY: run reset test test-all setup compile timed-compile test-unit test-contracts test-eth-tester test-forge test-slither test-lint test-app test-devnet home-snapshot home-check clean
+.PHONY: run reset test test-all setup compile test-unit test-contracts test-eth-tester test-forge test-slither test-lint test-app test-devnet home-snapshot home-check clean
 
 run: setup compile
 	$(PY) -m tools.platform run
@@ -49,10 +49,7 @@ test-all:
 	  $(MAKE) --no-print-directory home-check && exit $$status
 
 # Once per make invocation, before the suites that read Ape's build.
-timed-compile: setup
-	cd $(ROOT) && $(TIMED) compile -- ape compile
-
-test-unit test-contracts test-eth-tester test-app test-devnet: timed-compile
+test-unit test-contracts test-eth-tester test-app test-devnet: compile
 
 setup: $(VENV)/.installed node_modules/.installed $(HARDHAT)/node_modules/.installed $(SOLCX_BINARY_PATH)/solc-v0.8.37
 
@@ -83,8 +80,9 @@ $(SOLCX_BINARY_PATH)/solc-v0.8.37: tools/bin/solc
 	mkdir -p $(SOLCX_BINARY_PATH)
 	ln -sfn $(ROOT)/tools/bin/solc $@
 
+# Timed like a suite (its line in `make test`'s table; `make run` records it too, the next `make test` starts afresh).
 compile: setup
-	cd $(ROOT) && ape compile
+	cd $(ROOT) && $(TIMED) compile -- ape compile
 
 # ruff (configured in pyproject.toml) on every Python file.
 test-lint:

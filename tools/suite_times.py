@@ -1,7 +1,7 @@
 """Wall and CPU time of each test suite, printed at the end of `make test`.
 
     python -m tools.suite_times start                  forget the times of an earlier run
-    python -m tools.suite_times run NAME -- COMMAND…   run COMMAND, record NAME's wall time and exit status
+    python -m tools.suite_times run NAME -- COMMAND…   run COMMAND, record NAME's wall and CPU time and exit status
     python -m tools.suite_times report                 the table (and the whole run's wall time since `start`)
 
 Suites that run at the same time (`make -j3`) each record their own line: one short append per suite to

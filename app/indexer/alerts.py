@@ -58,8 +58,9 @@ class AlertSink:
                  "block_number": trigger.get("block_number") or trigger.get("taken_block"),
                  "timestamp": trigger["timestamp"], "summary": summary[:300], "evidence": sorted(evidence),
                  "measures": measures}
-        key = (rule_name, subject)
-        self._latest[key] = max(self._latest.get(key) or trigger["timestamp"], trigger["timestamp"])
+        key, at = (rule_name, subject), trigger["timestamp"]
+        latest = self._latest[key]  # read by `quiet` above
+        self._latest[key] = at if latest is None else max(latest, at)
         self.store.append("idx_alerts", alert)
 
 

@@ -145,7 +145,7 @@ async def follow_up(what: str, step: Awaitable[Any]) -> None:
     indexer does the same work for every instrument it indexes, and a replay of the key runs it again."""
     try:
         await step
-    except Exception:
+    except Exception:  # whatever failed, the transaction is mined: its answer stands
         log.warning("follow-up of a mined write failed (%s); the answer stands, the indexer catches up", what,
                     exc_info=True)
 

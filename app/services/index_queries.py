@@ -209,15 +209,6 @@ def indexed_now(conn: Connection) -> int:
                         .order_by(IndexBlock.block_number.desc()).limit(1)).scalar() or 0
 
 
-def _grace(conn: Connection) -> int:
-    return conn.execute(select(func.max(ContractParameter.value)).where(ContractParameter.name == "gracePeriod")).scalar() or 0
-
-
-def effective_state(row: Any, now: int, grace: int) -> str:
-    """The instrument's state as its contract's view answers it at `now` (`app.core.states`)."""
-    return current_state(row.kind, row.state, row.due_at, now, grace)
-
-
 def _safe_int(digits: str) -> int | str:
     value = int(digits)
     return value if -MAX_SAFE_JSON_INT <= value <= MAX_SAFE_JSON_INT else digits
@@ -323,9 +314,9 @@ def _in_part(row: Any, v: Viewer, roles: set[str], now: int, grace: int) -> dict
     details = _details(row.details)
     return {
         "uid": row.uid, "kind": row.kind, "id": row.instrument_id, "contract": row.contract,
-        "state": effective_state(row, now, grace), "currency": None, "amount": None, "document_hash": None,
-        "due_at": None, "frozen": None, "created_block": None, "created_at": None, "updated_block": None,
-        "updated_at": None,
+        "state": current_state(row.kind, row.state, row.due_at, now, grace), "currency": None, "amount": None,
+        "document_hash": None, "due_at": None, "frozen": None, "created_block": None, "created_at": None,
+        "updated_block": None, "updated_at": None,
         "parties": [p for p in _party_list(row.parties) if p["participant"] in v.wallets and p["role"] in roles],
         "details": {k: details.get(k) for k in sorted(seen)},
     }
