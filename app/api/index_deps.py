@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from app.db.session import STEP_BUDGET, StepBudget
+from app.db.session import STEP_BUDGET, StepBudget, connection_free
 
 T = TypeVar("T")
 
@@ -33,8 +33,10 @@ async def run_read(engine: Engine, read: Callable[..., T], *args: Any) -> T:
     costs a millisecond or two of Python under the GIL wherever it runs, and a worker thread adds a hop and about
     half as much CPU again (measured by bench/indexer.py). Its SQLite work is bounded there (`INLINE_READ_STEPS`):
     a read that needs more is interrupted and run again in the thread pool, where SQLite's own work lets the
-    event loop go on. Other databases answer over the network: always the thread pool."""
-    if engine.dialect.name == "sqlite":
+    event loop go on. While every pooled connection is taken the read goes to the thread pool at once: waiting for
+    one on the event loop would stop the gateway (`connection_free`). Other databases answer over the network:
+    always the thread pool."""
+    if engine.dialect.name == "sqlite" and connection_free(engine):
         budget = StepBudget(INLINE_READ_STEPS)
         token = STEP_BUDGET.set(budget)
         try:

@@ -45,6 +45,19 @@ class StepBudget:
 
 STEP_BUDGET: ContextVar[StepBudget | None] = ContextVar("tradefin_sqlite_step_budget", default=None)
 
+# A SQLite engine's pool: this many connections kept, up to SQLITE_MAX_OVERFLOW more opened when all are taken; a
+# caller past that waits for one (up to 30 s).
+SQLITE_POOL_SIZE = 8
+SQLITE_MAX_OVERFLOW = 10
+
+
+def connection_free(engine: Engine) -> bool:
+    """A connection of `engine`'s pool can be taken now, without waiting: one is idle, or the pool may open another.
+    Asked before a read runs on the event loop (`app.api.index_deps.run_read`), which must never wait for the pool:
+    the step budget bounds a statement's work, not the wait for a connection."""
+    pool = engine.pool
+    return pool.checkedin() > 0 or pool.overflow() < SQLITE_MAX_OVERFLOW
+
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
@@ -57,7 +70,8 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
                 tighten(database.with_name(database.name + suffix), PRIVATE_FILE)
         if sqlite_synchronous not in ("FULL", "NORMAL"):
             raise ValueError("sqlite_synchronous must be FULL or NORMAL")
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_MAX_OVERFLOW)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

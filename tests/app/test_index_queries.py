@@ -197,3 +197,52 @@ def test_a_read_within_its_budget_runs_on_the_event_loop_and_a_longer_one_again_
     threads.clear()
     answer, loop = asyncio.run(read(1_000_000))
     assert answer == 1_000_000 and len(threads) == 2 and threads[0] is loop and threads[1] is not loop
+
+
+def test_read_on_the_event_loop_never_waits_for_a_connection_while_every_pooled_one_is_taken(indexed):
+    """Review finding (attacker): slow reads in worker threads holding every pooled connection made an inline read
+    wait for one on the event loop, and the whole gateway with it (up to the pool's 30 s). Replayed: all
+    connections held, a cheap read asked; it must go to the thread pool, the event loop go on, and the read answer
+    once a connection is given back."""
+    import asyncio
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from app.api.index_deps import run_read
+    from app.db.session import SQLITE_MAX_OVERFLOW, SQLITE_POOL_SIZE, connection_free
+
+    _, engine, _ = indexed
+    held = [engine.connect() for _ in range(SQLITE_POOL_SIZE + SQLITE_MAX_OVERFLOW)]
+    assert not connection_free(engine)
+    ran_in: list[threading.Thread] = []
+
+    def one(engine):
+        ran_in.append(threading.current_thread())
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar()
+
+    async def scenario():
+        loop_thread, ticks = threading.current_thread(), []
+
+        async def tick_then_give_one_back():
+            for _ in range(5):
+                await asyncio.sleep(0.05)
+                ticks.append(time.monotonic())
+            held.pop().close()
+
+        giver = asyncio.create_task(tick_then_give_one_back())
+        answer = await asyncio.wait_for(run_read(engine, one), timeout=20)
+        await giver
+        return answer, loop_thread, ticks
+
+    try:
+        answer, loop_thread, ticks = asyncio.run(scenario())
+    finally:
+        for conn in held:
+            conn.close()
+    assert answer == 1
+    assert ran_in and all(thread is not loop_thread for thread in ran_in)
+    assert len(ticks) == 5, "the event loop went on while the read waited for a connection"
+    assert connection_free(engine)
