@@ -46,6 +46,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
 from app.core.enums import FinancingState, ParticipantKind
@@ -124,6 +125,12 @@ def _read_now_and_grace(conn: Connection) -> tuple[int, int]:
 _CHECKPOINT = select(IndexCheckpoint.block_number, IndexCheckpoint.block_hash, IndexCheckpoint.updated_at)
 
 
+@functools.lru_cache(maxsize=4)
+def _checkpoint_sql(dialect: Dialect) -> str:
+    """`_CHECKPOINT` as the database's own SQL (it has no parameters)."""
+    return str(_CHECKPOINT.compile(dialect=dialect))
+
+
 class IndexMemo:
     """What the reads derive from the index alone (who a caller is, the index's "now" and grace period, whether a
     party has many instruments of a kind, a bank's desk), kept while the index stays where it is. The indexer moves
@@ -139,8 +146,15 @@ class IndexMemo:
 
     @classmethod
     def of(cls, conn: Connection) -> IndexMemo:
-        """The memo of the index as `conn` sees it now (one statement: its checkpoint)."""
-        row = conn.execute(_CHECKPOINT).first()
+        """The memo of the index as `conn` sees it now (one statement: its checkpoint, read through the driver's own
+        cursor: every read runs it, and SQLAlchemy's handling of a statement costs more CPU than SQLite answering
+        this one)."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_checkpoint_sql(conn.dialect))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         checkpoint = tuple(row) if row is not None else None
         memo = _MEMOS.get(conn.engine)
         if memo is None or memo.checkpoint != checkpoint:
@@ -214,13 +228,24 @@ def _safe_int(digits: str) -> int | str:
     return value if -MAX_SAFE_JSON_INT <= value <= MAX_SAFE_JSON_INT else digits
 
 
-# `details` as the API answers it, decoded from the stored JSON text in one pass (`json_safe` while parsing).
-_decode_details = json.JSONDecoder(parse_int=_safe_int).decode
+# Decoded rows kept by `_decode_details` and `_party_list`: the pages clients read again and again (the newest
+# instruments, a party's own) are decoded once per version of their row. About 2 KB each.
+ROW_TEXT_MEMO_SIZE = 4096
+
+_json_safe_decode = json.JSONDecoder(parse_int=_safe_int).decode
+
+
+@functools.lru_cache(maxsize=ROW_TEXT_MEMO_SIZE)
+def _decode_details(text: str) -> dict[str, Any]:
+    """`details` as the API answers it, decoded from the stored JSON text in one pass (`json_safe` while parsing).
+    A pure function of the text, memoized (`ROW_TEXT_MEMO_SIZE`): a row that changes has another text, so nothing
+    stale is answered; what it returns is shared, and nothing may change it."""
+    return _json_safe_decode(text)
 
 
 def _details(stored: Any) -> dict[str, Any]:
-    """An instrument's `details` read as text (`_ROW`): on SQLite the stored JSON; a driver that decodes JSON
-    columns itself (PostgreSQL) hands over the value."""
+    """An instrument's `details` (`_ROW`) or an event's `args` (`_EVENT_ROW`) read as text: on SQLite the stored
+    JSON; a driver that decodes JSON columns itself (PostgreSQL) hands over the value."""
     if isinstance(stored, str):
         return _decode_details(stored)
     return json_safe(stored or {})
@@ -238,8 +263,10 @@ _ROW = (Instrument.uid, Instrument.kind, Instrument.instrument_id, Instrument.co
         type_coerce(Instrument.details, Text).label("details"), _PARTIES_TEXT.label("parties"))
 
 
+@functools.lru_cache(maxsize=ROW_TEXT_MEMO_SIZE)
 def _party_list(text: str | None) -> list[dict[str, str]]:
-    """An instrument's parties (`_PARTIES_TEXT`) by role, then participant."""
+    """An instrument's parties (`_PARTIES_TEXT`) by role, then participant. Memoized as `_decode_details` is: what
+    it returns is shared, and nothing may change it."""
     if not text:
         return []
     return [{"participant": participant, "role": role}
@@ -545,10 +572,13 @@ def get_instrument(engine: Engine, caller: str, kind: str, instrument_id: str) -
 def _event_public(e: Any) -> dict[str, Any]:
     return {"event_id": e.id, "block_number": e.block_number, "block_hash": e.block_hash, "tx_hash": e.tx_hash,
             "log_index": e.log_index, "timestamp": e.timestamp, "actor": e.actor, "contract": e.contract,
-            "address": e.address, "event": e.event, "args": json_safe(e.args or {})}
+            "address": e.address, "event": e.event, "args": _details(e.args)}
 
 
-_TRAIL = select(ChainEvent.__table__).join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id) \
+# An event's columns, `args` read as text (decoded by `_details`, memoized like an instrument's details).
+_EVENT_ROW = [c for c in ChainEvent.__table__.columns if c.name != "args"] + \
+    [type_coerce(ChainEvent.args, Text).label("args")]
+_TRAIL = select(*_EVENT_ROW).join(InstrumentEvent.__table__, InstrumentEvent.event_id == ChainEvent.id) \
     .where(InstrumentEvent.instrument == bindparam("uid")).order_by(ChainEvent.block_number, ChainEvent.log_index)
 
 
