@@ -45,3 +45,7 @@ EXTRA_CORPORATES: dict[str, str] = SUPPLIERS | {"exporter2": "DE"}
 # The test and benchmark world, in test-account order: the demo world, the extra corporates, and an `outsider`
 # who is never registered.
 TEST_ROLES: tuple[str, ...] = (*(p.role for p in DEMO_WORLD), *EXTRA_CORPORATES, "outsider")
+# The gateway's relayer of signed requests (ERC-2771) in the test and demo world: the test account after the roles
+# (`derive_private_keys(RELAYER_ROLES)["relayer"]`). It is no participant: it only pays the gas of what it relays.
+RELAYER = "relayer"
+RELAYER_ROLES: tuple[str, ...] = (*TEST_ROLES, RELAYER)

@@ -32,9 +32,11 @@ from app.api.routes import (
     letters_of_credit,
     money,
     participants,
+    signed_requests,
     supervision,
 )
 from app.api.routes import index as index_routes
+from app.api.routes.signed_requests import add_prepare_routes
 from app.chain.abi import AbiRegistry, Deployment
 from app.chain.client import ChainClient
 from app.chain.errors import ChainError
@@ -44,10 +46,12 @@ from app.core.config import ROOT, Settings
 from app.core.errors import ApiError, error_body
 from app.db.session import make_engine, make_sessionmaker
 from app.indexer.worker import start_in_gateway
+from app.schemas.signed_requests import PreparedRequestPublic
 from app.services import answers
 from app.services.api_keys import ApiKeyStore
 from app.services.base import Gateway
 from app.services.documents import DocumentStore
+from app.services.signed_requests import Prepared
 
 log = logging.getLogger("tradefin.gateway")
 
@@ -142,9 +146,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The read routes first: FastAPI tries the routers in order, and every route tried costs each request CPU
     # (no two routers answer the same method and path, so the order changes nothing else).
-    for router in (index_routes.router, access.router, participants.router, money.router, fx.router,
-                   invoices.router, financing.router, certificates.router, letters_of_credit.router,
-                   documents.router, supervision.router):
+    writers = (participants.router, money.router, fx.router, invoices.router, financing.router,
+               certificates.router, letters_of_credit.router, supervision.router)
+    for router in writers:
+        add_prepare_routes(router)  # each write route's `:prepare` form (participants keeping their own keys)
+    for router in (index_routes.router, access.router, *writers, documents.router, signed_requests.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")
@@ -195,6 +201,10 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {400: "MalformedBody", 404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HttpError")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Prepared)
+    async def _prepared(_: Request, exc: Prepared) -> JSONResponse:  # a `:prepare` route's answer, not an error
+        return JSONResponse(PreparedRequestPublic.model_validate(exc.body).model_dump(mode="json"))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -77,6 +77,17 @@ def prepare_access(settings: Settings, private_keys: dict[str, str], print_keys:
     return issued
 
 
+def prepare_demo_relayer(settings: Settings) -> str:
+    """The keystore of the demo world's relayer of signed requests (`app.demo_world.RELAYER`: the test account after
+    the roles, funded with ETH by the devnet like every test account); its address."""
+    from app.chain.signer import KeystoreDirectory
+    from app.demo_world import RELAYER, RELAYER_ROLES
+
+    keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
+                                  settings.keystore_scrypt_n)
+    return keystores.create(derive_private_keys(RELAYER_ROLES)[RELAYER])
+
+
 def _write_keys(path: Any, entries: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -133,6 +144,8 @@ def start_gateway_process(rpc_url: str, chain_id: int, port: int | None = None, 
     settings = Settings(rpc_url=rpc_url, chain_id=chain_id, **({"port": port} if port else {}),
                         **({"data_dir": data_dir} if data_dir else {}))
     prepare_demo_access(settings)
+    if not settings.relayers:
+        env["TRADEFIN_RELAYERS"] = json.dumps([prepare_demo_relayer(settings)])
     process = subprocess.Popen([sys.executable, "-m", "app.runner"], cwd=ROOT, env=env)
     url = f"http://{settings.host}:{settings.port}"
     deadline = time.monotonic() + ready_timeout
@@ -170,6 +183,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if "--demo" in argv:
         prepare_demo_access(settings)
+        if not settings.relayers:
+            settings = settings.model_copy(update={"relayers": [prepare_demo_relayer(settings)]})
     serve(settings)
     return 0
 

@@ -10,6 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.core.errors import Unauthenticated
 from app.services.base import Caller, Gateway, WriteContext
 
+# A write route's path with this suffix answers the EIP-712 request to sign instead of sending it.
+PREPARE_SUFFIX = ":prepare"
+
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tfk_<key id>_<secret>`")
 
 
@@ -50,7 +53,12 @@ async def get_write_context(
 ) -> WriteContext:
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    return WriteContext(caller, idempotency_key, f"{request.method} {path} {request.url.path}", reply)
+    prepare = path.endswith(PREPARE_SUFFIX)  # the route's `:prepare` form (app.api.routes.signed_requests)
+    signed = request.scope.get("state", {}).get("signed_request")  # put there by POST /v1/signed-requests only
+    return WriteContext(caller, idempotency_key,
+                        f"{request.method} {path.removesuffix(PREPARE_SUFFIX)} "
+                        f"{request.url.path.removesuffix(PREPARE_SUFFIX)}", reply,
+                        prepare=prepare, body=await request.body() if prepare else b"", signed=signed)
 
 
 WriteContextDep = Annotated[WriteContext, Depends(get_write_context)]

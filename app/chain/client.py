@@ -26,12 +26,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from eth_abi import decode as abi_decode
+
 from app.chain.abi import AbiRegistry, ContractEvents, Deployment, FunctionAbi
 from app.chain.errors import ChainUnavailable
 from app.chain.fees import FeePolicy
 from app.chain.lane import SenderLane, key_reused, not_sent
 from app.chain.outbox import Outbox
 from app.chain.preflight import Preflight
+from app.chain.relay_order import NonceOrder
 from app.chain.reverts import RevertDecoder
 from app.chain.rpc import OPEN, RpcClient
 from app.chain.signer import Signer
@@ -43,6 +46,7 @@ from app.chain.types import (
     NotSent,
     Outcome,
     Pending,
+    RelayedCall,
     Render,
     Reverted,
     TxOutcome,
@@ -50,6 +54,7 @@ from app.chain.types import (
     WriteJob,
 )
 from app.core.config import Settings
+from app.core.forward_requests import EXECUTE_ARGUMENT, from_execute_argument
 from app.db.models import RequestState
 
 log = logging.getLogger("tradefin.chain")
@@ -60,7 +65,7 @@ START_RETRY_SECONDS = 1.0
 # longer per round: storing is local (one group commit, a few ms), so the answer is about to be known.
 STORING_WAIT_SECONDS = 1.0
 # Refusals that are not the node's doing: their answers carry no node state (`NotSent.node`).
-NOT_THE_NODE = frozenset({"IdempotencyKeyReused", "InsufficientFundsForGas", "NoSigningKey"})
+NOT_THE_NODE = frozenset({"IdempotencyKeyReused", "InsufficientFundsForGas", "NoSigningKey", "SignedRequestGasTooLow"})
 
 
 class ChainClient:
@@ -85,6 +90,7 @@ class ChainClient:
         for signer in signers.values():
             self.lanes[signer.address] = self._lane(signer)
         self._inflight: dict[tuple[str, str], WriteJob] = {}
+        self.relay_order = NonceOrder()
         self.ready = False
         self._background: set[asyncio.Task[None]] = set()
         self._starter: asyncio.Task[None] | None = None
@@ -144,12 +150,15 @@ class ChainClient:
         jobs: list[WriteJob] = []
         for req in stored:
             call = ContractCall(req.to, req.data, req.operation, req.context)
-            job = WriteJob(req.participant, req.idempotency_key, req.fingerprint, call, loop.create_future(),
-                           request_id=req.id, gas=req.attempts[-1].gas,
+            relayed = req.signer not in ("", req.participant)
+            job = WriteJob(req.signer or req.participant, req.idempotency_key, req.fingerprint, call,
+                           loop.create_future(), request_id=req.id, gas=req.attempts[-1].gas,
                            attempts=[Attempt(a.id, a.tx_hash, a.raw, a.nonce, a.gas, a.max_fee_per_gas,
                                              a.max_priority_fee_per_gas) for a in req.attempts],
-                           fee_bumps=len(req.attempts) - 1)  # the cap counts a previous run's bumps too
-            self._inflight[(job.signer, job.idempotency_key)] = job
+                           fee_bumps=len(req.attempts) - 1,  # the cap counts a previous run's bumps too
+                           participant=req.participant if relayed else None,
+                           inner=self._inner_call(call) if relayed else None)
+            self._inflight[(job.principal, job.idempotency_key)] = job
             jobs.append(job)
         for signer, a in fillers:
             call = ContractCall(signer, b"", "gap-filler")
@@ -205,6 +214,54 @@ class ChainClient:
         lane.submit(job)
         return await self._wait(job)
 
+    async def relay(self, participant: str, key: str, fingerprint: str, call: ContractCall,
+                    relayer: str, nonce: int, onchain_nonce: int) -> WriteAnswer:
+        """Run a participant's signed request once per (participant, key), as `execute` runs a write: `call` is
+        the forwarder's `execute` of the signed request, sent by `relayer`'s lane, which preflights the
+        participant's own call (decoded from it) as the participant. A key already used is answered by the lane
+        from the outbox, as for `execute`. `nonce`: the request's forwarder nonce, handed over in order
+        (`relay_order`; `onchain_nonce`: the participant's next one on chain); a request not sent after all
+        (refused at preflight, the node down, reverted as a whole) gives its nonce back."""
+        ident = (participant, key)
+        job = self._inflight.get(ident)
+        if job is not None:
+            if job.fingerprint != fingerprint:
+                return self.render(key_reused(key))
+            answer = await self._wait(job)
+            return WriteAnswer(answer.http_status, answer.body, replayed=True)
+        if not self.ready or self.rpc.circuit.state == OPEN:
+            return self.render(not_sent("ChainUnavailable", "the chain node is unavailable; nothing was sent"))
+        lane = self.lanes.get(relayer)
+        if lane is None:
+            return self.render(not_sent("NoRelayer", "the gateway holds no key of its relayer"))
+        inner = self._inner_call(call)
+        await self.relay_order.turn(participant, nonce, onchain_nonce)
+        job = WriteJob(relayer, key, fingerprint, call, asyncio.get_running_loop().create_future(),
+                       participant=participant, inner=inner)
+        self._inflight[ident] = job
+        lane.submit(job)
+        answer = await self._wait(job)
+        if not job.attempts or job.mined_status == 0:  # not sent, or reverted as a whole: the nonce is free again
+            await self.relay_order.undo(participant, nonce)
+        return answer
+
+    async def estimate(self, sender: str, call: ContractCall) -> int:
+        """The gas `call` uses sent by `sender` now (the lanes' preflight), or its revert raised decoded."""
+        (answer,) = await self.preflight.settle(
+            sender, [WriteJob(sender, "", "", call, None)], await self.rpc.batch([self.preflight.request(sender, call)]),
+            self.rpc.batch)
+        if answer.error is not None:
+            if answer.error.revert_data is not None:
+                raise self.reverts.decode(answer.error.revert_data, call.to)
+            raise answer.error
+        return int(answer.result)
+
+    def _inner_call(self, call: ContractCall) -> RelayedCall:
+        """The participant's own call inside a forwarder `execute` call."""
+        (argument,) = abi_decode([EXECUTE_ARGUMENT], call.data[4:])
+        sender, to, gas, data = from_execute_argument(argument)
+        return RelayedCall(sender, ContractCall(to, data, call.operation, call.context), gas)
+
     async def _wait(self, job: WriteJob) -> WriteAnswer:
         """The job's answer, or after `receipt_timeout_seconds` `Pending` with its `tx_hash`, but only for a
         transaction that really is stored and handed to the node. One not signed yet (its lane still waits on
@@ -228,7 +285,7 @@ class ChainClient:
             timeout = STORING_WAIT_SECONDS
 
     def _resolve(self, job: WriteJob, answer: WriteAnswer) -> None:
-        self._inflight.pop((job.signer, job.idempotency_key), None)
+        self._inflight.pop((job.principal, job.idempotency_key), None)
         if job.future is not None and not job.future.done():
             job.future.set_result(answer)
 
@@ -298,6 +355,7 @@ class ChainClient:
 
     async def _outcome_of(self, job: WriteJob, receipt: dict[str, Any], block: int, status: int) -> Outcome:
         tx_hash = receipt["transactionHash"]
+        job.mined_status = status
         if status != 1:
             return Reverted(await self.reverts.of_mined(job, block), tx_hash, block)
         return Mined(job.call.operation, TxOutcome(

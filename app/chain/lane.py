@@ -79,6 +79,25 @@ def insufficient_funds(signer: str, balance: int | None, needed: int, gas: int, 
          "gas": gas, "max_fee_per_gas": max_fee_per_gas})
 
 
+# A relayed transaction's gas beyond what its signed request forwards: the intrinsic 21,000, the forwarder's own work
+# (signature recovery, the signer's nonce, the target's `isTrustedForwarder`, its event; about 17,000 measured by
+# bench/gas.py) with room to spare, and the 1/64 of the forwarded gas the EVM keeps back at a call (EIP-150).
+RELAY_OVERHEAD_GAS = 60_000
+CALLDATA_GAS_PER_BYTE = 16
+
+
+def relay_gas_limit(forward_gas: int, calldata_bytes: int) -> int:
+    """The gas limit of a relayer's `execute` transaction that forwards `forward_gas` to the participant's call:
+    OpenZeppelin's forwarder refuses (consuming everything) when less than that reaches the call."""
+    return forward_gas + forward_gas // 63 + RELAY_OVERHEAD_GAS + CALLDATA_GAS_PER_BYTE * calldata_bytes
+
+
+def forward_gas_too_low(forward_gas: int, needed: int) -> NotSent:
+    return not_sent("SignedRequestGasTooLow",
+                    f"the signed request forwards {forward_gas} gas to its call, which now needs {needed}; nothing "
+                    "was sent: prepare and sign it again", {"forward_gas": forward_gas, "needed": needed})
+
+
 def key_reused(key: str) -> NotSent:
     return NotSent("IdempotencyKeyReused", "this Idempotency-Key was used for a different request",
                    {"idempotency_key": key})
@@ -223,7 +242,7 @@ class SenderLane:
     async def _preflight_group(self, group: list[WriteJob]) -> tuple[list[RpcResult], int | None] | None:
         """One read batch: each job's preflight, the signer's balance, and (after a refusal) its pending nonce.
         None when the node could not answer: the group is answered `ChainUnavailable`, nothing was sent."""
-        calls: list[tuple[str, list[Any]]] = [self._preflight.request(self.address, j.call) for j in group]
+        calls: list[tuple[str, list[Any]]] = [self._preflight.request(*j.preflight_as(self.address)) for j in group]
         calls.append(("eth_getBalance", [self.address, "latest"]))
         resync = self.next_nonce is None
         if resync:
@@ -251,10 +270,16 @@ class SenderLane:
         refused: list[tuple[WriteJob, WriteAnswer]] = []
         for job, answer in zip(group, answers):
             if answer.error is None:
-                job.gas = self._fees.gas_limit(answer.result)
+                if job.inner is None:
+                    job.gas = self._fees.gas_limit(answer.result)
+                elif answer.result > job.inner.forward_gas:  # the signed request forwards less than it now needs
+                    self._answer(job, forward_gas_too_low(job.inner.forward_gas, answer.result))
+                    continue
+                else:
+                    job.gas = relay_gas_limit(job.inner.forward_gas, len(job.call.data))
                 gassed.append(job)
             elif answer.error.revert_data is not None:
-                reverted = self._reverts.decode(answer.error.revert_data, job.call.to)
+                reverted = self._reverts.decode(answer.error.revert_data, job.preflight_as(self.address)[1].to)
                 refused.append((job, self._render(Reverted(reverted))))
             else:
                 self._answer(job, not_sent(answer.error.kind.value, answer.error.message))
@@ -314,12 +339,12 @@ class SenderLane:
         """Answer the jobs whose key was already used (stored answer: replay it; different request:
         refuse), with one query for the group. Jobs re-signed after a failed attempt have a request."""
         fresh = [j for j in group if j.request_id is None]
-        outbox, keys = self._outbox, [(j.signer, j.idempotency_key) for j in fresh]
+        outbox, keys = self._outbox, [(j.principal, j.idempotency_key) for j in fresh]
         records = outbox.find_requests(keys) if outbox.inline_reads else await asyncio.to_thread(
             outbox.find_requests, keys)
         keep = []
         for job in group:
-            record = records.get((job.signer, job.idempotency_key)) if job.request_id is None else None
+            record = records.get((job.principal, job.idempotency_key)) if job.request_id is None else None
             if record is None:
                 keep.append(job)
             elif record.fingerprint != job.fingerprint:

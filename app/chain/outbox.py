@@ -139,6 +139,7 @@ class StoredRequest:
     to: str
     data: bytes
     attempts: list[StoredAttempt] = field(default_factory=list)
+    signer: str = ""  # who signs its transactions: the participant, or a relayer for a signed request
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ _FIND_REQUESTS = select(
 
 def request_row(job: WriteJob) -> dict[str, Any]:
     """What is stored of a job's request (`store_group`)."""
-    return {"participant": job.signer, "idempotency_key": job.idempotency_key, "fingerprint": job.fingerprint,
+    return {"participant": job.principal, "idempotency_key": job.idempotency_key, "fingerprint": job.fingerprint,
             "operation": job.call.operation, "context": job.call.context}
 
 
@@ -327,6 +328,6 @@ class Outbox:
                     fillers.append((tx.signer, attempt))
                 elif tx.request_id in requests:
                     req = requests[tx.request_id]
-                    req.to, req.data = tx.to, tx.data
+                    req.to, req.data, req.signer = tx.to, tx.data, tx.signer
                     req.attempts.append(attempt)
             return [r for r in requests.values() if r.attempts], fillers

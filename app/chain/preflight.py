@@ -67,7 +67,8 @@ class Preflight:
             else:
                 settled.append(RpcResult(result=access_list_gas(answer.result)))
         if again:
-            estimates = await read_batch([(ESTIMATE, [self._transaction(sender, group[i].call)]) for i in again])
+            estimates = await read_batch([(ESTIMATE, [self._transaction(*group[i].preflight_as(sender))])
+                                          for i in again])
             for index, answer in zip(again, estimates):
                 settled[index] = answer if answer.error else RpcResult(result=int(answer.result, 16))
         return settled

@@ -125,6 +125,16 @@ Outcome = NotSent | Reverted | Mined | Pending
 Render = Callable[[Outcome], WriteAnswer]
 
 
+@dataclass(frozen=True)
+class RelayedCall:
+    """The participant's own call inside a relayed job, and the gas its signed request forwards to it (fixed by the
+    signature: the lane refuses the job when the call now needs more)."""
+
+    participant: str
+    call: ContractCall
+    forward_gas: int
+
+
 @dataclass
 class Attempt:
     """One signed transaction of a job (several after fee-bumped replacements)."""
@@ -144,6 +154,10 @@ class WriteJob:
 
     A gap filler (a zero-value transfer to self that fills a nonce nobody else can use) is a job with
     no `future` and no request.
+
+    A relayed job (a participant's signed request, ERC-2771) is signed and sent by a relayer (`signer`) for the
+    `participant` whose request it is (its Idempotency-Key's owner); `call` is the forwarder's `execute`, `inner`
+    the participant's own call, which the lane preflights as the participant.
     """
 
     signer: str
@@ -160,6 +174,21 @@ class WriteJob:
     fee_bumps: int = 0  # fee-bumped replacements signed for it (capped by `fee_bump_limit`)
     alerted: bool = False  # the "stuck, no further bumps" alert was logged
     nonce_resyncs: int = 0  # times re-signed after the node said "nonce too high"
+    participant: str | None = None  # a relayed job: whose request it is (else the signer's own)
+    inner: RelayedCall | None = None  # a relayed job: the participant's call inside the forwarder's
+    mined_status: int | None = None  # the receipt's status, once mined
+
+    @property
+    def principal(self) -> str:
+        """Whose request this is: the participant of a relayed job, else the signer."""
+        return self.participant or self.signer
+
+    def preflight_as(self, sender: str) -> tuple[str, ContractCall]:
+        """The call to preflight and as whom: a relayed job's inner call as its participant (the forwarder's own
+        checks are the gateway's before the job is made), else the job's call as `sender`."""
+        if self.inner is not None:
+            return self.inner.participant, self.inner.call
+        return sender, self.call
 
     @property
     def nonce(self) -> int | None:

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # Chain client tuning.
     receipt_poll_seconds: float = 0.005
     receipt_timeout_seconds: float = 30.0
+    # Signed requests (ERC-2771, app/services/signed_requests.py): the relayers whose keystores the gateway holds
+    # and which send participants' signed requests (JSON list of addresses), and how long a prepared request stays
+    # executable and keeps its forwarder nonce reserved (chain time).
+    relayers: list[str] = Field(default_factory=list)
+    signed_request_ttl_seconds: int = Field(900, ge=60, le=86_400)
     stuck_after_seconds: float = 1.0
     max_batch: int = 64
     gas_multiplier: float = 1.25

@@ -58,3 +58,10 @@ class Conflict(ApiError):
 class Invalid(ApiError):
     status_code = 422
     code = "InvalidRequest"
+
+
+class Unavailable(ApiError):
+    """The gateway cannot do this now, as configured (e.g. no relayer of signed requests): nothing was applied."""
+
+    status_code = 503
+    code = "Unavailable"

@@ -84,6 +84,26 @@ class WriteRequest(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class PreparedRequest(Base):
+    """A write a participant that keeps its own key asked to sign (`POST <route>:prepare`): the request as the route
+    received it, and the forwarder nonce and deadline of the EIP-712 `ForwardRequest` the gateway answered, found
+    by its digest when the signed request comes back (`POST /v1/signed-requests`). A nonce stays reserved for its
+    participant until its deadline; nothing here is a secret (the signature is not kept)."""
+
+    __tablename__ = "prepared_requests"
+    __table_args__ = (Index("ix_prepared_participant_nonce", "participant", "nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(66), unique=True)
+    participant: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(400))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class TxState:
     SIGNED = "signed"  # stored before broadcast; may or may not have reached the node
     MINED = "mined"  # this attempt's receipt was seen

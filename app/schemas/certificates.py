@@ -22,7 +22,7 @@ class CertificateOfferCreate(BaseModel):
         "amount": 10_000_00, "maturity": 1800000000}]})
     invoice_id: InvoiceIdText = Field(description="A confirmed, unliened invoice on the caller (its buyer)")
     amount: Annotated[Amount56, Field(description="Minor units of the invoice's currency, at most what is unpaid")]
-    maturity: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block and no later than "
+    maturity: int = Field(strict=True, gt=0, lt=2**32, description="Unix seconds, after the current block and no later than "
                           "the invoice's due date")
 
 
@@ -47,17 +47,17 @@ class CertificateSplit(BaseModel):
 class DiscountRequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"bank": _BANK_CN, "rate_bps": 500}]})
     bank: Address
-    rate_bps: int = Field(gt=0, le=10_000, description="Annual discount rate in basis points")
+    rate_bps: int = Field(strict=True, gt=0, le=10_000, description="Annual discount rate in basis points")
 
 
 class DiscountAcceptance(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rate_bps": 500}]})
-    rate_bps: int = Field(gt=0, le=10_000, description="Must equal the holder's requested rate")
+    rate_bps: int = Field(strict=True, gt=0, le=10_000, description="Must equal the holder's requested rate")
 
 
 class CertificateSettlement(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"certificate_ids": [2, 3]}]})
-    certificate_ids: list[Annotated[int, Field(gt=0, lt=2**256)]] = Field(min_length=1, max_length=64)
+    certificate_ids: list[Annotated[int, Field(strict=True, gt=0, lt=2**256)]] = Field(min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _ids(self) -> CertificateSettlement:

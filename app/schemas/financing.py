@@ -14,7 +14,7 @@ InvoiceIdText = Annotated[
           examples=["73906461828034853209841416101232749271232087062421516567478466093545112187311"]),
 ]
 Amount48 = Annotated[MinorUnits, Field(lt=2**48, description="Minor units of the invoice's currency")]
-RateBps = Annotated[int, Field(ge=0, le=10_000, description="Annual rate in basis points (at most 10,000)")]
+RateBps = Annotated[int, Field(strict=True, ge=0, le=10_000, description="Annual rate in basis points (at most 10,000)")]
 
 _EXPORTER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
 _BANK_CN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
@@ -31,7 +31,7 @@ class FinancingApply(BaseModel):
          "programme_id": 1, "requested_amount": 10_000_00}]})
     invoice_id: InvoiceIdText
     bank: Address | None = Field(default=None, description="The bank applied to (outside a programme)")
-    programme_id: int | None = Field(default=None, gt=0, lt=2**256, description="An open reverse factoring programme")
+    programme_id: int | None = Field(strict=True, default=None, gt=0, lt=2**256, description="An open reverse factoring programme")
     requested_amount: Amount48 = Field(description="Minor units, at most what is still unpaid on the invoice")
 
     @model_validator(mode="after")
@@ -47,7 +47,7 @@ class FinancingApproval(BaseModel):
     advance_amount: Amount48 = Field(description="Paid now from the bank to the seller; at most the requested amount "
                                      "and what is still unpaid on the invoice")
     rate_bps: RateBps
-    maturity: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block")
+    maturity: int = Field(strict=True, gt=0, lt=2**32, description="Unix seconds, after the current block")
     terms_hash: Bytes32 = Field(description="Hash of the financing agreement kept off chain")
 
 
@@ -87,7 +87,7 @@ class FinancingApplied(BaseModel):
     seller: Address
     bank: Address
     requested_amount: int
-    programme_id: int = Field(description="0 outside a programme")
+    programme_id: int = Field(strict=True, description="0 outside a programme")
 
 
 class FinancingApproved(BaseModel):

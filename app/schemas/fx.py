@@ -35,8 +35,8 @@ class FxQuoteCreate(BaseModel):
     rate: str = Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,18})?$", description="Quote-currency units per one "
                       "base-currency unit (whole units, decimal string)")
     max_base_amount: MinorUnits
-    valid_seconds: int = Field(default=300, gt=0, le=86_400)
-    nonce: int | None = Field(default=None, ge=0, lt=2**256, description="Default: a fresh random nonce")
+    valid_seconds: int = Field(strict=True, default=300, gt=0, le=86_400)
+    nonce: int | None = Field(strict=True, default=None, ge=0, lt=2**256, description="Default: a fresh random nonce")
 
     @field_validator("payer")
     @classmethod
@@ -57,7 +57,7 @@ class FxQuote(BaseModel):
     rate: Annotated[Uint256Text, Field(description="Quote minor units per base minor unit × 1e18 (decimal string)")]
     maxBaseAmount: Amount
     expiry: int = Field(ge=0, lt=2**64)
-    nonce: Annotated[Uint256Text, Field(description="Decimal string")]
+    nonce: Annotated[Uint256Text, Field(strict=True, description="Decimal string")]
 
 
 class SignedFxQuote(BaseModel):

@@ -23,8 +23,8 @@ class InvoiceCreate(BaseModel):
                                 "it in upper case (`inv-7` and `INV-7` are one invoice) and it is part of the "
                                 "duplicate key")
     face_amount: Annotated[MinorUnits, Field(lt=2**48)]
-    issue_date: int = Field(ge=0, lt=2**64, description="Unix seconds")
-    due_date: int = Field(gt=0, lt=2**32, description="Unix seconds, after the current block")
+    issue_date: int = Field(strict=True, ge=0, lt=2**64, description="Unix seconds")
+    due_date: int = Field(strict=True, gt=0, lt=2**32, description="Unix seconds, after the current block")
     document_hash: Bytes32 = Field(description="SHA-256 of the invoice document (see POST /v1/documents)")
 
     @field_validator("invoice_number", mode="before")

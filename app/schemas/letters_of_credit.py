@@ -69,13 +69,13 @@ class CreditApplication(BaseModel):
     confirming_bank: Address | None = Field(default=None, description="58a; none for an unconfirmed credit")
     currency: CurrencyCode = Field(description="32B: a settlement token of the platform")
     amount: Annotated[MinorUnits, Field(lt=2**96, description="32B, in minor units")]
-    tolerance_percent: int = Field(default=0, ge=0, le=10, description="39A, symmetric; 10 for an \"about\" credit")
-    expiry_date: UnixDate = Field(gt=0, lt=2**40, description="31D: unix time read as a UTC day, today at the earliest")
-    latest_shipment_date: UnixDate = Field(gt=0, lt=2**40, description="44C: at most the expiry day")
-    presentation_period_days: int = Field(default=21, ge=0, lt=256, description="48; 0 means the default 21 days")
+    tolerance_percent: int = Field(strict=True, default=0, ge=0, le=10, description="39A, symmetric; 10 for an \"about\" credit")
+    expiry_date: UnixDate = Field(strict=True, gt=0, lt=2**40, description="31D: unix time read as a UTC day, today at the earliest")
+    latest_shipment_date: UnixDate = Field(strict=True, gt=0, lt=2**40, description="44C: at most the expiry day")
+    presentation_period_days: int = Field(strict=True, default=21, ge=0, lt=256, description="48; 0 means the default 21 days")
     partial_shipments_allowed: bool = Field(default=False, description="43P")
     availability: AvailabilityName = Field(default=Availability.SightPayment.name, description="41a")
-    deferred_payment_days: int = Field(default=0, ge=0, lt=2**16, description="42P: days after the shipment day "
+    deferred_payment_days: int = Field(strict=True, default=0, ge=0, lt=2**16, description="42P: days after the shipment day "
                                        "(deferred payment only; zero for sight payment)")
     required_documents: list[DocumentTypeName] = Field(min_length=1, max_length=6, description="46A")
 
@@ -96,8 +96,8 @@ class AmendmentCreate(BaseModel):
         "amount": 55_000_00, "expiry_date": 1_801_000_000, "latest_shipment_date": 1_800_000_000,
         "required_documents": ["CommercialInvoice", "TransportDocument", "PackingList"]}]})
     amount: Annotated[MinorUnits, Field(lt=2**96)]
-    expiry_date: UnixDate = Field(gt=0, lt=2**40)
-    latest_shipment_date: UnixDate = Field(gt=0, lt=2**40)
+    expiry_date: UnixDate = Field(strict=True, gt=0, lt=2**40)
+    latest_shipment_date: UnixDate = Field(strict=True, gt=0, lt=2**40)
     required_documents: list[DocumentTypeName] = Field(min_length=1, max_length=6)
 
     _distinct = field_validator("required_documents")(_unique)
@@ -115,7 +115,7 @@ class PresentationCreate(BaseModel):
                       {"type": "TransportDocument", "sha256": "0x" + "cd" * 32}],
         "shipment_date": 1_798_000_000, "amount": 50_000_00, "invoice_id": None}]})
     documents: list[PresentedDocument] = Field(min_length=1, max_length=32)
-    shipment_date: UnixDate = Field(ge=0, lt=2**40, description="Unix time of the shipment (its UTC day counts)")
+    shipment_date: UnixDate = Field(strict=True, ge=0, lt=2**40, description="Unix time of the shipment (its UTC day counts)")
     amount: Annotated[MinorUnits, Field(lt=2**96, description="Claimed, in minor units of the credit's currency")]
     invoice_id: str | None = Field(
         default=None, pattern=r"^[0-9]{1,78}$", validate_default=True,

@@ -52,7 +52,7 @@ class ParticipantRegistered(BaseModel):
 class KycAttestationPublic(BaseModel):
     bank: Address
     status: str = Field(description="Approved, Rejected or Revoked: this bank's own review")
-    expiry: int = Field(description="Unix time its approval lapses (0 unless Approved)")
+    expiry: int = Field(strict=True, description="Unix time its approval lapses (0 unless Approved)")
 
 
 class ParticipantPublic(BaseModel):
@@ -73,7 +73,7 @@ class KycAttestation(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "status": "Approved", "expiry": 1893456000, "evidence_hash": "0x" + "e1" * 32}]})
     status: KycStatusName
-    expiry: int = Field(ge=0, lt=2**48, description="Unix time when the approval lapses (ignored otherwise)")
+    expiry: int = Field(strict=True, ge=0, lt=2**48, description="Unix time when the approval lapses (ignored otherwise)")
     evidence_hash: Bytes32
 
 

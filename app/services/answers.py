@@ -30,6 +30,9 @@ NOT_SENT_STATUS: dict[str, int] = {
     "InsufficientFundsForGas": 409,
     "IdempotencyKeyReused": 422,
     "NoSigningKey": 403,
+    # A signed request forwards less gas than its call now needs (the chain moved since it was prepared): fixed by
+    # preparing and signing it again.
+    "SignedRequestGasTooLow": 409,
 }
 UNAVAILABLE_STATUS = 503
 PENDING_STATUS = 504

@@ -96,6 +96,11 @@ class WriteContext:
     idempotency_key: str
     route: str
     reply: Any = field(default=None, compare=False, repr=False)
+    # `POST <route>:prepare`: answer the request to sign instead of sending (`body`: the request's, kept with it)
+    prepare: bool = False
+    body: bytes = field(default=b"", compare=False, repr=False)
+    # A participant's signed request on its way through its route (`app.services.signed_requests.Submission`)
+    signed: Any = field(default=None, compare=False, repr=False)
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         canonical = json.dumps({"route": self.route, "body": payload}, sort_keys=True, separators=(",", ":"))
@@ -103,6 +108,14 @@ class WriteContext:
 
 
 async def submit(gateway: Gateway, ctx: WriteContext, call: ContractCall, payload: dict[str, Any]) -> WriteAnswer:
+    """Send the route's write: signed by the gateway for a custodial participant, relayed for a participant's own
+    signed request, or (`:prepare`) not at all: the request to sign is answered instead."""
+    if ctx.prepare or ctx.signed is not None:
+        from app.services import signed_requests  # it builds on this module
+
+        if ctx.prepare:
+            await signed_requests.prepare(gateway, ctx, call)
+        return await signed_requests.relay(gateway, ctx, call, payload)
     return await gateway.chain.execute(ctx.caller.address, ctx.idempotency_key, ctx.fingerprint(payload), call)
 
 

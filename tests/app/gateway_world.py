@@ -139,6 +139,7 @@ def anvil_world(data_dir: Path, anvil_url: str | None = None) -> Iterator[World]
     role but `outsider`."""
     from ape import accounts, chain, networks, project
 
+    from app.demo_world import RELAYER, RELAYER_ROLES
     from app.runner import derive_private_keys, prepare_access
     from scripts._common import TEST_ROLES, accounts_by_role, deploy_test_world
 
@@ -154,10 +155,23 @@ def anvil_world(data_dir: Path, anvil_url: str | None = None) -> Iterator[World]
         world = World(data_dir, provider.http_uri, chain.chain_id, platform.addresses(),
                       {r: str(a.address) for r, a in roles.items()}, {}, provider)
         keyed_roles = tuple(r for r in TEST_ROLES if r != "outsider")
-        keys = derive_private_keys(TEST_ROLES)
-        issued = prepare_access(settings_for(world.env()), {r: keys[r] for r in keyed_roles}, print_keys=False)
+        keys = derive_private_keys(RELAYER_ROLES)
+        settings = settings_for(world.env())
+        issued = prepare_access(settings, {r: keys[r] for r in keyed_roles}, print_keys=False)
         world.api_keys = {r: v["api_key"] for r, v in issued.items()}
+        world.extra_env["TRADEFIN_RELAYERS"] = json.dumps([add_relayer(settings, keys[RELAYER], provider)])
         yield world
+
+
+def add_relayer(settings: Any, private_key: str, provider: Any) -> str:
+    """The gateway's relayer of signed requests: its keystore beside the participants' and 100 ETH for gas."""
+    from app.chain.signer import KeystoreDirectory
+
+    keystores = KeystoreDirectory(settings.keystore_dir, settings.keystore_passphrase.get_secret_value(),
+                                  settings.keystore_scrypt_n)
+    address = keystores.create(private_key)
+    provider.make_request("anvil_setBalance", [address, hex(100 * 10**18)])
+    return address
 
 
 class GatewayProcess:

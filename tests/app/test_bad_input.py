@@ -91,6 +91,26 @@ def test_an_amount_is_a_json_integer_never_true_or_a_string(api, world, role, pa
     assert any("amount" in f["field"] and "integer" in f["reason"] for f in fields), fields
 
 
+INTEGER_FIELDS = [
+    ("/v1/invoices", "issue_date", lambda w, v: {"buyer": w.roles["importer"], "currency": "USD",
+                                                 "invoice_number": "STRICT-2", "face_amount": 100, "issue_date": v,
+                                                 "due_date": 2**31, "document_hash": "0x" + "ab" * 32}),
+    ("/v1/financing-programmes", "rate_bps", lambda w, v: {"bank": w.roles["bank_cn"], "limit": 100, "rate_bps": v}),
+    ("/v1/certificates/settle", "certificate_ids", lambda w, v: {"certificate_ids": [v]}),
+]
+
+
+@pytest.mark.parametrize("path,field,body", INTEGER_FIELDS, ids=[f for _, f, _ in INTEGER_FIELDS])
+@pytest.mark.parametrize("prepare", [False, True], ids=["write", "prepare"])
+def test_a_date_rate_or_id_is_a_json_integer_never_false_or_a_string(api, world, path, field, body, prepare):
+    """Schema fuzz finding (issue 14's `:prepare` routes): `"issue_date": false` was read as 0 and accepted."""
+    for value in (False, "1"):
+        r = api.post("exporter", path + (":prepare" if prepare else ""), json=body(world, value))
+        assert r.status_code == 422, r.text
+        fields = r.json()["error"]["details"]["fields"]
+        assert any(field in f["field"] and "integer" in f["reason"] for f in fields), fields
+
+
 def test_malformed_json_is_a_documented_4xx_with_a_reason(api, http):
     json_type = {"Content-Type": "application/json"}
     truncated = api.post("exporter", "/v1/payments", content=b'{"currency": "USD",', headers=json_type)

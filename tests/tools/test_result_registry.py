@@ -11,8 +11,10 @@ from pathlib import Path
 
 from fastapi.routing import APIRoute
 
+from app.api.deps import PREPARE_SUFFIX
 from app.chain.types import WriteAnswer
 from app.schemas.common import WriteResult
+from app.schemas.signed_requests import PreparedRequestPublic
 from app.services.answers import render
 from app.services.results import CHANGED, CREATED, RESULTS
 
@@ -68,8 +70,14 @@ def test_each_write_route_answers_its_operations_model_and_status():
     routes = _write_routes()
     assert len(routes) > 50
     registered = {(WriteResult[k.model], k.status) for k in RESULTS.values()}  # type: ignore[name-defined]
-    for route in routes:
+    writes = [r for r in routes if not r.path.endswith(PREPARE_SUFFIX)]
+    for route in writes:
         assert (route.response_model, route.status_code) in registered, route.path
+    # each write's `:prepare` form (signed requests) answers the typed data to sign, as 200
+    prepares = {r.path.removesuffix(PREPARE_SUFFIX): r for r in routes if r.path.endswith(PREPARE_SUFFIX)}
+    assert set(prepares) == {r.path for r in writes if "POST" in r.methods}
+    for route in prepares.values():
+        assert (route.response_model, route.status_code) == (PreparedRequestPublic, 200), route.path
 
 
 def test_a_write_of_an_unregistered_operation_answers_its_events():

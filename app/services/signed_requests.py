@@ -1,0 +1,212 @@
+"""Signed requests (ERC-2771): a participant that keeps its own key signs what the custodial route would send, and
+the gateway relays it from a relayer account of its own.
+
+    POST <write route>:prepare      the same body → the route runs as for a custodial write up to the chain:
+                                    the call is preflighted as the participant (a revert is answered as today),
+                                    then, instead of sending, the EIP-712 `ForwardRequest` to sign is answered
+                                    (`prepare`) and the request kept (`PreparedRequest`) under its digest
+    POST /v1/signed-requests        typed data + signature, under an Idempotency-Key → the signature is checked
+                                    (`check_submission`), the kept request is run through its own route again
+                                    (app/api/routes/signed_requests.py), and the route's `submit` relays it
+                                    (`relay`): it answers what the custodial route answers
+
+The relayer cannot alter what was signed (the forwarder checks the signature over every field and the signer's
+nonce), and the gateway sends only what its route would send now: a request the route now builds differently is
+refused (`SignedRequestChanged`) and nothing is sent. A participant's requests go through one relayer lane (the
+forwarder takes its nonces in order), in nonce order (`app.chain.relay_order`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+from eth_account import Account
+from eth_keys.exceptions import BadSignature
+from eth_keys.exceptions import ValidationError as EthValidationError
+from eth_utils import to_checksum_address
+from sqlalchemy import delete, select
+
+from app.chain.lane import key_reused
+from app.chain.types import ContractCall, WriteAnswer
+from app.core import forward_requests as fr
+from app.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound, Unavailable
+from app.db.models import PreparedRequest, RequestState
+from app.services.answers import PENDING_STATUS
+from app.services.base import Gateway, WriteContext
+
+FORWARDER = "Forwarder"
+# How long a prepared request holds its forwarder nonce for its own submission (wall clock): requests prepared
+# meanwhile get the following nonces, so a client may prepare several and sign them together. One not submitted
+# by then (its signing abandoned) gives its nonce to the next request prepared; submitted later, it is refused
+# (`SignedRequestNonceUsed`), or by the forwarder should another with that nonce be executed first.
+NONCE_HOLD_SECONDS = 60
+
+
+class Prepared(Exception):
+    """Not an error: the answer of a `:prepare` route (200), raised by `submit` instead of sending."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__("prepared")
+        self.body = body
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A signed request checked by `check_submission`, on its way through its route (`WriteContext.signed`)."""
+
+    request: fr.ForwardRequest
+    signature: bytes
+    digest: str
+
+
+def relayer_of(gateway: Gateway, participant: str) -> str:
+    """The relayer that sends `participant`'s requests: always the same one, so its requests keep their order."""
+    relayers = gateway.settings.relayers
+    if not relayers:
+        raise Unavailable("this gateway relays no signed requests (no relayer is configured: TRADEFIN_RELAYERS); "
+                          "nothing was sent", code="NoRelayer")
+    return to_checksum_address(relayers[int(participant, 16) % len(relayers)])
+
+
+async def _chain_now(gateway: Gateway) -> int:
+    block = await gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False])
+    return int(block["timestamp"], 16)
+
+
+async def _forwarder_nonce(gateway: Gateway, participant: str) -> int:
+    (nonce,) = await gateway.read(FORWARDER, "nonces", participant)
+    return int(nonce)
+
+
+# ───────────────────────────── prepare ─────────────────────────────
+
+_reserving = asyncio.Lock()
+
+
+async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall) -> NoReturn:
+    """Answer (raise `Prepared`) the typed data the caller signs for `call`, after a preflight as the caller (a
+    revert raises as a custodial write's preflight answers it), and keep the request under its digest."""
+    participant = to_checksum_address(ctx.caller.address)
+    forwarder = gateway.contract(FORWARDER)
+    relayer = relayer_of(gateway, participant)
+    gas = await gateway.chain.estimate(participant, call)  # raises the decoded revert
+    forward_gas = gateway.chain.fees.gas_limit(gas)
+    ttl = gateway.settings.signed_request_ttl_seconds
+    async with _reserving:
+        now, onchain = await asyncio.gather(_chain_now(gateway), _forwarder_nonce(gateway, participant))
+        request = fr.ForwardRequest(participant, call.to, forward_gas, 0, now + ttl, call.data)
+        first = gateway.chain.relay_order.next(participant, onchain)
+        stored = await asyncio.to_thread(_reserve, gateway, ctx, request, first, now)
+    typed = fr.typed_data(stored, gateway.settings.chain_id, forwarder)
+    raise Prepared({"typed_data": typed, "digest": _digest(stored, gateway),
+                    "relayer": relayer, "expires_at": stored.deadline})
+
+
+def _digest(request: fr.ForwardRequest, gateway: Gateway) -> str:
+    return "0x" + fr.digest(request, gateway.settings.chain_id, gateway.contract(FORWARDER)).hex()
+
+
+def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, first: int,
+             now: int) -> fr.ForwardRequest:
+    """`request` with the participant's lowest forwarder nonce from `first` on (its next one neither executed nor
+    handed to a lane) that no request prepared in the last NONCE_HOLD_SECONDS holds, kept under its digest."""
+    since = datetime.now(UTC) - timedelta(seconds=NONCE_HOLD_SECONDS)
+    with gateway.sessions.begin() as session:
+        held = set(session.scalars(select(PreparedRequest.nonce).where(
+            PreparedRequest.participant == request.sender, PreparedRequest.nonce >= first,
+            PreparedRequest.deadline > now, PreparedRequest.created_at > since)))
+        nonce = first
+        while nonce in held:
+            nonce += 1
+        request = fr.ForwardRequest(request.sender, request.to, request.gas, nonce, request.deadline, request.data)
+        method, path = ctx.route.split(" ")[0], ctx.route.split(" ")[-1]
+        session.add(PreparedRequest(digest=_digest(request, gateway), participant=request.sender, nonce=nonce,
+                                    deadline=request.deadline, method=method, path=path, body=ctx.body))
+    return request
+
+
+# ───────────────────────────── submit ─────────────────────────────
+
+def check_submission(gateway: Gateway, caller: str, typed_data: dict[str, Any],
+                     signature: str) -> tuple[Submission, PreparedRequest]:
+    """The signed request as the gateway prepared it, signed by the caller: else a named refusal (nothing sent)."""
+    try:
+        request = fr.ForwardRequest.from_message(typed_data["message"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Invalid(f"typed_data.message is not a ForwardRequest ({exc})", code="SignedRequestMalformed") from None
+    expected = fr.typed_data(request, gateway.settings.chain_id, gateway.contract(FORWARDER))
+    if typed_data.get("domain") != expected["domain"] or typed_data.get("primaryType") != "ForwardRequest":
+        raise Invalid("the typed data is not a ForwardRequest of this platform's forwarder on this chain",
+                      {"expected_domain": expected["domain"]}, code="SignedRequestWrongDomain")
+    digest = fr.digest(request, gateway.settings.chain_id, gateway.contract(FORWARDER))
+    try:
+        signer = Account._recover_hash(digest, signature=bytes.fromhex(signature.removeprefix("0x")))
+    except (ValueError, BadSignature, EthValidationError):  # not hex, not 65 bytes, no point on the curve
+        signer = None
+    if signer is None or signer != request.sender:
+        raise Invalid("the signature is not the request's signer's (`from`) over this request",
+                      {"from": request.sender, "recovered": signer}, code="SignedRequestBadSignature")
+    if to_checksum_address(caller) != request.sender:
+        raise Forbidden("a signed request is submitted with its signer's own API key",
+                        {"from": request.sender, "caller": caller}, code="SignedRequestNotYours")
+    digest_hex = "0x" + digest.hex()
+    with gateway.sessions() as session:
+        prepared = session.scalars(select(PreparedRequest).where(PreparedRequest.digest == digest_hex)).first()
+    if prepared is None:
+        raise NotFound("no request was prepared with this exact content: prepare it (`POST <route>:prepare`) and "
+                       "sign the typed data it answers, unchanged", {"digest": digest_hex},
+                       code="SignedRequestUnknown")
+    return Submission(request, bytes.fromhex(signature.removeprefix("0x")), digest_hex), prepared
+
+
+async def relay(gateway: Gateway, ctx: WriteContext, call: ContractCall, payload: dict[str, Any]) -> WriteAnswer:
+    """The route's write, relayed: the participant's checked signed request (`ctx.signed`), if it is exactly the
+    call the route builds now, sent by its relayer; a repeated Idempotency-Key answers what the first one did."""
+    submission = ctx.signed
+    assert submission is not None
+    participant = to_checksum_address(ctx.caller.address)
+    fingerprint = ctx.fingerprint(payload)
+    record = await asyncio.to_thread(gateway.chain.outbox.find_request, participant, ctx.idempotency_key)
+    if record is not None:
+        if record.fingerprint != fingerprint:
+            return gateway.chain.render(key_reused(ctx.idempotency_key))
+        if record.state == RequestState.DONE:
+            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+    try:
+        answer = await _relay_checked(gateway, ctx, call, submission, participant, fingerprint)
+    except ApiError as exc:
+        if exc.code != "SignedRequestOutOfOrder":  # that one is submitted again once its predecessor is
+            await asyncio.to_thread(_release, gateway, submission.digest)
+        raise
+    if not (200 <= answer.http_status < 300 or answer.http_status == PENDING_STATUS):
+        await asyncio.to_thread(_release, gateway, submission.digest)  # not executed: its nonce may go to another
+    return answer
+
+
+def _release(gateway: Gateway, digest: str) -> None:
+    """The prepared request is done with (refused, or not executed): its forwarder nonce is no longer held for it.
+    Its signature stays valid on chain until its deadline, but a nonce is executed at most once: should the old
+    request be executed by someone else first, the next one with that nonce is refused by the forwarder."""
+    with gateway.sessions.begin() as session:
+        session.execute(delete(PreparedRequest).where(PreparedRequest.digest == digest))
+
+
+async def _relay_checked(gateway: Gateway, ctx: WriteContext, call: ContractCall, submission: Submission,
+                         participant: str, fingerprint: str) -> WriteAnswer:
+    request = submission.request
+    if to_checksum_address(call.to) != request.to or call.data != request.data:
+        raise Conflict("the route would now send another call than the one signed (the chain moved since it was "
+                       "prepared); nothing was sent: prepare and sign it again", {"digest": submission.digest},
+                       code="SignedRequestChanged")
+    now, onchain = await asyncio.gather(_chain_now(gateway), _forwarder_nonce(gateway, participant))
+    if request.deadline <= now:
+        raise Conflict("the signed request's deadline has passed; nothing was sent: prepare and sign it again",
+                       {"deadline": request.deadline, "chain_time": now}, code="SignedRequestExpired")
+    forwarder = gateway.contract(FORWARDER)
+    outer = ContractCall(forwarder, gateway.abi.function(gateway.deployment.contract_type(FORWARDER), "execute")
+                         .encode((fr.execute_argument(request, submission.signature),)), call.operation, call.context)
+    return await gateway.chain.relay(participant, ctx.idempotency_key, fingerprint, outer,
+                                     relayer_of(gateway, participant), request.nonce, onchain)

@@ -1,0 +1,203 @@
+"""Issue 14: participants keep their own keys. A corporate the gateway holds no key for writes through signed
+requests (ERC-2771): `POST <route>:prepare` → sign with its own key → `POST /v1/signed-requests`, relayed by the
+gateway's relayer through the forwarder, answered as the custodial route answers, with the corporate as the actor on
+chain. Each attack of a relayer or another participant is refused with a named error, and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+from gateway_world import node_rpc
+from instrument_helpers import advance, chain_now, code, invoice, wait_for
+
+from app.client.signing import SigningClient, check_typed_data, sign
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def own(api, world, http):
+    """A corporate registered with its own address (the gateway creates no key for it), KYC'd by bank_cn, with an
+    API key of its own; its signing client. One per test: a request prepared and never submitted holds its
+    forwarder nonce for a while (`NONCE_HOLD_SECONDS`), as the attacks below leave them."""
+    account = Account.create()
+    registered = api.post("operator", "/v1/participants", json={
+        "address": account.address, "kind": "Corporate", "jurisdiction": "CN",
+        "identity_hash": "0x" + secrets.token_hex(32)})
+    assert registered.status_code == 201, registered.text
+    kyc = api.post("bank_cn", f"/v1/participants/{account.address}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 365 * 86_400, "evidence_hash": "0x" + "e5" * 32})
+    assert kyc.status_code == 200, kyc.text
+    issued = api.post("operator", "/v1/api-keys", json={"participant": account.address, "label": "own keys"})
+    assert issued.status_code == 201, issued.text
+    return SigningClient("", issued.json()["api_key"], account.key, http=http, chain_id=world.chain_id)
+
+
+def _invoice_body(world, number: str | None = None) -> dict:
+    now = chain_now(world)
+    return {"buyer": world.roles["importer"], "currency": "USD", "invoice_number": number or f"OWN-{secrets.token_hex(5)}",
+            "face_amount": 2_500_00, "issue_date": now, "due_date": now + 60 * 86_400,
+            "document_hash": "0x" + secrets.token_hex(32)}
+
+
+def _forwarder_nonce(world, address: str) -> int:
+    data = "0x" + keccak(text="nonces(address)")[:4].hex() + address[2:].lower().rjust(64, "0")
+    return int(node_rpc(world.rpc_url, "eth_call", [{"to": world.addresses["Forwarder"], "data": data}, "latest"]), 16)
+
+
+def _prepared(own, world, body: dict | None = None) -> dict:
+    r = own.prepare("/v1/invoices", body or _invoice_body(world))
+    assert r.status_code == 200, r.text
+    return r.json()["typed_data"]
+
+
+def test_the_typed_data_is_the_forwarders_own_domain(own, world):
+    typed = _prepared(own, world)
+    data = "0x" + keccak(text="eip712Domain()")[:4].hex()
+    raw = bytes.fromhex(node_rpc(world.rpc_url, "eth_call", [{"to": world.addresses["Forwarder"], "data": data},
+                                                             "latest"])[2:])
+    from eth_abi import decode
+
+    _, name, version, chain_id, verifying, _, _ = decode(
+        ["bytes1", "string", "string", "uint256", "address", "bytes32", "uint256[]"], raw)
+    assert typed["domain"] == {"name": name, "version": version, "chainId": chain_id,
+                               "verifyingContract": to_checksum_address(verifying)}
+    assert typed["message"]["from"] == own.address and typed["message"]["to"] == world.addresses["InvoiceRegistry"]
+    check_typed_data(typed, own.address, world.chain_id)
+
+
+def test_own_key_registers_an_invoice_relayed_and_the_chain_names_the_participant(own, api, world):
+    keystores = Path(world.data_dir) / "keystores"
+    assert keystores.is_dir() and not any(own.address.lower()[2:] in p.name.lower() for p in keystores.glob("*")), "the gateway holds its key"
+    before = _forwarder_nonce(world, own.address)
+    body = _invoice_body(world)
+    answer = own.write("/v1/invoices", body)
+    assert answer.status_code == 201, answer.text
+    result = answer.json()["result"]
+    assert result["seller"] == own.address and result["buyer"] == world.roles["importer"]
+    assert result["invoice_number"] == body["invoice_number"].upper() and answer.json()["tx_hash"].startswith("0x")
+    assert _forwarder_nonce(world, own.address) == before + 1
+    # the importer confirms it custodially; the audit trail shows the seller (not the relayer) as the actor
+    assert api.post("importer", f"/v1/invoices/{result['invoice_id']}/confirm").status_code == 200
+    trail = wait_for(lambda: api.get("regulator", f"/v1/instruments/invoice/{result['invoice_id']}/trail"),
+                     lambda r: r.status_code == 200 and any(e["event"] == "InvoiceRegistered"
+                                                            for e in r.json()["events"]))
+    registered = next(e for e in trail.json()["events"] if e["event"] == "InvoiceRegistered")
+    assert registered["actor"] == own.address
+
+
+def test_a_repeated_idempotency_key_answers_the_first_answer_and_sends_nothing(own, world):
+    typed = _prepared(own, world)
+    signature = sign(typed, own.private_key)
+    first = own.submit(typed, signature, key="own-repeat-1")
+    assert first.status_code == 201, first.text
+    nonce = _forwarder_nonce(world, own.address)
+    again = own.submit(typed, signature, key="own-repeat-1")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert _forwarder_nonce(world, own.address) == nonce
+
+
+def test_replayed_signed_request_under_a_new_key_is_refused_nonce_used(own, world):
+    typed = _prepared(own, world)
+    signature = sign(typed, own.private_key)
+    assert own.submit(typed, signature).status_code == 201
+    nonce = _forwarder_nonce(world, own.address)
+    replay = own.submit(typed, signature)
+    assert replay.status_code == 409 and code(replay) == "SignedRequestNonceUsed", replay.text
+    assert _forwarder_nonce(world, own.address) == nonce
+
+
+def test_forged_signature_is_refused_and_nothing_sent(own, world):
+    typed = _prepared(own, world)
+    nonce = _forwarder_nonce(world, own.address)
+    forged = own.submit(typed, sign(typed, Account.create().key))
+    assert forged.status_code == 422 and code(forged) == "SignedRequestBadSignature", forged.text
+    assert _forwarder_nonce(world, own.address) == nonce
+
+
+def test_another_participants_api_key_with_a_valid_signature_is_refused(own, world, http):
+    typed = _prepared(own, world)
+    stranger = SigningClient("", world.api_keys["exporter"], Account.create().key, http=http)
+    refused = stranger.submit(typed, sign(typed, own.private_key))
+    assert refused.status_code == 403 and code(refused) == "SignedRequestNotYours", refused.text
+
+
+@pytest.mark.parametrize("field", ["data", "gas", "to", "deadline"])
+def test_a_field_modified_after_signing_is_refused(own, world, field):
+    typed = _prepared(own, world)
+    signature = sign(typed, own.private_key)
+    message = dict(typed["message"])
+    message[field] = {"data": message["data"][:-2] + "ff", "gas": message["gas"] * 2,
+                      "to": world.addresses["PaymentRouter"], "deadline": message["deadline"] + 3600}[field]
+    modified = {**typed, "message": message}
+    nonce = _forwarder_nonce(world, own.address)
+    unsigned = own.submit(modified, signature)  # the relayer's change: the signature no longer matches
+    assert unsigned.status_code == 422 and code(unsigned) == "SignedRequestBadSignature", unsigned.text
+    resigned = own.submit(modified, sign(modified, own.private_key))  # signed, but not what was prepared
+    assert resigned.status_code == 404 and code(resigned) == "SignedRequestUnknown", resigned.text
+    assert _forwarder_nonce(world, own.address) == nonce
+
+
+def test_an_expired_signed_request_is_refused_and_nothing_sent(own, world):
+    typed = _prepared(own, world)
+    signature = sign(typed, own.private_key)
+    advance(world, typed["message"]["deadline"] - chain_now(world) + 1)
+    nonce = _forwarder_nonce(world, own.address)
+    expired = own.submit(typed, signature)
+    assert expired.status_code == 409 and code(expired) == "SignedRequestExpired", expired.text
+    assert _forwarder_nonce(world, own.address) == nonce
+
+
+def test_prepare_answers_a_refusal_as_the_custodial_route_does(own, api, world):
+    invoice_id = invoice(api, world, confirm=False)  # the exporter's, to the importer
+    custodial = api.post("exporter2", f"/v1/invoices/{invoice_id}/confirm")
+    prepared = own.prepare(f"/v1/invoices/{invoice_id}/confirm", {})
+    assert prepared.status_code == custodial.status_code and code(prepared) == code(custodial), prepared.text
+
+
+def test_a_relayed_refusal_is_the_contracts_named_error_and_frees_the_nonce(own, world):
+    """The chain moves between prepare and submit: two cancellations of one invoice are prepared and signed (nonces
+    n and n+1), the first is relayed. The second is refused with the registry's named error, as the custodial route
+    would refuse it, nothing is applied, and its nonce is given back: the participant's next request goes through."""
+    registered = own.write("/v1/invoices", _invoice_body(world))
+    assert registered.status_code == 201, registered.text
+    invoice_id = registered.json()["result"]["invoice_id"]
+    path, body = f"/v1/invoices/{invoice_id}/cancel", {"reason": "ORDER-WITHDRAWN"}
+    first, second = (_signed(own, path, body) for _ in range(2))
+    assert second[0]["message"]["nonce"] == first[0]["message"]["nonce"] + 1
+    assert own.submit(*first).status_code == 200
+    nonce = _forwarder_nonce(world, own.address)
+    refused = own.submit(*second)
+    assert refused.status_code == 409 and code(refused).startswith("InvoiceRegistry"), refused.text
+    assert _forwarder_nonce(world, own.address) == nonce
+    follow = own.write("/v1/invoices", _invoice_body(world))
+    assert follow.status_code == 201, follow.text
+
+
+def _signed(own, path: str, body: dict) -> tuple[dict, str]:
+    prepared = own.prepare(path, body)
+    assert prepared.status_code == 200, prepared.text
+    typed = prepared.json()["typed_data"]
+    return typed, sign(typed, own.private_key)
+
+
+def test_sign_request_script_writes_with_a_key_the_gateway_never_sees(own, world, gateway):
+    """`scripts/sign_request.py`: prepare, sign with the key from an environment variable, submit."""
+    key = "0x" + bytes(own.private_key).hex()
+    run = subprocess.run(
+        [sys.executable, "scripts/sign_request.py", "--url", gateway.url, "--api-key",
+         own.headers["Authorization"].removeprefix("Bearer "), "--private-key-env", "OWN_KEY", "/v1/invoices",
+         json.dumps(_invoice_body(world))],
+        check=False, cwd=ROOT, env={**os.environ, "OWN_KEY": key}, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("HTTP 201") and f'"seller": "{own.address}"' in run.stdout, run.stdout
