@@ -7,7 +7,9 @@ batches of 100, until the last receipt, three times (the best run is the ceiling
 sometimes seals a burst in tiny blocks); (b) the gateway (its own process, uvloop + httptools):
 --requests (1,500) invoice registrations (`POST /v1/invoices` → InvoiceRegistry.register, a new ERC-721
 token and invoice slot each) from 1, 16 and 64 concurrent clients, each timed until its answer, which
-comes after the receipt.
+comes after the receipt; (c) issue 14: the same registrations from 64 corporates that keep their own keys, each
+client submitting its pre-signed requests (prepared and signed before the timing) to `POST /v1/signed-requests`,
+relayed by the gateway's relayer through the forwarder.
 
 Every row runs on its own fresh Anvil with the test world deployed: Anvil's cost per block grows with
 its state (../shared/TOOLCHAIN.md; the raw ceiling's fall over one chain is in app/README.md, "Measured"),
@@ -16,7 +18,8 @@ client spent per transaction, and the transactions per block, which say where th
 
 Prints a table, then one JSON object as the last line: raw_tps, gateway_tps_1, gateway_tps_16,
 gateway_tps_64, ratio_64, p50_ms_1, p99_ms_64 (targets: ratio_64 ≥ 0.5, p99_ms_64 < 250, p50_ms_1 < 10),
-and the CPU figures of the 64-client and raw rows.
+gateway_tps_64_signed, signed_to_custodial_64 and p99_ms_64_signed (targets: ≥ 0.85, < 250), and the CPU
+figures of the 64-client, signed and raw rows.
 """
 
 from __future__ import annotations
@@ -123,6 +126,85 @@ async def gateway_level(url: str, world, clients: int, total: int, tag: str) -> 
     return total / elapsed, latencies
 
 
+def own_key_participants(url: str, world, count: int) -> list[tuple[str, str, str]]:
+    """`count` corporates with keys of their own (the gateway holds none): registered by the operator, KYC'd by
+    bank_cn, each with an API key; (address, private key, API key). Untimed set-up of the signed row."""
+    import secrets
+
+    import httpx
+    from eth_account import Account
+
+    out = []
+    with httpx.Client(base_url=url, timeout=60.0) as http:
+        def post(role: str, path: str, body: dict) -> dict:
+            r = http.post(path, json=body, headers=world.auth(role) | {"Idempotency-Key": secrets.token_hex(8)})
+            if r.status_code not in (200, 201):
+                raise RuntimeError(f"{path}: {r.status_code} {r.text}")
+            return r.json()
+
+        for _ in range(count):
+            account = Account.create()
+            post("operator", "/v1/participants", {"address": account.address, "kind": "Corporate",
+                                                  "jurisdiction": "CN", "identity_hash": "0x" + secrets.token_hex(32)})
+            post("bank_cn", f"/v1/participants/{account.address}/kyc", {
+                "status": "Approved", "expiry": int(time.time()) + 365 * 86_400, "evidence_hash": "0x" + "e5" * 32})
+            api_key = post("operator", "/v1/api-keys", {"participant": account.address})["api_key"]
+            out.append((account.address, account.key.hex(), api_key))
+    return out
+
+
+def presigned(url: str, world, owners: list[tuple[str, str, str]], total: int, tag: str) -> list[list[dict]]:
+    """`total` invoice registrations prepared (`POST /v1/invoices:prepare`) and signed, spread over `owners`:
+    each owner's in its forwarder-nonce order. Untimed: the row measures the submissions."""
+    import httpx
+
+    from app.client.signing import sign
+
+    due = int(time.time()) + 365 * 86_400
+    per_owner: list[list[dict]] = [[] for _ in owners]
+    with httpx.Client(base_url=url, timeout=60.0) as http:
+        for n in range(total):
+            index = n % len(owners)
+            _, key, api_key = owners[index]
+            body = {"buyer": world.roles[SELLERS[n % len(SELLERS)]], "currency": "USD", "invoice_number": f"{tag}-{n}",
+                    "face_amount": 1000, "issue_date": 0, "due_date": due, "document_hash": "0x" + f"{n:064x}"}
+            r = http.post("/v1/invoices:prepare", json=body,
+                          headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": f"p-{tag}-{n}"})
+            if r.status_code != 200:
+                raise RuntimeError(f"prepare answered {r.status_code}: {r.text}")
+            typed = r.json()["typed_data"]
+            per_owner[index].append({"typed_data": typed, "signature": sign(typed, key), "api_key": api_key,
+                                     "key": f"{tag}-{n}"})
+    return per_owner
+
+
+async def signed_level(url: str, per_owner: list[list[dict]]) -> tuple[float, list[float]]:
+    """One client per owner, each submitting its pre-signed requests one after the other (`POST
+    /v1/signed-requests`), each timed until its answer, which comes after the receipt."""
+    import aiohttp
+
+    latencies: list[float] = []
+    total = sum(len(requests) for requests in per_owner)
+    connector = aiohttp.TCPConnector(limit=len(per_owner))
+    async with aiohttp.ClientSession(base_url=url, connector=connector) as session:
+        async def client(requests: list[dict]) -> None:
+            for request in requests:
+                t0 = time.perf_counter()
+                async with session.post("/v1/signed-requests", json={
+                        "typed_data": request["typed_data"], "signature": request["signature"]},
+                        headers={"Authorization": f"Bearer {request['api_key']}",
+                                 "Idempotency-Key": request["key"]}) as response:
+                    await response.read()
+                    if response.status != 201:
+                        raise RuntimeError(f"gateway answered {response.status}: {await response.text()}")
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(requests) for requests in per_owner))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, latencies
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -195,7 +277,7 @@ def main() -> int:
     from gateway_world import GatewayProcess, anvil_world, own_anvil
 
     levels: dict[object, Level] = {}
-    for what in ("raw", "raw-2", "raw-3", 1, 16, 64):
+    for what in ("raw", "raw-2", "raw-3", 1, 16, 64, "signed"):
         # Every row on its own fresh chain: Anvil's cost per block grows with its state (TOOLCHAIN.md), so
         # rows measured one after the other on one chain would measure the chain's growth, not the gateway.
         count = args.raw if isinstance(what, str) else args.requests if what != 1 else max(300, args.requests // 4)
@@ -208,6 +290,15 @@ def main() -> int:
             env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous,
                             TRADEFIN_INDEXER_ENABLED=str(args.indexer == "in-process").lower())
             with GatewayProcess(env, log_path=Path(tmp) / "gateway.log") as gateway:
+                if what == "signed":  # 64 clients of their own keys, each submitting pre-signed requests
+                    owners = own_key_participants(gateway.url, world, 64)
+                    warm = presigned(gateway.url, world, owners[:4], 100, "warmup")
+                    asyncio.run(signed_level(gateway.url, warm))
+                    signed = presigned(gateway.url, world, owners, args.requests, "s64")
+                    levels[what] = Level("gateway, 64 signed-request clients", args.requests).measure(
+                        anvil_url, gateway.process.pid,
+                        lambda signed=signed, url=gateway.url: asyncio.run(signed_level(url, signed)))
+                    continue
                 asyncio.run(gateway_level(gateway.url, world, 4, 100, "warmup"))
                 levels[what] = Level(f"gateway, {what} clients", count).measure(
                     anvil_url, gateway.process.pid,
@@ -234,6 +325,10 @@ def main() -> int:
         "gateway_tps_1": round(one.tps, 1),
         "gateway_tps_16": round(levels[16].tps, 1),
         "gateway_tps_64": round(sixty_four.tps, 1),
+        "gateway_tps_64_signed": round(levels["signed"].tps, 1),
+        "signed_to_custodial_64": round(levels["signed"].tps / sixty_four.tps, 3),
+        "p99_ms_64_signed": round(percentile(levels["signed"].latencies, 0.99), 2),
+        "gateway_cpu_ms_per_tx_64_signed": round(levels["signed"].gateway_ms, 3),
         "ratio_64": round(sixty_four.tps / raw.tps, 3),
         "p50_ms_1": round(statistics.median(one.latencies), 2),
         "p99_ms_64": round(percentile(sixty_four.latencies, 0.99), 2),

@@ -25,6 +25,12 @@ chain (the latest block's timestamp over JSON-RPC), never from the wall clock.
    the regulator reads flows, large-value reports, refused duplicate registrations and alerts;
 7. the exporter reads its invoice's audit trail and verifies the invoice document against the chain.
 
+`--own-keys`: every bank and corporate acts with a key of its own that the gateway never sees (ERC-2771 signed
+requests: each write is prepared, signed here and relayed by the gateway, `app/client/signing.py`). Section 0
+gives each its own wallet: the operator links a wallet of the participant's own key to its legal identity (same
+kind, jurisdiction, KYC; the suppliers are registered with theirs), issues its API key, and the banks fund the
+new wallets from their own. The keys are derived from the run id, so a repeated run replays its answers.
+
 Exit codes: 0 every expected outcome happened (expected refusals included), 1 one did not (the step and what
 was expected are printed), 2 usage error (no keys file, gateway or node unreachable).
 """
@@ -35,6 +41,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -47,6 +54,7 @@ import httpx
 
 # Run as a file (`python scripts/demo.py`): the repository's `app` package names the demo world.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from app.client.signing import check_typed_data, sign
 from app.demo_world import SUPPLIERS
 
 DAY = 86_400
@@ -68,6 +76,25 @@ CERTIFICATE_FACE = 60_000_00
 LARGE_VALUE_THRESHOLD = 50_000_00
 STRUCTURED_TRANSFERS = (48_500_00, 49_200_00, 49_900_00)
 ALERT_QUIET_SECONDS = 86_400  # the indexer's default `alert_quiet_seconds`: one alert per rule and party a day
+
+
+# The roles that act with keys of their own under `--own-keys` (the operator, the regulator and customs stay
+# custodial).
+OWN_KEY_ROLES = ("bank_cn", "bank_us", "exporter", "importer", *SUPPLIERS)
+CURRENCY_CODES = ("USD", "CNY", "EUR")
+OWN_WALLET_FUNDS = 10_000_000_00  # minor units of each currency, as make run funds the demo world
+
+
+@dataclass(frozen=True)
+class OwnKey:
+    address: str
+    private_key: bytes
+    api_key: str = ""
+
+
+def own_key(run_id: str, role: str) -> bytes:
+    """The role's own key for this run (derived from the run id: a repeated run replays its answers)."""
+    return hashlib.sha256(f"tradefin demo own key {run_id} {role}".encode()).digest()
 
 
 class DemoFailure(Exception):
@@ -108,14 +135,19 @@ class Demo:
     document_hash: str = ""
     # Each currency's minor-unit exponent (its token's `decimals()`), from the gateway's balances answer.
     decimals: dict[str, int] = field(default_factory=dict)
+    # `--own-keys`: the roles acting with keys of their own, and the write routes that have a `:prepare` form.
+    own: dict[str, OwnKey] = field(default_factory=dict)
+    own_keys: bool = False
+    _signed_routes: list[re.Pattern[str]] = field(default_factory=list)
 
     # ─────────────────────────── plumbing ───────────────────────────
 
     def address(self, role: str) -> str:
-        return self.keys[role]["address"]
+        return self.own[role].address if role in self.own else self.keys[role]["address"]
 
     def headers(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]['api_key']}"}
+        api_key = self.own[role].api_key if role in self.own else self.keys[role]["api_key"]
+        return {"Authorization": f"Bearer {api_key}"}
 
     def chain_now(self) -> int:
         """The latest block's timestamp: the chain's "now", the only clock the contracts know."""
@@ -135,7 +167,11 @@ class Demo:
         error's name when a refusal is expected) and print the step."""
         self.step_number += 1
         headers = self.headers(role) | {"Idempotency-Key": f"demo-{self.run_id}-{slug}"} | kwargs.pop("headers", {})
-        response = self.http.post(path, headers=headers, **kwargs)
+        if role in self.own and self._signed(path):
+            response = self._signed_write(role, path, headers, kwargs.get("json", {}))
+            says = f"{says} (signed with its own key, relayed)"
+        else:
+            response = self.http.post(path, headers=headers, **kwargs)
         answer = Answer(response.status_code, _json(response))
         self._print(role, "POST", path, says, answer)
         expected = (expect,) if isinstance(expect, int) else expect
@@ -146,6 +182,64 @@ class Demo:
         if isinstance(answer.body, dict) and isinstance(answer.body.get("block_number"), int):
             self.last_block = max(self.last_block, answer.body["block_number"])
         return answer
+
+    def _signed(self, path: str) -> bool:
+        """`path` is a write route with a `:prepare` form (an on-chain write; documents and API keys are not)."""
+        if not self._signed_routes:
+            spec = self.http.get("/openapi.json").json()
+            self._signed_routes = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p.removesuffix(":prepare")) + "$")
+                                   for p in spec["paths"] if p.endswith(":prepare")]
+        return any(pattern.match(path) for pattern in self._signed_routes)
+
+    def _signed_write(self, role: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> httpx.Response:
+        """Prepare the write, check and sign what the gateway answers with the role's own key, submit it."""
+        key = headers["Idempotency-Key"]
+        prepared = self.http.post(path + ":prepare", json=body, headers=headers | {"Idempotency-Key": f"{key}-p"})
+        if prepared.status_code != 200:
+            return prepared  # refused as the write itself would be
+        typed = prepared.json()["typed_data"]
+        check_typed_data(typed, self.own[role].address)
+        return self.http.post("/v1/signed-requests", headers=headers, json={
+            "typed_data": typed, "signature": sign(typed, self.own[role].private_key)})
+
+    def own_wallets(self) -> None:
+        """`--own-keys`: a wallet of its own key for each bank and corporate, its API key, and its funds."""
+        self.section("0. Own keys: each bank and corporate gets a wallet of a key the gateway never sees")
+        from eth_account import Account
+
+        keys = {role: own_key(self.run_id, role) for role in OWN_KEY_ROLES}
+        for role, key in keys.items():
+            address = Account.from_key(key).address
+            self.own[role] = OwnKey(address, key)
+            if role not in SUPPLIERS:  # linked to its registered identity: same kind, jurisdiction, KYC
+                self.write("operator", f"/v1/participants/{self.keys[role]['address']}/wallets", f"own-{role}",
+                           expect=201, says=f"links {role}'s own wallet {address[:10]}… to its identity",
+                           json={"wallet": address})
+                self._issue_own_api_key(role)  # the suppliers' once registered (section 0)
+        for bank in ("bank_cn", "bank_us"):
+            for code in CURRENCY_CODES:
+                self.write(bank, "/v1/deposits/mint", f"own-reserve-{bank}-{code}", expect=201,
+                           says=f"{bank} funds its own wallet ({code})", json={
+                               "currency": code, "to": self.address(bank), "amount": OWN_WALLET_FUNDS,
+                               "reference": f"own reserve {self.run_id}"})
+
+    def _issue_own_api_key(self, role: str) -> None:
+        own = self.own[role]
+        issued = self.http.post("/v1/api-keys", headers=self.headers("operator"),
+                                json={"participant": own.address, "label": f"demo {self.run_id} {role} own key"})
+        if issued.status_code != 201:
+            raise DemoFailure(f"API key of {role}'s own wallet: {issued.status_code} {issued.text[:300]}")
+        self.own[role] = OwnKey(own.address, own.private_key, issued.json()["api_key"])
+
+    def fund_own_corporates(self) -> None:
+        for role in SUPPLIERS:
+            self._issue_own_api_key(role)
+        for role in ("exporter", "importer", *SUPPLIERS):
+            for code in CURRENCY_CODES:
+                self.write("bank_cn", "/v1/deposits/mint", f"own-deposit-{role}-{code}", expect=201,
+                           says=f"bank_cn credits {role}'s own wallet ({code})", json={
+                               "currency": code, "to": self.address(role), "amount": OWN_WALLET_FUNDS,
+                               "reference": f"own deposit {self.run_id}"})
 
     def read(self, role: str, path: str, says: str = "", params: dict[str, Any] | None = None,
              quiet: bool = False) -> Any:
@@ -374,12 +468,20 @@ class Demo:
         self.approve("exporter", "CNY", "PaymentRouter", FX_CNY)
         self.approve("bank_cn", "USD", "PaymentRouter", FX_CNY)  # ample: USD out is ~14% of the CNY in
         self.step_number += 1
-        response = self.http.post("/v1/fx-quotes", headers=self.headers("bank_cn"), json={
-            "payer": self.address("exporter"), "base_currency": "CNY", "quote_currency": "USD", "rate": FX_RATE,
-            "max_base_amount": FX_CNY})
-        signed = Answer(response.status_code, _json(response))
-        self._print("bank_cn", "POST", "/v1/fx-quotes", f"signs a CNY→USD quote at {FX_RATE} (nothing on chain)",
-                    signed)
+        terms = {"payer": self.address("exporter"), "base_currency": "CNY", "quote_currency": "USD", "rate": FX_RATE,
+                 "max_base_amount": FX_CNY}
+        if "bank_cn" in self.own:  # the bank signs the quote with its own key
+            prepared = self.http.post("/v1/fx-quotes:prepare", headers=self.headers("bank_cn"), json=terms)
+            body = _json(prepared)
+            if prepared.status_code == 200:
+                body = {"quote": body["quote"], "signature": sign(body["typed_data"], self.own["bank_cn"].private_key)}
+            signed = Answer(201 if prepared.status_code == 200 else prepared.status_code, body)
+            path, says = "/v1/fx-quotes:prepare", f"signs a CNY→USD quote at {FX_RATE} with its own key"
+        else:
+            response = self.http.post("/v1/fx-quotes", headers=self.headers("bank_cn"), json=terms)
+            signed = Answer(response.status_code, _json(response))
+            path, says = "/v1/fx-quotes", f"signs a CNY→USD quote at {FX_RATE} (nothing on chain)"
+        self._print("bank_cn", "POST", path, says, signed)
         _expect(signed.status == 201, f"the quote was not signed: {signed.status} {signed.body}")
         before = self.balance("importer", "USD")
         paid = self.write("exporter", "/v1/payments/fx", "fx-pay", expect=201,
@@ -531,7 +633,11 @@ class Demo:
     # ─────────────────────────── the story ───────────────────────────
 
     def run(self) -> None:
+        if self.own_keys:
+            self.own_wallets()
         self.onboard_suppliers()
+        if self.own_keys:
+            self.fund_own_corporates()
         self.invoice()
         self.financing()
         self.letter_of_credit()
@@ -583,6 +689,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keys", type=Path, default=DEFAULT_KEYS, help=f"API keys file (default {DEFAULT_KEYS})")
     parser.add_argument("--rpc-url", default=DEFAULT_RPC,
                         help=f"the node, read for the chain's time (default {DEFAULT_RPC})")
+    parser.add_argument("--own-keys", action="store_true", help="every bank and corporate signs its writes with a "
+                        "key of its own the gateway never sees (relayed signed requests)")
     parser.add_argument("--run-id", default=None, help="names this run's idempotency keys and invoice numbers "
                         "(default: random); repeating one replays that run's answers")
     return parser.parse_args(argv)
@@ -603,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError(f"the gateway at {args.url} is unreachable ({exc}); is `make run` up?") from exc
             print(f"tradefin demo, run {run_id}: gateway {args.url} (chain {health.get('chain_id')}, "
                   f"ready {health.get('chain_ready')}), node {args.rpc_url}")
-            demo = Demo(client, args.rpc_url, keys, run_id)
+            demo = Demo(client, args.rpc_url, keys, run_id, own_keys=args.own_keys)
             demo.run()
     except UsageError as exc:
         print(f"usage error: {exc}", file=sys.stderr)

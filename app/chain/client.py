@@ -34,7 +34,7 @@ from app.chain.fees import FeePolicy
 from app.chain.lane import SenderLane, key_reused, not_sent
 from app.chain.outbox import Outbox
 from app.chain.preflight import Preflight
-from app.chain.relay_order import NonceOrder
+from app.chain.relay_order import FORWARD_NONCE, NonceOrder
 from app.chain.reverts import RevertDecoder
 from app.chain.rpc import OPEN, RpcClient
 from app.chain.signer import Signer
@@ -159,6 +159,8 @@ class ChainClient:
                            participant=req.participant if relayed else None,
                            inner=self._inner_call(call) if relayed else None)
             self._inflight[(job.principal, job.idempotency_key)] = job
+            if relayed and isinstance(req.context.get(FORWARD_NONCE), int):
+                self.relay_order.restore(req.participant, req.context[FORWARD_NONCE])
             jobs.append(job)
         for signer, a in fillers:
             call = ContractCall(signer, b"", "gap-filler")

@@ -9,6 +9,10 @@ import time
 
 from app.core.errors import Conflict
 
+# The key of a relayed request's forwarder nonce in its call's context (stored with the request): `recover` picks
+# the order up where a previous run left it.
+FORWARD_NONCE = "forward_nonce"
+
 # How long a signed request waits for the one before it (its participant's previous nonce) to be relayed, when
 # both come at once.
 ORDER_WAIT_SECONDS = 10.0
@@ -21,6 +25,10 @@ class NonceOrder:
     def __init__(self) -> None:
         self._next: dict[str, int] = {}
         self._moved = asyncio.Condition()
+
+    def restore(self, participant: str, nonce: int) -> None:
+        """A request with forwarder `nonce` was handed over by a previous run (recovered, still outstanding)."""
+        self._next[participant] = max(self._next.get(participant, 0), nonce + 1)
 
     def next(self, participant: str, onchain: int) -> int:
         """The participant's next forwarder nonce not yet handed to a lane (`onchain`: its next one on chain)."""

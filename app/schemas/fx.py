@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -63,6 +63,13 @@ class FxQuote(BaseModel):
 class SignedFxQuote(BaseModel):
     quote: FxQuote
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class FxQuoteToSign(BaseModel):
+    """A quote for a bank that keeps its own key: it signs `typed_data` (`eth_signTypedData_v4`)."""
+
+    quote: FxQuote
+    typed_data: dict[str, Any] = Field(description="The quote's EIP-712 typed data (domain: the PaymentRouter)")
 
 
 class FxPaymentCreate(BaseModel):

@@ -114,7 +114,7 @@ async def submit(gateway: Gateway, ctx: WriteContext, call: ContractCall, payloa
         from app.services import signed_requests  # it builds on this module
 
         if ctx.prepare:
-            await signed_requests.prepare(gateway, ctx, call)
+            return await signed_requests.prepare(gateway, ctx, call, payload)  # raises `Prepared`, or a refusal
         return await signed_requests.relay(gateway, ctx, call, payload)
     return await gateway.chain.execute(ctx.caller.address, ctx.idempotency_key, ctx.fingerprint(payload), call)
 

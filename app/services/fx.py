@@ -44,13 +44,25 @@ def _approved(outcome: TxOutcome) -> dict[str, Any]:
 
 
 async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> dict[str, Any]:
+    """The bank's quote, signed with its gateway-held key."""
+    await require_kind(gateway, caller, ParticipantKind.Bank)
+    signer = gateway.chain.lanes.get(caller.address)
+    if signer is None:
+        raise Invalid("the gateway holds no signing key for this bank: a bank with its own key prepares the quote "
+                      "(POST /v1/fx-quotes:prepare) and signs it itself", code="NoSigningKey")
+    quote, typed = await prepare_quote(gateway, caller, body)
+    signature = signer.signer.sign_typed_data(typed)
+    return {"quote": quote | {"rate": str(quote["rate"]), "nonce": str(quote["nonce"])},
+            "signature": "0x" + signature.hex()}
+
+
+async def prepare_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The bank's quote and its EIP-712 typed data (`app.core.fx_quotes`), unsigned: a bank that keeps its own key
+    signs it itself."""
     await require_kind(gateway, caller, ParticipantKind.Bank)
     if body.base_currency == body.quote_currency:
         raise Invalid("a quote needs two currencies; pay same-currency with POST /v1/payments",
                       code="QuoteSameCurrency")
-    signer = gateway.chain.lanes.get(caller.address)
-    if signer is None:
-        raise Invalid("the gateway holds no signing key for this bank", code="NoSigningKey")
     router = gateway.contract("PaymentRouter")
     rate = rate_from_decimal(body.rate, await token_decimals(gateway, body.base_currency),
                              await token_decimals(gateway, body.quote_currency))
@@ -64,8 +76,7 @@ async def sign_quote(gateway: Gateway, caller: Caller, body: FxQuoteCreate) -> d
         "rate": rate, "maxBaseAmount": body.max_base_amount, "expiry": now + body.valid_seconds,
         "nonce": body.nonce if body.nonce is not None else secrets.randbits(64),
     }
-    signature = signer.signer.sign_typed_data(quote_typed_data(quote, gateway.chain.chain_id, router))
-    return {"quote": quote | {"rate": str(rate), "nonce": str(quote["nonce"])}, "signature": "0x" + signature.hex()}
+    return quote, quote_typed_data(quote, gateway.chain.chain_id, router)
 
 
 async def pay_with_quote(gateway: Gateway, ctx: WriteContext, body: FxPaymentCreate) -> WriteAnswer:

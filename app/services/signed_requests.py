@@ -21,16 +21,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as EthValidationError
 from eth_utils import to_checksum_address
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
+from app.chain.errors import ContractReverted
 from app.chain.lane import key_reused
-from app.chain.types import ContractCall, WriteAnswer
+from app.chain.outbox import request_row
+from app.chain.relay_order import FORWARD_NONCE
+from app.chain.types import ContractCall, Reverted, WriteAnswer, WriteJob
 from app.core import forward_requests as fr
 from app.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound, Unavailable
 from app.db.models import PreparedRequest, RequestState
@@ -42,7 +46,7 @@ FORWARDER = "Forwarder"
 # meanwhile get the following nonces, so a client may prepare several and sign them together. One not submitted
 # by then (its signing abandoned) gives its nonce to the next request prepared; submitted later, it is refused
 # (`SignedRequestNonceUsed`), or by the forwarder should another with that nonce be executed first.
-NONCE_HOLD_SECONDS = 60
+NONCE_HOLD_SECONDS = 120
 
 
 class Prepared(Exception):
@@ -86,13 +90,28 @@ async def _forwarder_nonce(gateway: Gateway, participant: str) -> int:
 _reserving = asyncio.Lock()
 
 
-async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall) -> NoReturn:
-    """Answer (raise `Prepared`) the typed data the caller signs for `call`, after a preflight as the caller (a
-    revert raises as a custodial write's preflight answers it), and keep the request under its digest."""
+async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall,
+                  payload: dict[str, Any]) -> WriteAnswer:
+    """Answer (raise `Prepared`) the typed data the caller signs for `call`, after a preflight as the caller, and
+    keep the request under its digest. A refusal is the write's: stored under the caller's Idempotency-Key, as a
+    custodial write's refusal at preflight is (so the regulator's record of refused duplicate registrations has
+    it), and returned; a key already answered returns its answer."""
     participant = to_checksum_address(ctx.caller.address)
     forwarder = gateway.contract(FORWARDER)
     relayer = relayer_of(gateway, participant)
-    gas = await gateway.chain.estimate(participant, call)  # raises the decoded revert
+    fingerprint = ctx.fingerprint(payload)
+    record = await asyncio.to_thread(gateway.chain.outbox.find_request, participant, ctx.idempotency_key)
+    if record is not None:
+        if record.fingerprint != fingerprint:
+            return gateway.chain.render(key_reused(ctx.idempotency_key))
+        if record.state == RequestState.DONE and not 200 <= (record.http_status or 200) < 300:
+            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+        raise Conflict("this Idempotency-Key belongs to a write already sent; nothing was prepared: prepare under a "
+                       "new key", {"idempotency_key": ctx.idempotency_key}, code="IdempotencyKeyAlreadyWritten")
+    try:
+        gas = await gateway.chain.estimate(participant, call)
+    except ContractReverted as reverted:
+        return await _refused(gateway, ctx, participant, fingerprint, call, reverted)
     forward_gas = gateway.chain.fees.gas_limit(gas)
     ttl = gateway.settings.signed_request_ttl_seconds
     async with _reserving:
@@ -103,6 +122,21 @@ async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall) -> No
     typed = fr.typed_data(stored, gateway.settings.chain_id, forwarder)
     raise Prepared({"typed_data": typed, "digest": _digest(stored, gateway),
                     "relayer": relayer, "expires_at": stored.deadline})
+
+
+async def _refused(gateway: Gateway, ctx: WriteContext, participant: str, fingerprint: str, call: ContractCall,
+                   reverted: ContractReverted) -> WriteAnswer:
+    answer = gateway.chain.render(Reverted(reverted))
+    job = WriteJob(participant, ctx.idempotency_key, fingerprint, call, None)
+    outbox = gateway.chain.outbox
+    try:
+        await outbox.commit(outbox.store_group, [(None, request_row(job) | {
+            "http_status": answer.http_status, "response": answer.body})], [])
+    except IntegrityError:  # the same key, at the same moment: its answer is the one stored
+        record = await asyncio.to_thread(outbox.find_request, participant, ctx.idempotency_key)
+        if record is not None and record.state == RequestState.DONE:
+            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+    return answer
 
 
 def _digest(request: fr.ForwardRequest, gateway: Gateway) -> str:
@@ -207,6 +241,7 @@ async def _relay_checked(gateway: Gateway, ctx: WriteContext, call: ContractCall
                        {"deadline": request.deadline, "chain_time": now}, code="SignedRequestExpired")
     forwarder = gateway.contract(FORWARDER)
     outer = ContractCall(forwarder, gateway.abi.function(gateway.deployment.contract_type(FORWARDER), "execute")
-                         .encode((fr.execute_argument(request, submission.signature),)), call.operation, call.context)
+                         .encode((fr.execute_argument(request, submission.signature),)), call.operation,
+                         {**call.context, FORWARD_NONCE: request.nonce})  # stored: a restart resumes the order
     return await gateway.chain.relay(participant, ctx.idempotency_key, fingerprint, outer,
                                      relayer_of(gateway, participant), request.nonce, onchain)

@@ -5,6 +5,7 @@ reported with its exit code."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,19 @@ def test_a_refused_step_fails_the_demo_with_exit_code_1(gateway, world, keys_fil
 def test_a_missing_keys_file_is_a_usage_error(gateway, world, tmp_path):
     done = _demo(gateway, world, tmp_path / "absent.json")
     assert done.returncode == 2 and "no API keys file" in done.stderr
+
+
+def test_the_demo_runs_the_whole_story_with_every_bank_and_corporate_on_its_own_key(gateway, world, keys_file):
+    """Issue 14, done when: `--own-keys`, every bank and corporate writes through signed requests from keys the
+    gateway never sees (relayed through the forwarder); the story and its refusals are the same."""
+    done = _demo(gateway, world, keys_file, "--own-keys")
+    assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
+    out = done.stdout
+    assert "every expected outcome happened" in out
+    assert "409  refused: ReceivableFinancingInvoiceLiened" in out and '"state": "Paid"' in out
+    signed = [line for line in out.splitlines() if "signed with its own key" in line]
+    for role in ("bank_cn", "bank_us", "exporter", "importer", "supplier1"):
+        assert any(role in line for line in signed), f"{role} never wrote with its own key"
+    keystores = {p.stem.lower() for p in (world.data_dir / "keystores").glob("*.json")}
+    own = re.findall(r"own wallet (0x[0-9a-fA-F]{8})", out)
+    assert own and not any(k.startswith(a.lower()[:10]) or a.lower()[2:] in k for a in own for k in keystores)

@@ -6,17 +6,20 @@ chain. Each attack of a relayer or another participant is refused with a named e
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
-from gateway_world import node_rpc
+from gateway_world import GatewayProcess, add_relayer, node_rpc, settings_for
 from instrument_helpers import advance, chain_now, code, invoice, wait_for
 
 from app.client.signing import SigningClient, check_typed_data, sign
@@ -201,3 +204,89 @@ def test_sign_request_script_writes_with_a_key_the_gateway_never_sees(own, world
         check=False, cwd=ROOT, env={**os.environ, "OWN_KEY": key}, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("HTTP 201") and f'"seller": "{own.address}"' in run.stdout, run.stdout
+
+
+def test_sigkill_mid_burst_of_signed_requests_then_restart_gives_each_exactly_one_effect(api, world, http, tmp_path):
+    """Eight participants with their own keys each prepare and sign ten payments (forwarder nonces 0-9); all 80 are
+    submitted at once to a gateway of their own relayer, which is killed (SIGKILL) once it has sent some; after a
+    restart every request is submitted again with its key: each answers 201, those the client saw accepted with
+    the same transaction, every signed request executed exactly once (each forwarder nonce at 10), and the relayer
+    sent one transaction per request and no other."""
+    relayer = add_relayer(settings_for(world.env()), Account.create().key.hex(), world.provider)
+    env = world.env(TRADEFIN_RELAYERS=json.dumps([relayer]))
+    owners = [_onboarded(api, world, http) for _ in range(8)]
+    for owner in owners:
+        minted = api.post("bank_cn", "/v1/deposits/mint", json={"currency": "USD", "to": owner.address,
+                                                                "amount": 1_000_00, "reference": "SIGKILL"})
+        assert minted.status_code == 201, minted.text
+    start = _transaction_count(world, relayer)
+    process = GatewayProcess(env, log_path=tmp_path / "gateway.log").start()
+    try:
+        jobs = []  # (owner, typed data, signature, Idempotency-Key, reference)
+        with httpx.Client(base_url=process.url, timeout=60.0) as own_http:
+            for owner in owners:
+                client = SigningClient("", owner.headers["Authorization"].removeprefix("Bearer "), owner.private_key,
+                                       http=own_http)
+                for n in range(10):
+                    reference = f"kill-{secrets.token_hex(4)}"
+                    typed, signature = _signed(client, "/v1/payments", {
+                        "currency": "USD", "to": world.roles["supplier1"], "amount": 1 + n, "purpose_code": "SUPP",
+                        "reference": reference})
+                    assert typed["message"]["nonce"] == n
+                    jobs.append((owner, typed, signature, f"kill-{uuid.uuid4()}", reference))
+
+        async def burst_then_kill():
+            task = asyncio.create_task(_submit_all(process.url, jobs))
+            while _transaction_count(world, relayer, "pending") < start + 8 and not task.done():
+                await asyncio.sleep(0.002)
+            process.kill()
+            return await task
+
+        first = asyncio.run(burst_then_kill())
+    finally:
+        process.kill()
+    accepted = {key: r.json()["tx_hash"] for (_, _, _, key, _), r in zip(jobs, first)
+                if isinstance(r, httpx.Response) and r.status_code == 201}
+    assert len(accepted) < len(jobs), "the kill came after every request was answered"
+
+    with GatewayProcess(env, log_path=tmp_path / "gateway.log") as restarted:
+        second = asyncio.run(_submit_all(restarted.url, jobs))
+    assert [r.status_code for r in second] == [201] * len(jobs), [r.text for r in second if r.status_code != 201][:3]
+    answers = {key: r.json()["tx_hash"] for (_, _, _, key, _), r in zip(jobs, second)}
+    for key, tx_hash in accepted.items():
+        assert answers[key] == tx_hash
+    assert len(set(answers.values())) == len(jobs)
+    assert all(_forwarder_nonce(world, owner.address) == 10 for owner in owners)
+    assert _transaction_count(world, relayer) == start + len(jobs)
+    assert sorted(r.json()["result"]["reference"] for r in second) == \
+        sorted("0x" + keccak(text=reference).hex() for *_, reference in jobs)
+
+
+def _onboarded(api, world, http) -> SigningClient:
+    account = Account.create()
+    assert api.post("operator", "/v1/participants", json={
+        "address": account.address, "kind": "Corporate", "jurisdiction": "CN",
+        "identity_hash": "0x" + secrets.token_hex(32)}).status_code == 201
+    assert api.post("bank_cn", f"/v1/participants/{account.address}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 365 * 86_400,
+        "evidence_hash": "0x" + "e5" * 32}).status_code == 200
+    issued = api.post("operator", "/v1/api-keys", json={"participant": account.address})
+    assert issued.status_code == 201, issued.text
+    return SigningClient("", issued.json()["api_key"], account.key, http=http, chain_id=world.chain_id)
+
+
+async def _submit_all(url: str, jobs: list) -> list:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
+        async def one(owner, typed, signature, key):
+            try:
+                return await client.post("/v1/signed-requests", json={"typed_data": typed, "signature": signature},
+                                         headers=owner.headers | {"Idempotency-Key": key})
+            except httpx.HTTPError as exc:
+                return exc
+
+        return await asyncio.gather(*(one(o, t, s, k) for o, t, s, k, _ in jobs))
+
+
+def _transaction_count(world, address: str, block: str = "latest") -> int:
+    return int(node_rpc(world.rpc_url, "eth_getTransactionCount", [address, block]), 16)
