@@ -188,6 +188,12 @@ class ChainClient:
         if self.ready:
             lane.start()
 
+    async def remove_signer(self, address: str) -> None:
+        """Stop signing for `address` (its key left custody): its lane stops; nothing of it may be outstanding."""
+        lane = self.lanes.pop(address, None)
+        if lane is not None:
+            await lane.stop()
+
     async def execute(self, participant: str, key: str, fingerprint: str, call: ContractCall) -> WriteAnswer:
         """Run a write once per (participant, key). The stored answer of an earlier request with the same
         key is found by the lane, for a whole group in one query (see `SenderLane._drop_answered`)."""

@@ -84,6 +84,22 @@ class WriteRequest(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class CustodyRelease(Base):
+    """A participant moved from custody to its own key (`app.services.custody`): its custodial address, the wallet
+    of its own key its identity, balances and API keys moved to, who released it and when, and the SHA-256 of the
+    keystore file that was then overwritten and removed."""
+
+    __tablename__ = "custody_releases"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    wallet: Mapped[str] = mapped_column(String(42))
+    released_by: Mapped[str] = mapped_column(String(42))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    keystore_sha256: Mapped[str] = mapped_column(String(64))
+    api_keys_repointed: Mapped[int] = mapped_column(Integer)
+    released_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class PreparedRequest(Base):
     """A write a participant that keeps its own key asked to sign (`POST <route>:prepare`): the request as the route
     received it, and the forwarder nonce and deadline of the EIP-712 `ForwardRequest` the gateway answered, found

@@ -5,7 +5,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.enums import KycStatus, ParticipantKind
-from app.schemas.common import Address, Bytes32, JurisdictionCode, Reference
+from app.schemas.common import Address, Bytes32, JurisdictionCode, Reference, UtcDateTime
 
 # The kinds a participant may be registered as, named from the one `ParticipantKind` (`Kind.Bank` is "Bank";
 # `Kind.Instrument`: a contract of the platform that spends allowances or holds escrow).
@@ -126,3 +126,26 @@ class FreezeChanged(BaseModel):
     frozen: bool
     regulator: Address
     reason_code: str
+
+
+class CustodyReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9"}]})
+    wallet: Address = Field(description="The participant's own address (its key never reaches the gateway): linked "
+                            "to its legal identity, its balances and API keys move there")
+
+
+class CustodyMove(BaseModel):
+    currency: str
+    amount: int = Field(description="Minor units")
+    tx_hash: str | None
+
+
+class CustodyReleased(BaseModel):
+    address: Address = Field(description="The custodial address, whose key the gateway destroyed")
+    wallet: Address
+    moved: list[CustodyMove] = Field(description="Balances moved by this request (empty on a repeat)")
+    api_keys_repointed: int
+    keystore_sha256: str = Field(description="SHA-256 of the keystore file before it was overwritten and removed")
+    released_by: Address
+    released_at: UtcDateTime

@@ -47,6 +47,10 @@ class ApiKeyStore:
         self._verified = {t: v for t, v in self._verified.items() if v[1] != key_id}
         return row
 
+    def forget(self, participant: str) -> None:
+        """Drop the verified tokens of `participant` (its keys were re-pointed to another address)."""
+        self._verified = {t: v for t, v in self._verified.items() if v[0] != participant}
+
     def get(self, key_id: str) -> ApiKey | None:
         with self._sessions() as session:
             return session.get(ApiKey, key_id)

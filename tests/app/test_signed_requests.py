@@ -290,3 +290,51 @@ async def _submit_all(url: str, jobs: list) -> list:
 
 def _transaction_count(world, address: str, block: str = "latest") -> int:
     return int(node_rpc(world.rpc_url, "eth_getTransactionCount", [address, block]), 16)
+
+
+def test_custody_release_moves_a_custodial_corporate_to_its_own_key_and_destroys_the_old_one(api, world, http):
+    """Both modes side by side: a custodial corporate (the gateway created its key) moves to its own key. Its
+    balance and API key move to its own wallet, linked to its identity; the keystore is removed and recorded; the
+    gateway can no longer sign for it, and the same API key writes through signed requests."""
+    registered = api.post("operator", "/v1/participants", json={
+        "kind": "Corporate", "jurisdiction": "CN", "identity_hash": "0x" + secrets.token_hex(32)})
+    assert registered.status_code == 201 and registered.json()["result"]["custodial"], registered.text
+    address = registered.json()["result"]["address"]
+    assert api.post("bank_cn", f"/v1/participants/{address}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 365 * 86_400, "evidence_hash": "0x" + "e6" * 32,
+    }).status_code == 200
+    token = api.post("operator", "/v1/api-keys", json={"participant": address}).json()["api_key"]
+    assert api.post("bank_cn", "/v1/deposits/mint", json={"currency": "USD", "to": address, "amount": 5_000_00,
+                                                          "reference": "CUSTODY"}).status_code == 201
+    node_rpc(world.rpc_url, "anvil_setBalance", [address, hex(10**18)])  # gas money of the custodial key
+    keystore = Path(world.data_dir) / "keystores" / f"{address}.json"
+    assert keystore.exists()
+    mine = {"Authorization": f"Bearer {token}"}
+    payment = {"currency": "USD", "to": world.roles["supplier1"], "amount": 1_00, "purpose_code": "SUPP",
+               "reference": "custodial"}
+    assert http.post("/v1/payments", json=payment, headers=mine | {"Idempotency-Key": secrets.token_hex(8)}
+                     ).status_code == 201  # custodial: the gateway signs
+
+    own = Account.create()
+    release = {"wallet": own.address}
+    released = api.post("operator", f"/v1/participants/{address}/custody/release", key="release-1", json=release)
+    assert released.status_code == 200, released.text
+    body = released.json()
+    assert body["wallet"] == own.address and body["api_keys_repointed"] == 1
+    assert body["moved"] == [{"currency": "USD", "amount": 4_999_00, "tx_hash": body["moved"][0]["tx_hash"]}]
+    assert not keystore.exists()
+    assert http.get("/v1/me", headers=mine).json()["address"] == own.address  # the same key, re-pointed
+    custodial = http.post("/v1/payments", json=payment, headers=mine | {"Idempotency-Key": secrets.token_hex(8)})
+    assert custodial.status_code == 403 and code(custodial) == "NoSigningKey", custodial.text
+    signed = SigningClient("", token, own.key, http=http).write("/v1/payments", payment | {"reference": "own key"})
+    assert signed.status_code == 201, signed.text
+    assert api.get("operator", f"/v1/participants/{own.address}").json()["wallets"] == [address, own.address]
+    assert http.get("/v1/me", headers=mine).json()["can_sign"] is False
+
+    again = api.post("operator", f"/v1/participants/{address}/custody/release", key="release-1", json=release)
+    assert again.status_code == 200 and again.json()["moved"] == [] and again.json()["wallet"] == own.address
+    other = api.post("operator", f"/v1/participants/{address}/custody/release", json={"wallet": Account.create().address})
+    assert other.status_code == 409 and code(other) == "CustodyAlreadyReleased", other.text
+    not_held = api.post("operator", f"/v1/participants/{own.address}/custody/release",
+                        json={"wallet": Account.create().address})
+    assert not_held.status_code == 422 and code(not_held) == "NotInCustody", not_held.text

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from app.api.deps import CallerDep, GatewayDep, WriteContextDep
-from app.api.routes._write import respond
+from app.api.routes._write import error_response, respond
 from app.schemas.common import ERROR_RESPONSES, Address
 from app.schemas.participants import (
+    CustodyReleased,
+    CustodyReleaseRequest,
     FreezeRequest,
     KycAttestation,
     KycRevocation,
@@ -15,6 +17,7 @@ from app.schemas.participants import (
     ParticipantPublic,
     WalletLink,
 )
+from app.services import custody
 from app.services import participants as service
 from app.services.results import written
 
@@ -27,6 +30,20 @@ AddressPath = Annotated[Address, Path(description="The participant's address")]
              summary="Register a participant (operator)")
 async def register_participant(body: ParticipantCreate, ctx: WriteContextDep, gateway: GatewayDep):
     return respond(await service.register(gateway, ctx, body), ctx)
+
+
+@router.post("/participants/{address}/custody/release", response_model=CustodyReleased, status_code=200,
+             summary="Move a participant from custody to its own key (operator)",
+             description="Links the participant's own wallet to its legal identity, moves every balance of the custodial "
+             "address there, re-points its API keys to it, and overwrites and removes the custodial keystore (the "
+             "removal is recorded with the file's SHA-256). From then on the participant writes with signed "
+             "requests (`<route>:prepare`, `POST /v1/signed-requests`); the gateway can no longer sign for it. "
+             "A step refused stops the release before the key is destroyed; a repeated key answers the record.",
+             openapi_extra={"x-no-prepare": True})
+async def release_custody(address: AddressPath, body: CustodyReleaseRequest, ctx: WriteContextDep,
+                          gateway: GatewayDep, request: Request):
+    answer = await custody.release(gateway, request.app.state.api_keys, ctx, address, body)
+    return answer if isinstance(answer, dict) else error_response(answer)
 
 
 @router.get("/participants/{address}", response_model=ParticipantPublic, summary="A participant's public record",

@@ -27,7 +27,10 @@ router = APIRouter(tags=["signed requests"], responses=ERROR_RESPONSES)
 
 
 def _is_write(route: APIRoute) -> bool:
-    return "POST" in route.methods and any(d.call is get_write_context for d in route.dependant.dependencies)
+    """A POST that sends one write of its caller (`x-no-prepare`: one that is not a single write, e.g. the
+    custody release, which signs with the key it then destroys)."""
+    return "POST" in route.methods and not (route.openapi_extra or {}).get("x-no-prepare") and \
+        any(d.call is get_write_context for d in route.dependant.dependencies)
 
 
 def add_prepare_routes(target: APIRouter) -> None:
