@@ -58,7 +58,8 @@ async def get_write_context(
     return WriteContext(caller, idempotency_key,
                         f"{request.method} {path.removesuffix(PREPARE_SUFFIX)} "
                         f"{request.url.path.removesuffix(PREPARE_SUFFIX)}", reply,
-                        prepare=prepare, body=await request.body() if prepare else b"", signed=signed)
+                        prepare=prepare, body=await request.body() if prepare else b"", signed=signed,
+                        path=request.url.path.removesuffix(PREPARE_SUFFIX))
 
 
 WriteContextDep = Annotated[WriteContext, Depends(get_write_context)]

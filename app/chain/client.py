@@ -188,6 +188,11 @@ class ChainClient:
         if self.ready:
             lane.start()
 
+    def outstanding(self, participant: str) -> int:
+        """Writes of `participant` in flight (stored or not yet)."""
+        return sum(1 for (principal, _), job in self._inflight.items()
+                   if principal == participant and job.future is not None and not job.future.done())
+
     async def remove_signer(self, address: str) -> None:
         """Stop signing for `address` (its key left custody): its lane stops; nothing of it may be outstanding."""
         lane = self.lanes.pop(address, None)
@@ -248,10 +253,7 @@ class ChainClient:
                        participant=participant, inner=inner)
         self._inflight[ident] = job
         lane.submit(job)
-        answer = await self._wait(job)
-        if not job.attempts or job.mined_status == 0:  # not sent, or reverted as a whole: the nonce is free again
-            await self.relay_order.undo(participant, nonce)
-        return answer
+        return await self._wait(job)
 
     async def estimate(self, sender: str, call: ContractCall) -> int:
         """The gas `call` uses sent by `sender` now (the lanes' preflight), or its revert raised decoded."""
@@ -263,6 +265,23 @@ class ChainClient:
                 raise self.reverts.decode(answer.error.revert_data, call.to)
             raise answer.error
         return int(answer.result)
+
+    async def repeat(self, participant: str, key: str, fingerprint: str) -> WriteAnswer:
+        """The answer of a relayed request already stored under (participant, key): its in-flight job's, or the
+        stored one; nothing is sent (a request stored and not recovered yet answers 503, repeat shortly)."""
+        job = self._inflight.get((participant, key))
+        if job is not None:
+            if job.fingerprint != fingerprint:
+                return self.render(key_reused(key))
+            answer = await self._wait(job)
+            return WriteAnswer(answer.http_status, answer.body, replayed=True)
+        record = await asyncio.to_thread(self.outbox.find_request, participant, key)
+        if record is not None and record.state == RequestState.DONE:
+            if record.fingerprint != fingerprint:
+                return self.render(key_reused(key))
+            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+        return self.render(not_sent("RecoveryInProgress", "the request is stored and being recovered; nothing new "
+                                    "was sent: repeat the same Idempotency-Key shortly"))
 
     def _inner_call(self, call: ContractCall) -> RelayedCall:
         """The participant's own call inside a forwarder `execute` call."""
@@ -293,7 +312,9 @@ class ChainClient:
             timeout = STORING_WAIT_SECONDS
 
     def _resolve(self, job: WriteJob, answer: WriteAnswer) -> None:
-        self._inflight.pop((job.principal, job.idempotency_key), None)
+        if self._inflight.pop((job.principal, job.idempotency_key), None) is job and job.inner is not None:
+            # a relayed request is final: executed, or not (reverted as a whole, never sent): its nonce is free
+            self.relay_order.finished(job.principal, job.call.context.get(FORWARD_NONCE), job.mined_status == 1)
         if job.future is not None and not job.future.done():
             job.future.set_result(answer)
 

@@ -118,6 +118,8 @@ class PreparedRequest(Base):
     path: Mapped[str] = mapped_column(String(400))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Relayed and not executed, or refused: its nonce is no longer held (the row stays: its key's answer replays)
+    released: Mapped[bool] = mapped_column(default=False)
 
 
 class TxState:

@@ -99,6 +99,7 @@ class WriteContext:
     # `POST <route>:prepare`: answer the request to sign instead of sending (`body`: the request's, kept with it)
     prepare: bool = False
     body: bytes = field(default=b"", compare=False, repr=False)
+    path: str = ""  # the write route's path as requested (without `:prepare`)
     # A participant's signed request on its way through its route (`app.services.signed_requests.Submission`)
     signed: Any = field(default=None, compare=False, repr=False)
 

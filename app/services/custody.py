@@ -26,16 +26,35 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.chain.types import ContractCall, WriteAnswer
-from app.core.enums import ParticipantKind
+from app.core.enums import (
+    CertificateState,
+    CreditState,
+    FinancingState,
+    InvoiceState,
+    ParticipantKind,
+    PresentationState,
+)
 from app.core.errors import Conflict, Invalid
+from app.db.index_models import Instrument, InstrumentParty
 from app.db.models import ApiKey, CustodyRelease, utcnow
 from app.schemas.participants import CustodyReleaseRequest
 from app.services.api_keys import ApiKeyStore
 from app.services.base import Gateway, WriteContext, require_kind
 
 MOVE_PURPOSE = b"INTC"  # ISO 20022 intra-company payment: between two wallets of one legal identity
+# Stored states in which an instrument needs nothing more of its parties: no step to take, no money to receive
+# (`app.core.enums`). A custodial address party to any other instrument keeps its key: the contracts know it by
+# its address, and a destroyed key would strand the instrument (and what it still pays to that address).
+FINISHED_STATES: dict[str, frozenset[str]] = {
+    "invoice": frozenset({InvoiceState.Paid.name, InvoiceState.Cancelled.name}),
+    "financing": frozenset({FinancingState.Rejected.name, FinancingState.Withdrawn.name, FinancingState.Closed.name}),
+    "certificate": frozenset({CertificateState.Settled.name, CertificateState.Split.name}),
+    "letter_of_credit": frozenset({CreditState.Exhausted.name, CreditState.Cancelled.name}),
+    "presentation": frozenset({PresentationState.Paid.name, PresentationState.Refused.name}),
+}
 
 
 class StepRefused(Exception):
@@ -55,7 +74,7 @@ async def release(gateway: Gateway, api_keys: ApiKeyStore, ctx: WriteContext, ad
         if done.wallet != wallet:
             raise Conflict(f"{address} left custody already, for wallet {done.wallet}",
                            {"address": address, "wallet": done.wallet}, code="CustodyAlreadyReleased")
-        await asyncio.to_thread(_destroy, gateway, address)  # a crash after the record: finish the removal
+        await _finish(gateway, api_keys, address)  # a crash after the record: finish the removal
         return _public(done, [])
     if address == to_checksum_address(ctx.caller.address):
         raise Invalid("the operator cannot release its own key through itself", {"address": address},
@@ -66,23 +85,47 @@ async def release(gateway: Gateway, api_keys: ApiKeyStore, ctx: WriteContext, ad
                       code="NotInCustody")
     if wallet == address:
         raise Invalid("the wallet is the custodial address itself", {"wallet": wallet}, code="CustodyWalletInvalid")
+    if gateway.chain.outstanding(address):
+        raise Conflict(f"{address} has writes in flight: release it once they are answered",
+                       {"address": address}, code="CustodyTransactionsInFlight")
+    open_ones = await asyncio.to_thread(_open_instruments, gateway, address)
+    if open_ones:
+        raise Conflict(f"{address} is a party to {len(open_ones)} instrument(s) not finished, which the contracts "
+                       "know by this address: its key stays until they are", {"address": address,
+                       "instruments": open_ones[:10]}, code="CustodyOpenInstruments")
     try:
         await _link(gateway, ctx, address, wallet)
         moved = await _move_balances(gateway, ctx, address, wallet)
+        left = await _balances(gateway, address)
     except StepRefused as refused:
         return refused.answer
+    if any(left.values()):  # paid to the address while it moved: move that too by repeating the release
+        raise Conflict("the address received funds while they moved; nothing was destroyed: repeat the release "
+                       "with a new Idempotency-Key", {"address": address, "balances": left},
+                       code="CustodyBalanceChanged")
     sha256 = hashlib.sha256(gateway.keystores.path_for(address).read_bytes()).hexdigest()
-    record = await asyncio.to_thread(_commit, gateway, ctx, address, wallet, sha256)
-    api_keys.forget(address)
-    await gateway.chain.remove_signer(address)
-    await asyncio.to_thread(_destroy, gateway, address)
+    try:
+        record = await asyncio.to_thread(_commit, gateway, ctx, address, wallet, sha256)
+    except IntegrityError:  # released at the same moment by another request
+        raise Conflict(f"{address} was released by another request", {"address": address},
+                       code="CustodyAlreadyReleased") from None
+    await _finish(gateway, api_keys, address)
     return _public(record, moved)
 
 
+async def _finish(gateway: Gateway, api_keys: ApiKeyStore, address: str) -> None:
+    """After the release is recorded: nothing signs for the address any more, and its keystore is gone."""
+    api_keys.forget(address)
+    await gateway.chain.remove_signer(address)
+    await asyncio.to_thread(_destroy, gateway, address)
+
+
 async def _step(gateway: Gateway, ctx: WriteContext, signer: str, slug: str, call: ContractCall) -> WriteAnswer:
+    """One write of the release, under a key derived from the operator's; its fingerprint is the call itself, so a
+    repeat with another wallet or amount is refused (`IdempotencyKeyReused`) instead of answering the first."""
     key = f"{ctx.idempotency_key}:custody:{slug}"
-    answer = await gateway.chain.execute(signer, key, hashlib.sha256(f"{ctx.route} {slug}".encode()).hexdigest(),
-                                         call)
+    fingerprint = hashlib.sha256(f"{ctx.route} {slug} {call.to} {call.data.hex()}".encode()).hexdigest()
+    answer = await gateway.chain.execute(signer, key, fingerprint, call)
     if not 200 <= answer.http_status < 300:
         raise StepRefused(answer)
     return answer
@@ -100,11 +143,15 @@ async def _link(gateway: Gateway, ctx: WriteContext, address: str, wallet: str) 
         "ParticipantRegistry", "linkWallet", wallet, address, operation="participants.link_wallet", custodial=False))
 
 
+async def _balances(gateway: Gateway, address: str) -> dict[str, int]:
+    return {currency: (await gateway.read(gateway.token_name(currency), "balanceOf", address))[0]
+            for currency in gateway.currencies()}
+
+
 async def _move_balances(gateway: Gateway, ctx: WriteContext, address: str, wallet: str) -> list[dict[str, Any]]:
     moved = []
-    for currency in gateway.currencies():
+    for currency, balance in (await _balances(gateway, address)).items():
         token = gateway.token_name(currency)
-        (balance,) = await gateway.read(token, "balanceOf", address)
         if balance == 0:
             continue
         answer = await _step(gateway, ctx, address, f"move-{currency}", gateway.call(
@@ -116,6 +163,16 @@ async def _move_balances(gateway: Gateway, ctx: WriteContext, address: str, wall
 
 def _fn(gateway: Gateway, name: str, function: str) -> Any:
     return gateway.abi.function(gateway.deployment.contract_type(name), function)
+
+
+def _open_instruments(gateway: Gateway, address: str) -> list[str]:
+    """Uids of the indexed instruments `address` is a party to and that are not finished (`FINISHED_STATES`)."""
+    with gateway.sessions() as session:
+        rows = session.execute(select(Instrument.uid, Instrument.kind, Instrument.state)
+                               .join(InstrumentParty, InstrumentParty.instrument == Instrument.uid)
+                               .where(InstrumentParty.participant == address)).all()
+    return sorted({uid for uid, kind, state in rows  # a payment is done once made
+                   if kind != "payment" and state not in FINISHED_STATES.get(kind, frozenset())})
 
 
 def _record(gateway: Gateway, address: str) -> CustodyRelease | None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.chain.signer import Signer
 from app.chain.types import TxOutcome, WriteAnswer
 from app.core.enums import KycStatus, ParticipantKind, name_of
-from app.core.errors import NotFound
+from app.core.errors import Invalid, NotFound
 from app.db.models import CustodialKey
 from app.schemas.index import CONTRACT_OF_KIND
 from app.schemas.participants import (
@@ -77,6 +77,10 @@ def _linked(outcome: TxOutcome) -> dict[str, Any]:
 
 
 async def _custodial_address(gateway: Gateway, ctx: WriteContext) -> str:
+    if ctx.prepare or ctx.signed is not None:  # a key of the gateway's own making is for a custodial write only
+        raise Invalid("a participant or wallet without an address is a key the gateway holds (custody): register it "
+                      "with the gateway's key, or give the address of the participant's own key",
+                      code="CustodialKeyNotSigned")
     address, signer = await asyncio.to_thread(_custodial_key, gateway, ctx)
     if signer is not None:
         gateway.chain.add_signer(signer)

@@ -27,7 +27,7 @@ from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as EthValidationError
 from eth_utils import to_checksum_address
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.chain.errors import ContractReverted
@@ -87,7 +87,14 @@ async def _forwarder_nonce(gateway: Gateway, participant: str) -> int:
 
 # ───────────────────────────── prepare ─────────────────────────────
 
-_reserving = asyncio.Lock()
+# One participant's preparations one at a time (its nonces are reserved in order); others' in parallel.
+_reserving: dict[str, asyncio.Lock] = {}
+# Prepared requests a participant may have waiting at once (unexpired, not yet relayed or refused).
+MAX_WAITING_PREPARED = 1_000
+# Rows of prepared requests are kept this long past their deadline (the audit of what was asked), then pruned.
+PREPARED_KEEP_SECONDS = 86_400
+# ECDSA signatures the forwarder accepts (OpenZeppelin's `ECDSA.tryRecover`): v 27 or 28, s in the lower half.
+_SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
 async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall,
@@ -114,7 +121,7 @@ async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall,
         return await _refused(gateway, ctx, participant, fingerprint, call, reverted)
     forward_gas = gateway.chain.fees.gas_limit(gas)
     ttl = gateway.settings.signed_request_ttl_seconds
-    async with _reserving:
+    async with _reserving.setdefault(participant, asyncio.Lock()):
         now, onchain = await asyncio.gather(_chain_now(gateway), _forwarder_nonce(gateway, participant))
         request = fr.ForwardRequest(participant, call.to, forward_gas, 0, now + ttl, call.data)
         first = gateway.chain.relay_order.next(participant, onchain)
@@ -148,17 +155,25 @@ def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, fi
     """`request` with the participant's lowest forwarder nonce from `first` on (its next one neither executed nor
     handed to a lane) that no request prepared in the last NONCE_HOLD_SECONDS holds, kept under its digest."""
     since = datetime.now(UTC) - timedelta(seconds=NONCE_HOLD_SECONDS)
+    mine = PreparedRequest.participant == request.sender
     with gateway.sessions.begin() as session:
+        session.execute(delete(PreparedRequest).where(mine, PreparedRequest.deadline < now - PREPARED_KEEP_SECONDS))
+        waiting = session.scalar(select(func.count()).select_from(PreparedRequest).where(
+            mine, PreparedRequest.deadline > now, PreparedRequest.released.is_(False))) or 0
+        if waiting >= MAX_WAITING_PREPARED:
+            raise Conflict(f"{waiting} prepared requests of yours are waiting to be signed and submitted; submit or let "
+                           "them expire first", {"waiting": waiting}, code="TooManyPreparedRequests")
         held = set(session.scalars(select(PreparedRequest.nonce).where(
-            PreparedRequest.participant == request.sender, PreparedRequest.nonce >= first,
-            PreparedRequest.deadline > now, PreparedRequest.created_at > since)))
+            mine, PreparedRequest.nonce >= first, PreparedRequest.deadline > now,
+            PreparedRequest.released.is_(False), PreparedRequest.created_at > since)))
         nonce = first
         while nonce in held:
             nonce += 1
         request = fr.ForwardRequest(request.sender, request.to, request.gas, nonce, request.deadline, request.data)
-        method, path = ctx.route.split(" ")[0], ctx.route.split(" ")[-1]
-        session.add(PreparedRequest(digest=_digest(request, gateway), participant=request.sender, nonce=nonce,
-                                    deadline=request.deadline, method=method, path=path, body=ctx.body))
+        digest = _digest(request, gateway)
+        if session.scalar(select(PreparedRequest.id).where(PreparedRequest.digest == digest)) is None:
+            session.add(PreparedRequest(digest=digest, participant=request.sender, nonce=nonce,
+                                        deadline=request.deadline, method="POST", path=ctx.path, body=ctx.body))
     return request
 
 
@@ -176,12 +191,17 @@ def check_submission(gateway: Gateway, caller: str, typed_data: dict[str, Any],
         raise Invalid("the typed data is not a ForwardRequest of this platform's forwarder on this chain",
                       {"expected_domain": expected["domain"]}, code="SignedRequestWrongDomain")
     digest = fr.digest(request, gateway.settings.chain_id, gateway.contract(FORWARDER))
+    raw = bytes.fromhex(signature.removeprefix("0x"))
     try:
-        signer = Account._recover_hash(digest, signature=bytes.fromhex(signature.removeprefix("0x")))
+        # The forwarder accepts only v 27 or 28 and a low s: another form (which eth-keys would recover all the
+        # same) would make the relayer pay for a transaction certain to revert.
+        canonical = len(raw) == 65 and raw[64] in (27, 28) and int.from_bytes(raw[32:64], "big") <= _SECP256K1_HALF_N
+        signer = Account._recover_hash(digest, signature=raw) if canonical else None
     except (ValueError, BadSignature, EthValidationError):  # not hex, not 65 bytes, no point on the curve
         signer = None
     if signer is None or signer != request.sender:
-        raise Invalid("the signature is not the request's signer's (`from`) over this request",
+        raise Invalid("the signature is not the request's signer's (`from`) over this request, as a 65-byte (r, s, v) "
+                      "signature with v 27 or 28 and a low s (EIP-2)",
                       {"from": request.sender, "recovered": signer}, code="SignedRequestBadSignature")
     if to_checksum_address(caller) != request.sender:
         raise Forbidden("a signed request is submitted with its signer's own API key",
@@ -209,6 +229,7 @@ async def relay(gateway: Gateway, ctx: WriteContext, call: ContractCall, payload
             return gateway.chain.render(key_reused(ctx.idempotency_key))
         if record.state == RequestState.DONE:
             return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+        return await gateway.chain.repeat(participant, ctx.idempotency_key, fingerprint)  # stored, not answered yet
     try:
         answer = await _relay_checked(gateway, ctx, call, submission, participant, fingerprint)
     except ApiError as exc:
@@ -225,7 +246,7 @@ def _release(gateway: Gateway, digest: str) -> None:
     Its signature stays valid on chain until its deadline, but a nonce is executed at most once: should the old
     request be executed by someone else first, the next one with that nonce is refused by the forwarder."""
     with gateway.sessions.begin() as session:
-        session.execute(delete(PreparedRequest).where(PreparedRequest.digest == digest))
+        session.execute(update(PreparedRequest).where(PreparedRequest.digest == digest).values(released=True))
 
 
 async def _relay_checked(gateway: Gateway, ctx: WriteContext, call: ContractCall, submission: Submission,

@@ -33,9 +33,18 @@ def openapi(gateway):
 schema = schemathesis.pytest.from_fixture("openapi")
 
 
-@schema.parametrize()
+@schema.exclude(path_regex=r":prepare$").parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(case, world):
+    case.call_and_validate(headers=world.auth("exporter"), checks=CHECKS, timeout=30)
+
+
+# Each write's `:prepare` form (signed requests) takes the write's own body, whose schema the test above fuzzes
+# with 12 examples per mode: here fewer, for what is the form's own (its answer, and bodies the chain alone would
+# have refused: `"issue_date": false` was read as 0 and prepared).
+@schema.include(path_regex=r":prepare$").parametrize()
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_no_generated_preparation_gets_a_server_error_or_an_undocumented_answer(case, world):
     case.call_and_validate(headers=world.auth("exporter"), checks=CHECKS, timeout=30)
 
 

@@ -338,3 +338,87 @@ def test_custody_release_moves_a_custodial_corporate_to_its_own_key_and_destroys
     not_held = api.post("operator", f"/v1/participants/{own.address}/custody/release",
                         json={"wallet": Account.create().address})
     assert not_held.status_code == 422 and code(not_held) == "NotInCustody", not_held.text
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@pytest.mark.parametrize("form", ["high-s", "v-0-1"])
+def test_malleable_or_v01_signature_is_refused_and_relayer_sends_nothing(own, world, form):
+    """Review finding: eth-keys recovers the signer from the high-s twin of a signature and from v 0/1, the
+    forwarder does not: relayed, the transaction was certain to revert at the relayer's expense."""
+    typed = _prepared(own, world)
+    raw = bytes.fromhex(sign(typed, own.private_key)[2:])
+    r, s, v = raw[:32], int.from_bytes(raw[32:64], "big"), raw[64]
+    other = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v]) if form == "high-s" else \
+        r + s.to_bytes(32, "big") + bytes([v - 27])
+    relayer = world.env()["TRADEFIN_RELAYERS"].strip('[]" ')
+    sent = _transaction_count(world, relayer)
+    refused = own.submit(typed, "0x" + other.hex())
+    assert refused.status_code == 422 and code(refused) == "SignedRequestBadSignature", refused.text
+    assert _transaction_count(world, relayer) == sent
+
+
+def test_key_replays_after_duplicate_submission_under_other_key(own, world):
+    """Review finding: the duplicate's refusal deleted the prepared request, and the first key then answered
+    `SignedRequestUnknown` instead of its answer."""
+    typed = _prepared(own, world)
+    signature = sign(typed, own.private_key)
+    first = own.submit(typed, signature, key="dup-first")
+    assert first.status_code == 201, first.text
+    duplicate = own.submit(typed, signature, key="dup-second")
+    assert duplicate.status_code == 409 and code(duplicate) == "SignedRequestNonceUsed", duplicate.text
+    again = own.submit(typed, signature, key="dup-first")
+    assert again.status_code == 201 and again.json() == first.json(), again.text
+    other = own.submit(_prepared(own, world), signature, key="dup-first")  # another request under the used key
+    assert other.status_code == 422 and code(other) == "IdempotencyKeyReused", other.text
+
+
+def test_two_signed_requests_first_refused_second_reverted_and_participant_not_blocked(own, api, world):
+    """Review finding: after a request was refused and the one signed after it reverted on chain (its nonce was not
+    the forwarder's), the gateway's order ran ahead of the chain and every later request reverted too."""
+    registered = own.write("/v1/invoices", _invoice_body(world))
+    assert registered.status_code == 201, registered.text
+    invoice_id = registered.json()["result"]["invoice_id"]
+    cancel = _signed(own, f"/v1/invoices/{invoice_id}/cancel", {"reason": "ORDER-WITHDRAWN"})
+    register = _signed(own, "/v1/invoices", _invoice_body(world))
+    assert register[0]["message"]["nonce"] == cancel[0]["message"]["nonce"] + 1
+    frozen = api.post("regulator", f"/v1/instruments/invoice/{invoice_id}/freeze", json={"reason": "AML-HOLD"})
+    assert frozen.status_code == 200, frozen.text
+
+    async def both():
+        async with httpx.AsyncClient(base_url=str(own.http.base_url) or None, timeout=60) as client:
+            async def one(typed, signature):
+                return await client.post("/v1/signed-requests", json={"typed_data": typed, "signature": signature},
+                                         headers=own.headers | {"Idempotency-Key": f"pair-{uuid.uuid4()}"})
+            return await asyncio.gather(one(*cancel), one(*register))
+
+    refused, reverted = asyncio.run(both())
+    assert refused.status_code in (403, 409) and not code(refused).startswith("SignedRequest"), refused.text
+    assert not 200 <= reverted.status_code < 300, reverted.text
+    nonce = _forwarder_nonce(world, own.address)
+    assert nonce == cancel[0]["message"]["nonce"]  # neither executed
+    follow = own.write("/v1/invoices", _invoice_body(world))
+    assert follow.status_code == 201, follow.text
+    assert _forwarder_nonce(world, own.address) == nonce + 1
+
+
+def test_custody_release_refused_while_address_owns_open_invoice(api, world, http):
+    """Review finding: the release destroyed the key of an address the contracts still knew as an open invoice's
+    seller. Refused; the key stays."""
+    registered = api.post("operator", "/v1/participants", json={
+        "kind": "Corporate", "jurisdiction": "CN", "identity_hash": "0x" + secrets.token_hex(32)})
+    address = registered.json()["result"]["address"]
+    node_rpc(world.rpc_url, "anvil_setBalance", [address, hex(10**18)])
+    assert api.post("bank_cn", f"/v1/participants/{address}/kyc", json={
+        "status": "Approved", "expiry": chain_now(world) + 365 * 86_400, "evidence_hash": "0x" + "e7" * 32,
+    }).status_code == 200
+    token = api.post("operator", "/v1/api-keys", json={"participant": address}).json()["api_key"]
+    seller = {"Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_hex(8)}
+    invoice_id = http.post("/v1/invoices", json=_invoice_body(world), headers=seller).json()["result"]["invoice_id"]
+    wait_for(lambda: api.get("regulator", f"/v1/instruments/invoice/{invoice_id}"), lambda r: r.status_code == 200)
+    refused = api.post("operator", f"/v1/participants/{address}/custody/release",
+                       json={"wallet": Account.create().address})
+    assert refused.status_code == 409 and code(refused) == "CustodyOpenInstruments", refused.text
+    assert f"invoice:{invoice_id}" in refused.json()["error"]["details"]["instruments"]
+    assert (Path(world.data_dir) / "keystores" / f"{address}.json").exists()

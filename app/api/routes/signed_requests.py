@@ -19,6 +19,9 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.routing import APIRoute
 
 from app.api.deps import PREPARE_SUFFIX, CallerDep, GatewayDep, get_write_context
+from app.api.routes._write import error_response
+from app.chain.lane import key_reused
+from app.core.errors import ApiError, Invalid
 from app.schemas.common import ERROR_RESPONSES, WriteResult
 from app.schemas.signed_requests import PreparedRequestPublic, SignedRequestSubmit
 from app.services.signed_requests import check_submission
@@ -67,10 +70,21 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
              "gateway's relayer; answers exactly what the write route answers.")
 async def submit_signed_request(body: SignedRequestSubmit, caller: CallerDep, gateway: GatewayDep, request: Request,
                                 idempotency_key: IdempotencyKey) -> Response:
-    submission, prepared = await asyncio.to_thread(check_submission, gateway, caller.address, body.typed_data,
-                                                   body.signature)
+    try:
+        submission, prepared = await asyncio.to_thread(check_submission, gateway, caller.address, body.typed_data,
+                                                       body.signature)
+    except ApiError:
+        # A key already used: the request it was used for passes these checks (its prepared row is kept), so this
+        # is another request under it. The same request goes on to its route, which replays the key's answer.
+        if await asyncio.to_thread(gateway.chain.outbox.find_request, caller.address, idempotency_key) is not None:
+            return error_response(gateway.chain.render(key_reused(idempotency_key)))
+        raise
+    if prepared.path.endswith(PREPARE_SUFFIX) or not prepared.path.startswith("/v1/"):
+        raise Invalid("the prepared request names no write route", {"path": prepared.path},
+                      code="SignedRequestUnknown")
     return await _through_its_route(request, prepared.method, prepared.path, prepared.body, idempotency_key,
                                     submission)
+
 
 
 async def _through_its_route(request: Request, method: str, path: str, body: bytes, key: str,
