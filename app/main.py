@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                certificates.router, letters_of_credit.router, supervision.router)
     for router in writers:
         add_prepare_routes(router)  # each write route's `:prepare` form (participants keeping their own keys)
-    for router in (index_routes.router, access.router, *writers, documents.router, signed_requests.router):
+    for router in (index_routes.router, signed_requests.router, access.router, *writers, documents.router):
         app.include_router(router, prefix="/v1")
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")

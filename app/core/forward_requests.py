@@ -12,11 +12,15 @@ reads the current nonce), so a request signed for another nonce does not recover
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_utils import to_checksum_address
+from eth_utils import to_checksum_address as _checksum
+
+# The same few addresses (participants, contracts) over and over: EIP-55 costs a keccak each time.
+to_checksum_address = functools.lru_cache(maxsize=4096)(_checksum)
 
 DOMAIN_NAME = "tradefin"
 DOMAIN_VERSION = "1"

@@ -26,7 +26,6 @@ from typing import Any
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as EthValidationError
-from eth_utils import to_checksum_address
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +36,7 @@ from app.chain.relay_order import FORWARD_NONCE
 from app.chain.types import ContractCall, Reverted, WriteAnswer, WriteJob
 from app.core import forward_requests as fr
 from app.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound, Unavailable
+from app.core.forward_requests import to_checksum_address
 from app.db.models import PreparedRequest, RequestState
 from app.services.answers import PENDING_STATUS
 from app.services.base import Gateway, WriteContext

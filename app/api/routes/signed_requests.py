@@ -2,8 +2,8 @@
 
 `add_prepare_routes(router)` gives each write route of `router` (a POST taking an Idempotency-Key) a twin at
 `<path>:prepare` with the same endpoint: the route runs as for a custodial write until it would send, and answers
-the typed data to sign instead (`app.services.signed_requests.prepare`). The twins come first in the router, so a
-path parameter never swallows the suffix.
+the typed data to sign instead (`app.services.signed_requests.prepare`). The twins come after the routes (no write
+route's path ends with a parameter that could swallow the suffix).
 
 `POST /v1/signed-requests` checks the signature and finds the prepared request (`check_submission`), then runs it
 through its own route again, in this process, with the signed request in the scope's state: the same checks, the
@@ -37,7 +37,9 @@ def _is_write(route: APIRoute) -> bool:
 
 
 def add_prepare_routes(target: APIRouter) -> None:
-    """A `:prepare` twin of every write route of `target`, ahead of them."""
+    """A `:prepare` twin of every write route of `target`, after them: no write route's path ends with a path
+    parameter (checked here), so none can take `...:prepare` for its own, and the routes every other request is
+    matched against come first."""
     twins = []
     have = {r.path for r in target.routes if isinstance(r, APIRoute)}
     for route in [r for r in target.routes if isinstance(r, APIRoute) and _is_write(r)
@@ -50,8 +52,11 @@ def add_prepare_routes(target: APIRouter) -> None:
                         "would be); nothing is sent. Submit it signed with `POST /v1/signed-requests`.",
                         responses={**ERROR_RESPONSES, **{k: v for k, v in route.responses.items() if k != 200}},
                         operation_id=f"prepare_{route.name}", name=f"prepare_{route.name}")
+        if route.path.endswith("}"):
+            raise RuntimeError(f"{route.path}: a write route ending with a path parameter would take its twin's "
+                               "path: put its `:prepare` twin ahead of it")
         twins.append(twin)
-    target.routes[:0] = twins
+    target.routes.extend(twins)
 
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255,
