@@ -32,7 +32,7 @@ from app.chain.abi import AbiRegistry, ContractEvents, Deployment, FunctionAbi
 from app.chain.errors import ChainUnavailable
 from app.chain.fees import FeePolicy
 from app.chain.lane import SenderLane, key_reused, not_sent
-from app.chain.outbox import Outbox
+from app.chain.outbox import Outbox, RequestRecord
 from app.chain.preflight import Preflight
 from app.chain.relay_order import FORWARD_NONCE, NonceOrder
 from app.chain.reverts import RevertDecoder
@@ -205,17 +205,12 @@ class ChainClient:
         ident = (participant, key)
         job = self._inflight.get(ident)
         if job is not None:
-            if job.fingerprint != fingerprint:
-                return self.render(key_reused(key))
-            answer = await self._wait(job)
-            return WriteAnswer(answer.http_status, answer.body, replayed=True)
+            return await self._join(job, key, fingerprint)
         circuit = self.rpc.circuit
         if not self.ready or circuit.state == OPEN:
             record = await asyncio.to_thread(self.outbox.find_request, participant, key)
             if record is not None and record.state == RequestState.DONE:
-                if record.fingerprint != fingerprint:
-                    return self.render(key_reused(key))
-                return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+                return self.replay(record, key, fingerprint)
             if self.ready:  # the node stopped answering: do not queue behind it
                 return self.render(NotSent("ChainUnavailable", str(circuit.refusal()), node=self.node_details()))
             return self.render(not_sent("ChainUnavailable", "the chain node is unavailable; nothing was sent"))
@@ -233,15 +228,13 @@ class ChainClient:
         the forwarder's `execute` of the signed request, sent by `relayer`'s lane, which preflights the
         participant's own call (decoded from it) as the participant. A key already used is answered by the lane
         from the outbox, as for `execute`. `nonce`: the request's forwarder nonce, handed over in order
-        (`relay_order`; `onchain_nonce`: the participant's next one on chain); a request not sent after all
-        (refused at preflight, the node down, reverted as a whole) gives its nonce back."""
+        (`relay_order`; `onchain_nonce`: the participant's next one on chain); a request that does not execute
+        (refused at preflight, the node down, reverted as a whole) gives its nonce back when it is final
+        (`_resolve`)."""
         ident = (participant, key)
         job = self._inflight.get(ident)
         if job is not None:
-            if job.fingerprint != fingerprint:
-                return self.render(key_reused(key))
-            answer = await self._wait(job)
-            return WriteAnswer(answer.http_status, answer.body, replayed=True)
+            return await self._join(job, key, fingerprint)
         if not self.ready or self.rpc.circuit.state == OPEN:
             return self.render(not_sent("ChainUnavailable", "the chain node is unavailable; nothing was sent"))
         lane = self.lanes.get(relayer)
@@ -271,17 +264,25 @@ class ChainClient:
         stored one; nothing is sent (a request stored and not recovered yet answers 503, repeat shortly)."""
         job = self._inflight.get((participant, key))
         if job is not None:
-            if job.fingerprint != fingerprint:
-                return self.render(key_reused(key))
-            answer = await self._wait(job)
-            return WriteAnswer(answer.http_status, answer.body, replayed=True)
+            return await self._join(job, key, fingerprint)
         record = await asyncio.to_thread(self.outbox.find_request, participant, key)
         if record is not None and record.state == RequestState.DONE:
-            if record.fingerprint != fingerprint:
-                return self.render(key_reused(key))
-            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+            return self.replay(record, key, fingerprint)
         return self.render(not_sent("RecoveryInProgress", "the request is stored and being recovered; nothing new "
                                     "was sent: repeat the same Idempotency-Key shortly"))
+
+    async def _join(self, job: WriteJob, key: str, fingerprint: str) -> WriteAnswer:
+        """A repeated key while its request is in flight: that request's answer, or refused for another request."""
+        if job.fingerprint != fingerprint:
+            return self.render(key_reused(key))
+        answer = await self._wait(job)
+        return WriteAnswer(answer.http_status, answer.body, replayed=True)
+
+    def replay(self, record: RequestRecord, key: str, fingerprint: str) -> WriteAnswer:
+        """A repeated key whose request is answered (`record`): its stored answer, or refused for another request."""
+        if record.fingerprint != fingerprint:
+            return self.render(key_reused(key))
+        return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
 
     def _inner_call(self, call: ContractCall) -> RelayedCall:
         """The participant's own call inside a forwarder `execute` call."""

@@ -30,7 +30,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.chain.errors import ContractReverted
-from app.chain.lane import key_reused
 from app.chain.outbox import request_row
 from app.chain.relay_order import FORWARD_NONCE
 from app.chain.types import ContractCall, Reverted, WriteAnswer, WriteJob
@@ -109,10 +108,9 @@ async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall,
     fingerprint = ctx.fingerprint(payload)
     record = await asyncio.to_thread(gateway.chain.outbox.find_request, participant, ctx.idempotency_key)
     if record is not None:
-        if record.fingerprint != fingerprint:
-            return gateway.chain.render(key_reused(ctx.idempotency_key))
-        if record.state == RequestState.DONE and not 200 <= (record.http_status or 200) < 300:
-            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+        if record.fingerprint != fingerprint or (
+                record.state == RequestState.DONE and not 200 <= (record.http_status or 200) < 300):
+            return gateway.chain.replay(record, ctx.idempotency_key, fingerprint)
         raise Conflict("this Idempotency-Key belongs to a write already sent; nothing was prepared: prepare under a "
                        "new key", {"idempotency_key": ctx.idempotency_key}, code="IdempotencyKeyAlreadyWritten")
     try:
@@ -142,7 +140,7 @@ async def _refused(gateway: Gateway, ctx: WriteContext, participant: str, finger
     except IntegrityError:  # the same key, at the same moment: its answer is the one stored
         record = await asyncio.to_thread(outbox.find_request, participant, ctx.idempotency_key)
         if record is not None and record.state == RequestState.DONE:
-            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+            return gateway.chain.replay(record, ctx.idempotency_key, fingerprint)
     return answer
 
 
@@ -225,10 +223,8 @@ async def relay(gateway: Gateway, ctx: WriteContext, call: ContractCall, payload
     fingerprint = ctx.fingerprint(payload)
     record = await asyncio.to_thread(gateway.chain.outbox.find_request, participant, ctx.idempotency_key)
     if record is not None:
-        if record.fingerprint != fingerprint:
-            return gateway.chain.render(key_reused(ctx.idempotency_key))
-        if record.state == RequestState.DONE:
-            return WriteAnswer(record.http_status or 200, record.response or {}, replayed=True)
+        if record.fingerprint != fingerprint or record.state == RequestState.DONE:
+            return gateway.chain.replay(record, ctx.idempotency_key, fingerprint)
         return await gateway.chain.repeat(participant, ctx.idempotency_key, fingerprint)  # stored, not answered yet
     try:
         answer = await _relay_checked(gateway, ctx, call, submission, participant, fingerprint)
