@@ -123,9 +123,9 @@ async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall,
         now, onchain = await asyncio.gather(_chain_now(gateway), _forwarder_nonce(gateway, participant))
         request = fr.ForwardRequest(participant, call.to, forward_gas, 0, now + ttl, call.data)
         first = gateway.chain.relay_order.next(participant, onchain)
-        stored = await asyncio.to_thread(_reserve, gateway, ctx, request, first, now)
+        stored, digest = await asyncio.to_thread(_reserve, gateway, ctx, request, first, now)
     typed = fr.typed_data(stored, gateway.settings.chain_id, forwarder)
-    raise Prepared({"typed_data": typed, "digest": _digest(stored, gateway),
+    raise Prepared({"typed_data": typed, "digest": digest,
                     "relayer": relayer, "expires_at": stored.deadline})
 
 
@@ -149,9 +149,9 @@ def _digest(request: fr.ForwardRequest, gateway: Gateway) -> str:
 
 
 def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, first: int,
-             now: int) -> fr.ForwardRequest:
+             now: int) -> tuple[fr.ForwardRequest, str]:
     """`request` with the participant's lowest forwarder nonce from `first` on (its next one neither executed nor
-    handed to a lane) that no request prepared in the last NONCE_HOLD_SECONDS holds, kept under its digest."""
+    handed to a lane) that no request prepared in the last NONCE_HOLD_SECONDS holds, kept under its digest; and that digest."""
     since = datetime.now(UTC) - timedelta(seconds=NONCE_HOLD_SECONDS)
     mine = PreparedRequest.participant == request.sender
     with gateway.sessions.begin() as session:
@@ -172,7 +172,7 @@ def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, fi
         if session.scalar(select(PreparedRequest.id).where(PreparedRequest.digest == digest)) is None:
             session.add(PreparedRequest(digest=digest, participant=request.sender, nonce=nonce,
                                         deadline=request.deadline, method="POST", path=ctx.path, body=ctx.body))
-    return request
+    return request, digest
 
 
 # ───────────────────────────── submit ─────────────────────────────
