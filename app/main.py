@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.guard import GatewayGuard
+from app.api.route_index import PREFIX, RouteIndex
 from app.api.routes import (
     access,
     certificates,
@@ -144,14 +145,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GatewayGuard, max_json_body_bytes=settings.max_json_body_bytes)
     install_docs(app)
 
-    # The read routes first: FastAPI tries the routers in order, and every route tried costs each request CPU
-    # (no two routers answer the same method and path, so the order changes nothing else).
     writers = (participants.router, money.router, fx.router, invoices.router, financing.router,
                certificates.router, letters_of_credit.router, supervision.router)
     for router in writers:
         add_prepare_routes(router)  # each write route's `:prepare` form (participants keeping their own keys)
+    # A request's router is found by its leading path (app/api/route_index.py); a request the index does not find
+    # (404, 405) is matched by FastAPI against every route, in this order.
+    route_index = RouteIndex()
     for router in (index_routes.router, signed_requests.router, access.router, *writers, documents.router):
-        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix=PREFIX)
+        route_index.add(app.router.routes[-1], [PREFIX + route.path for route in router.routes])
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and chain readiness")
     async def health(request: Request) -> Health:
@@ -160,6 +163,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ready = node.pop("ready")
         return Health(status="ok", chain_ready=ready, chain_id=settings.chain_id, signers=len(gateway.chain.lanes),
                       outstanding_transactions=gateway.chain.tracker.outstanding(), node=NodeHealth(**node))
+
+    route_index.add(app.router.routes[-1], ["/health"])
+    app.router.routes.insert(0, route_index)
 
     install_error_handlers(app)
     return app

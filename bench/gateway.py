@@ -271,12 +271,14 @@ def main() -> int:
                         "as its own process: python -m app.indexer)")
     parser.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL"), default="FULL",
                         help="the gateway's SQLite durability (FULL: survives a power cut; NORMAL: a crash)")
+    parser.add_argument("--relayers", type=int, default=4,
+                        help="relayer accounts of the gateway in the signed row (each its own lane)")
     parser.add_argument("--rows", default="raw,raw-2,raw-3,1,16,64,signed",
                         help="rows to measure (comma-separated; the JSON needs them all)")
     args = parser.parse_args()
 
     from ape.logging import logger
-    from gateway_world import GatewayProcess, anvil_world, own_anvil
+    from gateway_world import GatewayProcess, add_relayer, anvil_world, own_anvil, settings_for
 
     levels: dict[object, Level] = {}
     rows = [int(r) if r.isdigit() else r for r in args.rows.split(",")]
@@ -291,6 +293,12 @@ def main() -> int:
                 levels[what] = Level(f"raw ceiling, run {what[-1] if '-' in what else 1} of 3", count).measure(
                     anvil_url, None, lambda count=count: (asyncio.run(raw_ceiling(world, count)), []))
                 continue
+            if what == "signed" and args.relayers > 1:  # more relayer lanes, as custody has a lane per participant
+                import secrets
+                relayers = json.loads(world.extra_env["TRADEFIN_RELAYERS"])
+                relayers += [add_relayer(settings_for(world.env()), "0x" + secrets.token_hex(32), world.provider)
+                             for _ in range(args.relayers - 1)]
+                world.extra_env["TRADEFIN_RELAYERS"] = json.dumps(relayers)
             env = world.env(TRADEFIN_SQLITE_SYNCHRONOUS=args.sqlite_synchronous,
                             TRADEFIN_INDEXER_ENABLED=str(args.indexer == "in-process").lower())
             with GatewayProcess(env, log_path=Path(tmp) / "gateway.log") as gateway:

@@ -52,6 +52,18 @@ def regulator_may_write(method: str, path: str) -> bool:
     return any(m == method and p.fullmatch(path) for m, p in REGULATOR_WRITES)
 
 
+async def check_writer(app: Any, address: str, method: str, path: str) -> None:
+    """The regulator writes only supervision (`REGULATOR_WRITES`); anyone else writes what its routes allow. Also
+    checked for a signed request's write (app/api/routes/signed_requests.py), which reaches its route past here."""
+    if regulator_may_write(method, path):
+        return
+    if await app.state.gateway.kind_of(address) is ParticipantKind.Regulator:
+        raise Forbidden(
+            "the regulator's key writes only supervision: freezes and unfreezes of participants and "
+            "instruments, KYC revocation and large-value thresholds",
+            {"caller": address, "method": method, "path": path}, code="RegulatorWritesOnlySupervision")
+
+
 class GatewayGuard:
     """Authentication first, the regulator's supervision-only writes, and the JSON body limit."""
 
@@ -88,13 +100,7 @@ class GatewayGuard:
         return await scope["app"].state.api_keys.authenticate(token.strip())
 
     async def _check_writer(self, scope: Scope, address: str, method: str, path: str) -> None:
-        if regulator_may_write(method, path):
-            return
-        if await scope["app"].state.gateway.kind_of(address) is ParticipantKind.Regulator:
-            raise Forbidden(
-                "the regulator's key writes only supervision: freezes and unfreezes of participants and "
-                "instruments, KYC revocation and large-value thresholds",
-                {"caller": address, "method": method, "path": path}, code="RegulatorWritesOnlySupervision")
+        await check_writer(scope["app"], address, method, path)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         limit = self.max_json_body_bytes

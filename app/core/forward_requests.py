@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_utils import keccak
 from eth_utils import to_checksum_address as _checksum
 
 # The same few addresses (participants, contracts) over and over: EIP-55 costs a keccak each time.
@@ -83,9 +83,30 @@ def typed_data(request: ForwardRequest, chain_id: int, forwarder: str) -> dict[s
             "primaryType": "ForwardRequest", "domain": domain(chain_id, forwarder), "message": request.message()}
 
 
+def _type_string(name: str, fields: list[dict[str, str]]) -> str:
+    return name + "(" + ",".join(f"{f['type']} {f['name']}" for f in fields) + ")"
+
+
+_FORWARD_REQUEST_TYPEHASH = keccak(text=_type_string("ForwardRequest", FORWARD_REQUEST_TYPE))
+
+
+@functools.lru_cache(maxsize=16)
+def _domain_separator(chain_id: int, forwarder: str) -> bytes:
+    return keccak(keccak(text=_type_string("EIP712Domain", _DOMAIN_TYPE)) + keccak(text=DOMAIN_NAME)
+                  + keccak(text=DOMAIN_VERSION) + chain_id.to_bytes(32, "big")
+                  + bytes.fromhex(forwarder[2:]).rjust(32, b"\0"))
+
+
 def digest(request: ForwardRequest, chain_id: int, forwarder: str) -> bytes:
-    """The 32-byte EIP-712 digest the participant's signature is over."""
-    return _hash_eip191_message(encode_typed_data(full_message=typed_data(request, chain_id, forwarder)))
+    """The 32-byte EIP-712 digest the participant's signature is over: `keccak(0x1901 ‖ domain separator ‖
+    hashStruct(request))` of the type above, encoded directly (every field is a static word but `data`, hashed)
+    with the domain separator computed once per forwarder. eth-account's generic `encode_typed_data` of
+    `typed_data(...)` gives the same bytes (tests/unit/test_forward_requests.py compares them) at about 0.6 ms
+    of CPU a request on the gateway's path."""
+    words = (bytes.fromhex(request.sender[2:]).rjust(32, b"\0") + bytes.fromhex(request.to[2:]).rjust(32, b"\0")
+             + b"".join(n.to_bytes(32, "big") for n in (request.value, request.gas, request.nonce, request.deadline)))
+    struct = keccak(_FORWARD_REQUEST_TYPEHASH + words + keccak(request.data))
+    return keccak(b"\x19\x01" + _domain_separator(chain_id, to_checksum_address(forwarder)) + struct)
 
 
 def from_execute_argument(argument: tuple[Any, ...]) -> tuple[str, str, int, bytes]:

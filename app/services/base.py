@@ -40,6 +40,8 @@ class Gateway:
     chain: ChainClient
     keystores: KeystoreDirectory
     _kinds: dict[str, ParticipantKind] = field(default_factory=dict)
+    # Signed requests prepared by this process, by digest (`app.services.signed_requests.remember_prepared`)
+    prepared_here: dict[str, Any] = field(default_factory=dict)
 
     def contract(self, name: str) -> str:
         try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from app.chain.errors import ContractReverted
 from app.chain.outbox import request_row
 from app.chain.relay_order import FORWARD_NONCE
-from app.chain.types import ContractCall, Reverted, WriteAnswer, WriteJob
+from app.chain.types import ContractCall, RelayedCall, Reverted, WriteAnswer, WriteJob
 from app.core import forward_requests as fr
 from app.core.errors import ApiError, Conflict, Forbidden, Invalid, NotFound, Unavailable
 from app.core.forward_requests import to_checksum_address
@@ -56,6 +56,14 @@ class Prepared(Exception):
         self.body = body
 
 
+class PreparedCall(NamedTuple):
+    """A request as a write route received it when it was prepared (`PreparedRequest`): run again on submission."""
+
+    method: str
+    path: str
+    body: bytes
+
+
 @dataclass(frozen=True)
 class Submission:
     """A signed request checked by `check_submission`, on its way through its route (`WriteContext.signed`)."""
@@ -74,14 +82,11 @@ def relayer_of(gateway: Gateway, participant: str) -> str:
     return to_checksum_address(relayers[int(participant, 16) % len(relayers)])
 
 
-async def _chain_now(gateway: Gateway) -> int:
-    block = await gateway.chain.rpc.call("eth_getBlockByNumber", ["latest", False])
-    return int(block["timestamp"], 16)
-
-
-async def _forwarder_nonce(gateway: Gateway, participant: str) -> int:
-    (nonce,) = await gateway.read(FORWARDER, "nonces", participant)
-    return int(nonce)
+async def _now_and_forwarder_nonce(gateway: Gateway, participant: str) -> tuple[int, int]:
+    """Chain time and the participant's next forwarder nonce on chain, in one JSON-RPC batch."""
+    nonces = gateway.abi.function(gateway.deployment.contract_type(FORWARDER), "nonces")
+    now, ((nonce,),) = await gateway.chain.read_at_head([(gateway.contract(FORWARDER), nonces, (participant,))])
+    return now, int(nonce)
 
 
 # ───────────────────────────── prepare ─────────────────────────────
@@ -120,10 +125,12 @@ async def prepare(gateway: Gateway, ctx: WriteContext, call: ContractCall,
     forward_gas = gateway.chain.fees.gas_limit(gas)
     ttl = gateway.settings.signed_request_ttl_seconds
     async with _reserving.setdefault(participant, asyncio.Lock()):
-        now, onchain = await asyncio.gather(_chain_now(gateway), _forwarder_nonce(gateway, participant))
+        now, onchain = await _now_and_forwarder_nonce(gateway, participant)
         request = fr.ForwardRequest(participant, call.to, forward_gas, 0, now + ttl, call.data)
         first = gateway.chain.relay_order.next(participant, onchain)
-        stored, digest = await asyncio.to_thread(_reserve, gateway, ctx, request, first, now)
+        stored, digest, kept = await asyncio.to_thread(_reserve, gateway, ctx, request, first, now)
+    if kept is not None:
+        remember_prepared(gateway, digest, kept)
     typed = fr.typed_data(stored, gateway.settings.chain_id, forwarder)
     raise Prepared({"typed_data": typed, "digest": digest,
                     "relayer": relayer, "expires_at": stored.deadline})
@@ -149,9 +156,11 @@ def _digest(request: fr.ForwardRequest, gateway: Gateway) -> str:
 
 
 def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, first: int,
-             now: int) -> tuple[fr.ForwardRequest, str]:
+             now: int) -> tuple[fr.ForwardRequest, str, PreparedCall | None]:
     """`request` with the participant's lowest forwarder nonce from `first` on (its next one neither executed nor
-    handed to a lane) that no request prepared in the last NONCE_HOLD_SECONDS holds, kept under its digest; and that digest."""
+    handed to a lane) that no request prepared in the last NONCE_HOLD_SECONDS holds, kept under its digest; that
+    digest; and the request kept, unless one was kept under that digest already."""
+    kept = None
     since = datetime.now(UTC) - timedelta(seconds=NONCE_HOLD_SECONDS)
     mine = PreparedRequest.participant == request.sender
     with gateway.sessions.begin() as session:
@@ -172,22 +181,56 @@ def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, fi
         if session.scalar(select(PreparedRequest.id).where(PreparedRequest.digest == digest)) is None:
             session.add(PreparedRequest(digest=digest, participant=request.sender, nonce=nonce,
                                         deadline=request.deadline, method="POST", path=ctx.path, body=ctx.body))
-    return request, digest
+            kept = PreparedCall("POST", ctx.path, ctx.body)
+    return request, digest, kept
+
+
+# Prepared requests this process keeps in memory as well (the most recent), so that a submission finds its request
+# without a database read; one prepared by another process, or before a restart, is read from the database.
+PREPARED_HERE_SIZE = 10_000
+
+
+def remember_prepared(gateway: Gateway, digest: str, prepared: PreparedCall) -> None:
+    """Kept after its row is committed, by the event loop's thread. A row is never changed but to release its nonce,
+    which a submission does not read: the request it was prepared for stays the same."""
+    memo = gateway.prepared_here
+    memo[digest] = prepared
+    while len(memo) > PREPARED_HERE_SIZE:
+        memo.pop(next(iter(memo)))
 
 
 # ───────────────────────────── submit ─────────────────────────────
 
-def check_submission(gateway: Gateway, caller: str, typed_data: dict[str, Any],
-                     signature: str) -> tuple[Submission, PreparedRequest]:
-    """The signed request as the gateway prepared it, signed by the caller: else a named refusal (nothing sent)."""
+async def check_submission(gateway: Gateway, caller: str, typed_data: dict[str, Any],
+                           signature: str) -> tuple[Submission, PreparedCall]:
+    """The signed request as the gateway prepared it, signed by the caller, and the request prepared: else a named
+    refusal (nothing sent)."""
+    submission = _signed_by_caller(gateway, caller, typed_data, signature)
+    prepared = gateway.prepared_here.get(submission.digest) or await asyncio.to_thread(
+        _find_prepared, gateway, submission.digest)
+    if prepared is None:
+        raise NotFound("no request was prepared with this exact content: prepare it (`POST <route>:prepare`) and "
+                       "sign the typed data it answers, unchanged", {"digest": submission.digest},
+                       code="SignedRequestUnknown")
+    return submission, prepared
+
+
+def _find_prepared(gateway: Gateway, digest: str) -> PreparedCall | None:
+    with gateway.sessions() as session:
+        row = session.connection().execute(select(PreparedRequest.method, PreparedRequest.path, PreparedRequest.body)
+                                           .where(PreparedRequest.digest == digest)).first()
+    return None if row is None else PreparedCall(*row)
+
+
+def _signed_by_caller(gateway: Gateway, caller: str, typed_data: dict[str, Any], signature: str) -> Submission:
     try:
         request = fr.ForwardRequest.from_message(typed_data["message"])
     except (KeyError, ValueError, TypeError) as exc:
         raise Invalid(f"typed_data.message is not a ForwardRequest ({exc})", code="SignedRequestMalformed") from None
-    expected = fr.typed_data(request, gateway.settings.chain_id, gateway.contract(FORWARDER))
-    if typed_data.get("domain") != expected["domain"] or typed_data.get("primaryType") != "ForwardRequest":
+    expected = fr.domain(gateway.settings.chain_id, gateway.contract(FORWARDER))
+    if typed_data.get("domain") != expected or typed_data.get("primaryType") != "ForwardRequest":
         raise Invalid("the typed data is not a ForwardRequest of this platform's forwarder on this chain",
-                      {"expected_domain": expected["domain"]}, code="SignedRequestWrongDomain")
+                      {"expected_domain": expected}, code="SignedRequestWrongDomain")
     digest = fr.digest(request, gateway.settings.chain_id, gateway.contract(FORWARDER))
     raw = bytes.fromhex(signature.removeprefix("0x"))
     try:
@@ -204,14 +247,7 @@ def check_submission(gateway: Gateway, caller: str, typed_data: dict[str, Any],
     if to_checksum_address(caller) != request.sender:
         raise Forbidden("a signed request is submitted with its signer's own API key",
                         {"from": request.sender, "caller": caller}, code="SignedRequestNotYours")
-    digest_hex = "0x" + digest.hex()
-    with gateway.sessions() as session:
-        prepared = session.scalars(select(PreparedRequest).where(PreparedRequest.digest == digest_hex)).first()
-    if prepared is None:
-        raise NotFound("no request was prepared with this exact content: prepare it (`POST <route>:prepare`) and "
-                       "sign the typed data it answers, unchanged", {"digest": digest_hex},
-                       code="SignedRequestUnknown")
-    return Submission(request, bytes.fromhex(signature.removeprefix("0x")), digest_hex), prepared
+    return Submission(request, raw, "0x" + digest.hex())
 
 
 async def relay(gateway: Gateway, ctx: WriteContext, call: ContractCall, payload: dict[str, Any]) -> WriteAnswer:
@@ -252,7 +288,7 @@ async def _relay_checked(gateway: Gateway, ctx: WriteContext, call: ContractCall
         raise Conflict("the route would now send another call than the one signed (the chain moved since it was "
                        "prepared); nothing was sent: prepare and sign it again", {"digest": submission.digest},
                        code="SignedRequestChanged")
-    now, onchain = await asyncio.gather(_chain_now(gateway), _forwarder_nonce(gateway, participant))
+    now, onchain = await _now_and_forwarder_nonce(gateway, participant)
     if request.deadline <= now:
         raise Conflict("the signed request's deadline has passed; nothing was sent: prepare and sign it again",
                        {"deadline": request.deadline, "chain_time": now}, code="SignedRequestExpired")
@@ -261,4 +297,6 @@ async def _relay_checked(gateway: Gateway, ctx: WriteContext, call: ContractCall
                          .encode((fr.execute_argument(request, submission.signature),)), call.operation,
                          {**call.context, FORWARD_NONCE: request.nonce})  # stored: a restart resumes the order
     return await gateway.chain.relay(participant, ctx.idempotency_key, fingerprint, outer,
-                                     relayer_of(gateway, participant), request.nonce, onchain)
+                                     relayer_of(gateway, participant), request.nonce, onchain,
+                                     RelayedCall(participant, ContractCall(request.to, request.data, call.operation,
+                                                                           outer.context), request.gas))

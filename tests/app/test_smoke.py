@@ -1,9 +1,10 @@
 def test_health_reports_chain_ready(http, world):
     body = http.get("/health").json()
     assert body["chain_ready"] is True
-    # every keystore is a signer: the 11 keyed roles, and any custodial key an earlier test created
+    # the 11 keyed roles and any custodial key an earlier test created through this gateway are its signers; the
+    # folder may also hold keys this gateway never loaded (the relayers of other tests' gateways on this world)
     keystores = len(list((world.data_dir / "keystores").glob("0x*.json")))
-    assert keystores >= 11 and body["signers"] == keystores
+    assert 11 <= body["signers"] <= keystores
 
 
 def test_payment_lands_and_answers_decoded_event(api, world):

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.routing import APIRoute
 
 from app.api.deps import PREPARE_SUFFIX, CallerDep, GatewayDep, get_write_context
+from app.api.guard import check_writer
 from app.api.routes._write import error_response
 from app.chain.lane import key_reused
 from app.core.errors import ApiError, Invalid
@@ -76,8 +77,7 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
 async def submit_signed_request(body: SignedRequestSubmit, caller: CallerDep, gateway: GatewayDep, request: Request,
                                 idempotency_key: IdempotencyKey) -> Response:
     try:
-        submission, prepared = await asyncio.to_thread(check_submission, gateway, caller.address, body.typed_data,
-                                                       body.signature)
+        submission, prepared = await check_submission(gateway, caller.address, body.typed_data, body.signature)
     except ApiError:
         # A key already used: the request it was used for passes these checks (its prepared row is kept), so this
         # is another request under it. The same request goes on to its route, which replays the key's answer.
@@ -87,22 +87,30 @@ async def submit_signed_request(body: SignedRequestSubmit, caller: CallerDep, ga
     if prepared.path.endswith(PREPARE_SUFFIX) or not prepared.path.startswith("/v1/"):
         raise Invalid("the prepared request names no write route", {"path": prepared.path},
                       code="SignedRequestUnknown")
+    await check_writer(request.app, caller.address, prepared.method, prepared.path)
     return await _through_its_route(request, prepared.method, prepared.path, prepared.body, idempotency_key,
                                     submission)
 
 
+# What the app's middleware put in this request's scope that its routes read: the app, the exception handlers
+# (Starlette's ExceptionMiddleware: a route's ApiError is answered as everywhere) and FastAPI's exit stack.
+_FROM_THE_MIDDLEWARE = ("app", "starlette.exception_handlers", "fastapi_middleware_astack")
+
 
 async def _through_its_route(request: Request, method: str, path: str, body: bytes, key: str,
                              submission: Any) -> Response:
-    """Run the prepared request through the app again (its middleware and its route), carrying `submission` in the
-    scope's state, and answer what it answers."""
+    """Run the prepared request through the app's router again, carrying `submission` and the caller in the scope's
+    state, and answer what its route answers. The middleware this request passed (the guard: the caller, the
+    body's size, the regulator's writes, checked above for this path) is not run a second time."""
     headers = [(b"authorization", request.headers["authorization"].encode("latin-1")),
                (b"idempotency-key", key.encode("latin-1")), (b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode())]
     scope = {"type": "http", "asgi": request.scope.get("asgi", {"version": "3.0"}), "http_version": "1.1",
              "method": method, "scheme": request.scope.get("scheme", "http"), "server": request.scope.get("server"),
              "client": request.scope.get("client"), "root_path": "", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": headers, "state": {"signed_request": submission}}
+             "query_string": b"", "headers": headers,
+             "state": {"signed_request": submission, "caller": request.scope["state"]["caller"]},
+             **{k: request.scope[k] for k in _FROM_THE_MIDDLEWARE if k in request.scope}}
     sent = False
     messages: list[dict[str, Any]] = []
 
@@ -116,7 +124,7 @@ async def _through_its_route(request: Request, method: str, path: str, body: byt
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    await request.app(scope, receive, send)
+    await request.app.router(scope, receive, send)
     start = next(m for m in messages if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     answer_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in start.get("headers", [])
