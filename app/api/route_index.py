@@ -15,8 +15,10 @@ every Starlette route has (`matches`, `handle`), and the OpenAPI schema does not
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from starlette.routing import BaseRoute, Match
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 PREFIX = "/v1"
@@ -59,6 +61,9 @@ class RouteIndex(BaseRoute):
             if match == Match.FULL:
                 return Match.FULL, {**child_scope, _CHOSEN: route}
         return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)  # the routes it chooses among name themselves, after it
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope.pop(_CHOSEN).handle(scope, receive, send)

@@ -59,16 +59,17 @@ class ForwardRequest:
         if not isinstance(data, str) or not data.startswith("0x"):
             raise ValueError("data is not 0x-hex")
         return cls(to_checksum_address(message["from"]), to_checksum_address(message["to"]), _uint(message["gas"]),
-                   _uint(message["nonce"]), _uint(message["deadline"]), bytes.fromhex(data[2:]),
+                   _uint(message["nonce"]), _uint(message["deadline"], 48), bytes.fromhex(data[2:]),
                    _uint(message.get("value", 0)))
 
 
-def _uint(value: Any) -> int:
+def _uint(value: Any, bits: int = 256) -> int:
+    """A `uint<bits>` field of the message (a JSON integer or a decimal or 0x-hex string)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError("not an unsigned integer")
     number = int(value, 0) if isinstance(value, str) else value
-    if number < 0:
-        raise ValueError("negative")
+    if not 0 <= number < 2**bits:
+        raise ValueError(f"{number} is not a uint{bits}")
     return number
 
 

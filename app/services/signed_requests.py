@@ -185,14 +185,18 @@ def _reserve(gateway: Gateway, ctx: WriteContext, request: fr.ForwardRequest, fi
     return request, digest, kept
 
 
-# Prepared requests this process keeps in memory as well (the most recent), so that a submission finds its request
-# without a database read; one prepared by another process, or before a restart, is read from the database.
-PREPARED_HERE_SIZE = 10_000
+# Prepared requests this process keeps in memory as well (the most recent, with a body of at most
+# PREPARED_HERE_MAX_BODY bytes: at most 32 MB in all), so that a submission finds its request without a database
+# read; one prepared by another process, before a restart, or with a larger body is read from the database.
+PREPARED_HERE_SIZE = 4_096
+PREPARED_HERE_MAX_BODY = 8_192
 
 
 def remember_prepared(gateway: Gateway, digest: str, prepared: PreparedCall) -> None:
     """Kept after its row is committed, by the event loop's thread. A row is never changed but to release its nonce,
     which a submission does not read: the request it was prepared for stays the same."""
+    if len(prepared.body) > PREPARED_HERE_MAX_BODY:
+        return
     memo = gateway.prepared_here
     memo[digest] = prepared
     while len(memo) > PREPARED_HERE_SIZE:

@@ -31,3 +31,17 @@ def test_a_request_signed_as_typed_data_recovers_to_its_signer_from_the_direct_d
     forwarder = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
     signed = Account.sign_typed_data(signer.key, full_message=fr.typed_data(request, 31337, forwarder))
     assert Account._recover_hash(fr.digest(request, 31337, forwarder), signature=signed.signature) == signer.address
+
+
+def test_a_field_out_of_its_solidity_range_is_not_a_forward_request():
+    """A deadline is a uint48 and the other numbers uint256: past that (or negative) the message is malformed (the
+    gateway answers `SignedRequestMalformed`), never encoded into some other digest or a server error."""
+    signer = Account.create()
+    base = fr.ForwardRequest(signer.address, signer.address, 1, 0, 1, b"").message()
+    for field, value in (("deadline", 2**48), ("gas", 2**256), ("nonce", str(2**256)), ("value", -1)):
+        try:
+            fr.ForwardRequest.from_message(base | {field: value})
+        except ValueError:
+            continue
+        raise AssertionError(f"{field} = {value} was accepted")
+    assert fr.ForwardRequest.from_message(base | {"deadline": 2**48 - 1}).deadline == 2**48 - 1

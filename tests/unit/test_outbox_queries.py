@@ -44,3 +44,9 @@ def test_one_key_is_found_or_not():
     assert outbox.find_request(f"0x{3:040x}", "key-3").http_status == 201
     assert outbox.find_request(f"0x{3:040x}", "key-4") is None
     assert outbox.find_requests([]) == {}
+
+
+def test_a_group_of_a_thousand_participants_is_looked_up_without_passing_sqlites_expression_depth():
+    outbox, _ = _outbox_with_requests(1)
+    keys = [(f"0x{n:040x}", "k") for n in range(1_200)]
+    assert list(outbox.find_requests([*keys, (f"0x{0:040x}", "key-0")])) == [(f"0x{0:040x}", "key-0")]

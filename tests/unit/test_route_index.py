@@ -55,3 +55,7 @@ def test_a_path_or_method_no_route_takes_is_left_to_fastapi(app):
     assert index.matches(_scope("GET", "/v1/no-such-thing"))[0] == Match.NONE
     assert index.matches(_scope("DELETE", "/v1/invoices"))[0] == Match.NONE  # 405, answered by FastAPI's scan
     assert index.matches(_scope("GET", "/docs"))[0] == Match.NONE  # not indexed: found by the scan
+
+
+def test_routes_are_still_found_by_name_past_the_index(app):
+    assert app.url_path_for("health") == "/health"

@@ -25,6 +25,7 @@ from app.chain.lane import key_reused
 from app.core.errors import ApiError, Invalid
 from app.schemas.common import ERROR_RESPONSES, WriteResult
 from app.schemas.signed_requests import PreparedRequestPublic, SignedRequestSubmit
+from app.services.base import Caller
 from app.services.signed_requests import check_submission
 
 router = APIRouter(tags=["signed requests"], responses=ERROR_RESPONSES)
@@ -88,8 +89,8 @@ async def submit_signed_request(body: SignedRequestSubmit, caller: CallerDep, ga
         raise Invalid("the prepared request names no write route", {"path": prepared.path},
                       code="SignedRequestUnknown")
     await check_writer(request.app, caller.address, prepared.method, prepared.path)
-    return await _through_its_route(request, prepared.method, prepared.path, prepared.body, idempotency_key,
-                                    submission)
+    return await _through_its_route(request, caller, prepared.method, prepared.path, prepared.body,
+                                    idempotency_key, submission)
 
 
 # What the app's middleware put in this request's scope that its routes read: the app, the exception handlers
@@ -97,7 +98,7 @@ async def submit_signed_request(body: SignedRequestSubmit, caller: CallerDep, ga
 _FROM_THE_MIDDLEWARE = ("app", "starlette.exception_handlers", "fastapi_middleware_astack")
 
 
-async def _through_its_route(request: Request, method: str, path: str, body: bytes, key: str,
+async def _through_its_route(request: Request, caller: Caller, method: str, path: str, body: bytes, key: str,
                              submission: Any) -> Response:
     """Run the prepared request through the app's router again, carrying `submission` and the caller in the scope's
     state, and answer what its route answers. The middleware this request passed (the guard: the caller, the
@@ -109,7 +110,7 @@ async def _through_its_route(request: Request, method: str, path: str, body: byt
              "method": method, "scheme": request.scope.get("scheme", "http"), "server": request.scope.get("server"),
              "client": request.scope.get("client"), "root_path": "", "path": path, "raw_path": path.encode(),
              "query_string": b"", "headers": headers,
-             "state": {"signed_request": submission, "caller": request.scope["state"]["caller"]},
+             "state": {"signed_request": submission, "caller": (caller.address, caller.key_id)},
              **{k: request.scope[k] for k in _FROM_THE_MIDDLEWARE if k in request.scope}}
     sent = False
     messages: list[dict[str, Any]] = []
