@@ -1,6 +1,6 @@
 """Gateway throughput and latency against the raw ceiling of Anvil, in one run.
 
-Run: .venv/bin/python bench/gateway.py [--requests N] [--indexer off|in-process]
+Run: .venv/bin/python bench/gateway.py [--requests N] [--indexer off|in-process] [--rows 64,signed] [--relayers N]
 
 Rows: (a) the raw ceiling: --raw (1,000) pre-signed invoice registrations sent to Anvil in JSON-RPC
 batches of 100, until the last receipt, three times (the best run is the ceiling: Anvil's automine
@@ -9,7 +9,8 @@ sometimes seals a burst in tiny blocks); (b) the gateway (its own process, uvloo
 token and invoice slot each) from 1, 16 and 64 concurrent clients, each timed until its answer, which
 comes after the receipt; (c) issue 14: the same registrations from 64 corporates that keep their own keys, each
 client submitting its pre-signed requests (prepared and signed before the timing) to `POST /v1/signed-requests`,
-relayed by the gateway's relayer through the forwarder.
+relayed through the forwarder by the gateway's relayers (--relayers, 4: each relayer is a lane of its own, as each
+custodial participant is).
 
 Every row runs on its own fresh Anvil with the test world deployed: Anvil's cost per block grows with
 its state (../shared/TOOLCHAIN.md; the raw ceiling's fall over one chain is in app/README.md, "Measured"),
