@@ -34,7 +34,7 @@ def http(gateway: GatewayProcess) -> Iterator[httpx.Client]:
         yield client
 
 
-# `--dist loadfile` hands whole modules to the two workers in collection order: the longest modules go first
+# `--dist loadfile` hands whole modules to the workers in collection order: the longest modules go first
 # (longest-processing-time first), so the suite does not end with one worker deep in a long module while the
 # others idle. Durations from `pytest tests/app -n 3 --dist loadfile --durations=45`.
 LONGEST_FIRST = ("test_schema_fuzz.py", "test_signed_requests.py", "test_chain_robustness.py", "test_exactly_once.py",
