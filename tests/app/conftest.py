@@ -36,7 +36,7 @@ def http(gateway: GatewayProcess) -> Iterator[httpx.Client]:
 
 # `--dist loadfile` hands whole modules to the workers in collection order: the longest modules go first
 # (longest-processing-time first), so the suite does not end with one worker deep in a long module while the
-# others idle. Durations from `pytest tests/app -n 3 --dist loadfile --durations=45`.
+# others idle. Durations from `pytest tests/app -n 2 --dist loadfile --durations=45`.
 LONGEST_FIRST = ("test_schema_fuzz.py", "test_signed_requests.py", "test_chain_robustness.py", "test_exactly_once.py",
                  "test_demo_script.py", "test_read_states.py", "test_indexer.py", "test_files_on_disk.py",
                  "test_runner.py")
