@@ -226,11 +226,12 @@ class ChainClient:
                     relayer: str, nonce: int, onchain_nonce: int, inner: RelayedCall) -> WriteAnswer:
         """Run a participant's signed request once per (participant, key), as `execute` runs a write: `call` is
         the forwarder's `execute` of the signed request, sent by `relayer`'s lane, which preflights the
-        participant's own call (decoded from it) as the participant. A key already used is answered by the lane
+        participant's own call (`inner`) as the participant. A key already used is answered by the lane
         from the outbox, as for `execute`. `nonce`: the request's forwarder nonce, handed over in order
         (`relay_order`; `onchain_nonce`: the participant's next one on chain); a request that does not execute
         (refused at preflight, the node down, reverted as a whole) gives its nonce back when it is final
-        (`_resolve`). `inner`: the participant's own call in `call` (what `_inner_call` decodes from it)."""
+        (`_resolve`). `inner`: the participant's own call in `call`, as the service built it (a restart's recovery
+        decodes it from the stored calldata: `_inner_call`)."""
         ident = (participant, key)
         job = self._inflight.get(ident)
         if job is not None:

@@ -224,7 +224,7 @@ class Outbox:
         return self.find_requests([(participant, key)]).get((participant, key))
 
     def find_requests(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RequestRecord]:
-        """The stored requests among `keys` (participant, Idempotency-Key), in one query."""
+        """The stored requests among `keys` (participant, Idempotency-Key): one query per 500 participants."""
         if not keys:
             return {}
         by_participant: dict[str, list[str]] = {}
